@@ -1,0 +1,207 @@
+"""The `cleancorpus` command: build versions, repair one text, inspect the store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import api
+from .config import Config
+from .stages.base import ConfigError
+from .store import Store, StoreError
+from .store.verify import diff as diff_versions
+from .store.verify import verify as verify_version
+
+app = typer.Typer(
+    help="Clean a folder of raw documents into a versioned corpus, and inspect the versions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+OutOpt = typer.Option(Path("clean"), "--out", "-o", help="Store directory holding the versions.")
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _config(path: Optional[Path]) -> Config:
+    try:
+        return Config.load(str(path)) if path else Config()
+    except ConfigError as exc:
+        fail(str(exc), 2)
+        raise  # unreachable; keeps type checkers calm
+
+
+@app.command()
+def clean(
+    raw_dir: Path = typer.Argument(Path("raw"), help="Directory of raw .txt, .html and .jsonl documents."),
+    out_dir: Path = OutOpt,
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="JSON configuration file."),
+    report_only_duplicates: bool = typer.Option(False, "--report-duplicates-only", help="Find duplicate clusters but keep every document."),
+    lock_timeout: float = typer.Option(600.0, help="Seconds to wait for another run writing to the same store."),
+) -> None:
+    """Build a new version of the corpus from RAW_DIR into the store."""
+    cfg = _config(config)
+    if report_only_duplicates:
+        import dataclasses
+
+        cfg = dataclasses.replace(cfg, dedup=dataclasses.replace(cfg.dedup, report_only=True))
+    if not raw_dir.is_dir():
+        fail(f"input directory {raw_dir} does not exist; pass the folder of raw documents (default: raw/)")
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=not err.is_terminal,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, n: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=None)
+            bar.advance(tasks[phase], n)
+
+        try:
+            result = api.clean(raw_dir, out_dir, cfg, progress=progress, lock_timeout=lock_timeout)
+        except (StoreError, ConfigError, FileNotFoundError, PermissionError) as exc:
+            fail(str(exc))
+            return
+    c = result.summary
+    state = "new version" if result.created else "unchanged, existing version"
+    out.print(result.version.id)
+    err.print(
+        f"{state} {result.version.id} in {out_dir}: {c['documents']} documents from {c['input_files']} files, "
+        f"{c['kept']} kept, {c['duplicate']} duplicates, {c['rejected']} rejected",
+        highlight=False,
+    )
+
+
+@app.command()
+def repair(
+    file: str = typer.Argument("-", help="Text file to repair, or - for standard input."),
+    explain: bool = typer.Option(False, "--explain", help="Print every edit on stderr."),
+) -> None:
+    """Repair one text (Unicode, spun wording, misspellings) and print it on stdout."""
+    try:
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror or exc}")
+        return
+    from .ingest.decode import decode_bytes
+
+    decoded = decode_bytes(data)
+    if isinstance(decoded, str):
+        fail(f"{file}: {decoded}")
+        return
+    result = api.repair_text(decoded.text)
+    if result.rejected:
+        fail(f"{file}: {result.rejected}")
+    sys.stdout.write(result.text)
+    if result.text and not result.text.endswith("\n"):
+        sys.stdout.write("\n")
+    if explain:
+        for e in result.edits:
+            conf = f" (confidence {e.confidence:.2f})" if e.confidence is not None else ""
+            err.print(f"{e.stage} @{e.start}: {e.before!r} -> {e.after!r}: {e.reason}{conf}", highlight=False, markup=False)
+        err.print(f"{len(result.edits)} edit(s)", highlight=False)
+
+
+@app.command()
+def versions(out_dir: Path = OutOpt) -> None:
+    """List the versions in the store, oldest first; * marks the latest."""
+    store = Store(out_dir)
+    vs = store.versions()
+    if not vs:
+        fail(f"no versions in {out_dir}; run `cleancorpus clean RAW_DIR --out {out_dir}` first")
+    latest = store.latest_id()
+    table = Table("")
+    for col in ("version", "created", "parent"):
+        table.add_column(col, no_wrap=True, min_width=17)
+    for col in ("kept", "duplicates", "rejected"):
+        table.add_column(col, justify="right")
+    for v in vs:
+        c = v.manifest["counts"]
+        table.add_row("*" if v.id == latest else "", v.id, v.manifest["created"], v.manifest.get("parent") or "-",
+                      str(c["kept"]), str(c["duplicate"]), str(c["rejected"]))
+    out.print(table)
+
+
+def _open(out_dir: Path, version: Optional[str]):
+    try:
+        return Store(out_dir).open(version)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def show(
+    version: str = typer.Argument("latest", help="Version id (a unique prefix will do) or 'latest'."),
+    out_dir: Path = OutOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
+) -> None:
+    """Show a version: counts, stage reports and every document that was not kept."""
+    v = _open(out_dir, version)
+    m = v.manifest
+    if as_json:
+        out.print_json(json.dumps(m))
+        return
+    c = m["counts"]
+    out.print(f"[bold]{v.id}[/]  created {m['created']}  parent {m.get('parent') or '-'}  cleancorpus {m['package_version']}")
+    out.print(f"{c['documents']} documents from {c['input_files']} files: {c['kept']} kept, {c['duplicate']} duplicates, {c['rejected']} rejected")
+    table = Table("stage", "seen", "changed", "edits", "rejected")
+    for name, s in m["stages"].items():
+        rej = ", ".join(f"{k}: {n}" for k, n in s["rejected"].items()) or "0"
+        table.add_row(name, str(s["seen"]), str(s["changed"]), str(s["edits"]), rej)
+    out.print(table)
+    others = [o for o in m["outcomes"] if o["status"] != "kept"]
+    if others:
+        t = Table("source", "id", "outcome", "detail")
+        for o in others:
+            detail = o.get("reason", "")
+            if o["status"] == "duplicate":
+                detail = f"duplicate of {o['duplicate_of']} (similarity {o.get('similarity')}): {detail}"
+            t.add_row(o["source"], o["id"], o["status"], detail)
+        out.print(t)
+
+
+@app.command()
+def diff(old: str, new: str = typer.Argument("latest"), out_dir: Path = OutOpt) -> None:
+    """Documents added, removed and changed between two versions."""
+    a, b = _open(out_dir, old), _open(out_dir, new)
+    d = diff_versions(a, b)
+    out.print(f"{a.id} -> {b.id}: {len(d['added'])} added, {len(d['removed'])} removed, {len(d['changed'])} changed")
+    for kind, sign in (("added", "+"), ("removed", "-")):
+        for item in d[kind]:
+            out.print(f"{sign} {item['source']} ({item['id']})", highlight=False)
+    for item in d["changed"]:
+        out.print(f"~ {item['source']} ({item['old_id']} -> {item['new_id']}, {item['old_chars']} -> {item['new_chars']} chars)", highlight=False)
+
+
+@app.command()
+def verify(version: str = typer.Argument("latest"), out_dir: Path = OutOpt) -> None:
+    """Re-check a stored version: file hashes, row counts, unique ids, manifest against data."""
+    v = _open(out_dir, version)
+    rep = verify_version(v)
+    if not rep.ok:
+        for p in rep.problems:
+            err.print(f"[red]✗[/] {p}", highlight=False)
+        fail(f"version {v.id} failed verification with {len(rep.problems)} problem(s)")
+    out.print(f"version {v.id} verified: {rep.checked['documents']} documents, {rep.checked['outcomes']} outcomes")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

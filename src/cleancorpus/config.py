@@ -1,0 +1,112 @@
+"""Typed, validated configuration. Built once; written into every manifest; part of the version id."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any
+
+from .stages import REGISTRY, Stage, build_options
+from .stages.base import ConfigError
+
+DEFAULT_STAGES: tuple[str, ...] = tuple(REGISTRY)  # registration order is the default order
+
+
+@dataclasses.dataclass(frozen=True)
+class DedupConfig:
+    enabled: bool = True
+    # report clusters in the manifest but keep every document
+    report_only: bool = False
+    shingle_size: int = 5
+    num_perm: int = 128
+    bands: int = 32
+    jaccard_threshold: float = 0.5
+    containment_threshold: float = 0.7
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        if self.shingle_size < 1:
+            raise ConfigError("dedup.shingle_size must be at least 1")
+        if self.num_perm % self.bands:
+            raise ConfigError("dedup.num_perm must be a multiple of dedup.bands")
+        for name in ("jaccard_threshold", "containment_threshold"):
+            v = getattr(self, name)
+            if not 0.0 < v <= 1.0:
+                raise ConfigError(f"dedup.{name} must be in (0, 1], not {v}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    # documents larger than this (bytes of text) are rejected before the expensive stages
+    max_doc_bytes: int = 20_000_000
+    # a stage taking longer than this on one document gets it rejected (0 disables)
+    max_stage_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_doc_bytes <= 0:
+            raise ConfigError("limits.max_doc_bytes must be positive")
+        if self.max_stage_seconds < 0:
+            raise ConfigError("limits.max_stage_seconds must be >= 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    stages: tuple[str, ...] = DEFAULT_STAGES
+    stage_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    dedup: DedupConfig = DedupConfig()
+    limits: Limits = Limits()
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.stages if s not in REGISTRY]
+        if unknown:
+            raise ConfigError(
+                f"unknown stage(s) {', '.join(unknown)}; known: {', '.join(REGISTRY)}"
+            )
+        stray = sorted(set(self.stage_options) - set(self.stages))
+        if stray:
+            raise ConfigError(f"options given for stage(s) not in the pipeline: {', '.join(stray)}")
+        # validate now, not half-way through a run
+        resolved = {s: build_options(REGISTRY[s], self.stage_options.get(s)) for s in self.stages}
+        object.__setattr__(self, "_resolved", resolved)
+
+    def build_stages(self) -> list[Stage]:
+        return [REGISTRY[s](self._resolved[s]) for s in self.stages]  # type: ignore[attr-defined]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stages": list(self.stages),
+            "stage_options": {
+                s: dataclasses.asdict(o) for s, o in self._resolved.items()  # type: ignore[attr-defined]
+            },
+            "dedup": dataclasses.asdict(self.dedup),
+            "limits": dataclasses.asdict(self.limits),
+        }
+
+    def fingerprint(self) -> str:
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Config":
+        known = {"stages", "stage_options", "dedup", "limits"}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
+        try:
+            return cls(
+                stages=tuple(d.get("stages", DEFAULT_STAGES)),
+                stage_options=dict(d.get("stage_options", {})),
+                dedup=DedupConfig(**d.get("dedup", {})),
+                limits=Limits(**d.get("limits", {})),
+            )
+        except TypeError as exc:
+            raise ConfigError(f"bad configuration: {exc}") from exc
+
+    @classmethod
+    def load(cls, path: str) -> "Config":
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return cls.from_dict(json.load(fh))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"cannot read configuration {path}: {exc}") from exc

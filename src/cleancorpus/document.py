@@ -1,0 +1,238 @@
+"""The records every part of cleancorpus passes around: Document, Edit, Rejection, Outcome.
+
+A stage never mutates a Document: it returns a new one whose ``edits`` list has grown by the
+edits it made, so the history of every character is kept and can be replayed or reverted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any, Iterable, Sequence
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One change a stage made to a document's text.
+
+    ``start``/``end`` index the text as it was *before* this stage ran (the stage's input);
+    all edits of one stage are non-overlapping, so applying them right-to-left to the stage's
+    input gives its output (see :func:`apply_edits`).
+    """
+
+    stage: str
+    start: int
+    end: int
+    before: str
+    after: str
+    reason: str
+    confidence: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "stage": self.stage,
+            "start": self.start,
+            "end": self.end,
+            "before": self.before,
+            "after": self.after,
+            "reason": self.reason,
+        }
+        if self.confidence is not None:
+            d["confidence"] = round(self.confidence, 4)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Edit":
+        return cls(
+            stage=d["stage"],
+            start=d["start"],
+            end=d["end"],
+            before=d["before"],
+            after=d["after"],
+            reason=d["reason"],
+            confidence=d.get("confidence"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """A change a stage wants to make, in the coordinates of its input text."""
+
+    start: int
+    end: int
+    after: str
+    reason: str
+    confidence: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    id: str
+    text: str
+    source: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    edits: tuple[Edit, ...] = ()
+
+    def revise(
+        self,
+        stage: str,
+        replacements: Iterable[Replacement],
+        metadata: dict[str, Any] | None = None,
+    ) -> "Document":
+        """Apply a stage's replacements and return the new document (self if nothing changed).
+
+        Replacements that would not change the text are dropped, so an edit is recorded only
+        when the text really changed.
+        """
+        reps = sorted(replacements, key=lambda r: (r.start, r.end))
+        edits = []
+        last_end = 0
+        for r in reps:
+            if r.start < last_end:
+                raise ValueError(f"stage {stage!r} produced overlapping edits at {r.start}")
+            before = self.text[r.start : r.end]
+            if before != r.after:
+                edits.append(Edit(stage, r.start, r.end, before, r.after, r.reason, r.confidence))
+            last_end = r.end
+        new_meta = self.metadata if metadata is None else {**self.metadata, **metadata}
+        if not edits:
+            return self if metadata is None else replace(self, metadata=new_meta)
+        return replace(
+            self,
+            text=apply_edits(self.text, edits),
+            metadata=new_meta,
+            edits=self.edits + tuple(edits),
+        )
+
+    def with_metadata(self, **items: Any) -> "Document":
+        return replace(self, metadata={**self.metadata, **items})
+
+    def to_row(self) -> dict[str, Any]:
+        return {"id": self.id, "text": self.text, "source": self.source, "metadata": self.metadata}
+
+    def to_record(self) -> dict[str, Any]:
+        """Everything, edits included: the form used for spill files between passes."""
+        return {**self.to_row(), "edits": [e.to_dict() for e in self.edits]}
+
+    @classmethod
+    def from_record(cls, d: dict[str, Any]) -> "Document":
+        return cls(
+            id=d["id"],
+            text=d["text"],
+            source=d["source"],
+            metadata=d.get("metadata") or {},
+            edits=tuple(Edit.from_dict(e) for e in d.get("edits", ())),
+        )
+
+    def edits_by(self, stage: str) -> list[Edit]:
+        return [e for e in self.edits if e.stage == stage]
+
+
+def apply_edits(text: str, edits: Sequence[Edit]) -> str:
+    """Apply one stage's non-overlapping edits (input coordinates) to that stage's input."""
+    parts = []
+    pos = 0
+    for e in sorted(edits, key=lambda e: e.start):
+        if text[e.start : e.end] != e.before:
+            raise ValueError(f"edit by {e.stage!r} at {e.start} does not match the text")
+        parts.append(text[pos : e.start])
+        parts.append(e.after)
+        pos = e.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def replay(original: str, edits: Sequence[Edit]) -> str:
+    """Re-run a document's whole edit history on its original text, stage by stage."""
+    text = original
+    i = 0
+    while i < len(edits):
+        j = i
+        # consecutive edits of one stage belong to one pass over that stage's input
+        while j < len(edits) and edits[j].stage == edits[i].stage:
+            j += 1
+        text = apply_edits(text, edits[i:j])
+        i = j
+    return text
+
+
+def revert(final: str, edits: Sequence[Edit]) -> str:
+    """Undo a document's whole edit history, giving back the text as ingested."""
+    text = final
+    groups: list[list[Edit]] = []
+    for e in edits:
+        if groups and groups[-1][0].stage == e.stage:
+            groups[-1].append(e)
+        else:
+            groups.append([e])
+    for group in reversed(groups):
+        # map each edit's input span to its output span, then swap after -> before
+        shift = 0
+        inverse = []
+        for e in sorted(group, key=lambda e: e.start):
+            s = e.start + shift
+            inverse.append(Edit(e.stage, s, s + len(e.after), e.after, e.before, e.reason))
+            shift += len(e.after) - (e.end - e.start)
+        text = apply_edits(text, inverse)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A stage's verdict that a document must not go into the corpus, and why."""
+
+    stage: str
+    reason: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
+
+
+class Status(str, Enum):
+    KEPT = "kept"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one input document; the manifest holds one per input."""
+
+    id: str
+    source: str
+    status: Status
+    reason: str | None = None
+    duplicate_of: str | None = None
+    similarity: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"id": self.id, "source": self.source, "status": self.status.value}
+        if self.reason is not None:
+            d["reason"] = self.reason
+        if self.duplicate_of is not None:
+            d["duplicate_of"] = self.duplicate_of
+        if self.similarity is not None:
+            d["similarity"] = round(self.similarity, 4)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Outcome":
+        return cls(
+            id=d["id"],
+            source=d["source"],
+            status=Status(d["status"]),
+            reason=d.get("reason"),
+            duplicate_of=d.get("duplicate_of"),
+            similarity=d.get("similarity"),
+        )
+
+
+def stable_id(source: str, content: bytes) -> str:
+    """A document id from where it came from and what it holds: same file, same bytes, same id."""
+    h = hashlib.sha256()
+    h.update(source.encode("utf-8", "surrogatepass"))
+    h.update(b"\0")
+    h.update(content)
+    return h.hexdigest()[:16]

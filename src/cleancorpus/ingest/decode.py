@@ -1,0 +1,65 @@
+"""Bytes to text: UTF-8 when it is UTF-8, a detected encoding (recorded as an edit) when not,
+and a clear rejection for binary data."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import charset_normalizer
+
+from ..document import Document, Replacement
+
+STAGE = "ingest"
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    naive: str  # the bytes read as UTF-8, undecodable bytes as U+FFFD
+    text: str  # the best decoding
+    reason: str | None = None
+
+    def apply_to(self, doc: Document) -> Document:
+        """Record the move from the naive reading to the detected encoding as edits."""
+        if self.text == self.naive:
+            return doc
+        matcher = difflib.SequenceMatcher(None, self.naive, self.text, autojunk=False)
+        reps = [
+            Replacement(i1, i2, self.text[j1:j2], self.reason or "re-decoded")
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+            if tag != "equal"
+        ]
+        return doc.revise(STAGE, reps, metadata={"encoding": self.reason})
+
+
+def looks_binary(data: bytes) -> bool:
+    head = data[:8192]
+    if b"\x00" in head and not (head.startswith((b"\xff\xfe", b"\xfe\xff"))):
+        return True
+    return False
+
+
+def decode_bytes(data: bytes) -> Decoded | str:
+    """A Decoded, or a string saying why these bytes are not a text document."""
+    if not data:
+        return "empty file"
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+        return Decoded(text, text)
+    except UnicodeDecodeError:
+        pass
+    if looks_binary(data):
+        return "binary file (NUL bytes), not text"
+    naive = data.decode("utf-8", errors="replace")
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        # not text in any encoding we know; keep what UTF-8 can read only if it is mostly text
+        if naive.count("\ufffd") > len(naive) // 10:
+            return "binary or undecodable file: no text encoding fits"
+        return Decoded(naive, naive)
+    text = str(best)
+    if text == naive:
+        return Decoded(naive, naive)
+    return Decoded(naive, text, f"not valid UTF-8; decoded as {best.encoding}")

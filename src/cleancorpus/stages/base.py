@@ -1,0 +1,67 @@
+"""What every per-document stage looks like, and the registry that names them.
+
+A stage is built once from its typed options (validated there, failing loudly), may look at
+the whole corpus once in ``fit`` (for statistics such as lines that recur across documents),
+and then maps each Document to a new Document or a Rejection. Stages do no I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar, Iterable
+
+from ..document import Document, Rejection
+
+
+class ConfigError(ValueError):
+    """A configuration or resource problem found while building the pipeline."""
+
+
+@dataclasses.dataclass(frozen=True)
+class NoOptions:
+    pass
+
+
+class Stage:
+    name: ClassVar[str]
+    Options: ClassVar[type] = NoOptions
+    # True when fit() must see every document (as the earlier stages left it) before apply()
+    needs_corpus: ClassVar[bool] = False
+
+    def __init__(self, options: Any = None) -> None:
+        self.options = options if options is not None else self.Options()
+
+    def fit(self, docs: Iterable[Document]) -> None:
+        """Learn corpus statistics; only called when ``needs_corpus`` is true."""
+
+    def apply(self, doc: Document) -> Document | Rejection:
+        raise NotImplementedError
+
+    def reject(self, reason: str, detail: str = "") -> Rejection:
+        return Rejection(self.name, reason, detail)
+
+
+REGISTRY: dict[str, type[Stage]] = {}
+
+
+def register(cls: type[Stage]) -> type[Stage]:
+    if cls.name in REGISTRY:
+        raise ConfigError(f"two stages are named {cls.name!r}")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def build_options(cls: type[Stage], given: dict[str, Any] | None) -> Any:
+    """Turn a plain dict into the stage's typed options, rejecting unknown keys."""
+    given = dict(given or {})
+    fields = {f.name for f in dataclasses.fields(cls.Options)}
+    unknown = sorted(set(given) - fields)
+    if unknown:
+        raise ConfigError(
+            f"stage {cls.name!r} has no option(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(fields)) or 'none'}"
+        )
+    try:
+        return cls.Options(**given)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"bad options for stage {cls.name!r}: {exc}") from exc
