@@ -10,7 +10,11 @@ from typing import Any
 from .stages import REGISTRY, Stage, build_options
 from .stages.base import ConfigError
 
-DEFAULT_STAGES: tuple[str, ...] = tuple(REGISTRY)  # registration order is the default order
+# The default order; stages registered but not named here run after these.
+DEFAULT_ORDER = ("unicode", "boilerplate", "spun", "spelling")
+DEFAULT_STAGES: tuple[str, ...] = tuple(s for s in DEFAULT_ORDER if s in REGISTRY) + tuple(
+    s for s in REGISTRY if s not in DEFAULT_ORDER
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Per-document stages. Importing a stage module registers it; the import order below is the
-default pipeline order."""
+"""Per-document stages. Importing a stage module registers it (one import line per stage below);
+the default order is config.DEFAULT_ORDER."""
 
 from .base import REGISTRY, ConfigError, Stage, build_options, register
 from . import unicode  # noqa: F401  (registers "unicode")
