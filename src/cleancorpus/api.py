@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -13,12 +14,12 @@ from typing import Any, Callable
 
 from . import __version__
 from .config import Config
-from .dedup import find_duplicates
+from .dedup import DedupResult, find_duplicates
 from .document import Document, Edit, Outcome, Rejection, Status
 from .ingest import file_digest, iter_documents, list_inputs
-from .pipeline import Pipeline, Progress, read_documents
+from .pipeline import Pipeline, Progress, RunResult, read_documents
 from .store import Store, Version
-from .store.store import VersionWriter, write_manifest
+from .store.store import TMP_PREFIX, VersionWriter, write_manifest
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,92 @@ def describe_inputs(raw_dir: str | os.PathLike):
     return files, described
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a run will build: the inputs, their digests and the version id they determine."""
+
+    store: Store
+    files: list
+    inputs: list[dict[str, Any]]
+    config: Config
+    version_id: str
+
+
+def plan(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, config: Config | None = None) -> Plan:
+    config = config or Config()
+    store = Store(out_dir)
+    files, inputs = describe_inputs(raw_dir)
+    return Plan(store, files, inputs, config, version_id(inputs, config))
+
+
+def deduplicate(p: Plan, spill: Path, map_fn=None) -> DedupResult:
+    """The corpus-level duplicate passes over the cleaned documents of a run."""
+    parent = p.store.latest_id()
+    previous = (lambda: p.store.open(parent).documents()) if parent and parent != p.version_id else None
+    kwargs = {"map_fn": map_fn} if map_fn is not None else {}
+    return find_duplicates(lambda: read_documents(spill), p.config.dedup, previous, **kwargs)
+
+
+def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None = None) -> Version:
+    """Write the version (documents, edits, drops, manifest) and make it the latest."""
+    parent = p.store.latest_id()
+    duplicates = {} if p.config.dedup.report_only else dd.duplicates
+
+    def fill(tmp: Path) -> None:
+        writer = VersionWriter(tmp)
+        outcomes: list[Outcome] = list(run.rejected)
+        for doc in read_documents(run.spill):
+            dup = duplicates.get(doc.id)
+            if dup is None:
+                writer.keep(doc)
+                outcomes.append(Outcome(doc.id, doc.source, Status.KEPT))
+            else:
+                writer.drop(doc)
+                outcomes.append(Outcome(doc.id, doc.source, Status.DUPLICATE, reason=dup.reason,
+                                        duplicate_of=dup.duplicate_of, similarity=dup.similarity))
+            if progress:
+                progress("writing", 1)
+        files_info = writer.close()
+        outcomes.sort(key=lambda o: (o.source, o.id))
+        manifest = {
+            "version": p.version_id,
+            "parent": parent,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "package_version": __version__,
+            "config": p.config.to_dict(),
+            "inputs": p.inputs,
+            "counts": _counts(outcomes, len(p.inputs)),
+            "stages": {name: rep.to_dict() for name, rep in run.reports.items()},
+            "dedup": {**dd.stats, "report_only": p.config.dedup.report_only,
+                      "clusters": _clusters(dd.duplicates)},
+            "files": files_info,
+            "outcomes": [o.to_dict() for o in outcomes],
+        }
+        write_manifest(tmp, manifest)
+
+    return p.store.build(p.version_id, fill)
+
+
+@contextlib.contextmanager
+def building(p: Plan, lock_timeout: float = 600.0):
+    """Hold the store lock for a build and give a scratch directory inside the store.
+
+    Yields None when the version already exists (nothing to build; ``latest`` now names it).
+    """
+    with p.store.lock(lock_timeout):
+        p.store.remove_leftovers()
+        if p.store.has(p.version_id):
+            if p.store.latest_id() != p.version_id:
+                p.store.set_latest(p.version_id)
+            yield None
+            return
+        work = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "work-", dir=p.store.root))
+        try:
+            yield work
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def clean(
     raw_dir: str | os.PathLike = "raw",
     out_dir: str | os.PathLike = "clean",
@@ -70,65 +157,15 @@ def clean(
     lock_timeout: float = 600.0,
 ) -> CleanResult:
     """Build a new version of the corpus in ``out_dir`` from the documents in ``raw_dir``."""
-    config = config or Config()
-    store = Store(out_dir)
-    files, inputs = describe_inputs(raw_dir)
-    vid = version_id(inputs, config)
-    with store.lock(lock_timeout):
-        store.remove_leftovers()
-        if store.has(vid):
-            if store.latest_id() != vid:
-                store.set_latest(vid)
-            v = store.open(vid)
+    p = plan(raw_dir, out_dir, config)
+    with building(p, lock_timeout) as work:
+        if work is None:
+            v = p.store.open(p.version_id)
             return CleanResult(v, False, v.manifest["counts"])
-        parent = store.latest_id()
-        work = Path(tempfile.mkdtemp(prefix=".tmp-work-", dir=store.root))
-        try:
-            pipe = Pipeline(config)
-            run = pipe.run(iter_documents(files, config.limits.max_doc_bytes), work, progress)
-            previous = (lambda: store.open(parent).documents()) if parent else None
-            dd = find_duplicates(lambda: read_documents(run.spill), config.dedup, previous)
-            duplicates = {} if config.dedup.report_only else dd.duplicates
-
-            def fill(tmp: Path) -> None:
-                writer = VersionWriter(tmp)
-                outcomes: list[Outcome] = list(run.rejected)
-                for doc in read_documents(run.spill):
-                    dup = duplicates.get(doc.id)
-                    if dup is None:
-                        writer.keep(doc)
-                        outcomes.append(Outcome(doc.id, doc.source, Status.KEPT))
-                    else:
-                        writer.drop(doc)
-                        outcomes.append(Outcome(doc.id, doc.source, Status.DUPLICATE, reason=dup.reason,
-                                                duplicate_of=dup.duplicate_of, similarity=dup.similarity))
-                    if progress:
-                        progress("writing", 1)
-                files_info = writer.close()
-                outcomes.sort(key=lambda o: (o.source, o.id))
-                counts = _counts(outcomes, len(inputs))
-                manifest = {
-                    "version": vid,
-                    "parent": parent,
-                    "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "package_version": __version__,
-                    "config": config.to_dict(),
-                    "inputs": inputs,
-                    "counts": counts,
-                    "stages": {name: rep.to_dict() for name, rep in run.reports.items()},
-                    "dedup": {**dd.stats, "report_only": config.dedup.report_only,
-                              "clusters": _clusters(dd.duplicates)},
-                    "files": files_info,
-                    "outcomes": [o.to_dict() for o in outcomes],
-                }
-                write_manifest(tmp, manifest)
-
-            version = store.build(vid, fill)
-        finally:
-            import shutil
-
-            shutil.rmtree(work, ignore_errors=True)
-        return CleanResult(version, True, version.manifest["counts"])
+        run = Pipeline(p.config).run(iter_documents(p.files, p.config.limits.max_doc_bytes), work, progress)
+        dd = deduplicate(p, run.spill)
+        version = publish(p, run, dd, progress)
+    return CleanResult(version, True, version.manifest["counts"])
 
 
 def _counts(outcomes: list[Outcome], files: int) -> dict[str, int]:

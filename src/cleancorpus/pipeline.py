@@ -35,6 +35,13 @@ class StageReport:
     rejected: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
+    def merge(self, other: "StageReport") -> None:
+        self.seen += other.seen
+        self.changed += other.changed
+        self.edits += other.edits
+        self.rejected.update(other.rejected)
+        self.seconds += other.seconds
+
     def to_dict(self) -> dict:
         return {
             "seen": self.seen,
@@ -66,58 +73,75 @@ class Pipeline:
     def apply(self, doc: Document, reports: dict[str, StageReport] | None = None) -> Document | Rejection:
         return self._through(doc, self.stages, reports if reports is not None else {})
 
+    @property
+    def segments(self) -> list[list[Stage]]:
+        """Runs of stages between corpus-wide fits: each segment after the first starts with a
+        stage that must ``fit`` on every document (as the earlier segments left them)."""
+        return _segments(self.stages)
+
+    def new_reports(self) -> dict[str, StageReport]:
+        reports = {"ingest": StageReport("ingest")}
+        reports.update({s.name: StageReport(s.name) for s in self.stages})
+        return reports
+
+    def admit(
+        self, items: Iterable[Document | RejectedInput], reports: dict[str, StageReport], rejected: list[Outcome]
+    ) -> Iterator[Document]:
+        """Ingest bookkeeping: count inputs, turn ingest rejections and oversize documents into outcomes."""
+        ingest = reports["ingest"]
+        for item in items:
+            ingest.seen += 1
+            if isinstance(item, RejectedInput):
+                ingest.rejected[item.reason.split(":")[0]] += 1
+                rejected.append(item.outcome())
+                continue
+            if item.edits:
+                ingest.changed += 1
+                ingest.edits += len(item.edits)
+            size = len(item.text.encode("utf-8", "surrogatepass"))
+            if size > self.limits.max_doc_bytes:
+                why = f"document is {size} bytes, over the limit of {self.limits.max_doc_bytes}"
+                ingest.rejected["over size limit"] += 1
+                rejected.append(Outcome(item.id, item.source, Status.REJECTED, reason=f"limits: {why}"))
+                continue
+            yield item
+
+    def fit_segment(self, index: int, docs: Iterable[Document]) -> None:
+        head = self.segments[index][0]
+        if head.needs_corpus:
+            head.fit(docs)
+
+    def apply_segment(
+        self, index: int, docs: Iterable[Document], reports: dict[str, StageReport], rejected: list[Outcome]
+    ) -> Iterator[Document]:
+        """Stream documents through one segment; rejections land in ``rejected``."""
+        segment = self.segments[index]
+        for doc in docs:
+            out = self._through(doc, segment, reports)
+            if isinstance(out, Rejection):
+                rejected.append(Outcome(doc.id, doc.source, Status.REJECTED, reason=str(out)))
+            else:
+                yield out
+
     def run(
         self,
         items: Iterable[Document | RejectedInput],
         workdir: Path,
         progress: Progress | None = None,
     ) -> RunResult:
+        """The whole per-document part of a run, sequentially, spilling where a stage must fit."""
         workdir.mkdir(parents=True, exist_ok=True)
-        reports: dict[str, StageReport] = {"ingest": StageReport("ingest")}
-        reports.update({s.name: StageReport(s.name) for s in self.stages})
+        reports = self.new_reports()
         rejected: list[Outcome] = []
-        counted = {"in": 0}
-
-        def admitted(stream: Iterable[Document | RejectedInput]) -> Iterator[Document]:
-            ingest = reports["ingest"]
-            for item in stream:
-                counted["in"] += 1
-                ingest.seen += 1
-                if isinstance(item, RejectedInput):
-                    ingest.rejected[item.reason.split(":")[0]] += 1
-                    rejected.append(item.outcome())
-                    continue
-                if item.edits:
-                    ingest.changed += 1
-                    ingest.edits += len(item.edits)
-                size = len(item.text.encode("utf-8", "surrogatepass"))
-                if size > self.limits.max_doc_bytes:
-                    why = f"document is {size} bytes, over the limit of {self.limits.max_doc_bytes}"
-                    ingest.rejected["over size limit"] += 1
-                    rejected.append(Outcome(item.id, item.source, Status.REJECTED, reason=f"limits: {why}"))
-                    continue
-                yield item
-
-        stream: Iterable[Document] = admitted(items)
-        spill_no = 0
-        for segment in _segments(self.stages):
-            head = segment[0]
-            if head.needs_corpus:
-                spill_no += 1
-                path = _spill(stream, workdir / f"spill-{spill_no}.jsonl", progress, f"reading for {head.name}")
-                head.fit(_read_spill(path))
-                stream = _read_spill(path)
-            stream = self._segment(stream, segment, reports, rejected)
-        final = _spill(stream, workdir / "documents.jsonl", progress, "cleaning")
-        return RunResult(final, rejected, reports, counted["in"])
-
-    def _segment(self, stream, segment, reports, rejected) -> Iterator[Document]:
-        for doc in stream:
-            out = self._through(doc, segment, reports)
-            if isinstance(out, Rejection):
-                rejected.append(Outcome(doc.id, doc.source, Status.REJECTED, reason=str(out)))
-            else:
-                yield out
+        stream: Iterable[Document] = self.admit(items, reports, rejected)
+        for k, segment in enumerate(self.segments):
+            if segment and segment[0].needs_corpus:
+                path = spill(stream, workdir / f"spill-{k}.jsonl", progress, f"reading for {segment[0].name}")
+                self.fit_segment(k, read_documents(path))
+                stream = read_documents(path)
+            stream = self.apply_segment(k, stream, reports, rejected)
+        final = spill(stream, workdir / "documents.jsonl", progress, "cleaning")
+        return RunResult(final, rejected, reports, reports["ingest"].seen)
 
     def _through(self, doc: Document, stages: list[Stage], reports) -> Document | Rejection:
         for stage in stages:
@@ -155,7 +179,8 @@ def _segments(stages: list[Stage]) -> list[list[Stage]]:
     return segments or [[]]
 
 
-def _spill(stream: Iterable[Document], path: Path, progress: Progress | None, phase: str) -> Path:
+def spill(stream: Iterable[Document], path: Path, progress: Progress | None = None, phase: str = "") -> Path:
+    """Write documents, edits included, one JSON record a line."""
     with open(path, "w", encoding="utf-8") as fh:
         for doc in stream:
             fh.write(json.dumps(doc.to_record(), ensure_ascii=False))
@@ -165,15 +190,11 @@ def _spill(stream: Iterable[Document], path: Path, progress: Progress | None, ph
     return path
 
 
-def _read_spill(path: Path) -> Iterator[Document]:
+def read_documents(path: Path) -> Iterator[Document]:
+    """Documents (with edits) from a spill file."""
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             yield Document.from_record(json.loads(line))
-
-
-def read_documents(path: Path) -> Iterator[Document]:
-    """Documents (with edits) from a spill or an edits-bearing JSONL file."""
-    return _read_spill(path)
 
 
 @contextlib.contextmanager
