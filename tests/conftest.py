@@ -1,0 +1,21 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "raw"
+CASES = Path(__file__).resolve().parent / "cases"
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    """A private copy of the five seed documents."""
+    dst = tmp_path / "raw"
+    shutil.copytree(RAW, dst)
+    return dst
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    return tmp_path / "clean"
