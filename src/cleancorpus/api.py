@@ -20,6 +20,7 @@ from .ingest import file_digest, iter_documents, list_inputs
 from .pipeline import Pipeline, Progress, RunResult, read_documents
 from .store import Store, Version
 from .store.store import TMP_PREFIX, VersionWriter, write_manifest
+from .report import REPORT_FILE, write_report
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             "files": files_info,
             "outcomes": [o.to_dict() for o in outcomes],
         }
+        manifest["files"][REPORT_FILE] = write_report(tmp, manifest)  # part of the version, hashed
         write_manifest(tmp, manifest)
 
     return p.store.build(p.version_id, fill)
