@@ -199,6 +199,31 @@ def verify(version: str = typer.Argument("latest"), out_dir: Path = OutOpt) -> N
     out.print(f"version {v.id} verified: {rep.checked['documents']} documents, {rep.checked['outcomes']} outcomes")
 
 
+@app.command()
+def report(
+    version: str = typer.Argument("latest", help="Version id (a unique prefix will do) or 'latest'."),
+    out_dir: Path = OutOpt,
+    open_browser: bool = typer.Option(False, "--open", help="Open the report in a web browser."),
+) -> None:
+    """Print the path of a version's self-contained HTML audit report (writing it if missing)."""
+    from .report import REPORT_FILE, build_report
+
+    v = _open(out_dir, version)
+    path = (v.path / REPORT_FILE).resolve()
+    if not path.exists():
+        # a version built before reports existed: derive it from the stored files
+        try:
+            path.write_text(build_report(v), encoding="utf-8")
+        except (OSError, StoreError, ValueError, KeyError, TypeError) as exc:
+            fail(f"cannot write the report of {v.id} to {path}: {exc}; run `cleancorpus verify {v.id}`")
+    out.print(str(path), highlight=False)
+    if open_browser:
+        import webbrowser
+
+        if not webbrowser.open(path.as_uri()):
+            fail(f"no web browser found; open {path} by hand")
+
+
 def main() -> None:  # pragma: no cover
     app()
 
