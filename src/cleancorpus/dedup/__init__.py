@@ -1,5 +1,12 @@
-"""Corpus-level deduplication, as explicit passes over the cleaned documents."""
+"""Corpus-level deduplication, as explicit passes over the cleaned documents.
 
-from .exact import DedupResult, Duplicate, find_duplicates, normalize_for_hash
+exact digests -> MinHash signatures -> LSH band candidates -> verification on shingle sets
+-> union-find clusters -> one representative per cluster. See run.py for the driver.
+"""
 
-__all__ = ["DedupResult", "Duplicate", "find_duplicates", "normalize_for_hash"]
+from .exact import normalize_for_hash, text_hash
+from .records import DedupResult, Duplicate
+from .run import DedupError, find_duplicates, serial_map
+
+__all__ = ["DedupError", "DedupResult", "Duplicate", "find_duplicates", "normalize_for_hash",
+           "serial_map", "text_hash"]

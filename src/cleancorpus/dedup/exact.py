@@ -5,27 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Iterable
 
-from ..config import DedupConfig
-from ..document import Document
+import numpy as np
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-
-
-@dataclass(frozen=True, slots=True)
-class Duplicate:
-    id: str
-    duplicate_of: str
-    similarity: float
-    reason: str
-
-
-@dataclass
-class DedupResult:
-    duplicates: dict[str, Duplicate] = field(default_factory=dict)
-    stats: dict[str, int] = field(default_factory=dict)
+HASH_DTYPE = np.dtype("S16")
 
 
 def normalize_for_hash(text: str) -> str:
@@ -33,30 +18,22 @@ def normalize_for_hash(text: str) -> str:
     return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
+def normalized_hash(normalized: str) -> bytes:
+    return hashlib.blake2b(normalized.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 def text_hash(text: str) -> bytes:
-    return hashlib.blake2b(normalize_for_hash(text).encode("utf-8"), digest_size=16).digest()
+    return normalized_hash(normalize_for_hash(text))
 
 
-def find_duplicates(
-    docs: Callable[[], Iterable[Document]],
-    config: DedupConfig,
-    previous: Callable[[], Iterable[Document]] | None = None,
-) -> DedupResult:
-    """Documents whose normalized text equals an earlier one (or one already in ``previous``,
-    the last stored version). The first copy in input order is kept."""
-    result = DedupResult()
-    if not config.enabled:
-        return result
-    first: dict[bytes, str] = {}
-    if previous is not None:
-        for doc in previous():
-            first.setdefault(text_hash(doc.text), doc.id)
-    seen = 0
-    for doc in docs():
-        seen += 1
-        h = text_hash(doc.text)
-        owner = first.setdefault(h, doc.id)
-        if owner != doc.id:
-            result.duplicates[doc.id] = Duplicate(doc.id, owner, 1.0, "exact duplicate (same normalized text)")
-    result.stats = {"documents": seen, "exact_duplicates": len(result.duplicates)}
-    return result
+def exact_hashes(normalized_texts: Iterable[str]) -> np.ndarray:
+    """One 128-bit digest per (already normalized) text: equal digests mean exact duplicates."""
+    return np.array([normalized_hash(t) for t in normalized_texts], dtype=HASH_DTYPE)
+
+
+def exact_groups(hashes: np.ndarray) -> np.ndarray:
+    """For each row, the index of the first row with the same digest (its exact-copy leader)."""
+    if hashes.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    return first[inverse.reshape(-1)].astype(np.int64)
