@@ -3,5 +3,6 @@ the default order is config.DEFAULT_ORDER."""
 
 from .base import REGISTRY, ConfigError, Stage, build_options, register
 from . import unicode  # noqa: F401  (registers "unicode")
+from . import boilerplate  # noqa: F401  (registers "boilerplate")
 
 __all__ = ["REGISTRY", "ConfigError", "Stage", "build_options", "register"]
