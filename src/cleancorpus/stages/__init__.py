@@ -4,5 +4,7 @@ the default order is config.DEFAULT_ORDER."""
 from .base import REGISTRY, ConfigError, Stage, build_options, register
 from . import unicode  # noqa: F401  (registers "unicode")
 from . import boilerplate  # noqa: F401  (registers "boilerplate")
+from . import spun  # noqa: F401  (registers "spun")
+from . import spelling  # noqa: F401  (registers "spelling")
 
 __all__ = ["REGISTRY", "ConfigError", "Stage", "build_options", "register"]

@@ -1,0 +1,177 @@
+"""A small word-bigram language model and a Viterbi decoder over candidate lattices.
+
+The web counts are the unigram and bigram frequency dictionaries that ship inside symspellpy
+(no download). The bigram list is truncated (only pairs seen at least 6.4 million times), so a
+missing pair means "rarer than that", and the back-off is capped accordingly. Counts from a
+corpus's own clean documents can be mixed in (``with_corpus``) so that its names and phrasing
+are known to the model.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable, Sequence
+
+# Ratio between the bigram and unigram dictionaries' totals: the bigram counts come from a
+# larger collection. Measured as sum_x c(w x) / c(w) for frequent w ("is": 53, "to": 47);
+# 60 leaves room for the pairs the truncated list lacks.
+BIGRAM_SCALE = 60.0
+# The smallest count in symspellpy's bigram dictionary: absent pairs are rarer than this.
+BIGRAM_FLOOR = 6_400_000
+BACKOFF = 0.4
+OOV_COUNT = 50_000  # a word the dictionary lacks (names, numbers) is rare but not impossible
+NUMBER = "<num>"
+_DIGIT = re.compile(r"\d")
+
+
+def norm(word: str) -> str:
+    """The form the model knows a word by: lower case, straight apostrophe, numbers as one class."""
+    if _DIGIT.search(word):
+        return NUMBER
+    return word.lower().replace("\u2019", "'")
+
+
+@dataclass
+class CorpusCounts:
+    """Unigram and bigram counts of normalised words, learned from a corpus's clean documents."""
+
+    unigrams: Counter = field(default_factory=Counter)
+    bigrams: Counter = field(default_factory=Counter)
+
+    def add(self, sentences: Iterable[Sequence[str]]) -> None:
+        for words in sentences:
+            normed = [norm(w) for w in words]
+            self.unigrams.update(normed)
+            self.bigrams.update(zip(normed, normed[1:]))
+
+
+class BigramLM:
+    def __init__(self, unigrams: dict[str, int], bigrams: dict[tuple[str, str], int],
+                 corpus: CorpusCounts | None = None, corpus_weight: float = 0.5) -> None:
+        self._uni = unigrams
+        self._bi = bigrams
+        self._total = float(sum(unigrams.values()))
+        self.corpus = corpus or CorpusCounts()
+        self._corpus_weight = corpus_weight
+        self._corpus_total = float(sum(self.corpus.unigrams.values()))
+
+    def with_corpus(self, corpus: CorpusCounts) -> "BigramLM":
+        return BigramLM(self._uni, self._bi, corpus, self._corpus_weight)
+
+    def knows(self, word: str) -> bool:
+        w = norm(word)
+        return w in self._uni or self.corpus.unigrams[w] > 0
+
+    def count(self, word: str) -> int:
+        return self._uni.get(norm(word), 0)
+
+    def p_unigram(self, w: str) -> float:
+        web = self._uni.get(w, OOV_COUNT if w == NUMBER else 0)
+        p = (web or OOV_COUNT / 100) / self._total
+        c = self.corpus.unigrams[w]
+        if c:
+            p = max(p, self._corpus_weight * c / self._corpus_total)
+        return p
+
+    def logp(self, prev: str | None, w: str) -> float:
+        """log P(w | prev) for normalised words; prev None means a fresh context."""
+        p = self._web(prev, w)
+        if prev is not None:
+            cp = self.corpus.unigrams[prev]
+            if cp:
+                lam = self._corpus_weight * cp / (cp + 2.0)
+                p = (1 - lam) * p + lam * self.corpus.bigrams[(prev, w)] / cp
+        return math.log(p) if p > 0 else -50.0
+
+    def _web(self, prev: str | None, w: str) -> float:
+        pu = self.p_unigram(w)
+        if prev is None:
+            return pu
+        cprev = self._uni.get(prev)
+        if not cprev:
+            return pu
+        c = self._bi.get((prev, w))
+        if c:
+            return c / (BIGRAM_SCALE * cprev)
+        return BACKOFF * min(pu, BIGRAM_FLOOR / (BIGRAM_SCALE * cprev))
+
+    def score(self, words: Sequence[str]) -> float:
+        """Log probability of a word sequence (already normalised)."""
+        total, prev = 0.0, None
+        for w in words:
+            total += self.logp(prev, w)
+            prev = w
+        return total
+
+
+@lru_cache(maxsize=1)
+def web_lm() -> BigramLM:
+    """The model on symspellpy's shipped dictionaries; loaded once per process (read-only)."""
+    pkg = resources.files("symspellpy")
+    unigrams: dict[str, int] = {}
+    with (pkg / "frequency_dictionary_en_82_765.txt").open(encoding="utf-8") as fh:
+        for line in fh:
+            w, c = line.split()
+            unigrams[w] = int(c)
+    bigrams: dict[tuple[str, str], int] = {}
+    with (pkg / "frequency_bigramdictionary_en_243_342.txt").open(encoding="utf-8") as fh:
+        for line in fh:
+            a, b, c = line.split()
+            bigrams[(a, b)] = int(c)
+    return BigramLM(unigrams, bigrams)
+
+
+# -- decoding -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Arc:
+    """One way to read the input tokens [start, end): as ``words``, at a channel ``cost`` (nats)."""
+
+    start: int
+    end: int
+    words: tuple[str, ...]
+    cost: float = 0.0
+    tag: object = None  # what the caller needs to explain the arc (the lexicon entry)
+
+
+@dataclass(frozen=True)
+class Path:
+    arcs: tuple[Arc, ...]
+    score: float  # LM log probability minus channel costs
+
+
+def viterbi(lm: BigramLM, n: int, arcs: Sequence[Arc], breaks: frozenset[int] = frozenset()) -> Path:
+    """Best reading of tokens 0..n through ``arcs`` under the LM.
+
+    The LM context is reset at every token index in ``breaks`` (punctuation between words).
+    State: (token position, last output word); arcs must cover every position (identity arcs).
+    """
+    by_start: dict[int, list[Arc]] = {}
+    for a in arcs:
+        by_start.setdefault(a.start, []).append(a)
+    # best[pos][last_word] = (score, back-pointer)
+    best: list[dict[str | None, tuple[float, tuple | None]]] = [dict() for _ in range(n + 1)]
+    best[0][None] = (0.0, None)
+    for pos in range(n):
+        for last, (score, back) in best[pos].items():
+            ctx = None if pos in breaks else last
+            for arc in by_start.get(pos, ()):
+                s, prev = score - arc.cost, ctx
+                for w in arc.words:
+                    s += lm.logp(prev, norm(w))
+                    prev = norm(w)
+                key = prev if arc.words else ctx
+                cur = best[arc.end].get(key)
+                if cur is None or s > cur[0]:
+                    best[arc.end][key] = (s, (arc, back))
+    score, back = max(best[n].values(), key=lambda v: v[0])
+    chosen: list[Arc] = []
+    while back is not None:
+        arc, back = back
+        chosen.append(arc)
+    return Path(tuple(reversed(chosen)), score)

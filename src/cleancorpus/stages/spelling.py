@@ -1,0 +1,144 @@
+"""Correct misspellings of out-of-vocabulary words with symspellpy, protecting names.
+
+Only tokens the dictionary (symspellpy's shipped English frequency list) and the corpus do not
+know are looked at, one at a time with ``SymSpell.lookup`` (not ``lookup_compound``, which
+drops punctuation and numbers). Protected, and never changed: numbers, URLs and e-mail
+addresses, words with inner capitals (acronyms, brands, glued words), parts of hyphenated compounds, words that occur more than once in the
+corpus (or, without a corpus, in the document), and capitalised words with non-English letters
+(Gerő, Kádár). A capitalised ASCII word is only corrected to a word the corpus itself uses often
+("Hugary" -> "Hungary"), since a rare capitalised word is more likely a name than a typo.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable
+
+from symspellpy import SymSpell, Verbosity
+
+from ..document import Document, Replacement
+from .base import Stage, register
+
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+_CHUNK = re.compile(r"\S+")
+_WEBBY = re.compile(r"://|^www\.|@|\.(?:com|org|net|gov|edu)\b", re.I)
+
+
+@dataclasses.dataclass(frozen=True)
+class SpellingOptions:
+    max_edit_distance: int = 1
+    # a lower-case correction must be at least this frequent in the dictionary
+    min_suggestion_count: int = 100_000
+    # a word seen this often in the corpus (or document) is the corpus's own, never corrected
+    protect_min_count: int = 2
+    # a capitalised word is corrected only to a word the corpus/document uses at least this often
+    min_corpus_target: int = 2
+    min_length: int = 4
+
+    def __post_init__(self) -> None:
+        if self.max_edit_distance not in (1, 2):
+            raise ValueError("max_edit_distance must be 1 or 2")
+        for name in ("min_suggestion_count", "protect_min_count", "min_corpus_target", "min_length"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+
+
+@lru_cache(maxsize=2)
+def dictionary(max_edit_distance: int) -> SymSpell:
+    """symspellpy's English frequency dictionary, indexed once per process (read-only after)."""
+    sym = SymSpell(max_dictionary_edit_distance=max_edit_distance, prefix_length=7)
+    path = resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
+    if not sym.load_dictionary(str(path), term_index=0, count_index=1, encoding="utf-8"):
+        raise FileNotFoundError(f"symspellpy dictionary missing: {path}")
+    return sym
+
+
+@lru_cache(maxsize=1)
+def variants() -> tuple[tuple[str, str], ...]:
+    """British -> American spelling endings: a British spelling is a word, not a typo."""
+    path = resources.files("cleancorpus") / "resources" / "spelling" / "variants.tsv"
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip() and not line.startswith("#"):
+                a, b = line.rstrip("\n").split("\t")
+                rows.append((a, b))
+    return tuple(rows)
+
+
+@register
+class SpellingStage(Stage):
+    name = "spelling"
+    Options = SpellingOptions
+    needs_corpus = True
+
+    def __init__(self, options: SpellingOptions | None = None) -> None:
+        super().__init__(options)
+        self._sym = dictionary(self.options.max_edit_distance)
+        self._corpus: Counter = Counter()
+
+    def fit(self, docs: Iterable[Document]) -> None:
+        counts: Counter = Counter()
+        for doc in docs:
+            counts.update(m.group() for m in _WORD.finditer(doc.text))
+        self._corpus = counts
+
+    def apply(self, doc: Document) -> Document:
+        local = Counter(m.group() for m in _WORD.finditer(doc.text))
+        # without fit() the document is its own corpus
+        seen = self._corpus if self._corpus else local
+        reps = []
+        for chunk in _CHUNK.finditer(doc.text):
+            if _WEBBY.search(chunk.group()):
+                continue
+            for m in _WORD.finditer(chunk.group()):
+                start, end = chunk.start() + m.start(), chunk.start() + m.end()
+                if _hyphenated(doc.text, start, end):
+                    continue
+                fix = self._correct(m.group(), seen)
+                if fix is not None:
+                    after, conf, why = fix
+                    reps.append(Replacement(start, end, after, why, conf))
+        return doc.revise(self.name, reps)
+
+    def _correct(self, word: str, seen: Counter) -> tuple[str, float, str] | None:
+        o = self.options
+        lower = word.lower()
+        # contractions and possessives (bloc's) are not typos of a longer word
+        if "'" in word or "\u2019" in word:
+            return None
+        # an inner capital (govU, iPhone) marks glued words or a brand, not a typo
+        if any(c.isupper() for c in word[1:]):
+            return None
+        if len(word) < o.min_length or self._known(lower) or seen[word] >= o.protect_min_count:
+            return None
+        capital = word[0].isupper()
+        if capital and not word.isascii():
+            return None  # a non-English name (Gerő, Kádár)
+        if any(lower.endswith(a) and self._known(lower[: -len(a)] + b) for a, b in variants()):
+            return None
+        found = self._sym.lookup(lower, Verbosity.CLOSEST, max_edit_distance=o.max_edit_distance)
+        if capital:
+            found = [s for s in found if seen[s.term.capitalize()] >= o.min_corpus_target]
+        else:
+            found = [s for s in found if s.count >= o.min_suggestion_count]
+        if not found:
+            return None
+        best = max(found, key=lambda s: s.count)
+        share = best.count / sum(s.count for s in found)
+        after = best.term.capitalize() if capital else best.term
+        where = "a word this corpus uses" if capital else "the dictionary's most frequent word"
+        why = f"spelling: {word!r} is unknown; {after!r} is {best.distance} edit away, {where}"
+        return after, share * (0.9 if best.distance == 1 else 0.6), why
+
+    def _known(self, lower: str) -> bool:
+        return lower in self._sym.words or lower.replace("\u2019", "'") in self._sym.words
+
+
+def _hyphenated(text: str, start: int, end: int) -> bool:
+    """Part of a compound (de-stalinisation): the pieces need not be dictionary words."""
+    return (start > 0 and text[start - 1] == "-") or (end < len(text) and text[end] == "-")

@@ -1,0 +1,264 @@
+"""Repair machine-spun wording: detect spun passages, then decode them back.
+
+A spinner swaps words and phrases for wrong "synonyms" ("top top" for "on", "indigenous" for
+"from", "counterfeit consciousness" for "artificial intelligence"). Most swaps are ambiguous on
+their own ("the" stands for "that" or "of" as often as for "the"), so repair is decoding, not
+find-and-replace: every token may stay as it is or be read back through a reverse-spin lexicon
+entry (resources/spun/*.tsv), and a bigram language model (lm.py) picks the best reading of the
+whole sentence with Viterbi. Each lexicon reading pays a channel cost, so clean text, where no
+reading is much more probable than the text itself, stays as it is.
+
+Detection: a sentence's evidence is its LM gain (log-probability of the best reading minus that
+of the text as it stands) plus a bonus per spinner fingerprint ("marker" entries). The document
+score is the evidence per word over the whole document; it goes into the metadata as
+``spin_score``. A sentence is repaired when the document score or its own score passes a
+threshold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable, Sequence
+
+from ..document import Document, Replacement
+from ..lm import Arc, BigramLM, CorpusCounts, Path, norm, viterbi, web_lm
+from .base import ConfigError, Stage, register
+
+LEXICONS = ("word_spinner", "tortured_phrases")
+KINDS = ("marker", "ambiguous")
+_TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*|\d+(?:[.,:]\d+)*|~")
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+@dataclass(frozen=True)
+class Entry:
+    spun: tuple[str, ...]
+    original: str
+    kind: str
+    left: str | None
+    source: str
+    lexicon: str
+
+
+@dataclass(frozen=True)
+class Token:
+    start: int
+    end: int
+    text: str
+    gap: str  # the characters between the previous token and this one
+
+
+@dataclasses.dataclass(frozen=True)
+class SpunOptions:
+    lexicons: tuple[str, ...] = LEXICONS
+    # channel cost (nats) of reading a lexicon entry instead of the text as it stands
+    marker_cost: float = 0.5
+    ambiguous_cost: float = 3.0
+    # inside a document already found spun, a swap is expected about one word in five, so an
+    # ambiguous reading needs less LM evidence to be chosen
+    spun_ambiguous_cost: float = 1.0
+    # evidence (nats) each spinner fingerprint adds to its sentence's score
+    marker_bonus: float = 4.0
+    # evidence per word over which a whole document, or one sentence on its own, is repaired
+    document_threshold: float = 0.25
+    sentence_threshold: float = 0.6
+    # the document score divides by at least this many words, so that a short text needs
+    # proportionally more evidence before it is called spun (one odd "and also" is not enough)
+    min_words: int = 40
+    # fraction of corpus documents' LM gain under which a document counts as clean for fit()
+    clean_fit_threshold: float = 0.1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.lexicons, list):
+            object.__setattr__(self, "lexicons", tuple(self.lexicons))
+        unknown = [x for x in self.lexicons if x not in LEXICONS]
+        if unknown or not self.lexicons:
+            raise ValueError(f"lexicons must be a non-empty subset of {LEXICONS}, not {self.lexicons!r}")
+        for name in ("marker_cost", "ambiguous_cost", "spun_ambiguous_cost", "marker_bonus", "document_threshold",
+                     "sentence_threshold", "clean_fit_threshold"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        if self.min_words < 1:
+            raise ValueError("min_words must be >= 1")
+
+
+@lru_cache(maxsize=None)
+def load_lexicon(name: str) -> tuple[Entry, ...]:
+    """One lexicon file from resources/spun/, validated row by row (a bad row is a setup error)."""
+    if name not in LEXICONS:
+        raise ConfigError(f"no spun lexicon {name!r}; known: {', '.join(LEXICONS)}")
+    path = resources.files("cleancorpus") / "resources" / "spun" / f"{name}.tsv"
+    entries = []
+    with path.open(encoding="utf-8") as fh:
+        for no, line in enumerate(fh, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) != 5 or cols[2] not in KINDS or not cols[0] or not cols[1]:
+                raise ConfigError(f"resources/spun/{name}.tsv line {no}: expected spun, original, "
+                                  f"kind ({'/'.join(KINDS)}), left, source")
+            spun, original, kind, left, source = cols
+            entries.append(Entry(tuple(spun.split(" ")), original, kind,
+                                 None if left == "-" else left, source, name))
+    return tuple(entries)
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens, pos = [], 0
+    for m in _TOKEN.finditer(text):
+        tokens.append(Token(m.start(), m.end(), m.group(), text[pos:m.start()]))
+        pos = m.end()
+    return tokens
+
+
+def sentences(tokens: Sequence[Token]) -> list[tuple[int, int]]:
+    """Token ranges split where the gap holds sentence-final punctuation or a line break."""
+    spans, start = [], 0
+    for i in range(1, len(tokens)):
+        if _SENTENCE_END.search(tokens[i].gap):
+            spans.append((start, i))
+            start = i
+    if tokens:
+        spans.append((start, len(tokens)))
+    return spans
+
+
+def cased(original: str, spun_text: str) -> str:
+    """The replacement in the spun text's case: Capitalised or UPPER follow the source."""
+    if len(spun_text) > 1 and spun_text.isupper():
+        return original.upper()
+    if spun_text[:1].isupper() and original[:1].islower():
+        return original[:1].upper() + original[1:]
+    return original
+
+
+@dataclass(frozen=True)
+class SentenceResult:
+    start: int  # token range in the document
+    end: int
+    best: Path
+    gain: float
+    markers: int
+    cost: float  # the ambiguous-entry cost it was decoded with
+
+    @property
+    def words(self) -> int:
+        return self.end - self.start
+
+
+@register
+class SpunStage(Stage):
+    name = "spun"
+    Options = SpunOptions
+    needs_corpus = True
+
+    def __init__(self, options: SpunOptions | None = None) -> None:
+        super().__init__(options)
+        self._index: dict[str, list[Entry]] = {}
+        for lex in self.options.lexicons:
+            for e in load_lexicon(lex):
+                self._index.setdefault(e.spun[0], []).append(e)
+        self._lm: BigramLM = web_lm()
+
+    # -- corpus statistics
+    def fit(self, docs: Iterable[Document]) -> None:
+        """Learn the clean documents' word counts, so their names and phrasing are known."""
+        counts = CorpusCounts()
+        for doc in docs:
+            tokens = tokenize(doc.text)
+            results = self._analyse(tokens)
+            if self._doc_score(results) < self.options.clean_fit_threshold:
+                counts.add([t.text for t in tokens[s:e]] for s, e in sentences(tokens))
+        self._lm = web_lm().with_corpus(counts)
+
+    # -- one document
+    def apply(self, doc: Document) -> Document:
+        tokens = tokenize(doc.text)
+        results = self._analyse(tokens)
+        score = self._doc_score(results)
+        spun_doc = score >= self.options.document_threshold
+        if spun_doc:
+            results = self._analyse(tokens, self.options.spun_ambiguous_cost)
+        reps: list[Replacement] = []
+        repaired = 0
+        for r in results:
+            if r.gain > 0 and (spun_doc or self._evidence(r) / r.words >= self.options.sentence_threshold):
+                repaired += 1
+                reps.extend(self._replacements(tokens, r, score))
+        meta = {"spin_score": round(score, 4), "spun_sentences": repaired}
+        return doc.revise(self.name, reps, meta)
+
+    def _analyse(self, tokens: Sequence[Token], ambiguous_cost: float | None = None) -> list[SentenceResult]:
+        cost = self.options.ambiguous_cost if ambiguous_cost is None else ambiguous_cost
+        out = []
+        for s, e in sentences(tokens):
+            arcs, markers = self._arcs(tokens, s, e, cost)
+            if len(arcs) == e - s:  # identity readings only: nothing to decode
+                continue
+            breaks = self._breaks(tokens, s, e)
+            best = viterbi(self._lm, e - s, arcs, breaks)
+            plain = viterbi(self._lm, e - s, arcs[: e - s], breaks)
+            out.append(SentenceResult(s, e, best, best.score - plain.score, markers, cost))
+        return out
+
+    def _arcs(self, tokens: Sequence[Token], s: int, e: int, ambiguous_cost: float) -> tuple[list[Arc], int]:
+        """Identity arcs first (one per token), then every lexicon reading that matches."""
+        arcs = [Arc(i - s, i - s + 1, (tokens[i].text,)) for i in range(s, e)]
+        markers = 0
+        for i in range(s, e):
+            for entry in self._index.get(norm(tokens[i].text), ()):
+                if self._matches(tokens, i, e, entry):
+                    cost = self.options.marker_cost if entry.kind == "marker" else ambiguous_cost
+                    n = len(entry.spun)
+                    arcs.append(Arc(i - s, i - s + n, tuple(entry.original.split(" ")), cost, entry))
+                    markers += entry.kind == "marker"
+        return arcs, markers
+
+    @staticmethod
+    def _matches(tokens: Sequence[Token], i: int, e: int, entry: Entry) -> bool:
+        n = len(entry.spun)
+        if i + n > e:
+            return False
+        for k in range(1, n):
+            t = tokens[i + k]
+            if norm(t.text) != entry.spun[k] or t.gap.strip():
+                return False
+        if entry.left is not None:
+            return i > 0 and not tokens[i].gap.strip() and norm(tokens[i - 1].text) == entry.left
+        return True
+
+    @staticmethod
+    def _breaks(tokens: Sequence[Token], s: int, e: int) -> frozenset[int]:
+        return frozenset(i - s for i in range(s + 1, e) if tokens[i].gap.strip())
+
+    def _evidence(self, r: SentenceResult) -> float:
+        return r.gain + self.options.marker_bonus * r.markers
+
+    def _doc_score(self, results: Sequence[SentenceResult]) -> float:
+        words = sum(r.words for r in results)
+        return sum(self._evidence(r) for r in results) / max(words, self.options.min_words)
+
+    def _replacements(self, tokens: Sequence[Token], r: SentenceResult, score: float) -> list[Replacement]:
+        reps = []
+        arcs_all, _ = self._arcs(tokens, r.start, r.end, r.cost)
+        breaks = self._breaks(tokens, r.start, r.end)
+        for arc in r.best.arcs:
+            if arc.tag is None:
+                continue
+            entry: Entry = arc.tag
+            first, last = tokens[r.start + arc.start], tokens[r.start + arc.end - 1]
+            # confidence: how much better the best reading is than the best one without this change
+            kept = [a for a in arcs_all if a.tag is None or a.end <= arc.start or a.start >= arc.end]
+            margin = r.best.score - viterbi(self._lm, r.end - r.start, kept, breaks).score
+            reps.append(Replacement(
+                first.start, last.end, cased(entry.original, first.text),
+                f"spun ({entry.lexicon}, {entry.source}): {' '.join(entry.spun)!r} read as "
+                f"{entry.original!r}; document spin score {score:.2f}",
+                1.0 / (1.0 + math.exp(-margin)),
+            ))
+        return reps
