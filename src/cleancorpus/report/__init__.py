@@ -116,7 +116,8 @@ def stage_chart(stages: dict[str, dict[str, Any]]) -> Markup:
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end">{escape(name)}</text>'
             f'<rect class="{stage_class(name)}" x="{label_w}" y="{y}" width="{w}" height="{bar_h}" rx="3"/>'
-            f'<text x="{label_w + w + 6}" y="{y + 16}">{edits} edits · {changed} docs</text>'
+            f'<text x="{label_w + w + 6}" y="{y + 16}">{edits} edit{"" if edits == 1 else "s"} · '
+            f'{changed} document{"" if changed == 1 else "s"}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

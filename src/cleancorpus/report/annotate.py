@@ -9,11 +9,12 @@ current text is empty, so it can still be shown (struck through) where it used t
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, replace
+from itertools import accumulate
 from typing import Iterable, Sequence
 
-from ..document import Edit
+from ..document import Edit, apply_edits
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,39 +56,57 @@ def annotate(original: str, edits: Sequence[Edit]) -> list[Piece]:
 
 
 def _apply_pass(pieces: list[Piece], group: list[Edit]) -> list[Piece]:
+    pieces = _split_untouched(pieces, sorted({x for e in group for x in (e.start, e.end)}))
+    starts = list(accumulate((len(p.text) for p in pieces), initial=0))
     out: list[Piece] = []
-    queue = deque(pieces)
-    pos = 0  # offset, in this pass's input, of queue[0]
+    done = 0
+    for lo, hi, edits in _cover(pieces, starts, group):
+        out.extend(pieces[done:lo])
+        base = starts[lo]
+        text = apply_edits("".join(p.text for p in pieces[lo:hi]),
+                           [replace(e, start=e.start - base, end=e.end - base) for e in edits])
+        history = tuple(x for p in pieces[lo:hi] for x in p.edits) + tuple(edits)
+        out.append(Piece(text, "".join(p.original for p in pieces[lo:hi]), history))
+        done = hi
+    out.extend(pieces[done:])
+    return out
+
+
+def _cover(pieces: list[Piece], starts: list[int], group: list[Edit]) -> list[tuple[int, int, list[Edit]]]:
+    """For each run of edits, the pieces [lo, hi) it rewrites. Edits that touch the same earlier
+    edit's piece share one run, since such a piece cannot be cut."""
+    runs: list[tuple[int, int, list[Edit]]] = []
+    i = 0
     for e in group:
         # pieces wholly before the edit (a removed piece sitting at e.start stays outside)
-        while queue and pos + len(queue[0].text) <= e.start:
-            pos += len(queue[0].text)
-            out.append(queue.popleft())
-        covered: list[Piece] = []
-        prefix = suffix = ""
-        while queue and pos < e.end:
-            head = queue.popleft()
-            end = pos + len(head.text)
-            lo, hi = max(e.start - pos, 0), min(e.end - pos, len(head.text))
-            if head.edits:  # an earlier edit's piece cannot be split: take it whole
-                if lo:  # only the first covered piece can start before the edit
-                    prefix = head.text[:lo]
-                suffix = head.text[hi:] if end > e.end else ""
-                covered.append(head)
-            else:
-                if lo:
-                    out.append(Piece(head.text[:lo], head.original[:lo]))
-                covered.append(Piece(head.text[lo:hi], head.original[lo:hi]))
-                if end > e.end:
-                    queue.appendleft(Piece(head.text[hi:], head.original[hi:]))
-                    end = e.end
-            pos = end
-        joined = "".join(p.text for p in covered)
-        if pos < e.end or joined[len(prefix) : len(joined) - len(suffix)] != e.before:
-            raise ValueError(f"edit by {e.stage!r} at {e.start} does not match the text it names")
-        history = tuple(x for p in covered for x in p.edits) + (e,)
-        out.append(Piece(prefix + e.after + suffix, "".join(p.original for p in covered), history))
-    out.extend(queue)
+        while i < len(pieces) and starts[i + 1] <= e.start:
+            i += 1
+        j = i
+        while j < len(pieces) and starts[j] < e.end:
+            j += 1
+        if runs and i < runs[-1][1]:
+            lo, hi, edits = runs.pop()
+            runs.append((lo, max(hi, j), edits + [e]))
+        else:
+            runs.append((i, j, [e]))
+        if e.end > starts[-1]:
+            raise ValueError(f"edit by {e.stage!r} at {e.start} is past the end of the text")
+    return runs
+
+
+def _split_untouched(pieces: list[Piece], cuts: list[int]) -> list[Piece]:
+    """Cut untouched pieces at the pass's edit boundaries (edited pieces stay whole)."""
+    out: list[Piece] = []
+    pos = 0
+    for p in pieces:
+        end = pos + len(p.text)
+        inner = [c - pos for c in cuts[bisect_right(cuts, pos) : bisect_left(cuts, end)]]
+        if p.edits or not inner:
+            out.append(p)
+        else:
+            bounds = [0, *inner, len(p.text)]
+            out.extend(Piece(p.text[a:b], p.text[a:b]) for a, b in zip(bounds, bounds[1:]))
+        pos = end
     return out
 
 

@@ -73,6 +73,7 @@ class ReportView:
     pairs: dict[str, PairView]  # by dropped id
     rejected: list[dict[str, Any]]
     stages: list[str]
+    source_of: dict[str, str]  # document id -> source, for every input of this version
 
 
 def document_view(doc: Document, status: str = "kept") -> DocView:
@@ -94,7 +95,8 @@ def build_view(directory: Path, manifest: dict[str, Any], options: ReportOptions
     rejected = [o for o in manifest.get("outcomes", []) if o.get("status") == "rejected"]
     stages = [s for s in manifest.get("stages", {})]
     stages += sorted({e.stage for es in edits.values() for e in es} - set(stages))
-    return ReportView(manifest, docs, hidden, clusters, pairs, rejected, stages)
+    source_of = {o["id"]: o["source"] for o in manifest.get("outcomes", [])}
+    return ReportView(manifest, docs, hidden, clusters, pairs, rejected, stages, source_of)
 
 
 def _choose_documents(

@@ -22,6 +22,8 @@
     });
     shown.textContent = visible + " of " + total + " shown";
   }
+  var was = document.getElementById("show-was");
+  if (was) was.addEventListener("change", function () { document.body.classList.toggle("was", was.checked); });
   form.addEventListener("submit", function (ev) { ev.preventDefault(); });
   min.addEventListener("input", apply);
   stage.addEventListener("change", apply);
