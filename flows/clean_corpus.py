@@ -1,0 +1,50 @@
+"""Run the cleaning pipeline once as a Prefect flow and print the version id.
+
+    python flows/clean_corpus.py RAW_DIR OUT_DIR [--workers N | --dask-address tcp://HOST:PORT]
+
+Same input and configuration give the same version and the same documents as
+``cleancorpus clean``. A thin wrapper: the flow lives in the installed package
+``cleancorpus_flows`` (so ``cleancorpus serve`` and Dask workers can import it), the cleaning
+logic in ``cleancorpus``. This file is also the entrypoint ``prefect.yaml`` names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+from cleancorpus_flows.env import apply_defaults  # noqa: E402  (imports no Prefect)
+
+apply_defaults(PROJECT)  # project-local, quiet, offline; before Prefect is imported
+
+from cleancorpus_flows.flow import clean_corpus, task_runner  # noqa: E402
+
+__all__ = ["clean_corpus"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("raw_dir", help="directory of raw .txt, .html and .jsonl documents")
+    ap.add_argument("out_dir", help="store directory holding the versions")
+    ap.add_argument("--config", help="JSON configuration file (as for `cleancorpus clean`)")
+    where = ap.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="start a local Dask cluster of N worker processes")
+    where.add_argument("--dask-address", help="run the tasks on an existing Dask scheduler, tcp://HOST:PORT")
+    ap.add_argument("--shard-mb", type=float, default=8.0, help="input megabytes per shard task (default 8)")
+    args = ap.parse_args(argv)
+    if not Path(args.raw_dir).is_dir():
+        ap.error(f"input directory {args.raw_dir} does not exist")
+    if args.workers is not None and args.workers < 1:
+        ap.error("--workers must be at least 1")
+    runner = task_runner(args.workers, args.dask_address, PROJECT / ".dask")
+    version = clean_corpus.with_options(task_runner=runner)(
+        raw_dir=args.raw_dir, out_dir=args.out_dir, config_path=args.config, shard_mb=args.shard_mb)
+    print(version)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

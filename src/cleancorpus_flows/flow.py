@@ -1,0 +1,190 @@
+"""The Prefect flow: the same run as ``cleancorpus clean``, in tasks a user can follow in the UI.
+
+Task grain (see the measurements in bench/README.md): one task per shard of input files per
+pipeline segment, one per corpus fit, at most ``MAX_DEDUP_TASKS`` per dedup pass, and one for
+the store write. Per-document or per-batch tasks would spend more in Prefect than in cleaning.
+Only the I/O tasks (reading the inputs' digests, gathering spills, writing the version) retry:
+a stage that fails on a document already turns it into a recorded rejection.
+"""
+
+from __future__ import annotations
+
+from .env import apply_defaults
+
+apply_defaults()  # before Prefect is imported; keeps values the caller already set
+
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Callable, Sequence  # noqa: E402
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+
+from cleancorpus import api  # noqa: E402
+from cleancorpus.config import Config  # noqa: E402
+from cleancorpus.dedup import DedupResult  # noqa: E402
+from cleancorpus.pipeline import RunResult  # noqa: E402
+
+from . import work  # noqa: E402
+
+FLOW_NAME = "clean-corpus"
+MAX_DEDUP_TASKS = 16
+WORKERS_ENV = "CLEANCORPUS_FLOW_WORKERS"
+DASK_ADDRESS_ENV = "CLEANCORPUS_DASK_ADDRESS"
+
+
+def task_runner(workers: int | None = None, address: str | None = None,
+                local_directory: str | os.PathLike | None = None):
+    """Threads by default (one at a time: stages are CPU-bound and the GIL would serialise them
+    anyway); ``address``: an existing Dask cluster; ``workers``: a local Dask cluster."""
+    if workers is not None and address:
+        raise ValueError("give either a number of local Dask workers or a Dask address, not both")
+    if workers is not None and workers < 1:
+        raise ValueError(f"the number of Dask workers must be at least 1, not {workers}")
+    if not address and workers is None:
+        return ThreadPoolTaskRunner(max_workers=1)
+    from prefect_dask import DaskTaskRunner
+
+    if address:
+        return DaskTaskRunner(address=address)
+    local = Path(local_directory or Path.cwd() / ".dask").resolve()
+    return DaskTaskRunner(
+        cluster_class="distributed.LocalCluster",
+        cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
+                        "dashboard_address": None, "local_directory": str(local)},
+    )
+
+
+def _runner_from_env():
+    """How a served or work-pool run (which imports this module afresh) picks its runner."""
+    workers = os.environ.get(WORKERS_ENV)
+    return task_runner(int(workers) if workers else None, os.environ.get(DASK_ADDRESS_ENV) or None)
+
+
+@task(name="plan inputs", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def plan_inputs(raw_dir: str, out_dir: str, config: Config) -> api.Plan:
+    return api.plan(raw_dir, out_dir, config)
+
+
+@task(name="clean shard", task_run_name="{label}", cache_policy=NO_CACHE)
+def clean_shard(label: str, job: work.PassJob) -> work.PassResult:
+    return work.run_pass(job)
+
+
+@task(name="fit stage", task_run_name="{label}", cache_policy=NO_CACHE)
+def fit_stage(label: str, job: work.FitJob) -> work.FitResult:
+    return work.fit_stage(job)
+
+
+@task(name="gather documents", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def gather(parts: list[Path], out: Path) -> Path:
+    return work.concatenate(parts, out)
+
+
+@task(name="dedup pass", task_run_name="{label}", cache_policy=NO_CACHE)
+def dedup_chunk(label: str, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    return work.apply_chunk(fn, items)
+
+
+@task(name="write version", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def write_version(p: api.Plan, run: RunResult, dd: DedupResult) -> str:
+    return api.publish(p, run, dd).id
+
+
+def task_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    """The dedup ``map_fn``: the batches split over a bounded number of tasks, results in order.
+    Arguments are a few small job records (paths, arrays), cheap for Prefect to inspect; not
+    wrapped in ``quote``, which Dask unpacks into a bare tuple on the way to the worker."""
+    parts = work.chunks(list(items), MAX_DEDUP_TASKS)
+    if not parts or not parts[0]:
+        return []
+    name = getattr(fn, "__name__", "map").strip("_")
+    futures = [dedup_chunk.submit(f"{name} {i + 1}/{len(parts)}", fn, part)
+               for i, part in enumerate(parts)]
+    return [out for f in futures for out in f.result()]
+
+
+def run_stages(p: api.Plan, work_dir: Path, shard_bytes: int, max_shards: int) -> RunResult:
+    """Every segment of the pipeline over every shard, fitting corpus stages in between."""
+    config = p.config
+    shards = work.plan_shards(p.files, p.inputs, shard_bytes, max_shards)
+    reports = work.new_reports(config)
+    rejected: list = []
+    sources: list[Any] = list(shards)
+    fitted: dict[int, Path] = {}
+
+    def one_pass(tag: str, segment: int | None) -> list[Path]:
+        jobs = [work.PassJob(f"{tag}: shard {i + 1}/{len(sources)}", config, segment, src,
+                             work_dir / f"{tag.replace(' ', '-')}-{i:05d}.jsonl", dict(fitted))
+                for i, src in enumerate(sources)]
+        futures = [clean_shard.submit(j.label, j) for j in jobs]
+        results = [f.result() for f in futures]
+        for r in results:
+            work.merge_reports(reports, r.reports)
+            rejected.extend(r.rejected)
+        for old in sources:  # the previous pass's spills are no longer needed
+            if isinstance(old, Path):
+                old.unlink(missing_ok=True)
+        return [r.out for r in results]
+
+    for seg in work.segments(config):
+        label = "+".join(seg.stages) or "ingest"
+        if seg.needs_fit:
+            if not isinstance(sources[0], Path):
+                sources = one_pass("ingest", None)
+            job = work.FitJob(f"fit {seg.stages[0]}", config, seg.start, tuple(sources),
+                              work_dir / f"fitted-{seg.start}-{seg.stages[0]}.pickle")
+            fit = fit_stage.submit(job.label, job).result()
+            get_run_logger().info("fitted %s: pickle %d bytes, fit %.2f s, pickling %.3f s",
+                                  seg.stages[0], fit.pickle_bytes, fit.fit_seconds, fit.pickle_seconds)
+            fitted[seg.start] = fit.path
+        sources = one_pass(label if seg.index else f"ingest+{label}", seg.index)
+    final = gather(sources, work_dir / "documents.jsonl")
+    for part in sources:
+        part.unlink(missing_ok=True)
+    return RunResult(final, rejected, reports, reports["ingest"].seen)
+
+
+@flow(name=FLOW_NAME, task_runner=_runner_from_env(), validate_parameters=True)
+def clean_corpus(
+    raw_dir: str = "raw",
+    out_dir: str = "clean",
+    config_path: str | None = None,
+    shard_mb: float = 8.0,
+    max_shards: int = 256,
+    lock_timeout: float = 600.0,
+) -> str:
+    """Build a new version of the corpus from RAW_DIR into OUT_DIR; returns the version id."""
+    log = get_run_logger()
+    config = Config.load(config_path) if config_path else Config()
+    # absolute: Dask workers may run elsewhere (same shared filesystem, other working directory)
+    p = plan_inputs(str(Path(raw_dir).resolve()), str(Path(out_dir).resolve()), config)
+    log.info("version %s: %d input files", p.version_id, len(p.inputs))
+    with api.building(p, lock_timeout) as work_dir:
+        if work_dir is None:
+            log.info("version %s already exists in %s; nothing to build", p.version_id, out_dir)
+            return p.version_id
+        run = run_stages(p, work_dir, max(1, int(shard_mb * 2**20)), max_shards)
+        dd = api.deduplicate(p, run.spill, map_fn=task_map)
+        version_id = write_version(p, run, dd)
+    for name, rep in run.reports.items():
+        rej = sum(rep.rejected.values())
+        log.info("stage %s: %d seen, %d changed, %d edits, %d rejected", name, rep.seen, rep.changed, rep.edits, rej)
+    counts = api.load(p.store.root, version_id).manifest["counts"]
+    log.info("version %s: %d documents, %d kept, %d duplicates, %d rejected", version_id,
+             counts["documents"], counts["kept"], counts["duplicate"], counts["rejected"])
+    return version_id
+
+
+def serve(raw_dir: str, out_dir: str, *, name: str, cron: str | None = None, interval: float | None = None,
+          config_path: str | None = None) -> None:
+    """Serve the flow as a deployment with one schedule until interrupted."""
+    params = {"raw_dir": str(Path(raw_dir).resolve()), "out_dir": str(Path(out_dir).resolve())}
+    if config_path:
+        params["config_path"] = str(Path(config_path).resolve())
+    from prefect.deployments.runner import EntrypointType
+
+    # a module entrypoint: the runner imports the installed package, wherever it was started
+    clean_corpus.serve(name=name, cron=cron, interval=interval, parameters=params,
+                       entrypoint_type=EntrypointType.MODULE_PATH)

@@ -1,0 +1,226 @@
+"""The flow's units of work as plain functions: no Prefect import here, so they can be tested
+and timed without an orchestrator and reach Dask workers by reference (not by value).
+
+A run is a chain of *passes*. Each pass maps shards (consecutive groups of input files) through
+one segment of the pipeline, one spill file per shard. Between passes, a stage that needs the
+corpus is fitted once on every shard's spill, in order, and shipped to the workers as a pickle
+*file*: each worker process loads it once, whatever the number of shards it runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import pickle
+import shutil
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from cleancorpus.config import Config
+from cleancorpus.document import Document, Outcome
+from cleancorpus.ingest import InputFile, iter_documents
+from cleancorpus.pipeline import Pipeline, StageReport, read_documents, spill
+from cleancorpus.stages import REGISTRY, Stage
+
+Shard = tuple[InputFile, ...]
+
+
+@dataclass(frozen=True)
+class Segment:
+    index: int
+    start: int  # position of the segment's first stage in config.stages
+    stages: tuple[str, ...]
+    needs_fit: bool
+
+
+def segments(config: Config) -> list[Segment]:
+    """The pipeline's segments from the stage classes alone (no stage is built: some load
+    dictionaries), cut exactly where ``Pipeline.segments`` cuts."""
+    out: list[Segment] = []
+    for i, name in enumerate(config.stages):
+        if not out or REGISTRY[name].needs_corpus:
+            out.append(Segment(len(out), i, (name,), REGISTRY[name].needs_corpus))
+        else:
+            last = out[-1]
+            out[-1] = Segment(last.index, last.start, last.stages + (name,), last.needs_fit)
+    return out or [Segment(0, 0, (), False)]
+
+
+def new_reports(config: Config) -> dict[str, StageReport]:
+    """The same keys, in the same order, as ``Pipeline.new_reports``."""
+    return {name: StageReport(name) for name in ("ingest", *config.stages)}
+
+
+def plan_shards(files: Sequence[InputFile], inputs: Sequence[dict[str, Any]],
+                shard_bytes: int, max_shards: int) -> list[Shard]:
+    """Consecutive groups of input files of about ``shard_bytes`` each (fewer, larger groups
+    when that would make more than ``max_shards``), so order is kept and task count bounded."""
+    if shard_bytes <= 0 or max_shards <= 0:
+        raise ValueError("shard_bytes and max_shards must be positive")
+    sizes = {item["path"]: int(item.get("bytes", 0)) for item in inputs}
+    total = sum(sizes.get(f.relpath, 0) for f in files)
+    target = max(shard_bytes, -(-total // max_shards))
+    shards: list[Shard] = []
+    current: list[InputFile] = []
+    filled = 0
+    for f in files:
+        current.append(f)
+        filled += sizes.get(f.relpath, 0)
+        if filled >= target:
+            shards.append(tuple(current))
+            current, filled = [], 0
+    if current or not shards:
+        shards.append(tuple(current))
+    return shards
+
+
+# -- per-process cache of built pipelines ---------------------------------------------------
+# Building the stages may load dictionaries; unpickling a fitted stage may cost more. Both are
+# done once per worker process and reused by every shard it runs. Bounded, so a long-lived
+# worker (a Dask cluster, a `serve` process) does not grow with every run.
+_CACHE: OrderedDict[tuple[str, str | None], Pipeline] = OrderedDict()
+_CACHE_SIZE = 4
+_CACHE_LOCK = threading.Lock()
+
+
+def pipeline_for(config: Config, fitted: dict[int, Path] | None = None) -> Pipeline:
+    """A pipeline for ``config`` whose corpus stages are the fitted ones pickled at ``fitted``
+    (keyed by position in config.stages)."""
+    with _CACHE_LOCK:
+        return _cached(config, fitted or {})
+
+
+def _cached(config: Config, fitted: dict[int, Path]) -> Pipeline:
+    key = (config.fingerprint(), repr(sorted((i, str(p)) for i, p in fitted.items())) if fitted else None)
+    pipe = _CACHE.get(key)
+    if pipe is None:
+        pipe = _with_fitted(_cached(config, {}), fitted) if fitted else Pipeline(config)
+        _remember(key, pipe)
+    return pipe
+
+
+def _remember(key: tuple[str, str | None], pipe: Pipeline) -> None:
+    _CACHE[key] = pipe
+    _CACHE.move_to_end(key)
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+
+
+def _with_fitted(base: Pipeline, fitted: dict[int, Path]) -> Pipeline:
+    pipe = copy.copy(base)  # shares the unfitted stages; only the stage list is new
+    pipe.stages = list(base.stages)
+    for position, path in fitted.items():
+        with open(path, "rb") as fh:
+            pipe.stages[position] = pickle.load(fh)
+    return pipe
+
+
+# -- a pass over one shard -------------------------------------------------------------------
+@dataclass(frozen=True)
+class PassJob:
+    label: str  # the task run's name in the Prefect UI
+    config: Config
+    segment: int | None  # None: ingest only (the first segment must be fitted first)
+    source: Shard | Path  # raw files for the first pass, else the previous pass's spill
+    out: Path
+    fitted: dict[int, Path] = field(default_factory=dict)
+
+
+@dataclass
+class PassResult:
+    out: Path
+    documents: int
+    reports: dict[str, StageReport]
+    rejected: list[Outcome]
+    seconds: float
+
+
+def run_pass(job: PassJob) -> PassResult:
+    t0 = time.perf_counter()
+    pipe = pipeline_for(job.config, job.fitted)
+    reports = new_reports(job.config)
+    rejected: list[Outcome] = []
+    if isinstance(job.source, Path):
+        docs: Iterator[Document] = read_documents(job.source)
+    else:
+        raw = iter_documents(list(job.source), job.config.limits.max_doc_bytes)
+        docs = pipe.admit(raw, reports, rejected)
+    if job.segment is not None:
+        docs = pipe.apply_segment(job.segment, docs, reports, rejected)
+    counted = _Counter(docs)
+    spill(counted, job.out)
+    return PassResult(job.out, counted.n, reports, rejected, time.perf_counter() - t0)
+
+
+class _Counter:
+    def __init__(self, docs: Iterator[Document]) -> None:
+        self.docs, self.n = docs, 0
+
+    def __iter__(self) -> Iterator[Document]:
+        for doc in self.docs:
+            self.n += 1
+            yield doc
+
+
+# -- fitting a corpus stage ------------------------------------------------------------------
+@dataclass(frozen=True)
+class FitJob:
+    label: str
+    config: Config
+    position: int  # of the stage in config.stages
+    inputs: tuple[Path, ...]  # every shard's spill, in input order
+    out: Path
+
+
+@dataclass(frozen=True)
+class FitResult:
+    path: Path
+    pickle_bytes: int
+    fit_seconds: float
+    pickle_seconds: float
+
+
+def fit_stage(job: FitJob) -> FitResult:
+    """Fit a fresh instance of the stage (never the cached one other shards may be using) on
+    the whole corpus, in input order, and pickle it for the workers."""
+    base: Stage = pipeline_for(job.config).stages[job.position]
+    stage = type(base)(base.options)
+    t0 = time.perf_counter()
+    stage.fit(itertools.chain.from_iterable(read_documents(p) for p in job.inputs))
+    t1 = time.perf_counter()
+    with open(job.out, "wb") as fh:
+        pickle.dump(stage, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    t2 = time.perf_counter()
+    return FitResult(job.out, job.out.stat().st_size, t1 - t0, t2 - t1)
+
+
+def concatenate(parts: Sequence[Path], out: Path) -> Path:
+    """One spill file from the shards' spills, in order: byte for byte what a sequential run
+    spills, since each shard wrote its documents the same way."""
+    with open(out, "wb") as dst:
+        for part in parts:
+            with open(part, "rb") as src:
+                shutil.copyfileobj(src, dst, 1 << 20)
+    return out
+
+
+def merge_reports(total: dict[str, StageReport], part: dict[str, StageReport]) -> None:
+    for name, rep in part.items():
+        total.setdefault(name, StageReport(name)).merge(rep)
+
+
+def apply_chunk(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """One task's share of a dedup pass: ``fn`` over a few of the batches ``map_fn`` got."""
+    return [fn(item) for item in items]
+
+
+def chunks(items: Sequence[Any], parts: int) -> list[list[Any]]:
+    """At most ``parts`` consecutive, near-equal chunks (order kept)."""
+    n = len(items)
+    parts = max(1, min(parts, n))
+    bounds = [n * i // parts for i in range(parts + 1)]
+    return [list(items[bounds[i]:bounds[i + 1]]) for i in range(parts)]
