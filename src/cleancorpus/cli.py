@@ -224,6 +224,60 @@ def report(
             fail(f"no web browser found; open {path} by hand")
 
 
+@app.command()
+def serve(
+    raw_dir: Path = typer.Argument(Path("raw"), help="Directory of raw documents each run cleans."),
+    out_dir: Path = OutOpt,
+    cron: Optional[str] = typer.Option(None, "--cron", help='Cron schedule, e.g. "0 3 * * *" (03:00 every day).'),
+    interval: Optional[float] = typer.Option(None, "--interval", help="Run every SECONDS instead of on a cron schedule."),
+    name: str = typer.Option("scheduled", "--name", help="Deployment name (the flow is clean-corpus)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="JSON configuration file."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Run each flow run on a local Dask cluster of N processes."),
+    dask_address: Optional[str] = typer.Option(None, "--dask-address", help="Run each flow run on this Dask scheduler (tcp://HOST:PORT)."),
+) -> None:
+    """Serve the Prefect flow as a deployment on a schedule, until interrupted (needs a Prefect server)."""
+    if (cron is None) == (interval is None):
+        fail("give exactly one of --cron or --interval", 2)
+    if interval is not None and interval <= 0:
+        fail("--interval must be a positive number of seconds", 2)
+    if workers is not None and (workers < 1 or dask_address):
+        fail("--workers must be at least 1, and cannot be combined with --dask-address", 2)
+    if not raw_dir.is_dir():
+        fail(f"input directory {raw_dir} does not exist; pass the folder of raw documents (default: raw/)")
+    if config:
+        _config(config)  # fail now, not at 03:00
+    import os
+
+    # read by the flow module when a run imports it (the runner starts each run afresh)
+    if workers is not None:
+        os.environ["CLEANCORPUS_FLOW_WORKERS"] = str(workers)
+    if dask_address:
+        os.environ["CLEANCORPUS_DASK_ADDRESS"] = dask_address
+    try:  # Prefect only now, so every other command works without it
+        from cleancorpus_flows.env import apply_defaults
+
+        apply_defaults()
+        from prefect.client.schemas.schedules import CronSchedule
+        from prefect.settings import get_current_settings
+
+        from cleancorpus_flows import flow as flows
+    except ImportError as exc:
+        fail(f"the Prefect flow needs the 'flow' extra ({exc}); install it with pip install 'cleancorpus[flow]'")
+        return
+    if cron is not None:
+        try:
+            CronSchedule(cron=cron)
+        except ValueError as exc:
+            fail(f"invalid --cron {cron!r}: {exc}", 2)
+    if not get_current_settings().api.url:
+        fail("schedules need a Prefect server: start one with `prefect server start --host 127.0.0.1 --port 4200` "
+             "and set PREFECT_API_URL=http://127.0.0.1:4200/api (see README, 'Prefect flow')")
+    err.print(f"serving {flows.FLOW_NAME}/{name} ({'cron ' + cron if cron else f'every {interval:g} s'}); Ctrl-C stops it",
+              highlight=False)
+    flows.serve(str(raw_dir), str(out_dir), name=name, cron=cron, interval=interval,
+                config_path=str(config) if config else None)
+
+
 def main() -> None:  # pragma: no cover
     app()
 
