@@ -126,11 +126,13 @@ def _read_file(f: InputFile, max_doc_bytes: int) -> Iterator[Document | Rejected
     doc = decoded.apply_to(doc)
     if suffix in HTML_SUFFIXES:
         try:
-            text, meta = html_to_text(doc.text)
+            page = html_to_text(doc.text)
         except RecursionError:
             yield RejectedInput(doc_id, f.relpath, "HTML nested too deeply to parse")
             return
-        doc = Document(doc_id, text, f.relpath, {**doc.metadata, **meta, "format": "html"})
+        # built from the page's full text; what extraction drops is recorded as "html" edits
+        doc = Document(doc_id, page.text, f.relpath, {**doc.metadata, **page.meta, "format": "html"})
+        doc = doc.revise("html", page.removals)
     if not doc.text.strip():
         why = "empty file" if not data else "no text content"
         if suffix in HTML_SUFFIXES and data.strip():

@@ -1,12 +1,36 @@
-"""HTML to text with beautifulsoup4 and lxml: scripts, styles and markup removed, block
-structure kept as paragraphs (one per line, blank line between blocks)."""
+"""HTML to text with beautifulsoup4 and lxml, plus auditable main-content extraction.
+
+The page is first turned into its *full* visible text (scripts, styles and markup removed; block
+structure kept as paragraphs, one per line, blank line between blocks). Main-content extraction
+then only *decides* which lines of that text are page furniture or outside the article, and says
+so as removals (``Replacement`` spans with a reason). Ingest builds the Document from the full
+text and applies the removals as edits of stage ``html``, so nothing an extractor drops is lost
+from the record and every cut can be reverted.
+
+Two extractors decide:
+
+- ``"trafilatura"`` (default): trafilatura's main-content extraction; our lines are kept when they
+  appear, in order, in its output. It won on ``bench/extraction.py`` (see bench/README.md).
+- ``"rules"``: our beautifulsoup4 rules: drop furniture elements (nav, header, footer, aside,
+  form, ...), then keep the main container (``<article>``, ``<main>``, ``role=main``, or the
+  element holding the most paragraph text).
+
+When an extractor finds nothing, the next weaker decision is used (trafilatura -> rules ->
+furniture elements only -> keep everything), so a page with visible text never becomes empty.
+"""
 
 from __future__ import annotations
 
+import difflib
 import re
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+from ..document import Replacement
+
+Extractor = Literal["trafilatura", "rules", "none"]
 
 # never text a reader sees
 INVISIBLE = ("script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object")
@@ -14,12 +38,32 @@ INVISIBLE = ("script", "style", "noscript", "template", "head", "svg", "canvas",
 BLOCKS = frozenset(
     "address article aside blockquote body dd details dialog div dl dt fieldset figcaption figure "
     "footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody "
-    "thead tfoot tr ul caption".split()
+    "thead tfoot tr td th ul caption".split()
 )
+# page furniture: navigation, site header and footer, sidebars, forms and dialogs
+FURNITURE_TAGS = frozenset("nav header footer aside form dialog menu button select".split())
+FURNITURE_ROLES = frozenset("navigation banner contentinfo complementary search menu menubar dialog".split())
+MAIN_SELECTORS = ("article", "main", "[role=main]", "[itemprop=articleBody]")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
+_WORDS = re.compile(r"\w+")
 
 
-def html_to_text(html: str) -> tuple[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class HtmlText:
+    text: str  # the full visible text of the page
+    meta: dict[str, Any] = field(default_factory=dict)
+    removals: tuple[Replacement, ...] = ()  # spans of ``text`` that are not main content
+
+
+@dataclass
+class _Block:
+    text: str
+    furniture: str | None  # name of the furniture element it sits in
+    main: bool  # inside the rules' main container
+
+
+def html_to_text(html: str, extractor: Extractor = "trafilatura") -> HtmlText:
+    """The page's full text and the removals that leave its main content."""
     soup = BeautifulSoup(html, "lxml")
     meta: dict[str, Any] = {}
     if soup.title and soup.title.string:
@@ -28,45 +72,192 @@ def html_to_text(html: str) -> tuple[str, dict[str, Any]]:
         el.decompose()
     for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
         c.extract()
-    blocks: list[str] = []
-    current: list[str] = []
-    _walk(soup, blocks, current)
-    _flush(blocks, current)
-    return "\n\n".join(blocks), meta
+    blocks = _walk(soup, _main_container(soup))
+    text, lines = _layout(blocks)
+    if extractor == "none" or not text:
+        return HtmlText(text, meta)
+    keep = _decide(html, lines, extractor)
+    return HtmlText(text, meta, tuple(_removals(text, lines, keep)))
 
 
-def _walk(node: Tag, blocks: list[str], current: list[str]) -> None:
+# -- full text ------------------------------------------------------------------------------
+def _walk(root: Tag, main: Tag | None) -> list[_Block]:
     # iterative, so that deeply nested pages do not exhaust Python's stack
-    stack: list[Any] = [node]
+    blocks: list[_Block] = []
+    current: list[tuple[str, str | None, bool]] = []
+    stack: list[Any] = [(root, None, main is None)]
     while stack:
         item = stack.pop()
         if item is _FLUSH:
             _flush(blocks, current)
             continue
-        if isinstance(item, NavigableString):
-            current.append(str(item))
+        node, furniture, in_main = item
+        if isinstance(node, NavigableString):
+            current.append((str(node), furniture, in_main))
             continue
-        if not isinstance(item, Tag):
+        if not isinstance(node, Tag):
             continue
-        if item.name == "br":
-            current.append("\n")
+        if node.name == "br":
+            current.append(("\n", furniture, in_main))
             continue
-        is_block = item.name in BLOCKS
-        if is_block:
+        furniture = furniture or _furniture_name(node)
+        in_main = in_main or node is main
+        if node.name in BLOCKS:
             _flush(blocks, current)
             stack.append(_FLUSH)
-        stack.extend(reversed(item.contents))
+        stack.extend((child, furniture, in_main) for child in reversed(node.contents))
+    _flush(blocks, current)
+    return blocks
 
 
 _FLUSH = object()
 
 
-def _flush(blocks: list[str], current: list[str]) -> None:
+def _furniture_name(node: Tag) -> str | None:
+    if node.name in FURNITURE_TAGS:
+        return node.name
+    role = node.get("role")
+    if isinstance(role, str) and role.lower() in FURNITURE_ROLES:
+        return f"role={role.lower()}"
+    return None
+
+
+def _flush(blocks: list[_Block], current: list[tuple[str, str | None, bool]]) -> None:
     if not current:
         return
-    raw = "".join(current)
+    raw = "".join(t for t, _, _ in current)
+    # the block takes the context of most of its characters
+    weights: dict[tuple[str | None, bool], int] = {}
+    for t, furn, main in current:
+        weights[(furn, main)] = weights.get((furn, main), 0) + len(t.strip())
+    furniture, main = max(weights, key=weights.__getitem__)
     current.clear()
     lines = [_SPACE.sub(" ", ln).strip() for ln in raw.split("\n")]
     text = "\n".join(ln for ln in lines if ln)
     if text:
-        blocks.append(text)
+        blocks.append(_Block(text, furniture, main))
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: int
+    end: int
+    text: str
+    block: _Block
+
+
+def _layout(blocks: list[_Block]) -> tuple[str, list[_Line]]:
+    lines: list[_Line] = []
+    pos = 0
+    for b in blocks:
+        for ln in b.text.split("\n"):
+            lines.append(_Line(pos, pos + len(ln), ln, b))
+            pos += len(ln) + 1
+        pos += 1  # the blank line between blocks
+    return "\n\n".join(b.text for b in blocks), lines
+
+
+# -- main content -----------------------------------------------------------------------------
+def _main_container(soup: BeautifulSoup) -> Tag | None:
+    """The element the rules take as the article: a marked-up main element with real text,
+    else the element holding the most paragraph text."""
+    for selector in MAIN_SELECTORS:
+        candidates = [el for el in soup.select(selector) if _paragraph_chars(el) >= 200]
+        if candidates:
+            return max(candidates, key=_paragraph_chars)
+    scores: dict[int, tuple[int, Tag]] = {}
+    for p in soup.find_all("p"):
+        parent = p.parent
+        if isinstance(parent, Tag) and not _inside_furniture(p):
+            n, _ = scores.get(id(parent), (0, parent))
+            scores[id(parent)] = (n + len(p.get_text(" ", strip=True)), parent)
+    if not scores:
+        return None
+    return max(scores.values(), key=lambda s: s[0])[1]
+
+
+def _paragraph_chars(el: Tag) -> int:
+    return sum(len(p.get_text(" ", strip=True)) for p in el.find_all("p"))
+
+
+def _inside_furniture(el: Tag) -> bool:
+    return any(_furniture_name(a) for a in el.parents if isinstance(a, Tag))
+
+
+def _decide(html: str, lines: list[_Line], extractor: Extractor) -> list[str | None]:
+    """Per line: None to keep it, else the reason it is not main content."""
+    decisions: list[list[str | None]] = []
+    if extractor == "trafilatura":
+        found = _trafilatura_lines(html, lines)
+        if found is not None:
+            decisions.append(found)
+    decisions.append([_rules_reason(ln.block) for ln in lines])
+    decisions.append([_furniture_reason(ln.block) for ln in lines])
+    for keep in decisions:
+        if any(r is None for r in keep):
+            return keep
+    return [None] * len(lines)
+
+
+def _furniture_reason(block: _Block) -> str | None:
+    return f"page furniture: inside <{block.furniture}>" if block.furniture else None
+
+
+def _rules_reason(block: _Block) -> str | None:
+    return _furniture_reason(block) or (None if block.main else "outside the page's main content element")
+
+
+def _trafilatura_lines(html: str, lines: list[_Line]) -> list[str | None] | None:
+    import trafilatura  # imported here: only pages that need it pay for the import
+
+    extracted = trafilatura.extract(html, include_comments=False, include_tables=True)
+    if not extracted or not extracted.strip():
+        return None
+    matched = _aligned_tokens(_WORDS.findall(extracted), [_WORDS.findall(ln.text) for ln in lines])
+    reason = "not main content (trafilatura)"
+    out: list[str | None] = []
+    for got, total in matched:
+        if total == 0:  # punctuation only: goes with the line before it
+            out.append(out[-1] if out else reason)
+        else:
+            out.append(None if got / total >= _MIN_LINE_MATCH else reason)
+    return out
+
+
+def _aligned_tokens(extracted: list[str], lines: list[list[str]]) -> list[tuple[int, int]]:
+    """Per line, (tokens aligned with the extracted text, tokens). Word tokens only, aligned in
+    order, so layout differences ("| a | b |" tables, trimmed punctuation) do not matter and a
+    teaser repeating a sentence of the article does not claim the article's copy too."""
+    ours = [t for toks in lines for t in toks]
+    owner = [i for i, toks in enumerate(lines) for _ in toks]
+    got = [0] * len(lines)
+    matcher = difflib.SequenceMatcher(None, extracted, ours, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        if block.size < _MIN_RUN and block.size < len(extracted):
+            continue  # a stray common word ("the", "1") is no evidence
+        for j in range(block.b, block.b + block.size):
+            got[owner[j]] += 1
+    return [(g, len(toks)) for g, toks in zip(got, lines)]
+
+
+_MIN_LINE_MATCH = 0.5  # share of a line's tokens that must align with the extracted text
+_MIN_RUN = 2  # shortest aligned token run that counts
+
+
+def _removals(text: str, lines: list[_Line], keep: list[str | None]) -> list[Replacement]:
+    """One removal per dropped line, taking the line break(s) after it (or, at the end of the
+    text, before it) so the kept text has no stray blank lines."""
+    kept = [i for i, r in enumerate(keep) if r is None]
+    last_kept = kept[-1] if kept else -1
+    reps = []
+    for i, (ln, reason) in enumerate(zip(lines, keep)):
+        if reason is None:
+            continue
+        start = lines[last_kept].end if i == last_kept + 1 and last_kept >= 0 else ln.start
+        end = lines[i + 1].start if i + 1 < len(lines) else len(text)
+        reps.append(Replacement(start, end, "", f"html: {reason}", _CONFIDENCE.get(reason.split(":")[0])))
+    return reps
+
+
+# trafilatura's and our container choice are judgements; furniture elements are markup facts
+_CONFIDENCE = {"not main content (trafilatura)": 0.8, "outside the page's main content element": 0.7}
