@@ -29,7 +29,7 @@ def iter_jsonl(path: Path, relpath: str, max_doc_bytes: int, rejected: Callable)
             try:
                 obj = json.loads(decoded.text)
             except json.JSONDecodeError as exc:
-                yield rejected(doc_id, source, f"invalid JSON: {exc.msg} at column {exc.colno}")
+                yield rejected(doc_id, source, f"invalid JSON: {exc.msg} (column {exc.colno})")
                 continue
             if not isinstance(obj, dict):
                 yield rejected(doc_id, source, f"line is a JSON {type(obj).__name__}, not an object")
