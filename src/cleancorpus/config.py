@@ -24,8 +24,10 @@ class DedupConfig:
     Two documents are duplicates when their word-shingle sets have Jaccard similarity at least
     ``jaccard_threshold``, or when the smaller one (with at least ``containment_min_shingles``
     shingles, so that a one-line text is not "contained" in every article quoting it) lies at
-    least ``containment_threshold`` inside the other. Thresholds: bench/neardup.py and the
-    seed pair 000/001 (Jaccard ~0.45, one mostly inside the other) are the evidence.
+    least ``containment_threshold`` inside the other. Evidence (bench/README.md): on the Clough &
+    Stevenson answers, independently written same-topic texts never exceed 5-gram containment
+    0.04 while copy-and-paste answers average 0.61; the repaired seed pair 000/001 measures
+    Jaccard 0.448, containment 0.667. 0.6 keeps a wide margin above independent text.
     """
 
     enabled: bool = True
@@ -37,7 +39,7 @@ class DedupConfig:
     # so contained documents (low Jaccard, high containment) still reach verification
     bands: int = 64
     jaccard_threshold: float = 0.5
-    containment_threshold: float = 0.7
+    containment_threshold: float = 0.6
     containment_min_shingles: int = 30
     # an LSH bucket with more members is linked as a star, not checked pair by pair
     max_bucket_all_pairs: int = 50
