@@ -136,6 +136,9 @@ def main() -> None:
     raw_edits = {k: len(spun_stage.apply(Document(k, t, k)).edits) for k, t in raw.items() if k != "000"}
     print(f"== false alarms: clean articles with spun edits {false_docs}/{len(clean)} ({false_edits} edits); raw/001-004 spun edits {raw_edits}")
 
+    fixes = [(e.before, e.after) for t in clean for e in spelling.apply(Document("c", t, "c")).edits]
+    print(f"== spelling edits on the clean articles: {len(fixes)} {fixes[:12]}")
+
     clean_texts = clean + [raw[k] for k in ("001", "002", "003", "004")]
     print("== throughput (words/s, one process, shared 2-core machine)")
     print(f"  spun stage     clean text {throughput(spun_stage, clean_texts):9.0f}   spun text {throughput(spun_stage, spun):9.0f}")

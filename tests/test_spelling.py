@@ -55,10 +55,17 @@ def test_lowercase_typo_corrected_with_confidence(stage):
     "The 1200GMT newscast, USA.govU.S. and the NATOO summit.",    # numbers, glued words, acronyms
     "De-stalinisation began; the colour of the defence realised.",  # compounds, British spelling
     "The Soviet bloc's troops and Nagy's men.",                    # possessives
+    "A café au lait and a crème brûlée, s'il vous plaît.",         # foreign words, short words
     "Frobnitz is a Frobnitz, whatever the frobnitz says.",          # seen more than once
 ])
 def test_protected_tokens_unchanged(stage, text):
     assert stage.apply(doc(text)).text == text
+
+
+def test_non_english_document_left_alone(stage):
+    text = ("Kalian tidak bisa hidup tanpa rasa takut, kata orang itu dengan suara kecil. "
+            "Mereka berjalan bersama ke pasar pagi ini untuk membeli sayur dan buah segar.")
+    assert stage.apply(doc(text)).edits == ()
 
 
 def test_corpus_word_protected_after_fit():

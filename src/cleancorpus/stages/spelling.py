@@ -3,10 +3,12 @@
 Only tokens the dictionary (symspellpy's shipped English frequency list) and the corpus do not
 know are looked at, one at a time with ``SymSpell.lookup`` (not ``lookup_compound``, which
 drops punctuation and numbers). Protected, and never changed: numbers, URLs and e-mail
-addresses, words with inner capitals (acronyms, brands, glued words), parts of hyphenated compounds, words that occur more than once in the
-corpus (or, without a corpus, in the document), and capitalised words with non-English letters
-(Gerő, Kádár). A capitalised ASCII word is only corrected to a word the corpus itself uses often
-("Hugary" -> "Hungary"), since a rare capitalised word is more likely a name than a typo.
+addresses, words with inner capitals (acronyms, brands, glued words), parts of hyphenated
+compounds, possessives and contractions, British spellings, words that occur more than once in
+the corpus (or, without a corpus, in the document), and words with non-English letters
+(Gerő, Kádár, café), and words under five letters. A capitalised ASCII word is only corrected to
+a word the corpus itself uses often ("Hugary" -> "Hungary"), since a rare capitalised word is
+more likely a name than a typo.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .base import Stage, register
 
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _CHUNK = re.compile(r"\S+")
+_INFLECTIONS = ("s", "es", "ed", "d", "ing", "er", "ers", "ly")
 _WEBBY = re.compile(r"://|^www\.|@|\.(?:com|org|net|gov|edu)\b", re.I)
 
 
@@ -37,7 +40,10 @@ class SpellingOptions:
     protect_min_count: int = 2
     # a capitalised word is corrected only to a word the corpus/document uses at least this often
     min_corpus_target: int = 2
-    min_length: int = 4
+    # shorter words are too often foreign or deliberate ("lait" is one edit from "last")
+    min_length: int = 5
+    # a document with more unknown lower-case words than this is not (mainly) English: leave it
+    max_unknown_rate: float = 0.1
 
     def __post_init__(self) -> None:
         if self.max_edit_distance not in (1, 2):
@@ -45,6 +51,8 @@ class SpellingOptions:
         for name in ("min_suggestion_count", "protect_min_count", "min_corpus_target", "min_length"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
+        if not 0.0 <= self.max_unknown_rate <= 1.0:
+            raise ValueError("max_unknown_rate must be in [0, 1]")
 
 
 @lru_cache(maxsize=2)
@@ -89,6 +97,8 @@ class SpellingStage(Stage):
 
     def apply(self, doc: Document) -> Document:
         local = Counter(m.group() for m in _WORD.finditer(doc.text))
+        if self._unknown_rate(local) > self.options.max_unknown_rate:
+            return doc
         # without fit() the document is its own corpus
         seen = self._corpus if self._corpus else local
         reps = []
@@ -116,10 +126,10 @@ class SpellingStage(Stage):
             return None
         if len(word) < o.min_length or self._known(lower) or seen[word] >= o.protect_min_count:
             return None
+        if not word.isascii():
+            return None  # a non-English name or word (Gerő, Kádár, café)
         capital = word[0].isupper()
-        if capital and not word.isascii():
-            return None  # a non-English name (Gerő, Kádár)
-        if any(lower.endswith(a) and self._known(lower[: -len(a)] + b) for a, b in variants()):
+        if self._inflected_or_variant(lower):
             return None
         found = self._sym.lookup(lower, Verbosity.CLOSEST, max_edit_distance=o.max_edit_distance)
         if capital:
@@ -134,6 +144,21 @@ class SpellingStage(Stage):
         where = "a word this corpus uses" if capital else "the dictionary's most frequent word"
         why = f"spelling: {word!r} is unknown; {after!r} is {best.distance} edit away, {where}"
         return after, share * (0.9 if best.distance == 1 else 0.6), why
+
+    def _inflected_or_variant(self, lower: str) -> bool:
+        """The dictionary lacks many inflections (colors, tweeted) and American or British forms
+        (theater, favorite): such a word is correct if its stem or other spelling is known."""
+        if any(lower.endswith(x) and self._known(lower[: -len(x)]) for x in _INFLECTIONS):
+            return True
+        return any(lower.endswith(a) and self._known(lower[: -len(a)] + b)
+                   for pair in variants() for a, b in (pair, pair[::-1]))
+
+    def _unknown_rate(self, words: Counter) -> float:
+        lower = [(w, n) for w, n in words.items() if w.islower() and len(w) >= 3]
+        total = sum(n for _, n in lower)
+        if total < 20:  # too few words to tell the language
+            return 0.0
+        return sum(n for w, n in lower if not self._known(w)) / total
 
     def _known(self, lower: str) -> bool:
         return lower in self._sym.words or lower.replace("\u2019", "'") in self._sym.words

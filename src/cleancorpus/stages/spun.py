@@ -116,11 +116,14 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+MAX_SENTENCE_TOKENS = 200  # bounds the per-edit confidence passes on unpunctuated text
+
+
 def sentences(tokens: Sequence[Token]) -> list[tuple[int, int]]:
     """Token ranges split where the gap holds sentence-final punctuation or a line break."""
     spans, start = [], 0
     for i in range(1, len(tokens)):
-        if _SENTENCE_END.search(tokens[i].gap):
+        if _SENTENCE_END.search(tokens[i].gap) or i - start >= MAX_SENTENCE_TOKENS:
             spans.append((start, i))
             start = i
     if tokens:
