@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import difflib
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag, XMLParsedAsHTMLWarning
 
 from ..document import Replacement
 
@@ -64,7 +65,10 @@ class _Block:
 
 def html_to_text(html: str, extractor: Extractor = "trafilatura") -> HtmlText:
     """The page's full text and the removals that leave its main content."""
-    soup = BeautifulSoup(html, "lxml")
+    with warnings.catch_warnings():
+        # XHTML and XML-declared pages parse fine as HTML; the warning would only be noise
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(html, "lxml")
     meta: dict[str, Any] = {}
     if soup.title and soup.title.string:
         meta["title"] = _SPACE.sub(" ", soup.title.string).strip()
@@ -210,7 +214,10 @@ def _rules_reason(block: _Block) -> str | None:
 def _trafilatura_lines(html: str, lines: list[_Line]) -> list[str | None] | None:
     import trafilatura  # imported here: only pages that need it pay for the import
 
-    extracted = trafilatura.extract(html, include_comments=False, include_tables=True)
+    try:
+        extracted = trafilatura.extract(html, include_comments=False, include_tables=True)
+    except Exception:  # trafilatura failing on a page only means the weaker rules decide
+        return None
     if not extracted or not extracted.strip():
         return None
     matched = _aligned_tokens(_WORDS.findall(extracted), [_WORDS.findall(ln.text) for ln in lines])

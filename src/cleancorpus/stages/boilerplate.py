@@ -145,16 +145,19 @@ class BoilerplateStage(Stage):
                 self._furniture(line)
                 or self._caption(line)
                 or self._metadata(fields[i], i in in_block)
-                or self._repeated(line, repeated)
+                or self._repeated_in_corpus(line)
                 or self._menu(line)
                 or (_link_verdict() if i in in_link_list else None)
             )
+            is_weak = False
+            if v is None:
+                v, is_weak = self._repeated_in_document(i, lines, repeated)
             if v is None:
                 v, is_weak = self._site_text(line)
-                if is_weak and v is not None:
-                    weak[i], v = v, None
+            if is_weak and v is not None:
+                weak[i], v = v, None
             verdicts.append(v)
-        self._glued(lines, verdicts)
+        self._glued(lines, verdicts, repeated)
         _promote_edges(verdicts, weak)
         return verdicts
 
@@ -222,13 +225,23 @@ class BoilerplateStage(Stage):
             return Verdict("metadata_block", f"field {shown} of a key-value block (kept only in this edit)")
         return None
 
-    def _repeated(self, line: Line, repeated: Counter[str]) -> Verdict | None:
+    def _repeated_in_document(self, i: int, lines: list[Line], repeated: Counter[str]) -> tuple[Verdict | None, bool]:
+        """A short line the document repeats. Strong when the copies stand next to each other
+        (a navigation bar scraped several times); otherwise weak, i.e. only in the document's
+        edge blocks: a question or a table header repeated through an article is content."""
         o = self.options
+        line = lines[i]
         if line.words > o.max_repeat_words or not rules.has_letter(line.text):
-            return None
+            return None, False
         n = repeated[line.norm]
-        if n >= o.min_repeats_in_doc:
-            return Verdict("repeated_in_document", f"line occurs {n} times in this document")
+        if n < o.min_repeats_in_doc:
+            return None, False
+        adjacent = any(0 <= j < len(lines) and lines[j].norm == line.norm for j in (i - 1, i + 1))
+        where = "next to a copy of itself" if adjacent else "in the document's edge block"
+        return Verdict("repeated_in_document", f"line occurs {n} times in this document, {where}"), not adjacent
+
+    def _repeated_in_corpus(self, line: Line) -> Verdict | None:
+        o = self.options
         if self._frequent and self._corpus_candidate(line) and _digest(line.norm) in self._frequent:
             return Verdict("repeated_in_corpus", f"line occurs in at least {o.min_docs_in_corpus} documents of the corpus")
         return None
@@ -283,11 +296,15 @@ class BoilerplateStage(Stage):
             return Verdict("site_vocabulary_edge", f"site/legal text ({terms}) in the document's edge block"), True
         return Verdict("site_vocabulary", f"site/legal vocabulary: {terms}"), False
 
-    def _glued(self, lines: list[Line], verdicts: list[Verdict | None]) -> None:
+    def _glued(self, lines: list[Line], verdicts: list[Verdict | None], repeated: Counter[str]) -> None:
         """Lines where repeated navigation text is glued to other words without a space
         ("Archive SitesU.S. Department of State"): concatenated link texts."""
-        known = {lines[i].text for i, v in enumerate(verdicts) if v and v.rule.startswith("repeated")}
-        known = {k for k in known if len(k) >= 4}
+        o = self.options
+        known = {
+            ln.text for i, ln in enumerate(lines)
+            if len(ln.text) >= 4 and rules.has_letter(ln.text) and ln.words <= o.max_repeat_words
+            and (repeated[ln.norm] >= o.min_repeats_in_doc or (verdicts[i] and verdicts[i].rule == "repeated_in_corpus"))
+        }
         if not known:
             return
         for i, line in enumerate(lines):
