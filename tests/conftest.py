@@ -3,9 +3,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-RAW = ROOT / "raw"
-CASES = Path(__file__).resolve().parent / "cases"
+from paths import CASES, RAW, ROOT  # noqa: F401
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from cleancorpus.stages import REGISTRY
 from cleancorpus.stages.base import ConfigError
 from cleancorpus.stages.boilerplate import BoilerplateStage
 
-from conftest import CASES, RAW
+from paths import CASES, RAW
 
 GOLD = CASES / "boilerplate"
 SITES = GOLD / "sites"

@@ -4,7 +4,7 @@ from typer.testing import CliRunner
 
 from cleancorpus.cli import app
 
-from conftest import RAW
+from paths import RAW
 
 runner = CliRunner()
 

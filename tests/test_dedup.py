@@ -20,7 +20,7 @@ from cleancorpus.document import Document, Edit
 from cleancorpus.stages import REGISTRY
 from cleancorpus.stages.base import ConfigError
 
-from conftest import RAW
+from paths import RAW
 
 # real text: the seed articles that are not about to be cleaned into each other
 ARTICLE = (RAW / "003_a739058c7e7fc698.txt").read_text("utf-8")

@@ -4,7 +4,7 @@ from pathlib import Path
 from cleancorpus.document import Document
 from cleancorpus.ingest import RejectedInput, iter_documents, list_inputs
 
-from conftest import RAW
+from paths import RAW
 
 
 def read(dirpath: Path):

@@ -7,7 +7,7 @@ from cleancorpus.stages.unicode import UnicodeOptions, UnicodeStage
 from cleancorpus.stages.base import ConfigError
 from cleancorpus.config import Config
 
-from conftest import CASES, RAW
+from paths import CASES, RAW
 
 MOJIBAKE = [json.loads(line) for line in (CASES / "unicode" / "mojibake.jsonl").read_text("utf-8").splitlines()]
 NEGATIVE = (CASES / "unicode" / "negative.txt").read_text("utf-8").splitlines()
