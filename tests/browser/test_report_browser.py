@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 import cleancorpus
 from cleancorpus.report import REPORT_FILE
-from report_demo import build_demo_version
+
+# the report tests' shared helper lives one folder up (a conftest.py here would shadow tests/conftest.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from report_demo import build_demo_version  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
