@@ -105,45 +105,16 @@ def task_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
     return [out for f in futures for out in f.result()]
 
 
-def run_stages(p: api.Plan, work_dir: Path, shard_bytes: int, max_shards: int) -> RunResult:
-    """Every segment of the pipeline over every shard, fitting corpus stages in between."""
-    config = p.config
-    shards = work.plan_shards(p.files, p.inputs, shard_bytes, max_shards)
-    reports = work.new_reports(config)
-    rejected: list = []
-    sources: list[Any] = list(shards)
-    fitted: dict[int, Path] = {}
+def _run_passes(jobs: list[work.PassJob]) -> list[work.PassResult]:
+    futures = [clean_shard.submit(j.label, j) for j in jobs]
+    return [f.result() for f in futures]
 
-    def one_pass(tag: str, segment: int | None) -> list[Path]:
-        jobs = [work.PassJob(f"{tag}: shard {i + 1}/{len(sources)}", config, segment, src,
-                             work_dir / f"{tag.replace(' ', '-')}-{i:05d}.jsonl", dict(fitted))
-                for i, src in enumerate(sources)]
-        futures = [clean_shard.submit(j.label, j) for j in jobs]
-        results = [f.result() for f in futures]
-        for r in results:
-            work.merge_reports(reports, r.reports)
-            rejected.extend(r.rejected)
-        for old in sources:  # the previous pass's spills are no longer needed
-            if isinstance(old, Path):
-                old.unlink(missing_ok=True)
-        return [r.out for r in results]
 
-    for seg in work.segments(config):
-        label = "+".join(seg.stages) or "ingest"
-        if seg.needs_fit:
-            if not isinstance(sources[0], Path):
-                sources = one_pass("ingest", None)
-            job = work.FitJob(f"fit {seg.stages[0]}", config, seg.start, tuple(sources),
-                              work_dir / f"fitted-{seg.start}-{seg.stages[0]}.pickle")
-            fit = fit_stage.submit(job.label, job).result()
-            get_run_logger().info("fitted %s: pickle %d bytes, fit %.2f s, pickling %.3f s",
-                                  seg.stages[0], fit.pickle_bytes, fit.fit_seconds, fit.pickle_seconds)
-            fitted[seg.start] = fit.path
-        sources = one_pass(label if seg.index else f"ingest+{label}", seg.index)
-    final = gather(sources, work_dir / "documents.jsonl")
-    for part in sources:
-        part.unlink(missing_ok=True)
-    return RunResult(final, rejected, reports, reports["ingest"].seen)
+def _fit(job: work.FitJob) -> work.FitResult:
+    fit = fit_stage.submit(job.label, job).result()
+    get_run_logger().info("fitted %s: pickle %d bytes, fit %.2f s, pickling %.3f s",
+                          job.label, fit.pickle_bytes, fit.fit_seconds, fit.pickle_seconds)
+    return fit
 
 
 @flow(name=FLOW_NAME, task_runner=_runner_from_env(), validate_parameters=True)
@@ -165,7 +136,8 @@ def clean_corpus(
         if work_dir is None:
             log.info("version %s already exists in %s; nothing to build", p.version_id, out_dir)
             return p.version_id
-        run = run_stages(p, work_dir, max(1, int(shard_mb * 2**20)), max_shards)
+        run = work.run_stages(p, work_dir, max(1, int(shard_mb * 2**20)), max_shards,
+                              run_passes=_run_passes, fit=_fit, gather=gather)
         dd = api.deduplicate(p, run.spill, map_fn=task_map)
         version_id = write_version(p, run, dd)
     for name, rep in run.reports.items():

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from cleancorpus.api import Plan
 from cleancorpus.config import Config
 from cleancorpus.document import Document, Outcome
 from cleancorpus.ingest import InputFile, iter_documents
-from cleancorpus.pipeline import Pipeline, StageReport, read_documents, spill
+from cleancorpus.pipeline import Pipeline, RunResult, StageReport, read_documents, spill
 from cleancorpus.stages import REGISTRY, Stage
 
 Shard = tuple[InputFile, ...]
@@ -224,3 +225,53 @@ def chunks(items: Sequence[Any], parts: int) -> list[list[Any]]:
     parts = max(1, min(parts, n))
     bounds = [n * i // parts for i in range(parts + 1)]
     return [list(items[bounds[i]:bounds[i + 1]]) for i in range(parts)]
+
+
+# -- the whole per-document part of a run ----------------------------------------------------
+def run_stages(
+    p: Plan,
+    work_dir: Path,
+    shard_bytes: int,
+    max_shards: int,
+    run_passes: Callable[[list[PassJob]], list[PassResult]] = lambda jobs: [run_pass(j) for j in jobs],
+    fit: Callable[[FitJob], FitResult] = fit_stage,
+    gather: Callable[[list[Path], Path], Path] = concatenate,
+) -> RunResult:
+    """Every segment over every shard, fitting corpus stages in between: what
+    ``Pipeline.run`` does, cut into independent jobs. The flow passes executors that submit
+    tasks; the defaults run here, one job after another."""
+    config = p.config
+    reports = new_reports(config)
+    rejected: list[Outcome] = []
+    sources: list[Shard | Path] = list(plan_shards(p.files, p.inputs, shard_bytes, max_shards))
+    fitted: dict[int, Path] = {}
+
+    def one_pass(tag: str, segment: int | None) -> list[Path]:
+        jobs = [PassJob(f"{tag}: shard {i + 1}/{len(sources)}", config, segment, src,
+                        work_dir / f"{tag.replace(' ', '-')}-{i:05d}.jsonl", dict(fitted))
+                for i, src in enumerate(sources)]
+        results = run_passes(jobs)
+        for r in results:
+            merge_reports(reports, r.reports)
+            rejected.extend(r.rejected)
+        _remove(sources)  # the previous pass's spills are no longer needed
+        return [r.out for r in results]
+
+    for seg in segments(config):
+        label = "+".join(seg.stages) or "no stages"
+        if seg.needs_fit:
+            if not isinstance(sources[0], Path):
+                sources = one_pass("ingest", None)
+            job = FitJob(f"fit {seg.stages[0]}", config, seg.start, tuple(sources),  # type: ignore[arg-type]
+                         work_dir / f"fitted-{seg.start}-{seg.stages[0]}.pickle")
+            fitted[seg.start] = fit(job).path
+        sources = one_pass(label if isinstance(sources[0], Path) else f"ingest+{label}", seg.index)
+    final = gather(sources, work_dir / "documents.jsonl")  # type: ignore[arg-type]
+    _remove(sources)
+    return RunResult(final, rejected, reports, reports["ingest"].seen)
+
+
+def _remove(paths: Sequence[Shard | Path]) -> None:
+    for p in paths:
+        if isinstance(p, Path):
+            p.unlink(missing_ok=True)
