@@ -226,6 +226,13 @@ def test_metadata_pulled_out_of_the_text_is_a_table(demo):
     assert rows["title"] == "Hungary, 1956" and rows["publisher"] == "U.S. Department of State"
 
 
+def test_dropped_duplicates_get_their_own_document_view(demo):
+    _, tree = demo
+    article = _article(tree, "005_")
+    assert "duplicate" in article.find("h3").text_content()
+    assert article.xpath(".//h3//a")[0].text == "002_0bc2088ad81ff738.txt"
+
+
 def test_duplicate_pair_is_side_by_side_with_the_difference_marked(demo):
     _, tree = demo
     cluster = tree.xpath("//div[@class='cluster']")[0]
@@ -287,6 +294,7 @@ def test_report_is_self_contained(demo):
 
 
 def test_large_versions_show_the_most_edited_documents_in_full(demo):
+    # 6 kept + 1 dropped duplicate; only the two most edited are drawn
     vdir, _ = demo
     manifest = json.loads((vdir / "manifest.json").read_text(encoding="utf-8"))
     from cleancorpus.report import render_report
@@ -294,7 +302,7 @@ def test_large_versions_show_the_most_edited_documents_in_full(demo):
     tree = _tree(render_report(vdir, manifest, ReportOptions(max_documents=2)))
     shown = [a.find("h3").text.split()[0] for a in tree.xpath("//article")]
     assert shown == ["000_15983545b3afe273.txt", "004_dff09041fee8fc03.txt"]
-    assert "4 more kept documents" in tree.get_element_by_id("documents").text_content()
+    assert "5 more documents" in tree.get_element_by_id("documents").text_content()
 
 
 # -- the command

@@ -17,7 +17,7 @@ from .annotate import Piece, annotate
 
 @dataclass(frozen=True)
 class ReportOptions:
-    # Past this many kept documents only the most edited are shown in full (the rest are listed),
+    # Past this many documents only the most edited are shown in full (the rest are listed),
     # so the page stays small enough for a browser to open.
     max_documents: int = 500
     # duplicate pairs drawn side by side
@@ -37,6 +37,7 @@ class DocView:
     status: str
     pieces: list[Piece]
     problem: str | None = None  # why the edits could not be laid over the text, if they could not
+    duplicate_of: str | None = None  # id of the kept copy, for a dropped duplicate
 
     @property
     def by_stage(self) -> dict[str, int]:
@@ -76,20 +77,25 @@ class ReportView:
     source_of: dict[str, str]  # document id -> source, for every input of this version
 
 
-def document_view(doc: Document, status: str = "kept") -> DocView:
+def document_view(doc: Document, status: str = "kept", duplicate_of: str | None = None) -> DocView:
     """The document's original text with its edits laid over it; never raises on bad edits."""
     try:
-        return DocView(doc, status, annotate(revert(doc.text, doc.edits), doc.edits))
+        return DocView(doc, status, annotate(revert(doc.text, doc.edits), doc.edits), None, duplicate_of)
     except ValueError as exc:
         plain = [Piece(doc.text, doc.text)] if doc.text else []
-        return DocView(doc, status, plain, f"edits could not be laid over the text ({exc}); shown as stored")
+        why = f"edits could not be laid over the text ({exc}); shown as stored"
+        return DocView(doc, status, plain, why, duplicate_of)
 
 
 def build_view(directory: Path, manifest: dict[str, Any], options: ReportOptions) -> ReportView:
     version = Version(manifest.get("version", directory.name), directory)
     edits = version.edits()
     shown, hidden = _choose_documents(manifest, edits, options.max_documents)
-    docs = [document_view(d) for d in version.documents(with_edits=True) if d.id in shown]
+    # dropped duplicates too: their repairs (and what was cut from them) are part of the audit
+    docs = [document_view(d, "kept") for d in version.documents(with_edits=True) if d.id in shown]
+    docs += [document_view(d, "duplicate", shown[d.id]) for d in version.dropped() if d.id in shown]
+    order = {o["id"]: i for i, o in enumerate(manifest.get("outcomes", []))}
+    docs.sort(key=lambda v: order.get(v.doc.id, len(order)))
     clusters = manifest.get("dedup", {}).get("clusters", [])
     pairs = _pairs(version, clusters, options)
     rejected = [o for o in manifest.get("outcomes", []) if o.get("status") == "rejected"]
@@ -101,11 +107,12 @@ def build_view(directory: Path, manifest: dict[str, Any], options: ReportOptions
 
 def _choose_documents(
     manifest: dict[str, Any], edits: dict[str, list[Edit]], limit: int
-) -> tuple[set[str], list[dict[str, Any]]]:
-    kept = [o for o in manifest.get("outcomes", []) if o.get("status") == "kept"]
-    ranked = sorted(kept, key=lambda o: -len(edits.get(o["id"], ())))
-    shown = {o["id"] for o in ranked[:limit]}
-    hidden = [{**o, "edits": len(edits.get(o["id"], ()))} for o in kept if o["id"] not in shown]
+) -> tuple[dict[str, str | None], list[dict[str, Any]]]:
+    """The documents drawn in full (id -> duplicate_of), the most edited first, and the rest."""
+    ended = [o for o in manifest.get("outcomes", []) if o.get("status") in ("kept", "duplicate")]
+    ranked = sorted(ended, key=lambda o: -len(edits.get(o["id"], ())))
+    shown = {o["id"]: o.get("duplicate_of") for o in ranked[:limit]}
+    hidden = [{**o, "edits": len(edits.get(o["id"], ()))} for o in ended if o["id"] not in shown]
     return shown, hidden
 
 
