@@ -3,9 +3,14 @@
 Text is real: sentences from the 181 ground-truth article bodies of the Zyte article-extraction
 benchmark (../shared/benchmarks/extraction/article-extraction-benchmark/ground-truth.json) and
 the clean seed documents in raw/ (raw/000_* is left out: it is already machine-spun, so it
-would plant spun text the truth file does not know about). Each document is a few paragraphs
-of 2-4 sentences drawn at random from that pool (about 300-1000 characters), so no two generated
-documents share more than a sentence or two by chance.
+would plant spun text the truth file does not know about). That pool holds about 5,700
+sentences, far fewer than a million documents need: drawn whole, every sentence would recur in
+~900 documents and short documents would be contained in others by chance (unplanted
+duplicates). So every real sentence is cut into runs of at most 8 words, and each generated
+sentence chains a run that opens a real sentence, 0-2 inner runs and a run that closes one, all
+drawn at random (billions of combinations); a document is a few paragraphs of 2-4 such
+sentences (about 300-1000 characters). The words and phrases are real; the sentences read as
+splices.
 
 Planted, in known proportions (see Mix):
 - near-duplicates: a light edit of an earlier original (word edits, a cut-off tail, other
@@ -42,7 +47,7 @@ ZYTE_TRUTH = ROOT.parent / "shared/benchmarks/extraction/article-extraction-benc
 SEED_DIR = ROOT / "raw"
 SPUN_SEED = "000_15983545b3afe273.txt"
 # bump when the output for a given seed changes, so cached corpora are rebuilt
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 3
 
 # Forward swaps of a synonym spinner, read off raw/000 (a spun copy of a History.com article)
 # against the wording it replaced. Multi-word sources are tried first.
@@ -121,7 +126,8 @@ def load_sentences() -> list[str]:
         for para in re.split(r"\n\s*\n|\n", text):
             for s in re.split(r"(?<=[.!?])\s+(?=[A-Z\"“‘(])", para.strip()):
                 s = re.sub(r"\s+", " ", s).strip()
-                if 40 <= len(s) <= 400 and len(s.split()) >= 6:
+                # long unspaced (CJK) sentences would make runs of whole sentences
+                if 40 <= len(s) <= 400 and len(s.split()) >= 6 and len(s) / len(s.split()) < 12:
                     seen.setdefault(s, None)
     return list(seen)
 
@@ -131,6 +137,7 @@ class Generator:
         self.rng = random.Random(seed)
         self.mix = mix
         self.sentences = load_sentences()
+        self.heads, self.inner, self.tails = _runs(self.sentences)
         self.vocab = sorted({w for s in self.sentences for w in s.split() if w.isalpha()})
         self.sites = [self._site(i, name) for i, name in enumerate(SITE_NAMES)]
         self.recent: deque[tuple[int, list[str]]] = deque(maxlen=mix.recent_originals)
@@ -151,12 +158,16 @@ class Generator:
         paras: list[str] = []
         size = 0
         while size < target:
-            para = " ".join(self.rng.choice(self.sentences) for _ in range(self.rng.randint(2, 4)))
+            para = " ".join(self.sentence() for _ in range(self.rng.randint(2, 4)))
             if paras and size + len(para) > target * 1.3:
                 break
             paras.append(para)
             size += len(para) + 2
         return paras
+
+    def sentence(self) -> str:
+        middle = [self.rng.choice(self.inner) for _ in range(self.rng.randint(0, 2))]
+        return " ".join([self.rng.choice(self.heads), *middle, self.rng.choice(self.tails)])
 
     def chrome(self) -> tuple[list[str], list[str]]:
         site = self.rng.choice(self.sites)
@@ -198,8 +209,11 @@ class Generator:
         return out
 
     def truncate(self, paras: list[str]) -> list[str]:
-        """A teaser copy: the first 70-85% of the sentences (at least one fewer)."""
+        """A teaser copy: the first 70-85% of the sentences (at least one fewer), or of the words."""
         sents = [(i, s) for i, p in enumerate(paras) for s in re.split(r"(?<=[.!?]) ", p)]
+        if len(sents) < 2:  # one sentence: cut its words instead
+            words = " ".join(paras).split(" ")
+            return [" ".join(words[: max(1, round(len(words) * self.rng.uniform(0.70, 0.85)))])]
         keep = min(len(sents) - 1, max(1, round(len(sents) * self.rng.uniform(0.70, 0.85))))
         out: dict[int, list[str]] = {}
         for i, s in sents[:keep]:
@@ -243,6 +257,23 @@ class Generator:
                 truth["boilerplate"] = head + foot
             text = "\n\n".join(head + paras + foot)
             yield {"id": truth["id"], "text": text}, truth
+
+
+RUN_WORDS = 8
+
+
+def _runs(sentences: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Opening, inner and closing runs of at most RUN_WORDS words of the real sentences."""
+    heads, inner, tails = [], [], []
+    for s in sentences:
+        words = s.split(" ")
+        runs = [" ".join(words[i : i + RUN_WORDS]) for i in range(0, len(words), RUN_WORDS)]
+        if len(runs) < 2:
+            continue
+        heads.append(runs[0])
+        inner.extend(runs[1:-1])
+        tails.append(runs[-1])
+    return heads, inner, tails
 
 
 def shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:

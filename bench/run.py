@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+import resource
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -63,6 +64,7 @@ class Measured:
     tool: str
     size: int
     seconds: float
+    cpu_seconds: float  # user + system of the child and its children: fairer than wall time under load
     peak_rss: int
     returncode: int
     steps: dict[str, float] = field(default_factory=dict)
@@ -100,7 +102,11 @@ def ensure_corpus(n: int, seed: int) -> Path:
     with Progress(TextColumn("generating {task.fields[n]:,} documents"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task("gen", total=n, n=n)
-        gen_corpus.generate(n, out, seed, progress=lambda k: bar.advance(task, k))
+        tmp = out.with_name(out.name + f".tmp-{os.getpid()}")  # renamed into place: never read half-written
+        shutil.rmtree(tmp, ignore_errors=True)
+        gen_corpus.generate(n, tmp, seed, progress=lambda k: bar.advance(task, k))
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)
     return out
 
 
@@ -121,17 +127,29 @@ def tree_rss(proc: psutil.Process) -> int:
 
 
 def run_child(cmd: list[str], label: str, bar: Progress, progress_file: Path | None, total: int,
-              log: Path, env: dict | None = None, timeout: float = 6 * 3600) -> tuple[float, int, int]:
-    """Run cmd, sampling its tree's RSS every 0.2 s; returns (seconds, peak RSS bytes, return code)."""
+              log: Path, env: dict | None = None, timeout: float = 6 * 3600) -> tuple[float, float, int, int]:
+    """Run cmd, sampling its tree's RSS every 0.2 s.
+
+    Returns (wall seconds, CPU seconds, peak RSS bytes, return code); CPU time is the rusage of
+    the reaped child and its reaped descendants."""
     task = bar.add_task(label, total=total if progress_file else None, rss="")
     with open(log, "w") as log_fh:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         child = subprocess.Popen(cmd, stdout=log_fh, stderr=subprocess.STDOUT, cwd=ROOT,
                                  env={**os.environ, **(env or {})})
         proc = psutil.Process(child.pid)
         peak = 0
+        trace = open(log.with_name("trace.tsv"), "w")  # elapsed, RSS, progress: what a killed run leaves
+        next_trace = 0.0
         while child.poll() is None:
-            peak = max(peak, tree_rss(proc))
+            rss = tree_rss(proc)
+            peak = max(peak, rss)
+            if time.perf_counter() - t0 >= next_trace:
+                next_trace += 5.0
+                counts = progress_file.read_text() if progress_file and progress_file.exists() else ""
+                trace.write(f"{time.perf_counter() - t0:.1f}\t{rss / 2**20:.0f}\t{counts}\n")
+                trace.flush()
             bar.update(task, rss=f"{peak / 2**20:,.0f} MiB peak")
             if progress_file and progress_file.exists():
                 try:
@@ -144,8 +162,11 @@ def run_child(cmd: list[str], label: str, bar: Progress, progress_file: Path | N
                 child.kill()
             time.sleep(0.2)
         seconds = time.perf_counter() - t0
-    bar.update(task, completed=total, description=f"{label} · done in {seconds:,.1f} s")
-    return seconds, peak, child.returncode
+        trace.close()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    bar.update(task, completed=total, description=f"{label} · done in {seconds:,.1f} s ({cpu:,.1f} s CPU)")
+    return seconds, cpu, peak, child.returncode
 
 
 def measure(tool: str, corpus: Path, n: int, bar: Progress, profile: bool) -> Measured:
@@ -167,8 +188,8 @@ def measure(tool: str, corpus: Path, n: int, bar: Progress, profile: bool) -> Me
     else:
         cmd = [str(ensure_venv("text-dedup")), str(BENCH / "compare/textdedup_minhash.py"),
                str(corpus / "raw/corpus.jsonl"), str(work), str(result)]
-    seconds, peak, rc = run_child(cmd, f"{tool} @ {n:,}", bar, progress_file, n, work / "log.txt")
-    m = Measured(tool, n, seconds, peak, rc)
+    seconds, cpu, peak, rc = run_child(cmd, f"{tool} @ {n:,}", bar, progress_file, n, work / "log.txt")
+    m = Measured(tool, n, seconds, cpu, peak, rc)
     if rc or not result.exists():
         m.error = f"exit status {rc}; last lines of {work / 'log.txt'}: " + tail(work / "log.txt")
         return m
@@ -287,6 +308,8 @@ def summarize(results: list[Measured], corpora: dict[int, Path], truth: dict[int
     for m in results:
         mb = json.loads((corpora[m.size] / "meta.json").read_text())["bytes"] / 1e6
         row = {"tool": m.tool, "documents": m.size, "MB": round(mb, 1), "seconds": round(m.seconds, 2),
+               "cpu_seconds": round(m.cpu_seconds, 2), "docs_per_cpu_s": round(m.size / max(m.cpu_seconds, 1e-9)),
+               "MB_per_cpu_s": round(mb / max(m.cpu_seconds, 1e-9), 3),
                "docs_per_s": round(m.size / m.seconds), "MB_per_s": round(mb / m.seconds, 3),
                "peak_rss_MiB": round(m.peak_rss / 2**20), "steps": {k: round(v, 2) for k, v in m.steps.items()},
                "error": m.error, **{k: v for k, v in m.extra.items() if k != "version"}}
@@ -304,10 +327,12 @@ def summarize(results: list[Measured], corpora: dict[int, Path], truth: dict[int
             o = by.get((other, r["documents"]))
             if r["tool"].startswith("ours") and o and not o["error"]:
                 r[f"time_ratio_vs_{other}"] = round(r["seconds"] / o["seconds"], 3)
+                r[f"cpu_ratio_vs_{other}"] = round(r["cpu_seconds"] / max(o["cpu_seconds"], 1e-9), 3)
         smaller = [s for s in sizes if s < r["documents"] and (r["tool"], s) in by]
         if smaller:
             prev = by[(r["tool"], smaller[-1])]
             r["growth_time"] = rnd(exponent(prev["seconds"], r["seconds"], prev["documents"], r["documents"]))
+            r["growth_cpu"] = rnd(exponent(prev["cpu_seconds"], r["cpu_seconds"], prev["documents"], r["documents"]))
             r["growth_rss"] = rnd(exponent(prev["peak_rss_MiB"], r["peak_rss_MiB"], prev["documents"], r["documents"]))
     return {"machine": machine(), "rows": rows}
 
@@ -323,15 +348,17 @@ def machine() -> dict:
 
 
 def markdown(summary: dict, command: str) -> str:
-    head = ("| tool | docs | MB | seconds | docs/s | MB/s | peak RSS MiB | time exp. | RSS exp. "
-            "| dup precision | dup recall | ours/datatrove time |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    head = ("| tool | docs | MB | wall s | CPU s | docs/CPU s | MB/CPU s | peak RSS MiB | CPU exp. | RSS exp. "
+            "| dup precision | dup recall | CPU vs datatrove | wall vs datatrove |\n"
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     lines = [f"Command: `{command}`", "", head]
     for r in summary["rows"]:
         d = r.get("duplicates", {})
         lines.append(
-            f"| {r['tool']} | {r['documents']:,} | {r['MB']} | {r['seconds']:,} | {r['docs_per_s']:,} | {r['MB_per_s']} "
-            f"| {r['peak_rss_MiB']:,} | {fmt(r.get('growth_time'))} | {fmt(r.get('growth_rss'))} "
-            f"| {fmt(d.get('precision'), 3)} | {fmt(d.get('recall'), 3)} | {fmt(r.get('time_ratio_vs_datatrove'), 2)} |"
+            f"| {r['tool']} | {r['documents']:,} | {r['MB']} | {r['seconds']:,} | {r['cpu_seconds']:,} "
+            f"| {r['docs_per_cpu_s']:,} | {r['MB_per_cpu_s']} | {r['peak_rss_MiB']:,} | {fmt(r.get('growth_cpu'))} "
+            f"| {fmt(r.get('growth_rss'))} | {fmt(d.get('precision'), 3)} | {fmt(d.get('recall'), 3)} "
+            f"| {fmt(r.get('cpu_ratio_vs_datatrove'), 2)} | {fmt(r.get('time_ratio_vs_datatrove'), 2)} |"
             + (f" ERROR: {r['error'][:200]}" if r["error"] else ""))
     lines += ["", "Recall by kind of planted duplicate and by raw word-5-gram Jaccard of the pair:", ""]
     keys = sorted({k for r in summary["rows"] for k in r.get("duplicates", {}).get("recall_by", {})})
@@ -360,13 +387,13 @@ def fmt(x, digits: int = 2) -> str:
 
 def print_table(summary: dict) -> None:
     t = Table(title="end-to-end benchmark")
-    for col in ("tool", "docs", "s", "docs/s", "MB/s", "peak MiB", "exp t", "exp mem", "P", "R", "/datatrove"):
+    for col in ("tool", "docs", "wall s", "CPU s", "docs/CPU s", "peak MiB", "exp CPU", "exp mem", "P", "R", "CPU/dt"):
         t.add_column(col, justify="right")
     for r in summary["rows"]:
         d = r.get("duplicates", {})
-        t.add_row(r["tool"], f"{r['documents']:,}", f"{r['seconds']:,.1f}", f"{r['docs_per_s']:,}", str(r["MB_per_s"]),
-                  f"{r['peak_rss_MiB']:,}", fmt(r.get("growth_time")), fmt(r.get("growth_rss")),
-                  fmt(d.get("precision"), 3), fmt(d.get("recall"), 3), fmt(r.get("time_ratio_vs_datatrove")))
+        t.add_row(r["tool"], f"{r['documents']:,}", f"{r['seconds']:,.1f}", f"{r['cpu_seconds']:,.1f}",
+                  f"{r['docs_per_cpu_s']:,}", f"{r['peak_rss_MiB']:,}", fmt(r.get("growth_cpu")), fmt(r.get("growth_rss")),
+                  fmt(d.get("precision"), 3), fmt(d.get("recall"), 3), fmt(r.get("cpu_ratio_vs_datatrove")))
     console.print(t)
 
 
