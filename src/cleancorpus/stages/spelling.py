@@ -1,7 +1,8 @@
 """Correct misspellings of out-of-vocabulary words with symspellpy, protecting names.
 
-Only tokens the dictionary (symspellpy's shipped English frequency list) and the corpus do not
-know are looked at, one at a time with ``SymSpell.lookup`` (not ``lookup_compound``, which
+Only tokens the dictionaries (symspellpy's shipped English frequency list, and pyspellchecker's
+larger English word list, which knows real but rarer words such as "balking" and "chili") and the
+corpus do not know are looked at, one at a time with ``SymSpell.lookup`` (not ``lookup_compound``, which
 drops punctuation and numbers). Protected, and never changed: numbers, URLs and e-mail
 addresses, words with inner capitals (acronyms, brands, glued words), parts of hyphenated
 compounds, possessives and contractions, British spellings, words that occur more than once in
@@ -20,6 +21,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable
 
+from spellchecker import SpellChecker
 from symspellpy import SymSpell, Verbosity
 
 from ..document import Document, Replacement
@@ -66,6 +68,13 @@ def dictionary(max_edit_distance: int) -> SymSpell:
 
 
 @lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """pyspellchecker's English list (160k words, SCOWL-filtered): real words symspellpy's 82k
+    list lacks ("balking", "chili") would otherwise be "corrected" to a frequent neighbour."""
+    return frozenset(SpellChecker(language="en").word_frequency.dictionary)
+
+
+@lru_cache(maxsize=1)
 def variants() -> tuple[tuple[str, str], ...]:
     """British -> American spelling endings: a British spelling is a word, not a typo."""
     path = resources.files("cleancorpus") / "resources" / "spelling" / "variants.tsv"
@@ -87,6 +96,7 @@ class SpellingStage(Stage):
     def __init__(self, options: SpellingOptions | None = None) -> None:
         super().__init__(options)
         self._sym = dictionary(self.options.max_edit_distance)
+        self._words = english_words()
         self._corpus: Counter = Counter()
 
     def fit(self, docs: Iterable[Document]) -> None:
@@ -161,7 +171,8 @@ class SpellingStage(Stage):
         return sum(n for w, n in lower if not self._known(w)) / total
 
     def _known(self, lower: str) -> bool:
-        return lower in self._sym.words or lower.replace("\u2019", "'") in self._sym.words
+        straight = lower.replace("\u2019", "'")
+        return straight in self._sym.words or straight in self._words
 
 
 def _hyphenated(text: str, start: int, end: int) -> bool:
