@@ -112,7 +112,7 @@ def test_edits_are_explained_and_replay(stage):
     out = stage.apply(Document("000", text, "raw/000"))
     assert len(out.edits) > 20
     for e in out.edits:
-        assert e.stage == "spun" and e.reason.startswith("spun (")
+        assert e.stage == "spun" and e.reason.startswith(("spun (", "spun case:"))
         assert 0.0 < e.confidence <= 1.0
         assert text[e.start:e.end] == e.before != e.after
     assert replay(text, out.edits) == out.text
@@ -136,7 +136,11 @@ def test_idempotent_on_synthetic_spun_text(seed, rate):
 def test_lexicons_have_provenance():
     word = load_lexicon("word_spinner")
     sources = {e.source for e in word}
-    assert sources <= {"issue-4", "aligned-000-001", "curated"}
+    assert {s for s in sources if not s.startswith("inflected:")} <= {
+        "issue-4", "aligned-000-001", "curated", "family", "numbers"}
+    # an inflected entry names the entry it inflects
+    spun_forms = {" ".join(e.spun) for e in word}
+    assert all(s.split(":", 1)[1] in spun_forms for s in sources if s.startswith("inflected:"))
     assert any(e.spun == ("top", "top") and e.original == "on" for e in word)
     tortured = load_lexicon("tortured_phrases")
     assert len(tortured) > 1000 and all(e.source.startswith("pps:") for e in tortured)

@@ -24,8 +24,12 @@ BIGRAM_SCALE = 60.0
 # The smallest count in symspellpy's bigram dictionary: absent pairs are rarer than this.
 BIGRAM_FLOOR = 6_400_000
 BACKOFF = 0.4
-OOV_COUNT = 50_000  # a word the dictionary lacks (names, numbers) is rare but not impossible
+OOV_COUNT = 50_000  # a word the dictionary lacks (names) is rare but not impossible
 NUMBER = "<num>"
+# symspellpy's lists hold no digits; numbers are roughly one running word in a hundred of news
+# and web text, so "<num>" gets that share: the spinner's "2 years" must compete fairly with
+# "two years", and "November 4" must not turn into "November four"
+NUMBER_SHARE = 0.01
 _DIGIT = re.compile(r"\d")
 
 
@@ -71,8 +75,10 @@ class BigramLM:
         return self._uni.get(norm(word), 0)
 
     def p_unigram(self, w: str) -> float:
-        web = self._uni.get(w, OOV_COUNT if w == NUMBER else 0)
-        p = (web or OOV_COUNT / 100) / self._total
+        if w == NUMBER:
+            p = NUMBER_SHARE
+        else:
+            p = (self._uni.get(w) or OOV_COUNT / 100) / self._total
         c = self.corpus.unigrams[w]
         if c:
             p = max(p, self._corpus_weight * c / self._corpus_total)

@@ -20,19 +20,28 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
-from ..lm import Arc, BigramLM, CorpusCounts, Path, norm, viterbi, web_lm
+from ..lm import Arc, BigramLM, CorpusCounts, Path, viterbi, web_lm
 from .base import ConfigError, Stage, register
 
 LEXICONS = ("word_spinner", "tortured_phrases")
-KINDS = ("marker", "ambiguous")
+# marker: a fingerprint, almost never clean English; ambiguous: a function-word swap, common
+# English too; synonym: a content-word synonym the spinner uses systematically; rewrite: a
+# change of style (number words) read back only inside a document already found spun
+KINDS = ("marker", "ambiguous", "synonym", "rewrite")
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*|\d+(?:[.,:]\d+)*|~")
 _SENTENCE_END = re.compile(r"[.!?\n]")
+# quotes and brackets do not interrupt the sentence: "the “liberation” that “captive peoples”"
+# is decoded with "liberation" as the left context of "that"
+_TRANSPARENT = re.compile(r"[\s\"'\u201c\u201d\u2018\u2019()\[\]\u00ab\u00bb]*")
+# a sentence-final stop followed by a space: the next word starts a sentence
+_NEW_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+[\"'\u201c\u2018(\[]*$")
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,14 @@ class SpunOptions:
     # inside a document already found spun, a swap is expected about one word in five, so an
     # ambiguous reading needs less LM evidence to be chosen
     spun_ambiguous_cost: float = 1.0
+    # the spinner's content-word synonyms are systematic (it turns "former" into "previous"
+    # whenever it can), so inside a spun document such a reading needs little LM evidence
+    spun_synonym_cost: float = 0.3
+    # style rewrites (a digit read back as a number word) are considered in spun documents only
+    spun_rewrite_cost: float = 1.0
+    # inside a spun document, restore the case changes the spinner makes (sentence-initial
+    # lower case, one word of a known proper name lower-cased: "united States")
+    restore_case: bool = True
     # evidence (nats) each spinner fingerprint adds to its sentence's score
     marker_bonus: float = 4.0
     # evidence per word over which a whole document, or one sentence on its own, is repaired
@@ -79,8 +96,9 @@ class SpunOptions:
         unknown = [x for x in self.lexicons if x not in LEXICONS]
         if unknown or not self.lexicons:
             raise ValueError(f"lexicons must be a non-empty subset of {LEXICONS}, not {self.lexicons!r}")
-        for name in ("marker_cost", "ambiguous_cost", "spun_ambiguous_cost", "marker_bonus", "document_threshold",
-                     "sentence_threshold", "clean_fit_threshold"):
+        for name in ("marker_cost", "ambiguous_cost", "spun_ambiguous_cost", "spun_synonym_cost",
+                     "spun_rewrite_cost", "marker_bonus", "document_threshold", "sentence_threshold",
+                     "clean_fit_threshold"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if self.min_words < 1:
@@ -140,6 +158,32 @@ def cased(original: str, spun_text: str) -> str:
     return original
 
 
+@lru_cache(maxsize=1)
+def load_proper_names() -> frozenset[tuple[str, str]]:
+    """Two-word proper names whose words are also common words (resources/spun/proper_names.tsv)."""
+    path = resources.files("cleancorpus") / "resources" / "spun" / "proper_names.tsv"
+    pairs = set()
+    with path.open(encoding="utf-8") as fh:
+        for no, line in enumerate(fh, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            words = line.split("\t")[0].split(" ")
+            if len(words) != 2 or not all(w.isalpha() for w in words):
+                raise ConfigError(f"resources/spun/proper_names.tsv line {no}: expected two words, a tab, a source")
+            pairs.add((words[0].lower(), words[1].lower()))
+    return frozenset(pairs)
+
+
+def key(word: str) -> str:
+    """The form lexicon entries are looked up by (digits kept: "2" is read back as "two")."""
+    return word.lower().replace("\u2019", "'")
+
+
+# abbreviations whose stop does not end a sentence (single letters, "a.m.", "D.", are too)
+_ABBREVIATIONS = frozenset("mr mrs ms dr st vs etc no fig approx inc ltd co jr sr gen gov sen rep lt col "
+                           "sgt capt prof vol pp op cf al".split())
+
+
 @dataclass(frozen=True)
 class SentenceResult:
     start: int  # token range in the document
@@ -147,11 +191,23 @@ class SentenceResult:
     best: Path
     gain: float
     markers: int
-    cost: float  # the ambiguous-entry cost it was decoded with
+    costs: dict  # channel cost per entry kind it was decoded with (a kind missing: not considered)
 
     @property
     def words(self) -> int:
         return self.end - self.start
+
+
+@dataclass
+class Unit:
+    """One token, or the tokens one replacement covers, with the text they read as."""
+
+    first: int
+    last: int
+    text: str
+    rep: Replacement | None = None
+    reason: str = ""
+    confidence: float = 0.0
 
 
 @register
@@ -167,58 +223,70 @@ class SpunStage(Stage):
             for e in load_lexicon(lex):
                 self._index.setdefault(e.spun[0], []).append(e)
         self._lm: BigramLM = web_lm()
+        self._proper = load_proper_names()
 
     # -- corpus statistics
     def fit(self, docs: Iterable[Document]) -> None:
-        """Learn the clean documents' word counts, so their names and phrasing are known."""
+        """Learn the clean documents' word counts, so their names and phrasing are known, and
+        their two-word proper names (both words capitalised mid-sentence, at least twice)."""
         counts = CorpusCounts()
+        names: Counter = Counter()
         for doc in docs:
             tokens = tokenize(doc.text)
-            results = self._analyse(tokens)
+            results = self._analyse(tokens, self._costs(False))
             if self._doc_score(results) < self.options.clean_fit_threshold:
                 counts.add([t.text for t in tokens[s:e]] for s, e in sentences(tokens))
+                names.update(_capitalised_pairs(tokens))
         self._lm = web_lm().with_corpus(counts)
+        self._proper = load_proper_names() | {p for p, n in names.items() if n >= 2}
 
     # -- one document
     def apply(self, doc: Document) -> Document:
         tokens = tokenize(doc.text)
-        results = self._analyse(tokens)
+        results = self._analyse(tokens, self._costs(False))
         score = self._doc_score(results)
         spun_doc = score >= self.options.document_threshold
         if spun_doc:
-            results = self._analyse(tokens, self.options.spun_ambiguous_cost)
+            results = self._analyse(tokens, self._costs(True))
         reps: list[Replacement] = []
         repaired = 0
         for r in results:
             if r.gain > 0 and (spun_doc or self._evidence(r) / r.words >= self.options.sentence_threshold):
                 repaired += 1
                 reps.extend(self._replacements(tokens, r, score))
+        if spun_doc and self.options.restore_case:
+            reps = self._restore_case(tokens, reps)
         meta = {"spin_score": round(score, 4), "spun_sentences": repaired}
         return doc.revise(self.name, reps, meta)
 
-    def _analyse(self, tokens: Sequence[Token], ambiguous_cost: float | None = None) -> list[SentenceResult]:
-        cost = self.options.ambiguous_cost if ambiguous_cost is None else ambiguous_cost
+    def _costs(self, spun_doc: bool) -> dict[str, float]:
+        o = self.options
+        if not spun_doc:
+            return {"marker": o.marker_cost, "ambiguous": o.ambiguous_cost, "synonym": o.ambiguous_cost}
+        return {"marker": o.marker_cost, "ambiguous": o.spun_ambiguous_cost,
+                "synonym": o.spun_synonym_cost, "rewrite": o.spun_rewrite_cost}
+
+    def _analyse(self, tokens: Sequence[Token], costs: dict[str, float]) -> list[SentenceResult]:
         out = []
         for s, e in sentences(tokens):
-            arcs, markers = self._arcs(tokens, s, e, cost)
+            arcs, markers = self._arcs(tokens, s, e, costs)
             if len(arcs) == e - s:  # identity readings only: nothing to decode
                 continue
             breaks = self._breaks(tokens, s, e)
             best = viterbi(self._lm, e - s, arcs, breaks)
             plain = viterbi(self._lm, e - s, arcs[: e - s], breaks)
-            out.append(SentenceResult(s, e, best, best.score - plain.score, markers, cost))
+            out.append(SentenceResult(s, e, best, best.score - plain.score, markers, costs))
         return out
 
-    def _arcs(self, tokens: Sequence[Token], s: int, e: int, ambiguous_cost: float) -> tuple[list[Arc], int]:
+    def _arcs(self, tokens: Sequence[Token], s: int, e: int, costs: dict[str, float]) -> tuple[list[Arc], int]:
         """Identity arcs first (one per token), then every lexicon reading that matches."""
         arcs = [Arc(i - s, i - s + 1, (tokens[i].text,)) for i in range(s, e)]
         markers = 0
         for i in range(s, e):
-            for entry in self._index.get(norm(tokens[i].text), ()):
-                if self._matches(tokens, i, e, entry):
-                    cost = self.options.marker_cost if entry.kind == "marker" else ambiguous_cost
+            for entry in self._index.get(key(tokens[i].text), ()):
+                if entry.kind in costs and self._matches(tokens, i, e, entry):
                     n = len(entry.spun)
-                    arcs.append(Arc(i - s, i - s + n, tuple(entry.original.split(" ")), cost, entry))
+                    arcs.append(Arc(i - s, i - s + n, tuple(entry.original.split(" ")), costs[entry.kind], entry))
                     markers += entry.kind == "marker"
         return arcs, markers
 
@@ -229,15 +297,15 @@ class SpunStage(Stage):
             return False
         for k in range(1, n):
             t = tokens[i + k]
-            if norm(t.text) != entry.spun[k] or t.gap.strip():
+            if key(t.text) != entry.spun[k] or t.gap.strip():
                 return False
         if entry.left is not None:
-            return i > 0 and not tokens[i].gap.strip() and norm(tokens[i - 1].text) == entry.left
+            return i > 0 and not tokens[i].gap.strip() and key(tokens[i - 1].text) == entry.left
         return True
 
     @staticmethod
     def _breaks(tokens: Sequence[Token], s: int, e: int) -> frozenset[int]:
-        return frozenset(i - s for i in range(s + 1, e) if tokens[i].gap.strip())
+        return frozenset(i - s for i in range(s + 1, e) if not _TRANSPARENT.fullmatch(tokens[i].gap))
 
     def _evidence(self, r: SentenceResult) -> float:
         return r.gain + self.options.marker_bonus * r.markers
@@ -248,7 +316,7 @@ class SpunStage(Stage):
 
     def _replacements(self, tokens: Sequence[Token], r: SentenceResult, score: float) -> list[Replacement]:
         reps = []
-        arcs_all, _ = self._arcs(tokens, r.start, r.end, r.cost)
+        arcs_all, _ = self._arcs(tokens, r.start, r.end, r.costs)
         breaks = self._breaks(tokens, r.start, r.end)
         for arc in r.best.arcs:
             if arc.tag is None:
@@ -265,3 +333,71 @@ class SpunStage(Stage):
                 1.0 / (1.0 + math.exp(-margin)),
             ))
         return reps
+
+    # -- the spinner's case changes
+    def _restore_case(self, tokens: Sequence[Token], reps: list[Replacement]) -> list[Replacement]:
+        """Capitalise a sentence's first word and a lower-cased word of a known two-word proper
+        name ("united States", "prime Minister"), on the text as the lexicon readings left it."""
+        units = _units(tokens, reps)
+        for k in range(1, len(units)):
+            prev, unit = units[k - 1], units[k]
+            gap = tokens[unit.first].gap
+            if _NEW_SENTENCE.search(gap) and not _abbreviation(tokens[prev.last].text) and unit.text[:1].islower():
+                self._recase(unit, 0, f"{unit.text!r} starts a sentence", 0.9)
+            elif gap == " ":
+                a, b = prev.text.split(" ")[-1], unit.text.split(" ")[0]
+                if (a.lower(), b.lower()) in self._proper and a[:1].isupper() != b[:1].isupper():
+                    name = f"{a[:1].upper()}{a[1:]} {b[:1].upper()}{b[1:]}"
+                    unit_, which = (prev, -1) if a[:1].islower() else (unit, 0)
+                    self._recase(unit_, which, f"{(a if which else b)!r} is part of the proper name {name!r}", 0.8)
+        out = []
+        for u in units:
+            if u.rep is not None:
+                out.append(u.rep)
+            elif u.text != tokens[u.first].text:
+                out.append(Replacement(tokens[u.first].start, tokens[u.first].end, u.text, u.reason, u.confidence))
+        return out
+
+    @staticmethod
+    def _recase(unit: Unit, which: int, why: str, confidence: float) -> None:
+        """Upper-case the first letter of the unit's first (0) or last (-1) word."""
+        words = unit.text.split(" ")
+        words[which] = words[which][:1].upper() + words[which][1:]
+        unit.text = " ".join(words)
+        reason = f"spun case: {why}; the spinner lower-cases such words"
+        if unit.rep is not None:
+            unit.rep = dataclasses.replace(unit.rep, after=unit.text, reason=f"{unit.rep.reason}; {reason}")
+        else:
+            unit.reason, unit.confidence = reason, confidence
+
+
+def _units(tokens: Sequence[Token], reps: Sequence[Replacement]) -> list[Unit]:
+    by_start = {r.start: r for r in reps}
+    units, i = [], 0
+    while i < len(tokens):
+        rep = by_start.get(tokens[i].start)
+        if rep is None:
+            units.append(Unit(i, i, tokens[i].text))
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(tokens) and tokens[j + 1].end <= rep.end:
+            j += 1
+        units.append(Unit(i, j, rep.after, rep))
+        i = j + 1
+    return units
+
+
+def _abbreviation(word: str) -> bool:
+    return len(word) == 1 or word.lower() in _ABBREVIATIONS
+
+
+def _capitalised_pairs(tokens: Sequence[Token]) -> Iterable[tuple[str, str]]:
+    """Mid-sentence pairs of capitalised words (a sentence's first word may be capitalised only
+    because it comes first)."""
+    for i in range(1, len(tokens) - 1):
+        a, b = tokens[i], tokens[i + 1]
+        if (b.gap == " " and not _NEW_SENTENCE.search(a.gap) and not _SENTENCE_END.search(a.gap)
+                and a.text[:1].isupper() and b.text[:1].isupper() and a.text.isalpha() and b.text.isalpha()
+                and not a.text.isupper() and not b.text.isupper()):
+            yield a.text.lower(), b.text.lower()
