@@ -112,7 +112,7 @@ def _run_passes(jobs: list[work.PassJob]) -> list[work.PassResult]:
 
 def _fit(job: work.FitJob) -> work.FitResult:
     fit = fit_stage.submit(job.label, job).result()
-    get_run_logger().info("fitted %s: pickle %d bytes, fit %.2f s, pickling %.3f s",
+    get_run_logger().info("%s: pickle %d bytes, fit %.2f s, pickling %.3f s",
                           job.label, fit.pickle_bytes, fit.fit_seconds, fit.pickle_seconds)
     return fit
 
