@@ -79,6 +79,7 @@ def test_bad_files_are_rejected_with_reasons(tmp_path):
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "blank.txt").write_text("  \n\n ", "utf-8")
     (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "nul.txt").write_bytes(b"\x00\x01\x02 valid UTF-8 but not text " * 20)
     (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "script.html").write_text("<html><script>alert(1)</script></html>", "utf-8")
     docs, rejected = read(tmp_path)
@@ -86,6 +87,7 @@ def test_bad_files_are_rejected_with_reasons(tmp_path):
     assert rejected["empty.txt"] == "empty file"
     assert rejected["blank.txt"] == "no text content"
     assert "binary" in rejected["binary.txt"]
+    assert "binary" in rejected["nul.txt"]
     assert "unsupported file type" in rejected["image.png"]
     assert "no visible text" in rejected["script.html"]
 

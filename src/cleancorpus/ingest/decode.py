@@ -32,11 +32,18 @@ class Decoded:
         return doc.revise(STAGE, reps, metadata={"encoding": self.reason})
 
 
+_CONTROL = bytes(c for c in range(32) if c not in (9, 10, 12, 13))
+
+
 def looks_binary(data: bytes) -> bool:
+    """NUL bytes, or more than 10% control bytes, in the first 8 KiB: no text file looks so."""
     head = data[:8192]
-    if b"\x00" in head and not (head.startswith((b"\xff\xfe", b"\xfe\xff"))):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False  # UTF-16 text carries NUL bytes
+    if b"\x00" in head:
         return True
-    return False
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    return controls * 10 > len(head)
 
 
 # Among guesses that read equally cleanly (same "chaos"), the encodings most common on the web
@@ -62,13 +69,13 @@ def decode_bytes(data: bytes) -> Decoded | str:
         return "empty file"
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if looks_binary(data):
+        return "binary file (NUL or control bytes), not text"
     try:
         text = data.decode("utf-8")
         return Decoded(text, text)
     except UnicodeDecodeError:
         pass
-    if looks_binary(data):
-        return "binary file (NUL bytes), not text"
     naive = data.decode("utf-8", errors="replace")
     best = _best_guess(data)
     if best is None:

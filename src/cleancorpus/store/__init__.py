@@ -5,6 +5,7 @@ Layout of one version ``clean/<version>/``:
   documents.parquet the same rows (metadata as a JSON string)
   edits.jsonl       every edit of every document that reached the end (kept or duplicate)
   dropped.jsonl     duplicates, with their text, for audit
+  report.html       the audit report (see cleancorpus.report)
   manifest.json     inputs, config, counts, and the outcome of every input document
 ``clean/latest`` holds the current version id.
 """
