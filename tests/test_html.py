@@ -104,3 +104,13 @@ def test_ingest_records_html_edits_and_keeps_the_main_text(tmp_path: Path):
     assert all(p in doc.text for p in ARTICLE) and "Privacy Policy" not in doc.text
     assert doc.edits_by("html")
     assert "deep text" in docs["deep.html"].text
+
+
+def test_doctype_is_not_text_and_noscript_counts_only_with_real_text():
+    article = " ".join(ARTICLE)
+    page = html_to_text(f"<!DOCTYPE html><html><body><noscript>Please enable JavaScript.</noscript>"
+                        f"<p>{ARTICLE[0]}</p></body></html>", "none")
+    assert page.text == ARTICLE[0]
+    # some pages put their whole content in <noscript> for readers without JavaScript
+    page = html_to_text(f"<!DOCTYPE html><html><body><noscript><p>{article}</p></noscript></body></html>", "none")
+    assert page.text == article

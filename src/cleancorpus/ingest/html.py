@@ -28,13 +28,17 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag, XMLParsedAsHTMLWarning
+from bs4.element import CData, PreformattedString
 
 from ..document import Replacement
 
 Extractor = Literal["trafilatura", "rules", "none"]
 
 # never text a reader sees
-INVISIBLE = ("script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object")
+INVISIBLE = ("script", "style", "template", "head", "svg", "canvas", "iframe", "object")
+# <noscript> is what a reader without JavaScript sees: usually "enable JavaScript" or a tracking
+# pixel, but some pages put their whole content there; keep it only when it holds real text
+NOSCRIPT_MIN_CHARS = 200
 # elements that start a new paragraph
 BLOCKS = frozenset(
     "address article aside blockquote body dd details dialog div dl dt fieldset figcaption figure "
@@ -74,6 +78,9 @@ def html_to_text(html: str, extractor: Extractor = "trafilatura") -> HtmlText:
         meta["title"] = _SPACE.sub(" ", soup.title.string).strip()
     for el in soup.find_all(INVISIBLE):
         el.decompose()
+    for el in soup.find_all("noscript"):
+        if len(el.get_text(" ", strip=True)) < NOSCRIPT_MIN_CHARS:
+            el.decompose()
     for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
         c.extract()
     blocks = _walk(soup, _main_container(soup))
@@ -97,7 +104,9 @@ def _walk(root: Tag, main: Tag | None) -> list[_Block]:
             continue
         node, furniture, in_main = item
         if isinstance(node, NavigableString):
-            current.append((str(node), furniture, in_main))
+            # doctype, declarations and processing instructions are markup, not text
+            if not isinstance(node, PreformattedString) or isinstance(node, CData):
+                current.append((str(node), furniture, in_main))
             continue
         if not isinstance(node, Tag):
             continue
