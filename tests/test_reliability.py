@@ -167,9 +167,9 @@ def test_a_second_writer_fails_clearly_while_the_store_is_locked(tmp_path):
 
 def test_two_concurrent_runs_both_finish_and_the_store_verifies(tmp_path):
     raw, out = tmp_path / "raw", tmp_path / "clean"
-    make_corpus(raw, 1500)
+    make_corpus(raw, 500)
     a, b = start(raw, out), start(raw, out)
-    ra, rb = a.communicate(timeout=600), b.communicate(timeout=600)
+    ra, rb = a.communicate(timeout=1200), b.communicate(timeout=1200)
     assert a.returncode == 0 and b.returncode == 0, (ra[1], rb[1])
     assert ra[0].split()[0] == rb[0].split()[0]  # same input, same version
     store = Store(out)
