@@ -20,6 +20,9 @@ from cleancorpus_flows.env import apply_defaults  # noqa: E402  (imports no Pref
 
 apply_defaults(PROJECT)  # project-local, quiet, offline; before Prefect is imported
 
+from cleancorpus.config import Config  # noqa: E402
+from cleancorpus.stages.base import ConfigError  # noqa: E402
+from cleancorpus.store import StoreError  # noqa: E402
 from cleancorpus_flows.flow import clean_corpus, task_runner  # noqa: E402
 
 __all__ = ["clean_corpus"]
@@ -39,9 +42,18 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"input directory {args.raw_dir} does not exist")
     if args.workers is not None and args.workers < 1:
         ap.error("--workers must be at least 1")
+    if args.config:
+        try:
+            Config.load(args.config)  # fail before a Prefect server is started for nothing
+        except ConfigError as exc:
+            ap.error(str(exc))
     runner = task_runner(args.workers, args.dask_address, PROJECT / ".dask")
-    version = clean_corpus.with_options(task_runner=runner)(
-        raw_dir=args.raw_dir, out_dir=args.out_dir, config_path=args.config, shard_mb=args.shard_mb)
+    try:
+        version = clean_corpus.with_options(task_runner=runner)(
+            raw_dir=args.raw_dir, out_dir=args.out_dir, config_path=args.config, shard_mb=args.shard_mb)
+    except (ConfigError, StoreError, OSError) as exc:  # the flow run failed; Prefect logged it
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(version)
     return 0
 
