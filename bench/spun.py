@@ -1,13 +1,14 @@
 """Spun-text repair and spelling: quality and throughput.
 
-    .venv/bin/python bench/spun.py [--articles 40] [--rate 0.6] [--split test|dev]
+    .venv/bin/python bench/spun.py [--articles 40] [--rate 0.6] [--split test|dev] [--tune]
 
 1. WER of repaired raw/000 against raw/001 on the sentences the two share (aligned here), with
    repair_text alone (no corpus statistics) and with the spun stage fitted on raw/ as a corpus.
-2. WER before/after on synthetic spun text: the spinner's forward swaps applied (cleancorpus.spinsim)
-   to held-out clean articles (Zyte article-extraction-benchmark ground truth, ../shared). Articles
-   are split by sorted id: the first 20 ("dev") were used while tuning costs and thresholds; the
-   rest ("test") were not.
+2. WER before/after on synthetic spun text: forward swaps applied (cleancorpus.spinsim) to clean
+   articles (Zyte article-extraction-benchmark ground truth, ../shared), once per swap set: the
+   issue's list, the whole lexicon run forwards, and held-out swaps the lexicon lacks. Articles
+   are split by sorted id: the first 20 ("dev") were used while tuning costs and thresholds
+   (``--tune`` prints that grid); the rest ("test") were not.
 3. False alarms: spun edits made on the clean originals of those articles and on raw/001-004.
 4. Throughput (words/s) of the spun and spelling stages on clean and on spun text.
 """
@@ -22,9 +23,9 @@ import time
 from pathlib import Path
 
 from cleancorpus.document import Document
-from cleancorpus.spinsim import spin, word_errors, words
+from cleancorpus.spinsim import SWAP_SETS, spin, word_errors, words
 from cleancorpus.stages.spelling import SpellingStage
-from cleancorpus.stages.spun import SpunStage, sentences, tokenize
+from cleancorpus.stages.spun import SpunOptions, SpunStage, sentences, tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
@@ -87,6 +88,29 @@ def articles(split: str, limit: int) -> list[str]:
     return texts
 
 
+def synthetic_wer(stage: SpunStage, clean: list[str], rate: float, swaps: str) -> tuple[float, float, int]:
+    fix = repairer([stage])
+    before = after = n = 0
+    for i, c in enumerate(clean):
+        s = spin(c, rate, seed=i, swaps=swaps)
+        r = words(c)
+        n += len(r)
+        before += word_errors(r, words(s))
+        after += word_errors(r, words(fix(s)))
+    return before / n, after / n, n
+
+
+def tune(rate: float) -> None:
+    """The grid the in-document costs were chosen from: dev split only, lexicon and issue swaps."""
+    clean = articles("dev", 20)
+    print(f"== cost grid on the dev split ({len(clean)} articles, rate {rate}): WER after, issue / lexicon / held-out swaps")
+    for amb in (0.5, 1.0, 1.5):
+        for syn in (0.0, 0.3, 0.6, 1.0):
+            stage = SpunStage(SpunOptions(spun_ambiguous_cost=amb, spun_synonym_cost=syn))
+            cells = [synthetic_wer(stage, clean, rate, w)[1] for w in SWAP_SETS]
+            print(f"  ambiguous {amb:.1f} synonym {syn:.1f}: " + " / ".join(f"{c:.4f}" for c in cells))
+
+
 def throughput(stage, texts: list[str], repeat: int = 2) -> float:
     docs = [Document(str(i), t, "<bench>") for i, t in enumerate(texts)]
     n = sum(len(tokenize(t)) for t in texts) * repeat
@@ -102,7 +126,10 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=40)
     ap.add_argument("--rate", type=float, default=0.6)
     ap.add_argument("--split", choices=("dev", "test"), default="test")
+    ap.add_argument("--tune", action="store_true", help="only print the dev-split cost grid")
     args = ap.parse_args()
+    if args.tune:
+        return tune(args.rate)
 
     spun_stage, spelling = SpunStage(), SpellingStage()
     raw = {p.name[:3]: p.read_text(encoding="utf-8") for p in sorted(RAW.glob("*.txt"))}
@@ -121,15 +148,10 @@ def main() -> None:
 
     clean = articles(args.split, args.articles)
     spun = [spin(t, args.rate, seed=i) for i, t in enumerate(clean)]
-    fix = repairer([spun_stage])
-    before = after = n = 0
-    for c, s in zip(clean, spun):
-        r = words(c)
-        n += len(r)
-        before += word_errors(r, words(s))
-        after += word_errors(r, words(fix(s)))
-    print(f"== synthetic spun text ({args.split} split, {len(clean)} articles, {n} words, swap rate {args.rate})")
-    print(f"  WER before {before / n:.3f}  after {after / n:.3f}")
+    print(f"== synthetic spun text ({args.split} split, {len(clean)} articles, swap rate {args.rate})")
+    for which in SWAP_SETS:
+        before, after, n = synthetic_wer(spun_stage, clean, args.rate, which)
+        print(f"  {which:8s} swaps: WER before {before:.4f}  after {after:.4f}  ({n} words)")
 
     false_docs = sum(1 for t in clean if spun_stage.apply(Document("c", t, "c")).edits)
     false_edits = sum(len(spun_stage.apply(Document("c", t, "c")).edits) for t in clean)

@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 from cleancorpus.api import repair_text
 from cleancorpus.config import Config
 from cleancorpus.document import Document, replay
-from cleancorpus.spinsim import spin, wer
+from cleancorpus.spinsim import forward_swaps, spin, wer
 from cleancorpus.stages.base import ConfigError
 from cleancorpus.stages.spun import SpunOptions, SpunStage, load_lexicon
 
@@ -152,3 +152,46 @@ def test_bad_options_fail_at_construction():
         Config(stages=("spun",), stage_options={"spun": {"lexicons": ["nope"]}})
     with pytest.raises(ConfigError):
         Config(stages=("spun",), stage_options={"spun": {"ambiguous_cost": -1}})
+
+
+def test_000_case_numbers_and_quoted_context(stage):
+    out = stage.apply(Document("000", raw("000"), "raw/000")).text
+    for phrase in ("Hungarian Prime Minister Imre Nagy", "“Our troops are fighting. The government is in place.” Within hours",
+                   "executed two years later", "enter the United States", "the “liberation” of “captive peoples”",
+                   "a former premier", "great power", "(the Soviet bloc’s equivalent of NATO)"):
+        assert phrase in out, phrase
+    case_edits = [e for e in stage.apply(Document("000", raw("000"), "raw/000")).edits if "spun case" in e.reason]
+    assert {(e.before, e.after) for e in case_edits} >= {("prime", "Prime"), ("within", "Within"), ("united", "United")}
+
+
+def test_case_restored_only_inside_spun_documents(stage):
+    clean = (CASES / "heldout_clean.txt").read_text(encoding="utf-8")
+    lowered = clean.replace("the United States", "the united States").replace("Later that evening", "later that evening")
+    # clean text with odd case is not spun: left exactly as it is
+    assert stage.apply(Document("c", lowered, "case")).text == lowered
+    spun = spin(lowered, rate=0.8, seed=4)
+    out = stage.apply(Document("s", spun, "synthetic")).text
+    assert "the United States" in out and "later" not in out and "Later th" in out
+    assert wer(clean, out) < 0.03
+
+
+def test_number_words_read_back_only_in_spun_text(stage):
+    clean = (CASES / "heldout_clean.txt").read_text(encoding="utf-8")
+    spun = spin(clean, rate=0.8, seed=5).replace("up to two days", "up to 2 days")
+    out = stage.apply(Document("s", spun, "synthetic")).text
+    assert "up to two days" in out
+    assert "8-year-old" in out and "$50 or $100" in out  # digits in compounds and amounts stay
+    plain = clean.replace("up to two days", "up to 2 days")
+    assert stage.apply(Document("c", plain, "case")).text == plain
+
+
+def test_heldout_swaps_are_not_in_the_lexicon():
+    lexicon_keys = {" ".join(e.spun) for e in load_lexicon("word_spinner")}
+    heldout = forward_swaps("heldout")
+    assert len(heldout) >= 15
+    for original, (spun_forms, _) in heldout.items():
+        assert not set(spun_forms) & lexicon_keys, original
+    text = "The city said it would help children get a big car."
+    assert spin(text, 1.0, 0, swaps="heldout") != text
+    with pytest.raises(ValueError):
+        spin(text, swaps="nope")

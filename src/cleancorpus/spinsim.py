@@ -1,8 +1,13 @@
 """Synthetic spun text in the style of the spinner behind raw/000, for evaluation only.
 
-Applies the spinner's known forward swaps (resources/spun/forward_swaps.tsv) to clean text at a
-given rate, keeping case, punctuation and spacing, so that repair can be measured on text that
-is not in this repository (word error rate before and after, against the clean original).
+Applies forward swaps to clean text at a given rate, keeping case, punctuation and spacing, so
+that repair can be measured on text that is not in this repository (word error rate before and
+after, against the clean original). Three swap sets (``SWAP_SETS``):
+
+* ``issue``: the swaps issue 4 lists for this spinner (resources/spun/forward_swaps.tsv);
+* ``lexicon``: every single-word entry of the reverse lexicon (word_spinner.tsv), run forwards;
+* ``heldout``: synonym swaps the lexicon does not hold (resources/spun/heldout_swaps.tsv), to
+  measure honestly what the repair does with swaps it has never seen.
 """
 
 from __future__ import annotations
@@ -11,12 +16,22 @@ import random
 from functools import lru_cache
 from importlib import resources
 
-from .stages.spun import cased, tokenize
+from .stages.spun import cased, load_lexicon, tokenize
+
+SWAP_SETS = ("issue", "lexicon", "heldout")
+Swaps = dict[str, tuple[tuple[str, ...], str | None]]
 
 
-@lru_cache(maxsize=1)
-def forward_swaps() -> dict[str, tuple[tuple[str, ...], str | None]]:
-    path = resources.files("cleancorpus") / "resources" / "spun" / "forward_swaps.tsv"
+def forward_swaps(which: str = "issue") -> Swaps:
+    """original word -> (spun alternatives, required previous word or None)."""
+    if which not in SWAP_SETS:
+        raise ValueError(f"swap set must be one of {SWAP_SETS}, not {which!r}")
+    return _lexicon_swaps() if which == "lexicon" else _swap_file(f"{which}_swaps" if which == "heldout" else "forward_swaps")
+
+
+@lru_cache(maxsize=None)
+def _swap_file(name: str) -> Swaps:
+    path = resources.files("cleancorpus") / "resources" / "spun" / f"{name}.tsv"
     swaps = {}
     with path.open(encoding="utf-8") as fh:
         for line in fh:
@@ -26,16 +41,25 @@ def forward_swaps() -> dict[str, tuple[tuple[str, ...], str | None]]:
     return swaps
 
 
-def spin(text: str, rate: float = 0.6, seed: int = 0) -> str:
+@lru_cache(maxsize=1)
+def _lexicon_swaps() -> Swaps:
+    grouped: dict[tuple[str, str | None], list[str]] = {}
+    for e in load_lexicon("word_spinner"):
+        if " " not in e.original:
+            grouped.setdefault((e.original.lower(), e.left), []).append(" ".join(e.spun))
+    return {orig: (tuple(spun), left) for (orig, left), spun in grouped.items()}
+
+
+def spin(text: str, rate: float = 0.6, seed: int = 0, swaps: str = "issue") -> str:
     """``text`` with each swappable word replaced, with probability ``rate``, by a spun form."""
     if not 0.0 <= rate <= 1.0:
         raise ValueError(f"rate must be in [0, 1], not {rate}")
     rng = random.Random(seed)
-    swaps = forward_swaps()
+    table = forward_swaps(swaps)
     out, pos, prev = [], 0, ""
     for tok in tokenize(text):
         word = tok.text.lower()
-        entry = swaps.get(word)
+        entry = table.get(word)
         out.append(text[pos:tok.start])
         if entry and (entry[1] is None or entry[1] == prev) and rng.random() < rate:
             # "States" after "United" is spun in lower case: the spinner does not keep it capital
