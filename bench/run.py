@@ -4,9 +4,11 @@ For each size it generates (or reuses) a corpus with bench/gen_corpus.py, then r
 the other on the same machine, each tool in its own child process while a sampling thread reads
 the child's resident memory (its whole process tree) with psutil:
 
-- cleancorpus, same steps as datatrove (unicode stage + dedup), and the full pipeline
-  (all registered stages + dedup), via bench/compare/cleancorpus_run.py in .venv;
+- cleancorpus, same steps as datatrove (unicode stage + dedup), the full pipeline (all
+  registered stages + dedup), and ingest + dedup + publish only (ours-dedup: the corpus-level
+  part, where memory could grow), via bench/compare/cleancorpus_run.py in .venv;
 - datatrove: JSONL reader, ftfy formatter, its four MinHash steps (bench/compare/datatrove_dedup.py),
+  with its default 14 bands x 8 rows and (datatrove-32x4) with cleancorpus's 32 x 4,
 - text-dedup: its MinHash command (bench/compare/textdedup_minhash.py),
 
 the last two installed by this script into their own virtualenvs under bench/out/venvs/ at pinned
@@ -54,7 +56,7 @@ PINS = {
     "datatrove": ["datatrove[io,processing]==0.10.1", "spacy==3.8.18"],
     "text-dedup": ["text-dedup==0.4.0"],
 }
-TOOLS = ("ours-same", "ours-full", "datatrove", "text-dedup")
+TOOLS = ("ours-same", "ours-full", "ours-dedup", "datatrove", "datatrove-32x4", "text-dedup")
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 console = Console(stderr=True)
 
@@ -169,33 +171,50 @@ def run_child(cmd: list[str], label: str, bar: Progress, progress_file: Path | N
     return seconds, cpu, peak, child.returncode
 
 
-def measure(tool: str, corpus: Path, n: int, bar: Progress, profile: bool) -> Measured:
+def measure(tool: str, corpus: Path, n: int, bar: Progress, profile: bool, reuse: bool = False) -> Measured:
     work = OUT / "work" / f"{tool}-{n}"
+    saved = work / "measured.json"
+    if reuse and saved.exists():
+        m = json.loads(saved.read_text())
+        if m["returncode"] == 0 and m.get("corpus_generator") == gen_corpus.GENERATOR_VERSION:
+            console.print(f"reusing {tool} @ {n:,} measured {m['when']}")
+            return finish(Measured(tool, n, m["seconds"], m["cpu_seconds"], m["peak_rss"], 0), work)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     result = work / "result.json"
     progress_file = None
     if tool.startswith("ours"):
         progress_file = work / "progress.json"
-        stages = "unicode" if tool == "ours-same" else ",".join(registered_stages())
+        fixed = {"ours-same": "unicode", "ours-dedup": ""}
+        stages = fixed[tool] if tool in fixed else ",".join(registered_stages())
         cmd = [str(ROOT / ".venv/bin/python"), str(BENCH / "compare/cleancorpus_run.py"), str(corpus / "raw"),
                str(work / "clean"), str(result), "--stages", stages, "--progress-file", str(progress_file)]
         if profile:
             cmd += ["--profile", str(OUT / f"profile-{tool}-{n}.html")]
-    elif tool == "datatrove":
+    elif tool.startswith("datatrove"):
         cmd = [str(ensure_venv("datatrove")), str(BENCH / "compare/datatrove_dedup.py"), str(corpus / "raw"),
                str(work), str(result)]
+        if tool == "datatrove-32x4":  # the band layout cleancorpus uses (Jaccard ~0.42 at the S-curve's middle)
+            cmd += ["--buckets", "32", "--rows", "4"]
     else:
         cmd = [str(ensure_venv("text-dedup")), str(BENCH / "compare/textdedup_minhash.py"),
                str(corpus / "raw/corpus.jsonl"), str(work), str(result)]
     seconds, cpu, peak, rc = run_child(cmd, f"{tool} @ {n:,}", bar, progress_file, n, work / "log.txt")
-    m = Measured(tool, n, seconds, cpu, peak, rc)
+    saved.write_text(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_rss": peak, "returncode": rc,
+                                 "corpus_generator": gen_corpus.GENERATOR_VERSION,
+                                 "when": time.strftime("%Y-%m-%d %H:%M:%S"), "command": cmd}))
+    return finish(Measured(tool, n, seconds, cpu, peak, rc), work)
+
+
+def finish(m: Measured, work: Path) -> Measured:
+    """Read what the child wrote: its step timings and the documents it removed."""
+    result, rc = work / "result.json", m.returncode
     if rc or not result.exists():
         m.error = f"exit status {rc}; last lines of {work / 'log.txt'}: " + tail(work / "log.txt")
         return m
     res = json.loads(result.read_text())
     m.steps = res["steps"]
-    if tool.startswith("ours"):
+    if m.tool.startswith("ours"):
         m.removed_lines = {int(s.rsplit(":", 1)[1]) for s in res["removed_sources"]}
         m.extra = {"rejected": len(res["rejected"]), "dedup_stats": res["dedup_stats"], "version": res["version"]}
     else:
@@ -323,7 +342,7 @@ def summarize(results: list[Measured], corpora: dict[int, Path], truth: dict[int
     for r in rows:
         if r["error"]:
             continue
-        for other in ("datatrove", "text-dedup"):
+        for other in ("datatrove", "datatrove-32x4", "text-dedup"):
             o = by.get((other, r["documents"]))
             if r["tool"].startswith("ours") and o and not o["error"]:
                 r[f"time_ratio_vs_{other}"] = round(r["seconds"] / o["seconds"], 3)
@@ -404,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--profile", action="store_true", help="profile the cleancorpus runs with pyinstrument")
     ap.add_argument("--name", help="results file name (default: from the sizes and tools)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="take a size/tool already measured under bench/out/work/ instead of running it again")
     args = ap.parse_args(argv)
     try:
         sizes = [SIZES[s.strip().lower()] for s in args.sizes.split(",")]
@@ -414,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown size or tool {exc}; sizes: {', '.join(SIZES)}; tools: {', '.join(TOOLS)}")
     corpora = {n: ensure_corpus(n, args.seed) for n in sizes}
     for tool in ("datatrove", "text-dedup"):
-        if tool in tools:
+        if any(t.startswith(tool) for t in tools):
             ensure_venv(tool)
     truth = {n: load_truth(c) for n, c in corpora.items()}
     results = []
@@ -422,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
                   TimeElapsedColumn(), console=console) as bar:
         for n in sizes:
             for tool in tools:
-                results.append(measure(tool, corpora[n], n, bar, args.profile))
+                results.append(measure(tool, corpora[n], n, bar, args.profile, args.reuse))
     summary = summarize(results, corpora, truth)
     name = args.name or f"results-{'-'.join(s.strip() for s in args.sizes.split(','))}-{'-'.join(tools)}"
     command = ".venv/bin/python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
