@@ -40,8 +40,9 @@ _SENTENCE_END = re.compile(r"[.!?\n]")
 # quotes and brackets do not interrupt the sentence: "the “liberation” that “captive peoples”"
 # is decoded with "liberation" as the left context of "that"
 _TRANSPARENT = re.compile(r"[\s\"'\u201c\u201d\u2018\u2019()\[\]\u00ab\u00bb]*")
-# a sentence-final stop followed by a space: the next word starts a sentence
-_NEW_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+[\"'\u201c\u2018(\[]*$")
+# a sentence-final stop followed by a space: the next word starts a sentence. After a closing
+# quote only a full stop counts: '"Got her!" an officer said' goes on in lower case
+_NEW_SENTENCE = re.compile(r"(?:[.!?]|\.[\"'\u201d\u2019)\]]+)\s+[\"'\u201c\u2018(\[]*$")
 
 
 @dataclass(frozen=True)
@@ -299,6 +300,8 @@ class SpunStage(Stage):
             t = tokens[i + k]
             if key(t.text) != entry.spun[k] or t.gap.strip():
                 return False
+        if entry.kind == "rewrite" and not _standalone(tokens, i):
+            return False
         if entry.left is not None:
             return i > 0 and not tokens[i].gap.strip() and key(tokens[i - 1].text) == entry.left
         return True
@@ -386,6 +389,12 @@ def _units(tokens: Sequence[Token], reps: Sequence[Replacement]) -> list[Unit]:
         units.append(Unit(i, j, rep.after, rep))
         i = j + 1
     return units
+
+
+def _standalone(tokens: Sequence[Token], i: int) -> bool:
+    """A number standing as a word: spaces on both sides ("2 years", not "7th", "$50", "8-year")."""
+    after = tokens[i + 1].gap if i + 1 < len(tokens) else " "
+    return (i == 0 or tokens[i].gap[-1:].isspace()) and after[:1].isspace()
 
 
 def _abbreviation(word: str) -> bool:
