@@ -311,7 +311,7 @@ class BoilerplateStage(Stage):
             if verdicts[i] is not None or rules.is_sentence(line.text, self.options.sentence_min_words):
                 continue
             for k in known:
-                if _glued_occurrence(line.text, k):
+                if k in line.text and _glued_occurrence(line.text, k):
                     verdicts[i] = Verdict("glued_to_repeated", f"repeated line {k!r} glued to link text")
                     break
 

@@ -19,6 +19,7 @@ RESOURCE_DIR = Path(__file__).resolve().parent.parent / "resources" / "boilerpla
 
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 _NON_WORD = re.compile(r"[\W_]+")
+_WORD = re.compile(r"[^\W_]+")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 # "Key: value" where the key is a few words of letters (no digits: "Step 1: mix" is content)
 _KEY_VALUE = re.compile(r"^(?P<key>[^\W\d_][^\W\d_'’ &/.-]*(?:[ &/-]+[^\W\d_][^\W\d_'’.-]*)*)\s*:\s+(?P<value>\S.*)$")
@@ -63,6 +64,8 @@ class Lexicon:
     furniture: frozenset[str]
     site_pattern: re.Pattern[str]
     site_weights: dict[str, int]
+    site_first_words: frozenset[str]  # first word of each phrase: a cheap test before the regex
+    site_symbols: tuple[str, ...]  # phrases without any word character ("©")
     nav_words: frozenset[str]
     function_words: frozenset[str]
     captions: tuple[re.Pattern[str], ...]
@@ -75,13 +78,16 @@ class Lexicon:
 def load_lexicon(directory: Path = RESOURCE_DIR) -> Lexicon:
     weights = _site_weights(directory)
     phrases = sorted(weights, key=len, reverse=True)  # longest first: "privacy policy" before "privacy"
+    # one leading word-boundary test for all phrases: positions inside a word fail at once
     site_pattern = re.compile(
-        "|".join(rf"(?<!\w){re.escape(p)}" + (r"(?!\w)" if p[-1].isalnum() else "") for p in phrases),
+        r"(?<!\w)(?:" + "|".join(re.escape(p) + (r"(?!\w)" if p[-1].isalnum() else "") for p in phrases) + ")",
         re.IGNORECASE,
     )
     keys = _json("metadata_keys.json", directory)
     try:
-        captions = tuple(re.compile(p) for p in _word_list("captions.txt", directory))
+        # one alternation instead of a search per pattern: every line is tested
+        patterns = [p.removeprefix("(?i)") for p in _word_list("captions.txt", directory)]
+        captions = (re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE),)
     except re.error as exc:
         raise ConfigError(f"bad pattern in boilerplate resource captions.txt: {exc}") from exc
     confidence = {k: float(v) for k, v in _json("confidence.json", directory).items() if not k.startswith("_")}
@@ -89,6 +95,8 @@ def load_lexicon(directory: Path = RESOURCE_DIR) -> Lexicon:
         furniture=frozenset(furniture_key(p) for p in _word_list("furniture.txt", directory)),
         site_pattern=site_pattern,
         site_weights={p.casefold(): w for p, w in weights.items()},
+        site_first_words=frozenset(_WORD.findall(p.casefold())[0] for p in phrases if _WORD.search(p)),
+        site_symbols=tuple(p for p in phrases if not _WORD.search(p)),
         nav_words=frozenset(w.casefold() for w in _word_list("nav_words.txt", directory)),
         function_words=frozenset(w.casefold() for w in _word_list("function_words.txt", directory)),
         captions=captions,
@@ -158,6 +166,9 @@ def menu_items(text: str) -> list[str]:
 
 def site_score(text: str, lex: Lexicon) -> tuple[int, bool, list[str]]:
     """(summed weight, whether a weight-2 phrase is present, phrases found)."""
+    words = set(_NON_WORD.split(text.casefold()))
+    if words.isdisjoint(lex.site_first_words) and not any(sym in text for sym in lex.site_symbols):
+        return 0, False, []
     found = dict.fromkeys(m.group(0).casefold() for m in lex.site_pattern.finditer(text))
     weights = [lex.site_weights.get(p, 1) for p in found]
     return sum(weights), any(w >= 2 for w in weights), list(found)
