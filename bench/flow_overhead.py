@@ -11,7 +11,7 @@ JSONL files of 250 documents. Then, each into a fresh store:
   dask-1   the flow on a local Dask cluster of 1 worker process (cluster start included)
   dask-2   the same with 2 worker processes
 Each run must give the same version id and byte-identical documents.jsonl, or the bench fails.
-Also reports the size and (un)pickling time of each fitted corpus stage shipped to workers.
+Runs on a snapshot of src/ (see run_on_a_snapshot). Also reports the size and (un)pickling time of each fitted corpus stage shipped to workers.
 Results: bench/out/flow_overhead-<sizes>.json and a Markdown table on stdout.
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pickle
 import random
 import shutil
@@ -29,6 +30,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "flow_overhead"
 GROUND_TRUTH = Path("/work/shared/benchmarks/extraction/article-extraction-benchmark/ground-truth.json")
+
+SNAPSHOT = OUT / "src-snapshot"
+
+
+def run_on_a_snapshot() -> None:
+    """Re-run this script on a copy of src/ (first on PYTHONPATH, which Dask's worker processes
+    inherit), so every mode, and every worker, runs the same code even while src/ is edited."""
+    if os.environ.get("FLOW_BENCH_SNAPSHOT") == str(SNAPSHOT):
+        return
+    shutil.rmtree(SNAPSHOT, ignore_errors=True)
+    shutil.copytree(ROOT / "src", SNAPSHOT, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    env = {**os.environ, "FLOW_BENCH_SNAPSHOT": str(SNAPSHOT),
+           "PYTHONPATH": os.pathsep.join([str(SNAPSHOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
+run_on_a_snapshot()
 
 from cleancorpus_flows.env import apply_defaults  # noqa: E402
 
@@ -97,6 +115,9 @@ def main() -> int:
     from cleancorpus_flows.flow import clean_corpus, task_runner
 
     OUT.mkdir(parents=True, exist_ok=True)
+    import cleancorpus
+
+    assert Path(cleancorpus.__file__).is_relative_to(SNAPSHOT), cleancorpus.__file__
     results: dict = {"machine": "shared 2-core machine, other jobs running", "shard_mb": args.shard_mb, "runs": []}
     warm = build_corpus(20, OUT / "raw-warmup")
     _, results["temporary_server_warmup_seconds"] = timed(
@@ -135,7 +156,7 @@ def main() -> int:
         row["shards"] = len(work.plan_shards(*(lambda p: (p.files, p.inputs))(api.plan(raw, OUT / "x")),
                                              max(1, int(args.shard_mb * 2**20)), 256))
         results["runs"].append(row)
-    results["fitted_stages"] = fitted_costs(OUT / f"raw-{sizes[0]}", OUT / "fit-scratch")
+    results["fitted_stages"] = fitted_costs(build_corpus(1000, OUT / "raw-fit"), OUT / "fit-scratch")
     shutil.rmtree(OUT / "fit-scratch", ignore_errors=True)
     tag = "-".join(str(n) for n in sizes)
     (OUT.parent / f"flow_overhead-{tag}.json").write_text(json.dumps(results, indent=2) + "\n")
