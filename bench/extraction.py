@@ -142,7 +142,7 @@ def trafeval_score(c: Counter) -> dict[str, float]:
     p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
     r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
     return {"f1": 2 * p * r / (p + r) if p + r else 0.0, "precision": p, "recall": r,
-            "accuracy": (c["tp"] + c["tn"]) / sum(c.values()), "documents": c["docs"]}
+            "accuracy": (c["tp"] + c["tn"]) / sum(c[k] for k in ("tp", "fp", "fn", "tn")), "documents": c["docs"]}
 
 
 # -- runs ----------------------------------------------------------------------------------------
