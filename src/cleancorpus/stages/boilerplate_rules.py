@@ -131,10 +131,6 @@ def split_lines(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def normalize(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 def has_letter(text: str) -> bool:
     return _HAS_LETTER.search(text) is not None
 
