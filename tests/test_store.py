@@ -123,3 +123,13 @@ def test_verify_catches_tampering(seeds, out):
     problems = verify(Store(out).open(v.id)).problems
     assert any("sha256" in p for p in problems)
     assert any("kept documents" in p for p in problems)
+
+
+def test_editing_a_shipped_resource_changes_the_version_id(seeds, monkeypatch):
+    from cleancorpus import api
+
+    files, inputs = api.describe_inputs(seeds)
+    config = cleancorpus.Config()
+    before = api.version_id(inputs, config)
+    monkeypatch.setattr(api, "resources_fingerprint", lambda: "a different word list")
+    assert api.version_id(inputs, config) != before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
@@ -37,11 +38,24 @@ class Repaired:
     rejected: str | None = None
 
 
+@functools.lru_cache(maxsize=1)
+def resources_fingerprint() -> str:
+    """A hash of the shipped rule lists, lexicons and dictionaries: editing one changes the
+    output, so it must change the version id too, even when the package version does not."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent / "resources"
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def version_id(inputs: list[dict[str, Any]], config: Config) -> str:
-    """Derived from input content, configuration and package version only."""
+    """Derived from input content, configuration, shipped resources and package version only."""
     h = hashlib.sha256()
     h.update(f"cleancorpus {__version__}\n".encode())
     h.update(config.fingerprint().encode())
+    h.update(resources_fingerprint().encode())
     for item in inputs:
         h.update(f"\n{item['path']}\0{item.get('sha256') or item.get('problem')}".encode())
     return "v" + h.hexdigest()[:16]
@@ -118,6 +132,7 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             "parent": parent,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "package_version": __version__,
+            "resources_sha256": resources_fingerprint(),
             "config": p.config.to_dict(),
             "inputs": p.inputs,
             "counts": _counts(outcomes, len(p.inputs)),
