@@ -47,6 +47,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 OUT = BENCH / "out"
 VENVS = OUT / "venvs"
+WORK = OUT / "work"
 sys.path.insert(0, str(BENCH))
 import gen_corpus  # noqa: E402
 
@@ -172,7 +173,7 @@ def run_child(cmd: list[str], label: str, bar: Progress, progress_file: Path | N
 
 
 def measure(tool: str, corpus: Path, n: int, bar: Progress, profile: bool, reuse: bool = False) -> Measured:
-    work = OUT / "work" / f"{tool}-{n}"
+    work = WORK / f"{tool}-{n}"
     saved = work / "measured.json"
     if reuse and saved.exists():
         m = json.loads(saved.read_text())
@@ -337,6 +338,12 @@ def summarize(results: list[Measured], corpora: dict[int, Path], truth: dict[int
             if m.tool == "ours-full":
                 row["cleaning"] = score_cleaning(Path(m.extra["version"]), truth[m.size], corpora[m.size])
         rows.append(row)
+    return {"machine": machine(), "rows": relate(rows)}
+
+
+def relate(rows: list[dict]) -> list[dict]:
+    """Add each row's time ratios to the other tools at its size and growth exponents from the
+    next smaller size measured for the same tool."""
     by = {(r["tool"], r["documents"]): r for r in rows}
     sizes = sorted({r["documents"] for r in rows})
     for r in rows:
@@ -353,7 +360,30 @@ def summarize(results: list[Measured], corpora: dict[int, Path], truth: dict[int
             r["growth_time"] = rnd(exponent(prev["seconds"], r["seconds"], prev["documents"], r["documents"]))
             r["growth_cpu"] = rnd(exponent(prev["cpu_seconds"], r["cpu_seconds"], prev["documents"], r["documents"]))
             r["growth_rss"] = rnd(exponent(prev["peak_rss_MiB"], r["peak_rss_MiB"], prev["documents"], r["documents"]))
-    return {"machine": machine(), "rows": rows}
+    return rows
+
+
+def merge(files: list[Path], name: str) -> int:
+    """One table from several result files (later files win for the same tool and size; rows
+    that failed never replace rows that did not)."""
+    rows: dict[tuple, dict] = {}
+    commands = []
+    for f in files:
+        summary = json.loads(f.read_text())
+        commands.append(summary["command"])
+        for r in summary["rows"]:
+            key = (r["tool"], r["documents"])
+            if r["error"] and key in rows and not rows[key]["error"]:
+                continue
+            rows[key] = {k: v for k, v in r.items() if not k.startswith(("time_ratio", "cpu_ratio", "growth"))}
+    order = {t: i for i, t in enumerate(TOOLS)}
+    ordered = relate(sorted(rows.values(), key=lambda r: (r["documents"], order.get(r["tool"], 99))))
+    summary = {"machine": machine(), "rows": ordered, "command": " ; ".join(commands), "merged_from": [str(f) for f in files]}
+    (OUT / f"{name}.json").write_text(json.dumps(summary, indent=1))
+    (OUT / f"{name}.md").write_text(markdown(summary, summary["command"]))
+    print_table(summary)
+    console.print(f"wrote {OUT / name}.json and .md")
+    return 0
 
 
 def rnd(x: float | None) -> float | None:
@@ -425,7 +455,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name", help="results file name (default: from the sizes and tools)")
     ap.add_argument("--reuse", action="store_true",
                     help="take a size/tool already measured under bench/out/work/ instead of running it again")
+    ap.add_argument("--work-dir", default="work", help="scratch directory under bench/out/ (one per concurrent run)")
+    ap.add_argument("--merge", nargs="+", type=Path, help="only merge these results-*.json files into one table")
     args = ap.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.name or "results-merged")
+    global WORK
+    WORK = OUT / args.work_dir
     try:
         sizes = [SIZES[s.strip().lower()] for s in args.sizes.split(",")]
         tools = [t.strip() for t in args.tools.split(",")]
