@@ -31,8 +31,11 @@ test: setup
 	  || echo "warning: could not install chromium; tests/browser will skip (and fail under CI=true)"
 	$(BIN)/python -m pytest
 
+# The quality benchmarks (minutes); the speed and scale ones are listed in bench/README.md.
 bench: setup
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/neardup.py
+	$(BIN)/python bench/spun.py
+	$(BIN)/python bench/extraction.py
 
 clean-venv:
 	rm -rf $(VENV)
