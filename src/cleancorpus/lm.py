@@ -31,8 +31,10 @@ NUMBER = "<num>"
 # "two years", and "November 4" must not turn into "November four"
 NUMBER_SHARE = 0.01
 _DIGIT = re.compile(r"\d")
+MEMO_SIZE = 1 << 17  # remembered log probabilities per model (about 20 MB at most)
 
 
+@lru_cache(maxsize=1 << 16)  # called for every word of every reading the decoder weighs
 def norm(word: str) -> str:
     """The form the model knows a word by: lower case, straight apostrophe, numbers as one class."""
     if _DIGIT.search(word):
@@ -42,16 +44,40 @@ def norm(word: str) -> str:
 
 @dataclass
 class CorpusCounts:
-    """Unigram and bigram counts of normalised words, learned from a corpus's clean documents."""
+    """Unigram and bigram counts of normalised words, learned from a corpus's clean documents.
+
+    ``pivots``, when given, restricts the bigrams to pairs with at least one word in it. A
+    decoder that can only choose between readings of those words (a lexicon's entries) needs
+    no other pair: any other pair lies on every reading alike, so its probability adds the same
+    to every path and cannot change which one wins, nor by how much. Distinct bigrams grow
+    almost linearly with a corpus; this keeps the share that matters.
+    """
 
     unigrams: Counter = field(default_factory=Counter)
     bigrams: Counter = field(default_factory=Counter)
+    pivots: frozenset[str] | None = None
 
     def add(self, sentences: Iterable[Sequence[str]]) -> None:
+        pivots = self.pivots
         for words in sentences:
             normed = [norm(w) for w in words]
             self.unigrams.update(normed)
-            self.bigrams.update(zip(normed, normed[1:]))
+            pairs = zip(normed, normed[1:])
+            if pivots is not None:
+                pairs = ((a, b) for a, b in pairs if a in pivots or b in pivots)
+            self.bigrams.update(pairs)
+
+    @classmethod
+    def merged(cls, parts: Sequence["CorpusCounts"]) -> "CorpusCounts":
+        """Counts of the union of the parts' sentences (exact, in any order)."""
+        pivots = {p.pivots for p in parts}
+        if len(pivots) > 1:
+            raise ValueError("cannot merge corpus counts restricted to different pivot words")
+        total = cls(pivots=pivots.pop() if pivots else None)
+        for p in parts:
+            total.unigrams.update(p.unigrams)
+            total.bigrams.update(p.bigrams)
+        return total
 
 
 class BigramLM:
@@ -63,6 +89,19 @@ class BigramLM:
         self.corpus = corpus or CorpusCounts()
         self._corpus_weight = corpus_weight
         self._corpus_total = float(sum(self.corpus.unigrams.values()))
+        self._memo: dict[tuple[str | None, str], float] = {}
+
+    def __getstate__(self) -> dict:
+        # the web dictionaries ship with symspellpy: a pickled model refers to them, not copies
+        state = dict(self.__dict__, _memo={})
+        if self._uni is web_lm()._uni and self._bi is web_lm()._bi:
+            state["_uni"] = state["_bi"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if state["_uni"] is None:
+            state["_uni"], state["_bi"] = web_lm()._uni, web_lm()._bi
+        self.__dict__.update(state)
 
     def with_corpus(self, corpus: CorpusCounts) -> "BigramLM":
         return BigramLM(self._uni, self._bi, corpus, self._corpus_weight)
@@ -86,6 +125,15 @@ class BigramLM:
 
     def logp(self, prev: str | None, w: str) -> float:
         """log P(w | prev) for normalised words; prev None means a fresh context."""
+        # the decoder asks for the same few pairs over and over; the model never changes
+        value = self._memo.get((prev, w))
+        if value is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            value = self._memo[(prev, w)] = self._logp(prev, w)
+        return value
+
+    def _logp(self, prev: str | None, w: str) -> float:
         p = self._web(prev, w)
         if prev is not None:
             cp = self.corpus.unigrams[prev]
@@ -181,3 +229,14 @@ def viterbi(lm: BigramLM, n: int, arcs: Sequence[Arc], breaks: frozenset[int] = 
         arc, back = back
         chosen.append(arc)
     return Path(tuple(reversed(chosen)), score)
+
+
+def chain_score(lm: BigramLM, words: Sequence[str], breaks: frozenset[int] = frozenset()) -> float:
+    """The score ``viterbi`` gives when every token has only its identity arc, without the
+    lattice: the same additions in the same order, so the same float."""
+    score, prev = 0.0, None
+    for pos, w in enumerate(words):
+        cur = norm(w)
+        score += lm.logp(None if pos in breaks else prev, cur)
+        prev = cur
+    return score

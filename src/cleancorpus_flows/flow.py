@@ -1,7 +1,7 @@
 """The Prefect flow: the same run as ``cleancorpus clean``, in tasks a user can follow in the UI.
 
 Task grain (see the measurements in bench/README.md): one task per shard of input files per
-pipeline segment, one per corpus fit, at most ``MAX_DEDUP_TASKS`` per dedup pass, and one for
+pipeline segment, one per shard and one merge per corpus fit, at most ``MAX_DEDUP_TASKS`` per dedup pass, and one for
 the store write. Per-document or per-batch tasks would spend more in Prefect than in cleaning.
 Only the I/O tasks (reading the inputs' digests, gathering spills, writing the version) retry:
 a stage that fails on a document already turns it into a recorded rejection.
@@ -72,9 +72,14 @@ def clean_shard(label: str, job: work.PassJob) -> work.PassResult:
     return work.run_pass(job)
 
 
+@task(name="count shard", task_run_name="{label}", cache_policy=NO_CACHE)
+def count_shard(label: str, job: work.PartialFitJob) -> work.PartialFitResult:
+    return work.partial_fit(job)
+
+
 @task(name="fit stage", task_run_name="{label}", cache_policy=NO_CACHE)
 def fit_stage(label: str, job: work.FitJob) -> work.FitResult:
-    return work.fit_stage(job)
+    return work.merge_fit(job)
 
 
 @task(name="gather documents", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -110,9 +115,18 @@ def _run_passes(jobs: list[work.PassJob]) -> list[work.PassResult]:
     return [f.result() for f in futures]
 
 
+def _partial_fits(jobs: list[work.PartialFitJob]) -> list[work.PartialFitResult]:
+    futures = [count_shard.submit(j.label, j) for j in jobs]
+    results = [f.result() for f in futures]
+    get_run_logger().info("%s: %d shards, %.2f s of counting, %d bytes of statistics",
+                          jobs[0].label.split(":")[0], len(results), sum(r.seconds for r in results),
+                          sum(r.stats_bytes for r in results))
+    return results
+
+
 def _fit(job: work.FitJob) -> work.FitResult:
     fit = fit_stage.submit(job.label, job).result()
-    get_run_logger().info("%s: pickle %d bytes, fit %.2f s, pickling %.3f s",
+    get_run_logger().info("%s: pickle %d bytes, merge and finish %.2f s, pickling %.3f s",
                           job.label, fit.pickle_bytes, fit.fit_seconds, fit.pickle_seconds)
     return fit
 
@@ -137,7 +151,8 @@ def clean_corpus(
             log.info("version %s already exists in %s; nothing to build", p.version_id, out_dir)
             return p.version_id
         run = work.run_stages(p, work_dir, max(1, int(shard_mb * 2**20)), max_shards,
-                              run_passes=_run_passes, fit=_fit, gather=gather)
+                              run_passes=_run_passes, fit=_fit, gather=gather,
+                              run_partial_fits=_partial_fits)
         dd = api.deduplicate(p, run.spill, map_fn=task_map)
         version_id = write_version(p, run, dd)
     for name, rep in run.reports.items():

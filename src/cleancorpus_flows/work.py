@@ -3,8 +3,11 @@ and timed without an orchestrator and reach Dask workers by reference (not by va
 
 A run is a chain of *passes*. Each pass maps shards (consecutive groups of input files) through
 one segment of the pipeline, one spill file per shard. Between passes, a stage that needs the
-corpus is fitted once on every shard's spill, in order, and shipped to the workers as a pickle
-*file*: each worker process loads it once, whatever the number of shards it runs.
+corpus is fitted: one ``partial_fit`` per shard's spill (in parallel: each writes its small
+statistics to a file), then one merge of those statistics and ``finish_fit``. The fitted stage
+is shipped to the workers as a pickle *file*: each worker process loads it once, whatever the
+number of shards it runs. Merged statistics equal the whole stream's, so the fitted stage is the
+one a sequential ``Pipeline.run`` fits, whatever the sharding.
 """
 
 from __future__ import annotations
@@ -186,10 +189,10 @@ class FitResult:
 
 
 def fit_stage(job: FitJob) -> FitResult:
-    """Fit a fresh instance of the stage (never the cached one other shards may be using) on
-    the whole corpus, in input order, and pickle it for the workers."""
-    base: Stage = pipeline_for(job.config).stages[job.position]
-    stage = type(base)(base.options)
+    """Fit a fresh instance of the stage on the whole corpus (``job.inputs`` are spills), in
+    one process, and pickle it for the workers: what the per-shard partial fits and
+    ``merge_fit`` compute in parallel."""
+    stage = _fresh(job.config, job.position)
     t0 = time.perf_counter()
     stage.fit(itertools.chain.from_iterable(read_documents(p) for p in job.inputs))
     t1 = time.perf_counter()
@@ -197,6 +200,68 @@ def fit_stage(job: FitJob) -> FitResult:
         pickle.dump(stage, fh, protocol=pickle.HIGHEST_PROTOCOL)
     t2 = time.perf_counter()
     return FitResult(job.out, job.out.stat().st_size, t1 - t0, t2 - t1)
+
+
+@dataclass(frozen=True)
+class PartialFitJob:
+    label: str
+    config: Config
+    position: int  # of the stage in config.stages
+    source: Path  # one shard's spill
+    out: Path  # where its pickled statistics go
+
+
+@dataclass(frozen=True)
+class PartialFitResult:
+    path: Path
+    stats_bytes: int
+    documents: int
+    seconds: float
+
+
+def partial_fit(job: PartialFitJob) -> PartialFitResult:
+    """One shard's statistics for a corpus stage, pickled to a file (not returned: the flow
+    process need not hold every shard's statistics at once)."""
+    t0 = time.perf_counter()
+    stage = _fresh(job.config, job.position)
+    counted = _Counter(read_documents(job.source))
+    stats = stage.partial_fit(counted)
+    with open(job.out, "wb") as fh:
+        pickle.dump(stats, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return PartialFitResult(job.out, job.out.stat().st_size, counted.n, time.perf_counter() - t0)
+
+
+MERGE_BATCH = 8  # statistics files loaded at once while merging: bounds the merge's memory
+
+
+def merge_fit(job: FitJob) -> FitResult:
+    """Merge the shards' statistics (``job.inputs`` are statistics files), finish a fresh
+    stage with the total and pickle it for the workers. The statistics files are removed."""
+    stage = _fresh(job.config, job.position)
+    t0 = time.perf_counter()
+    total = None
+    for i in range(0, len(job.inputs), MERGE_BATCH):
+        batch = [_load(p) for p in job.inputs[i:i + MERGE_BATCH]]
+        total = stage.merge_stats(batch if total is None else [total, *batch])
+    stage.finish_fit(total if total is not None else stage.partial_fit(()))
+    t1 = time.perf_counter()
+    with open(job.out, "wb") as fh:
+        pickle.dump(stage, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    t2 = time.perf_counter()
+    for p in job.inputs:
+        p.unlink(missing_ok=True)
+    return FitResult(job.out, job.out.stat().st_size, t1 - t0, t2 - t1)
+
+
+def _fresh(config: Config, position: int) -> Stage:
+    """A new instance of a corpus stage: never the cached one other shards may be applying."""
+    base: Stage = pipeline_for(config).stages[position]
+    return type(base)(base.options)
+
+
+def _load(path: Path) -> Any:
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
 
 
 def concatenate(parts: Sequence[Path], out: Path) -> Path:
@@ -234,12 +299,15 @@ def run_stages(
     shard_bytes: int,
     max_shards: int,
     run_passes: Callable[[list[PassJob]], list[PassResult]] = lambda jobs: [run_pass(j) for j in jobs],
-    fit: Callable[[FitJob], FitResult] = fit_stage,
+    fit: Callable[[FitJob], FitResult] = merge_fit,
     gather: Callable[[list[Path], Path], Path] = concatenate,
+    run_partial_fits: Callable[[list[PartialFitJob]], list[PartialFitResult]] = (
+        lambda jobs: [partial_fit(j) for j in jobs]),
 ) -> RunResult:
     """Every segment over every shard, fitting corpus stages in between: what
     ``Pipeline.run`` does, cut into independent jobs. The flow passes executors that submit
-    tasks; the defaults run here, one job after another."""
+    tasks; the defaults run here, one job after another. A corpus stage is fitted by one
+    partial fit per shard and one ``fit`` (merge) of their statistics."""
     config = p.config
     reports = new_reports(config)
     rejected: list[Outcome] = []
@@ -262,8 +330,13 @@ def run_stages(
         if seg.needs_fit:
             if not isinstance(sources[0], Path):
                 sources = one_pass("ingest", None)
-            job = FitJob(f"fit {seg.stages[0]}", config, seg.start, tuple(sources),  # type: ignore[arg-type]
-                         work_dir / f"fitted-{seg.start}-{seg.stages[0]}.pickle")
+            name = seg.stages[0]
+            partials = run_partial_fits([
+                PartialFitJob(f"count {name}: shard {i + 1}/{len(sources)}", config, seg.start, src,  # type: ignore[arg-type]
+                              work_dir / f"stats-{seg.start}-{name}-{i:05d}.pickle")
+                for i, src in enumerate(sources)])
+            job = FitJob(f"fit {name}", config, seg.start, tuple(r.path for r in partials),
+                         work_dir / f"fitted-{seg.start}-{name}.pickle")
             fitted[seg.start] = fit(job).path
         sources = one_pass(label if isinstance(sources[0], Path) else f"ingest+{label}", seg.index)
     final = gather(sources, work_dir / "documents.jsonl")  # type: ignore[arg-type]

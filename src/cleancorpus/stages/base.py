@@ -3,12 +3,18 @@
 A stage is built once from its typed options (validated there, failing loudly), may look at
 the whole corpus once in ``fit`` (for statistics such as lines that recur across documents),
 and then maps each Document to a new Document or a Rejection. Stages do no I/O.
+
+Fitting is mergeable, so that shards of a corpus can be counted in parallel: ``partial_fit``
+turns some documents into a small picklable statistics object, ``merge_stats`` adds such
+objects up (exactly, in any order: the merge of the shards' statistics equals the statistics of
+the whole stream), and ``finish_fit`` turns the total into what ``apply`` uses.
+``fit(docs)`` is ``finish_fit(partial_fit(docs))``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Iterable
+from typing import Any, ClassVar, Iterable, Sequence
 
 from ..document import Document, Rejection
 
@@ -33,6 +39,21 @@ class Stage:
 
     def fit(self, docs: Iterable[Document]) -> None:
         """Learn corpus statistics; only called when ``needs_corpus`` is true."""
+        self.finish_fit(self.partial_fit(docs))
+
+    def partial_fit(self, docs: Iterable[Document]) -> Any:
+        """Statistics of some of the corpus's documents; must not depend on what the stage
+        learned before (a fresh and a fitted instance return the same)."""
+        for _ in docs:
+            pass
+        return None
+
+    def merge_stats(self, parts: Sequence[Any]) -> Any:
+        """The statistics of the union of the parts' documents, whatever the parts' order."""
+        return None
+
+    def finish_fit(self, stats: Any) -> None:
+        """Take the whole corpus's statistics into use."""
 
     def apply(self, doc: Document) -> Document | Rejection:
         raise NotImplementedError

@@ -18,11 +18,12 @@ import dataclasses
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ..document import Document, Rejection, Replacement
 from . import boilerplate_rules as rules
 from .base import Stage, register
+from .counts import KeyCounter, KeyCounts
 
 _T = rules.load_thresholds()
 
@@ -103,12 +104,20 @@ class BoilerplateStage(Stage):
         self._frequent: frozenset[bytes] = frozenset()
 
     # -- corpus statistics -------------------------------------------------------------
-    def fit(self, docs: Iterable[Document]) -> None:
-        """Count, per short non-sentence line, how many documents hold it."""
-        counts: Counter[bytes] = Counter()
+    def partial_fit(self, docs: Iterable[Document]) -> KeyCounts:
+        """Count, per short non-sentence line, how many documents hold it: 64-bit digests and
+        counts in numpy arrays (12 bytes a distinct line), not the lines themselves."""
+        counter = KeyCounter()
         for doc in docs:
-            counts.update({_digest(ln.norm) for ln in _lines(doc.text) if self._corpus_candidate(ln)})
-        self._frequent = frozenset(h for h, c in counts.items() if c >= self.options.min_docs_in_corpus)
+            counter.update({_key(ln.norm) for ln in _lines(doc.text) if self._corpus_candidate(ln)})
+        return counter.result()
+
+    def merge_stats(self, parts: Sequence[KeyCounts]) -> KeyCounts:
+        return KeyCounts.merged(parts)
+
+    def finish_fit(self, stats: KeyCounts) -> None:
+        frequent = stats.at_least(self.options.min_docs_in_corpus)
+        self._frequent = frozenset(int(k).to_bytes(8, "big") for k in frequent)
 
     def _corpus_candidate(self, line: Line) -> bool:
         o = self.options
@@ -356,6 +365,10 @@ def _lines(text: str) -> list[Line]:
 def _digest(norm: str) -> bytes:
     # stable across processes (unlike hash()), so a fitted stage can be shipped to workers
     return hashlib.blake2b(norm.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+def _key(norm: str) -> int:
+    return int.from_bytes(_digest(norm), "big")
 
 
 def _facts(verdicts: list[Verdict | None]) -> dict[str, str]:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from spellchecker import SpellChecker
 from symspellpy import SymSpell, Verbosity
@@ -87,6 +88,14 @@ def variants() -> tuple[tuple[str, str], ...]:
     return tuple(rows)
 
 
+@dataclass
+class WordCounts:
+    """What spelling's fit learns: counts of the words it may look up, and the running words."""
+
+    counts: Counter = field(default_factory=Counter)
+    words: int = 0
+
+
 @register
 class SpellingStage(Stage):
     name = "spelling"
@@ -98,19 +107,60 @@ class SpellingStage(Stage):
         self._sym = dictionary(self.options.max_edit_distance)
         self._words = english_words()
         self._corpus: Counter = Counter()
+        self._fitted = False
 
-    def fit(self, docs: Iterable[Document]) -> None:
-        counts: Counter = Counter()
+    def __getstate__(self) -> dict:
+        # the dictionaries ship with symspellpy and pyspellchecker: a fitted stage sent to a
+        # worker carries its corpus counts only, and the worker indexes the dictionaries once
+        return {k: v for k, v in self.__dict__.items() if k not in ("_sym", "_words")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._sym = dictionary(self.options.max_edit_distance)
+        self._words = english_words()
+
+    def partial_fit(self, docs: Iterable[Document]) -> WordCounts:
+        """Corpus counts of the words ``_correct`` may look up, and no others: lower-case
+        dictionary words (most running words) are never looked up, so they are not kept."""
+        stats = WordCounts()
         for doc in docs:
-            counts.update(m.group() for m in _WORD.finditer(doc.text))
-        self._corpus = counts
+            words = [m.group() for m in _WORD.finditer(doc.text)]
+            stats.words += len(words)
+            stats.counts.update(w for w in words if self._looked_up(w))
+        return stats
+
+    def merge_stats(self, parts: Sequence[WordCounts]) -> WordCounts:
+        total = WordCounts()
+        for part in parts:
+            total.words += part.words
+            total.counts.update(part.counts)
+        return total
+
+    def finish_fit(self, stats: WordCounts) -> None:
+        # a count under both thresholds reads as zero in every comparison _correct makes
+        floor = min(self.options.protect_min_count, self.options.min_corpus_target)
+        self._corpus = Counter({w: n for w, n in stats.counts.items() if n >= floor})
+        self._fitted = stats.words > 0
+
+    def _looked_up(self, word: str) -> bool:
+        """Whether ``_correct`` can ever read ``seen[word]``: as the word under correction (an
+        unknown word long enough, ASCII, no apostrophe or inner capital), or as a capitalised
+        correction target (a dictionary word, at most max_edit_distance letters shorter)."""
+        o = self.options
+        if word == word.capitalize() and len(word) >= o.min_length - o.max_edit_distance:
+            return True
+        if len(word) < o.min_length or not word.isascii() or "'" in word or "\u2019" in word:
+            return False
+        if any(c.isupper() for c in word[1:]):
+            return False
+        return not self._known(word.lower())
 
     def apply(self, doc: Document) -> Document:
         local = Counter(m.group() for m in _WORD.finditer(doc.text))
         if self._unknown_rate(local) > self.options.max_unknown_rate:
             return doc
-        # without fit() the document is its own corpus
-        seen = self._corpus if self._corpus else local
+        # without fit() (or after a fit on no words) the document is its own corpus
+        seen = self._corpus if self._fitted else local
         reps = []
         for chunk in _CHUNK.finditer(doc.text):
             if _WEBBY.search(chunk.group()):

@@ -27,7 +27,7 @@ from importlib import resources
 from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
-from ..lm import Arc, BigramLM, CorpusCounts, Path, viterbi, web_lm
+from ..lm import Arc, BigramLM, CorpusCounts, Path, chain_score, norm, viterbi, web_lm
 from .base import ConfigError, Stage, register
 
 LEXICONS = ("word_spinner", "tortured_phrases")
@@ -185,6 +185,14 @@ _ABBREVIATIONS = frozenset("mr mrs ms dr st vs etc no fig approx inc ltd co jr s
                            "sgt capt prof vol pp op cf al".split())
 
 
+@dataclass
+class SpunStats:
+    """What spun's fit learns from the clean documents of some part of the corpus."""
+
+    counts: CorpusCounts
+    names: Counter = dataclasses.field(default_factory=Counter)
+
+
 @dataclass(frozen=True)
 class SentenceResult:
     start: int  # token range in the document
@@ -227,19 +235,34 @@ class SpunStage(Stage):
         self._proper = load_proper_names()
 
     # -- corpus statistics
-    def fit(self, docs: Iterable[Document]) -> None:
-        """Learn the clean documents' word counts, so their names and phrasing are known, and
-        their two-word proper names (both words capitalised mid-sentence, at least twice)."""
-        counts = CorpusCounts()
-        names: Counter = Counter()
+    def partial_fit(self, docs: Iterable[Document]) -> SpunStats:
+        """The clean documents' word counts, so that their names and phrasing become known, and
+        their two-word proper names (both words capitalised mid-sentence). Whether a document is
+        clean is judged with the web model alone, so that no shard's counts depend on another's.
+        Bigrams are kept only around the lexicon's words (see ``CorpusCounts``)."""
+        stats = SpunStats(CorpusCounts(pivots=self._pivots()))
+        lm, costs = web_lm(), self._costs(False)
         for doc in docs:
             tokens = tokenize(doc.text)
-            results = self._analyse(tokens, self._costs(False))
-            if self._doc_score(results) < self.options.clean_fit_threshold:
-                counts.add([t.text for t in tokens[s:e]] for s, e in sentences(tokens))
-                names.update(_capitalised_pairs(tokens))
-        self._lm = web_lm().with_corpus(counts)
-        self._proper = load_proper_names() | {p for p, n in names.items() if n >= 2}
+            if self._doc_score(self._analyse(tokens, costs, lm)) < self.options.clean_fit_threshold:
+                stats.counts.add([t.text for t in tokens[s:e]] for s, e in sentences(tokens))
+                stats.names.update(_capitalised_pairs(tokens))
+        return stats
+
+    def merge_stats(self, parts: Sequence[SpunStats]) -> SpunStats:
+        names: Counter = Counter()
+        for p in parts:
+            names.update(p.names)
+        return SpunStats(CorpusCounts.merged([p.counts for p in parts]), names)
+
+    def finish_fit(self, stats: SpunStats) -> None:
+        self._lm = web_lm().with_corpus(stats.counts)
+        self._proper = load_proper_names() | {p for p, n in stats.names.items() if n >= 2}
+
+    def _pivots(self) -> frozenset[str]:
+        """Every word a lexicon entry reads or writes: the only places readings differ."""
+        return frozenset(norm(w) for entries in self._index.values() for e in entries
+                         for w in (*e.spun, *e.original.split(" ")))
 
     # -- one document
     def apply(self, doc: Document) -> Document:
@@ -267,16 +290,18 @@ class SpunStage(Stage):
         return {"marker": o.marker_cost, "ambiguous": o.spun_ambiguous_cost,
                 "synonym": o.spun_synonym_cost, "rewrite": o.spun_rewrite_cost}
 
-    def _analyse(self, tokens: Sequence[Token], costs: dict[str, float]) -> list[SentenceResult]:
+    def _analyse(self, tokens: Sequence[Token], costs: dict[str, float],
+                 lm: BigramLM | None = None) -> list[SentenceResult]:
+        lm = lm or self._lm
         out = []
         for s, e in sentences(tokens):
             arcs, markers = self._arcs(tokens, s, e, costs)
             if len(arcs) == e - s:  # identity readings only: nothing to decode
                 continue
             breaks = self._breaks(tokens, s, e)
-            best = viterbi(self._lm, e - s, arcs, breaks)
-            plain = viterbi(self._lm, e - s, arcs[: e - s], breaks)
-            out.append(SentenceResult(s, e, best, best.score - plain.score, markers, costs))
+            best = viterbi(lm, e - s, arcs, breaks)
+            plain = chain_score(lm, [t.text for t in tokens[s:e]], breaks)
+            out.append(SentenceResult(s, e, best, best.score - plain, markers, costs))
         return out
 
     def _arcs(self, tokens: Sequence[Token], s: int, e: int, costs: dict[str, float]) -> tuple[list[Arc], int]:
