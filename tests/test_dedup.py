@@ -15,7 +15,8 @@ from cleancorpus.dedup.exact import exact_groups, exact_hashes
 from cleancorpus.dedup.lsh import bucket_pairs
 from cleancorpus.dedup.minhash import MinHashParams, signatures
 from cleancorpus.dedup.shingles import shingle_hashes, shingle_set
-from cleancorpus.dedup.verify import similarity
+from cleancorpus.dedup.tasks import SignatureJob, signature_task, write_batch
+from cleancorpus.dedup.verify import ShingleStore, score_pairs, similarity, verify_codes
 from cleancorpus.document import Document, Edit
 from cleancorpus.stages import REGISTRY
 from cleancorpus.stages.base import ConfigError
@@ -42,6 +43,11 @@ def reword(text: str, every: int) -> str:
 def docs_of(*items: tuple[str, str] | Document):
     built = [d if isinstance(d, Document) else Document(d[0], d[1], d[0] + ".txt") for d in items]
     return lambda: iter(built)
+
+
+def write_texts(path: Path, texts: list[str]) -> Path:
+    write_batch(path, texts)
+    return path
 
 
 def dedup(*items, config=CONFIG, **kw):
@@ -97,9 +103,27 @@ def test_bucket_pairs_all_pairs_then_star():
     assert star == {(0, 2), (0, 3), (1, 5)}
 
 
+def test_bucket_pairs_equal_a_bucket_by_bucket_expansion():
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 40, size=400).astype(np.uint64)  # buckets of every size from 1 to ~25
+    index = np.sort(rng.choice(10_000, size=400, replace=False))
+    for limit in (1, 2, 7, 50):
+        want = set()
+        for key in np.unique(keys).tolist():
+            members = sorted(index[keys == key].tolist())
+            if len(members) <= max(limit, 2):
+                want |= {(a, b) for x, a in enumerate(members) for b in members[x + 1 :]}
+            else:
+                want |= {(members[0], b) for b in members[1:]}
+        got = bucket_pairs(keys, index, limit)
+        assert {tuple(p) for p in got.tolist()} == want and len(got) == len(want)
+
+
 def test_components_do_not_depend_on_edge_order():
     edges = [(4, 1), (1, 3), (5, 6)]
     assert components(7, edges).tolist() == components(7, edges[::-1]).tolist() == [0, 1, 2, 1, 1, 5, 5]
+    assert components(7, np.array(edges * 3)).tolist() == [0, 1, 2, 1, 1, 5, 5]  # repeated edges
+    assert components(3, []).tolist() == [0, 1, 2] and components(0, []).size == 0
 
 
 def test_keep_policy_order():
@@ -216,15 +240,43 @@ def test_same_id_as_previous_is_the_same_document():
     assert res.stats["previous_documents"] == 0
 
 
-def test_documents_that_change_between_passes_are_an_error():
+def test_documents_are_read_once():
     calls = {"n": 0}
 
-    def unstable():
+    def once():
         calls["n"] += 1
-        return iter([Document("a", ARTICLE, "a"), Document(f"b{calls['n']}", reword(ARTICLE, 25), "b")])
+        # a generator: a second read would see nothing
+        yield from [Document("a", ARTICLE, "a"), Document("b", reword(ARTICLE, 25), "b"), Document("c", OTHER, "c")]
 
-    with pytest.raises(DedupError, match="changed between"):
-        find_duplicates(unstable, CONFIG)
+    res = find_duplicates(once, CONFIG, batch_size=1)
+    assert calls["n"] == 1
+    assert set(res.duplicates) == {"a"} and res.duplicates["a"].duplicate_of == "b"
+
+
+def test_a_map_fn_that_loses_batches_is_an_error():
+    with pytest.raises(DedupError, match="map_fn returned 1 results for 2"):
+        dedup(("a", ARTICLE), ("b", OTHER), batch_size=1, map_fn=lambda f, xs: [f(xs[0])])
+
+
+def test_verification_reads_back_the_sets_of_the_signature_pass(tmp_path):
+    texts = [ARTICLE, reword(ARTICLE, 7), OTHER, "", THIRD, OTHER + " " + ARTICLE]
+    jobs = [SignatureJob(write_texts(tmp_path / f"b{k}", texts[k::2]), tmp_path / f"s{k}.npy",
+                         tmp_path / f"sets{k}", MinHashParams(5, 64, 1)) for k in range(2)]
+    outs = [signature_task(j) for j in jobs]
+    order = [i for k in range(2) for i in range(k, len(texts), 2)]  # the text of each store row
+    expected = [shingle_set(normalize_for_hash(texts[i]), 5) for i in order]
+    pairs = np.array([(i, j) for i in range(len(texts)) for j in range(i + 1, len(texts))], dtype=np.int64)
+    for cache in (1, 1 << 20):  # a cache of one byte still holds the set in use
+        with ShingleStore([o.sets for o in outs], [o.offsets for o in outs], cache_bytes=cache) as store:
+            assert all(np.array_equal(store.get(i), expected[i]) for i in (5, 0, 3, 0))
+            got = score_pairs(store, pairs)
+            want = [similarity(expected[i], expected[j]) for i, j in pairs.tolist()]
+            assert got.jaccard.tolist() == [w[0] for w in want]
+            assert got.containment.tolist() == [w[1] for w in want]
+            codes = pairs[:, 0] * len(texts) + pairs[:, 1]
+            kept, s = verify_codes(store, codes, lambda sc: sc.jaccard > 0.3, block=4)
+            assert kept.tolist() == codes[got.jaccard > 0.3].tolist()
+            assert s.jaccard.tolist() == got.jaccard[got.jaccard > 0.3].tolist()
 
 
 def test_nothing_to_do():

@@ -1,4 +1,4 @@
-"""Pass 5: clusters by union-find; pass 6: one representative per cluster.
+"""Pass 5: clusters as connected components of the verified pairs; pass 6: one representative per cluster.
 
 Representative policy (deterministic, the first rule that separates two members decides):
 1. a document already in the previous stored version (so a kept document stays kept);
@@ -13,36 +13,25 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 REPAIR_STAGES = frozenset({"unicode", "spun", "spelling"})
 
 
-class UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = np.arange(n, dtype=np.int64)
+def components(n: int, edges: np.ndarray | Iterable[tuple[int, int]]) -> np.ndarray:
+    """The root (smallest member index) of each node's connected component.
 
-    def find(self, x: int) -> int:
-        parent = self.parent
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]  # path halving keeps later finds short
-            x = int(parent[x])
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:  # the smaller index becomes the root: the result does not depend on edge order
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-    def roots(self) -> np.ndarray:
-        return np.array([self.find(i) for i in range(self.parent.size)], dtype=np.int64)
-
-
-def components(n: int, edges: Iterable[tuple[int, int]]) -> np.ndarray:
-    """The root (smallest member index) of each node's connected component."""
-    uf = UnionFind(n)
-    for a, b in edges:
-        uf.union(a, b)
-    return uf.roots()
+    Connected components of the sparse graph (scipy.sparse.csgraph), so a million nodes and
+    edges stay in arrays; the smallest index as root makes the result independent of edge order.
+    """
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    e = np.asarray(edges if isinstance(edges, np.ndarray) else list(edges), dtype=np.int64).reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(e), dtype=np.int32), (e[:, 0], e[:, 1])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    _, first = np.unique(labels, return_index=True)  # first occurrence = smallest index
+    return first[labels].astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +51,10 @@ def clusters(roots: np.ndarray) -> list[np.ndarray]:
     """Member indices of every component with at least two members, in order of their root."""
     order = np.argsort(roots, kind="stable")
     r = roots[order]
-    starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
-    groups = np.split(order, starts[1:])
-    return [g for g in groups if g.size > 1]
+    starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if r.size else np.zeros(0, dtype=np.int64)
+    sizes = np.diff(np.r_[starts, r.size])
+    big = sizes > 1  # singletons, most of a corpus, never become arrays of their own
+    return [order[s : s + m] for s, m in zip(starts[big].tolist(), sizes[big].tolist())]
 
 
 def representative(members: Sequence[int], info: Sequence[Member]) -> int:

@@ -33,22 +33,25 @@ def bucket_pairs(keys: np.ndarray, index: np.ndarray, max_all_pairs: int) -> np.
     A bucket of up to ``max_all_pairs`` documents gives every pair; a bigger one (often a mass
     of near-identical pages) gives each member paired with the bucket's first document only,
     which still joins them all into one cluster without a quadratic number of checks.
+    Grouping is one sort; buckets are expanded by size, so the work stays in numpy.
     """
     if keys.size < 2:
         return np.zeros((0, 2), dtype=np.int64)
     order = np.lexsort((index, keys))
-    k, idx = keys[order], index[order]
+    k, idx = keys[order], np.asarray(index, dtype=np.int64)[order]
     starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
     sizes = np.diff(np.r_[starts, k.size])
-    pairs = [np.stack([idx[starts[sizes == 2]], idx[starts[sizes == 2] + 1]], axis=1)]
-    for s, m in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
-        members = idx[s : s + m]
-        if m <= max_all_pairs:
-            i, j = np.triu_indices(m, 1)
-            pairs.append(np.stack([members[i], members[j]], axis=1))
-        else:
-            pairs.append(np.stack([np.full(m - 1, members[0]), members[1:]], axis=1))
-    return np.concatenate(pairs).astype(np.int64)
+    pairs = [np.zeros((0, 2), dtype=np.int64)]
+    for m in np.unique(sizes[(sizes > 1) & (sizes <= max_all_pairs)]).tolist():
+        s = starts[sizes == m][:, None]
+        i, j = np.triu_indices(m, 1)
+        pairs.append(np.stack([idx[s + i].ravel(), idx[s + j].ravel()], axis=1))
+    big = sizes > max(max_all_pairs, 1)
+    if big.any():
+        bucket = np.repeat(np.arange(starts.size), sizes)
+        members = np.flatnonzero(big[bucket] & (np.arange(k.size) != starts[bucket]))
+        pairs.append(np.stack([idx[starts[bucket[members]]], idx[members]], axis=1))
+    return np.concatenate(pairs)
 
 
 def encode_pairs(pairs: np.ndarray, n: int) -> np.ndarray:

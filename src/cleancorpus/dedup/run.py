@@ -1,9 +1,10 @@
-"""The dedup driver: runs the passes in order over documents it reads twice from a factory.
+"""The dedup driver: runs the passes in order over documents it reads once from a factory.
 
 Pass 1 (read) streams the documents into batch files and keeps a few numbers per document;
-the signature pass (exact digests + MinHash) and the band pass (LSH candidates) go through
-``map_fn``; verification streams the documents a second time; clusters and representatives
-are computed on small arrays. Nothing holds all texts at once.
+the signature pass (exact digests, MinHash, sorted shingle sets written to the work directory)
+and the band pass (LSH candidates) go through ``map_fn``; verification reads the shingle sets
+back pair block by pair block; clusters and representatives are computed on arrays. Nothing holds
+all texts or all shingle sets at once: per document only a few numbers, its id and its signature.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from array import array
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TypeVar
@@ -25,7 +27,7 @@ from .lsh import decode_pairs
 from .minhash import MinHashParams
 from .records import DedupResult, Duplicate
 from .tasks import BandJob, SignatureJob, SignatureOut, band_task, signature_task, write_batch
-from .verify import PairScores, verify_pairs
+from .verify import PairScores, ShingleStore, score_pairs, verify_codes
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,10 +53,12 @@ def find_duplicates(
     bands_per_task: int = 8,
 ) -> DedupResult:
     """Exact and near duplicates among ``docs()`` and against ``previous()`` (the last stored
-    version). Both factories must yield the same documents in the same order on every call.
+    version). Each factory is called once.
 
     ``map_fn`` runs the signature and band passes (default: in this process); the result does not
-    depend on it, nor on ``batch_size``/``bands_per_task``. Scratch files go under ``workdir``.
+    depend on it, nor on ``batch_size``/``bands_per_task``. Scratch files (text batches,
+    signatures, shingle sets: about 8 bytes per shingle) go under ``workdir``, which ``map_fn``'s
+    workers must be able to read and write (a shared filesystem when they run on other machines).
     """
     if not config.enabled:
         return DedupResult()
@@ -95,33 +99,55 @@ def unique_documents(
                 on_same_id(doc.id)
 
 
+class _Info:
+    """The keep policy's numbers for every document: arrays, not a million Python records."""
+
+    def __init__(self, ids: list[str], in_previous: np.ndarray, repairs: np.ndarray, length: np.ndarray) -> None:
+        self.ids, self.in_previous, self.repairs, self.length = ids, in_previous, repairs, length
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i: int) -> Member:
+        return Member(self.ids[i], bool(self.in_previous[i]), int(self.repairs[i]), int(self.length[i]))
+
+
+def merge_codes(found: list[np.ndarray]) -> np.ndarray:
+    """Sorted distinct pair codes from the band tasks' sorted lists: one in-place sort, no copies
+    beyond the concatenation (``found`` is emptied so its arrays can be freed)."""
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    codes = np.concatenate(found).astype(np.int64, copy=False)
+    found.clear()
+    codes.sort()
+    return codes[np.r_[True, codes[1:] != codes[:-1]]] if codes.size else codes
+
+
 class _Run:
     def __init__(self, docs, previous, config: DedupConfig, map_fn: MapFn, work: Path,
                  batch_size: int, bands_per_task: int) -> None:
         self.docs, self.previous, self.config, self.map_fn = docs, previous, config, map_fn
         self.work, self.batch_size, self.bands_per_task = work, batch_size, bands_per_task
-        self.info: list[Member] = []
-        self.is_new: list[bool] = []
         self.timings: dict[str, float] = {}
 
     def go(self) -> DedupResult:
         jobs = self._timed("read", self._read)
-        outs: list[SignatureOut] = self._timed("signatures", lambda: self.map_fn(signature_task, jobs))
+        outs = self._timed("signatures", lambda: self._signatures(jobs))
         n = len(self.info)
         leaders = exact_groups(np.concatenate([o.hashes for o in outs])) if outs else np.zeros(0, np.int64)
         sizes = np.concatenate([o.shingles for o in outs]) if outs else np.zeros(0, np.int64)
         active = (leaders == np.arange(n)) & (sizes > 0)
-        pairs = self._timed("bands", lambda: self._bands([o.signatures for o in outs], active))
-        scores = self._timed("verify", lambda: self._verify(pairs))
-        accepted = self._accepted(scores)
-        t0 = time.perf_counter()
-        edges = [(int(i), int(leaders[i])) for i in np.flatnonzero(leaders != np.arange(n))]
-        edges += [tuple(p) for p in pairs[accepted].tolist()]
-        result = self._select(components(n, edges), leaders, pairs, scores)
-        self.timings["clusters"] = time.perf_counter() - t0
-        result.stats.update(documents=sum(self.is_new), previous_documents=n - sum(self.is_new),
+        codes = self._timed("bands", lambda: self._bands([o.signatures for o in outs], active))
+        with ShingleStore([o.sets for o in outs], [o.offsets for o in outs]) as store:
+            accepted, scores = self._timed("verify", lambda: verify_codes(store, codes, self._accepted))
+            t0 = time.perf_counter()
+            roots = components(n, self._edges(leaders, accepted))
+            result = self._select(roots, leaders, accepted, scores, store)
+            self.timings["clusters"] = time.perf_counter() - t0
+        new = int(self.is_new.sum())
+        result.stats.update(documents=new, previous_documents=n - new,
                             too_short=int(((sizes == 0) & (leaders == np.arange(n))).sum()),
-                            candidate_pairs=len(pairs), verified_pairs=int(accepted.sum()))
+                            candidate_pairs=int(codes.size), verified_pairs=int(accepted.size))
         result.timings = self.timings
         return result
 
@@ -136,52 +162,52 @@ class _Run:
         params = MinHashParams(self.config.shingle_size, self.config.num_perm, self.config.seed)
         jobs: list[SignatureJob] = []
         batch: list[str] = []
+        ids: list[str] = []
+        previous, repairs, length = array("b"), array("q"), array("q")
         kept_before: set[str] = set()
 
         def flush() -> None:
             k = len(jobs)
             path = self.work / f"batch-{k:06d}.jsonl"
             write_batch(path, batch)
-            jobs.append(SignatureJob(path, self.work / f"sig-{k:06d}.npy", params))
+            jobs.append(SignatureJob(path, self.work / f"sig-{k:06d}.npy", self.work / f"sets-{k:06d}.u64", params))
             batch.clear()
 
         for doc, is_prev in unique_documents(self.docs, self.previous, kept_before.add):
-            repairs = sum(1 for e in doc.edits if e.stage in REPAIR_STAGES)
-            self.info.append(Member(doc.id, is_prev, repairs, len(doc.text)))
-            self.is_new.append(not is_prev)
+            ids.append(doc.id)
+            previous.append(is_prev)
+            repairs.append(sum(1 for e in doc.edits if e.stage in REPAIR_STAGES))
+            length.append(len(doc.text))
             batch.append(doc.text)
             if len(batch) >= self.batch_size:
                 flush()
         if batch:
             flush()
-        # a new document whose id was in the previous version is that (kept) document
-        for i, m in enumerate(self.info):
-            if m.id in kept_before:
-                self.info[i] = Member(m.id, True, m.repairs, m.length)
+        self.is_new = np.asarray(previous, dtype=np.int8) == 0
+        in_previous = ~self.is_new
+        if kept_before:  # a new document whose id was in the previous version is that (kept) document
+            in_previous[[i for i, d in enumerate(ids) if d in kept_before]] = True
+        self.info = _Info(ids, in_previous, np.asarray(repairs, dtype=np.int64), np.asarray(length, dtype=np.int64))
         return jobs
+
+    # -- pass 2: exact digests, signatures and shingle sets, spread over map_fn
+    def _signatures(self, jobs: list[SignatureJob]) -> list[SignatureOut]:
+        outs = list(self.map_fn(signature_task, jobs)) if jobs else []
+        if len(outs) != len(jobs):
+            raise DedupError(f"map_fn returned {len(outs)} results for {len(jobs)} signature batches")
+        for job in jobs:  # the texts are not read again
+            job.texts.unlink(missing_ok=True)
+        return outs
 
     # -- pass 3: LSH bands, spread over map_fn in groups
     def _bands(self, sig_paths: list[Path], active: np.ndarray) -> np.ndarray:
         c = self.config
         groups = [tuple(range(b, min(b + self.bands_per_task, c.bands))) for b in range(0, c.bands, self.bands_per_task)]
         jobs = [BandJob(tuple(sig_paths), g, c.num_perm // c.bands, active, c.max_bucket_all_pairs) for g in groups]
-        found = self.map_fn(band_task, jobs) if sig_paths else []
-        codes = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
-        return decode_pairs(codes, active.size)
-
-    # -- pass 4: real shingle sets, second stream over the documents
-    def _verify(self, pairs: np.ndarray) -> PairScores:
-        return verify_pairs(self._texts(), pairs, self.config.shingle_size)
-
-    def _texts(self) -> Iterator[tuple[int, str]]:
-        count = 0
-        for idx, (doc, _) in enumerate(unique_documents(self.docs, self.previous)):
-            if idx >= len(self.info) or doc.id != self.info[idx].id:
-                raise DedupError("the documents changed between two dedup passes; they must be re-readable")
-            count += 1
-            yield idx, doc.text
-        if count != len(self.info):
-            raise DedupError("fewer documents on the second dedup pass than on the first")
+        found = list(self.map_fn(band_task, jobs)) if sig_paths else []
+        if sig_paths and len(found) != len(jobs):
+            raise DedupError(f"map_fn returned {len(found)} results for {len(jobs)} band groups")
+        return merge_codes(found)
 
     def _accepted(self, s: PairScores) -> np.ndarray:
         c = self.config
@@ -190,60 +216,62 @@ class _Run:
         )
 
     # -- passes 5 and 6: clusters, representatives, and the similarity to the representative
-    def _select(self, roots: np.ndarray, leaders: np.ndarray, pairs: np.ndarray, scores: PairScores) -> DedupResult:
-        result = DedupResult()
-        links: list[tuple[int, int]] = []  # (member, representative)
-        n_clusters = 0
-        for members in clusters(roots):
+    def _edges(self, leaders: np.ndarray, accepted: np.ndarray) -> np.ndarray:
+        n = leaders.size
+        copies = np.flatnonzero(leaders != np.arange(n))
+        return np.concatenate([np.stack([copies, leaders[copies]], axis=1), decode_pairs(accepted, n)])
+
+    def _select(self, roots: np.ndarray, leaders: np.ndarray, accepted: np.ndarray, scores: PairScores,
+                store: ShingleStore) -> DedupResult:
+        groups = clusters(roots)
+        dropped, kept = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for members in groups:
             rep = representative(members.tolist(), self.info)
-            n_clusters += 1
-            links += [(int(m), rep) for m in members.tolist() if m != rep and self.is_new[m]]
-        direct = self._direct_scores(links, leaders, pairs, scores)
-        exact = near = of_previous = 0
-        for m, rep in links:
-            sim, reason = self._explain(m, rep, leaders, direct)
-            result.duplicates[self.info[m].id] = Duplicate(self.info[m].id, self.info[rep].id, sim, reason)
-            exact += leaders[m] == leaders[rep]
-            near += leaders[m] != leaders[rep]
-            of_previous += not self.is_new[rep]
-        result.stats = {"exact_duplicates": int(exact), "near_duplicates": int(near),
-                        "duplicates_of_previous": int(of_previous), "duplicate_clusters": n_clusters}
+            m = members[(members != rep) & self.is_new[members]]
+            dropped.append(m)
+            kept.append(np.full(m.size, rep, dtype=np.int64))
+        m, rep = np.concatenate(dropped), np.concatenate(kept)
+        jac, con, small = self._direct_scores(leaders[m], leaders[rep], accepted, scores, store)
+        result = DedupResult()
+        ids, c = self.info.ids, self.config
+        for k, (a, b) in enumerate(zip(m.tolist(), rep.tolist())):
+            sim, reason = _explain(c, leaders[a] == leaders[b], not self.is_new[b], jac[k], con[k], small[k])
+            result.duplicates[ids[a]] = Duplicate(ids[a], ids[b], sim, reason)
+        exact = leaders[m] == leaders[rep]
+        result.stats = {"exact_duplicates": int(exact.sum()), "near_duplicates": int((~exact).sum()),
+                        "duplicates_of_previous": int((~self.is_new[rep]).sum()), "duplicate_clusters": len(groups)}
         return result
 
-    def _direct_scores(self, links, leaders, pairs: np.ndarray, scores: PairScores) -> dict:
-        """Scores of each (member, representative) leader pair, measuring the ones that were only
-        linked through other members with one more, targeted stream over the documents."""
-        out: dict[tuple[int, int], tuple[float, float, int]] = {}
-        missing = set()
+    def _direct_scores(self, a: np.ndarray, b: np.ndarray, accepted: np.ndarray, scores: PairScores,
+                       store: ShingleStore) -> tuple[list[float], list[float], list[int]]:
+        """Scores of each (member, representative) leader pair: from verification when it accepted
+        the pair, else (linked only through other members, or a candidate it rejected) measured
+        now on the stored shingle sets."""
         n = len(self.info)
-        codes = pairs[:, 0] * n + pairs[:, 1]  # sorted: pairs come from sorted distinct codes
-        for m, rep in links:
-            key = tuple(sorted((int(leaders[m]), int(leaders[rep]))))
-            if key[0] == key[1] or key in out:
-                continue
-            k = int(np.searchsorted(codes, key[0] * n + key[1]))
-            if k == codes.size or codes[k] != key[0] * n + key[1]:
-                missing.add(key)
-            else:
-                out[key] = (float(scores.jaccard[k]), float(scores.containment[k]), int(scores.smaller[k]))
-        if missing:
-            extra = np.array(sorted(missing), dtype=np.int64)
-            s = self._timed("verify_links", lambda: verify_pairs(self._texts(), extra, self.config.shingle_size))
-            for k, key in enumerate(sorted(missing)):
-                out[key] = (float(s.jaccard[k]), float(s.containment[k]), int(s.smaller[k]))
-        return out
+        near = a != b
+        keys = np.minimum(a, b) * n + np.maximum(a, b)
+        pos = np.searchsorted(accepted, keys).clip(0, max(accepted.size - 1, 0))
+        found = near & (accepted[pos] == keys) if accepted.size else np.zeros(keys.size, dtype=bool)
+        jac, con, small = np.zeros(keys.size), np.zeros(keys.size), np.zeros(keys.size, dtype=np.int64)
+        jac[found], con[found], small[found] = (scores.jaccard[pos[found]], scores.containment[pos[found]],
+                                                scores.smaller[pos[found]])
+        missing = near & ~found
+        if missing.any():
+            todo, back = np.unique(keys[missing], return_inverse=True)
+            s = self._timed("verify_links", lambda: score_pairs(store, decode_pairs(todo, n)))
+            jac[missing], con[missing], small[missing] = s.jaccard[back], s.containment[back], s.smaller[back]
+        return jac.tolist(), con.tolist(), small.tolist()
 
-    def _explain(self, m: int, rep: int, leaders: np.ndarray, direct) -> tuple[float, str]:
-        where = " (kept in the previous version)" if not self.is_new[rep] else ""
-        if leaders[m] == leaders[rep]:
-            return 1.0, f"exact duplicate (same normalized text){where}"
-        c = self.config
-        jac, con, smaller = direct[tuple(sorted((int(leaders[m]), int(leaders[rep]))))]
-        gram = f"word {c.shingle_size}-gram"
-        if jac >= c.jaccard_threshold:
-            return jac, f"near duplicate: {gram} Jaccard {jac:.3f} >= {c.jaccard_threshold}{where}"
-        if con >= c.containment_threshold and smaller >= c.containment_min_shingles:
-            return con, (f"near duplicate: {gram} containment {con:.3f} >= {c.containment_threshold} "
-                         f"(Jaccard {jac:.3f}){where}")
-        return con, (f"near duplicate through other members of its cluster: {gram} containment {con:.3f}, "
-                     f"Jaccard {jac:.3f} with the kept copy{where}")
+
+def _explain(c: DedupConfig, exact: bool, of_previous: bool, jac: float, con: float, smaller: int) -> tuple[float, str]:
+    where = " (kept in the previous version)" if of_previous else ""
+    if exact:
+        return 1.0, f"exact duplicate (same normalized text){where}"
+    gram = f"word {c.shingle_size}-gram"
+    if jac >= c.jaccard_threshold:
+        return jac, f"near duplicate: {gram} Jaccard {jac:.3f} >= {c.jaccard_threshold}{where}"
+    if con >= c.containment_threshold and smaller >= c.containment_min_shingles:
+        return con, (f"near duplicate: {gram} containment {con:.3f} >= {c.containment_threshold} "
+                     f"(Jaccard {jac:.3f}){where}")
+    return con, (f"near duplicate through other members of its cluster: {gram} containment {con:.3f}, "
+                 f"Jaccard {jac:.3f} with the kept copy{where}")

@@ -23,6 +23,7 @@ from .shingles import shingle_hashes
 class SignatureJob:
     texts: Path  # JSON lines, one text per line
     out: Path  # where the (num_perm, n) signature array is saved (.npy)
+    sets: Path  # where the sorted shingle sets are written, back to back (raw uint64)
     params: MinHashParams
 
 
@@ -31,6 +32,8 @@ class SignatureOut:
     signatures: Path
     hashes: np.ndarray  # exact-duplicate digests, one per text
     shingles: np.ndarray  # number of shingles (with repeats) per text; 0 = too short to sign
+    sets: Path
+    offsets: np.ndarray  # set boundaries in ``sets``, in items (texts + 1 values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +58,20 @@ def read_batch(path: Path) -> list[str]:
 
 
 def signature_task(job: SignatureJob) -> SignatureOut:
-    """Exact digests and MinHash signatures of one batch of texts."""
+    """Exact digests, MinHash signatures and sorted shingle sets (for verification) of one batch."""
     normalized = [normalize_for_hash(t) for t in read_batch(job.texts)]
     cache: dict[str, int] = {}
     shingles = [shingle_hashes(t, job.params.shingle_size, cache) for t in normalized]
-    np.save(job.out, signatures(shingles, job.params))
     sizes = np.array([s.size for s in shingles], dtype=np.int64)
-    return SignatureOut(job.out, exact_hashes(normalized), sizes)
+    sets = [np.unique(s) for s in shingles]
+    del shingles
+    np.save(job.out, signatures(sets, job.params))  # a set has the minima of its multiset
+    offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum([s.size for s in sets], out=offsets[1:])
+    with open(job.sets, "wb") as fh:
+        for s in sets:
+            fh.write(s.tobytes())
+    return SignatureOut(job.out, exact_hashes(normalized), sizes, job.sets, offsets)
 
 
 def band_task(job: BandJob) -> np.ndarray:

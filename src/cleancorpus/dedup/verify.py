@@ -1,21 +1,29 @@
 """Pass 4: verify candidate pairs on their real shingle sets (Jaccard and containment).
 
-The documents are streamed once more in index order; a document's shingle set is kept only
-until its last partner has gone by, so memory follows the candidates, not the corpus.
+The signature pass already computes every document's shingles; it writes each batch's sorted
+shingle sets to a flat file in the work directory (tasks.signature_task). Verification reads the
+two sets of a pair back with ``os.pread`` through a small LRU cache, one block of pairs at a
+time, and keeps only the accepted pairs' scores. Memory is bounded by the block and the cache,
+whatever the corpus size and however far apart the two documents of a pair are; no second read
+of the documents is needed. (``os.pread`` rather than a memory map: a mapped file's pages count
+as resident memory once touched, and verification touches most of them.)
 """
 
 from __future__ import annotations
 
+import os
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Iterable
+from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 
-from .exact import normalize_for_hash
-from .shingles import shingle_set
+from .lsh import decode_pairs
 
-
-_MAX_CACHED_WORDS = 500_000
+_ITEM = np.dtype(np.uint64).itemsize
+PAIR_BLOCK = 1 << 16  # pairs decoded and scored at once (a few MiB of temporaries)
+CACHE_BYTES = 64 << 20  # shingle sets kept between pairs; a pair's first member repeats in sorted order
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +33,16 @@ class PairScores:
     jaccard: np.ndarray
     containment: np.ndarray
     smaller: np.ndarray
+
+    @staticmethod
+    def concat(parts: Sequence["PairScores"]) -> "PairScores":
+        if not parts:
+            return PairScores(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
+        return PairScores(np.concatenate([p.jaccard for p in parts]), np.concatenate([p.containment for p in parts]),
+                          np.concatenate([p.smaller for p in parts]))
+
+    def take(self, mask: np.ndarray) -> "PairScores":
+        return PairScores(self.jaccard[mask], self.containment[mask], self.smaller[mask])
 
 
 def overlap(a: np.ndarray, b: np.ndarray) -> int:
@@ -44,33 +62,85 @@ def similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float, int]:
     return inter / (a.size + b.size - inter), inter / min(a.size, b.size), min(a.size, b.size)
 
 
-def verify_pairs(stream: Iterable[tuple[int, str]], pairs: np.ndarray, shingle_size: int) -> PairScores:
-    """Score ``pairs`` ((m, 2) int64, i < j) on the texts of ``stream`` ((index, text), ascending)."""
-    m = len(pairs)
-    jac, con, small = np.zeros(m), np.zeros(m), np.zeros(m, dtype=np.int64)
-    if m == 0:
-        return PairScores(jac, con, small)
-    by_second = np.lexsort((pairs[:, 0], pairs[:, 1]))
-    seconds = pairs[by_second, 1]
-    last_use: dict[int, int] = {}
-    for i, j in pairs.tolist():
-        last_use[i] = max(last_use.get(i, -1), j)
-    needed = set(last_use) | set(seconds.tolist())
-    kept: dict[int, np.ndarray] = {}
-    expires: dict[int, list[int]] = {}
-    words: dict[str, int] = {}
-    for idx, text in stream:
-        if idx not in needed:
-            continue
-        if len(words) > _MAX_CACHED_WORDS:  # bounded: a corpus vocabulary can be huge
-            words.clear()
-        s = shingle_set(normalize_for_hash(text), shingle_size, words)
-        lo, hi = np.searchsorted(seconds, [idx, idx + 1])
-        for p in by_second[lo:hi].tolist():
-            jac[p], con[p], small[p] = similarity(kept[int(pairs[p, 0])], s)
-        for gone in expires.pop(idx, ()):
-            del kept[gone]
-        if last_use.get(idx, -1) > idx:
-            kept[idx] = s
-            expires.setdefault(last_use[idx], []).append(idx)
-    return PairScores(jac, con, small)
+class ShingleStore:
+    """Random access to the sorted shingle sets the signature pass wrote, one file per batch.
+
+    ``offsets[k]`` holds batch k's set boundaries (in items, size = documents + 1); documents are
+    numbered across batches in order. The files must be readable here: with workers on other
+    machines the work directory has to be on a shared filesystem.
+    """
+
+    def __init__(self, files: Sequence[Path], offsets: Sequence[np.ndarray], cache_bytes: int = CACHE_BYTES) -> None:
+        counts = np.array([o.size - 1 for o in offsets], dtype=np.int64)
+        self.files = list(files)
+        self.batch = np.repeat(np.arange(len(offsets), dtype=np.int32), counts)
+        self.start = np.concatenate([o[:-1] for o in offsets]) if offsets else np.zeros(0, np.int64)
+        self.stop = np.concatenate([o[1:] for o in offsets]) if offsets else np.zeros(0, np.int64)
+        self.cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self.cache_bytes, self.cached = cache_bytes, 0
+        self.fds: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return self.start.size
+
+    def get(self, idx: int) -> np.ndarray:
+        hit = self.cache.get(idx)
+        if hit is not None:
+            self.cache.move_to_end(idx)
+            return hit
+        s = self._read(idx)
+        self.cache[idx] = s
+        self.cached += s.nbytes
+        while self.cached > self.cache_bytes and len(self.cache) > 1:
+            self.cached -= self.cache.popitem(last=False)[1].nbytes
+        return s
+
+    def _read(self, idx: int) -> np.ndarray:
+        k = int(self.batch[idx])
+        fd = self.fds.get(k)
+        if fd is None:
+            fd = self.fds[k] = os.open(self.files[k], os.O_RDONLY)
+        start, stop = int(self.start[idx]), int(self.stop[idx])
+        data = os.pread(fd, (stop - start) * _ITEM, start * _ITEM)
+        if len(data) != (stop - start) * _ITEM:
+            raise OSError(f"{self.files[k]}: shingle file shorter than its offsets (truncated?)")
+        return np.frombuffer(data, dtype=np.uint64)
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds.clear()
+        self.cache.clear()
+        self.cached = 0
+
+    def __enter__(self) -> "ShingleStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def score_pairs(store: ShingleStore, pairs: np.ndarray) -> PairScores:
+    """Scores of ``pairs`` ((m, 2) document indices); best in sorted order, for the cache."""
+    rows = [similarity(store.get(i), store.get(j)) for i, j in pairs.tolist()]
+    if not rows:
+        return PairScores.concat([])
+    jac, con, small = zip(*rows)
+    return PairScores(np.array(jac), np.array(con), np.array(small, dtype=np.int64))
+
+
+def verify_codes(
+    store: ShingleStore, codes: np.ndarray, accept: Callable[[PairScores], np.ndarray], block: int = PAIR_BLOCK
+) -> tuple[np.ndarray, PairScores]:
+    """The accepted pairs among ``codes`` (sorted pair codes, see lsh.encode_pairs) and their
+    scores. Pairs are decoded and scored one block at a time; rejected ones are not kept."""
+    n = len(store)
+    kept: list[np.ndarray] = []
+    scores: list[PairScores] = []
+    for lo in range(0, codes.size, block):
+        part = codes[lo : lo + block]
+        s = score_pairs(store, decode_pairs(part, n))
+        ok = accept(s)
+        kept.append(part[ok])
+        scores.append(s.take(ok))
+    return (np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)), PairScores.concat(scores)
