@@ -123,10 +123,18 @@ class SpellingStage(Stage):
         """Corpus counts of the words ``_correct`` may look up, and no others: lower-case
         dictionary words (most running words) are never looked up, so they are not kept."""
         stats = WordCounts()
+        looked_up: dict[str, bool] = {}  # the same words recur; the dictionary checks cost
         for doc in docs:
             words = [m.group() for m in _WORD.finditer(doc.text)]
             stats.words += len(words)
-            stats.counts.update(w for w in words if self._looked_up(w))
+            if len(looked_up) > 1 << 16:
+                looked_up.clear()
+            for w in words:
+                keep = looked_up.get(w)
+                if keep is None:
+                    keep = looked_up[w] = self._looked_up(w)
+                if keep:
+                    stats.counts[w] += 1
         return stats
 
     def merge_stats(self, parts: Sequence[WordCounts]) -> WordCounts:
