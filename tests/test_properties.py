@@ -2,8 +2,10 @@
 it never raises, a second run changes nothing, no edits means byte-identical text, and the
 recorded edits replay to the output (so they can be audited and reverted)."""
 
+import os
+
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cleancorpus.document import Document, Rejection, apply_edits, revert
@@ -19,7 +21,9 @@ texts = st.one_of(
     st.lists(st.one_of(st.sampled_from(VOCAB), st.text(max_size=12)), max_size=60).map(" ".join),
     st.lists(st.sampled_from(VOCAB + ["word", "Soviet", "troops", "on", "from", ".", ","]), max_size=80).map(" ".join),
 )
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# random exploration on developers' machines; a fixed, reproducible sequence in CI
+SETTINGS = settings(max_examples=120, deadline=None, derandomize=bool(os.environ.get("CI")),
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module", params=STAGES)
@@ -28,6 +32,7 @@ def stage(request):
 
 
 @SETTINGS
+@example(text="×\x1e\x98")  # found by hypothesis: a line split at \x1e left half a mojibake
 @given(text=texts)
 def test_stage_properties(stage, text):
     doc = Document("d", text, "s")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 
 import ftfy
 
@@ -65,7 +66,7 @@ class UnicodeStage(Stage):
         reps: list[Replacement] = []
         offset = 0
         # ftfy works line by line anyway; per line keeps each edit's explanation precise
-        for line in text.splitlines(keepends=True):
+        for line in _LINES.findall(text):
             if _may_need_fixing(line):
                 fixed, steps = ftfy.fix_and_explain(line, config=self._config)
                 if fixed != line:
@@ -76,6 +77,11 @@ class UnicodeStage(Stage):
                     )
             offset += len(line)
         return doc.revise(self.name, reps)
+
+
+# lines end at "\n" only: str.splitlines also breaks at \x1c-\x1e and \x85, which would cut
+# a mojibake sequence in two and leave half of it for a second run to fix
+_LINES = re.compile(r"[^\n]*\n|[^\n]+")
 
 
 def _may_need_fixing(text: str) -> bool:
