@@ -215,7 +215,8 @@ def test_result_does_not_depend_on_map_fn_or_batching():
              ("part", "\n\n".join(paragraphs(ARTICLE)[:6])), ("third", THIRD), ("empty", "...")]
     base = dedup(*items)
     with ProcessPoolExecutor(2) as pool:
-        pooled = dedup(*items, map_fn=lambda f, xs: list(pool.map(f, xs)), batch_size=2, bands_per_task=5)
+        pooled = dedup(*items, map_fn=lambda f, xs: list(pool.map(f, xs)), batch_size=2, bands_per_task=5,
+                       pairs_per_task=1)
     assert pooled.duplicates == base.duplicates and pooled.stats == base.stats
     assert dedup(*items, batch_size=1, bands_per_task=64).duplicates == base.duplicates
     assert {k: d.duplicate_of for k, d in base.duplicates.items()} == {"orig": "light", "part": "light",

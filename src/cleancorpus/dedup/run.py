@@ -27,7 +27,7 @@ from .lsh import decode_pairs
 from .minhash import MinHashParams
 from .records import DedupResult, Duplicate
 from .tasks import BandJob, SignatureJob, SignatureOut, band_task, signature_task, write_batch
-from .verify import PairScores, ShingleStore, score_pairs, verify_codes
+from .verify import PairScores, ShingleStore, Thresholds, VerifyJob, score_pairs, verify_task
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,21 +51,22 @@ def find_duplicates(
     workdir: str | Path | None = None,
     batch_size: int = 5000,
     bands_per_task: int = 8,
+    pairs_per_task: int = 1 << 18,
 ) -> DedupResult:
     """Exact and near duplicates among ``docs()`` and against ``previous()`` (the last stored
     version). Each factory is called once.
 
-    ``map_fn`` runs the signature and band passes (default: in this process); the result does not
-    depend on it, nor on ``batch_size``/``bands_per_task``. Scratch files (text batches,
+    ``map_fn`` runs the signature, band and verification passes (default: in this process); the
+    result does not depend on it, nor on ``batch_size``/``bands_per_task``/``pairs_per_task``. Scratch files (text batches,
     signatures, shingle sets: about 8 bytes per shingle) go under ``workdir``, which ``map_fn``'s
     workers must be able to read and write (a shared filesystem when they run on other machines).
     """
     if not config.enabled:
         return DedupResult()
-    if batch_size < 1 or bands_per_task < 1:
-        raise ValueError("batch_size and bands_per_task must be at least 1")
+    if min(batch_size, bands_per_task, pairs_per_task) < 1:
+        raise ValueError("batch_size, bands_per_task and pairs_per_task must be at least 1")
     with _scratch(workdir) as work:
-        return _Run(docs, previous, config, map_fn or serial_map, work, batch_size, bands_per_task).go()
+        return _Run(docs, previous, config, map_fn or serial_map, work, (batch_size, bands_per_task, pairs_per_task)).go()
 
 
 @contextmanager
@@ -125,9 +126,11 @@ def merge_codes(found: list[np.ndarray]) -> np.ndarray:
 
 class _Run:
     def __init__(self, docs, previous, config: DedupConfig, map_fn: MapFn, work: Path,
-                 batch_size: int, bands_per_task: int) -> None:
+                 sizes: tuple[int, int, int]) -> None:
         self.docs, self.previous, self.config, self.map_fn = docs, previous, config, map_fn
-        self.work, self.batch_size, self.bands_per_task = work, batch_size, bands_per_task
+        self.work, (self.batch_size, self.bands_per_task, self.pairs_per_task) = work, sizes
+        self.accept = Thresholds(config.jaccard_threshold, config.containment_threshold,
+                                 config.containment_min_shingles)
         self.timings: dict[str, float] = {}
 
     def go(self) -> DedupResult:
@@ -138,8 +141,8 @@ class _Run:
         sizes = np.concatenate([o.shingles for o in outs]) if outs else np.zeros(0, np.int64)
         active = (leaders == np.arange(n)) & (sizes > 0)
         codes = self._timed("bands", lambda: self._bands([o.signatures for o in outs], active))
+        accepted, scores = self._timed("verify", lambda: self._verify(outs, codes))
         with ShingleStore([o.sets for o in outs], [o.offsets for o in outs]) as store:
-            accepted, scores = self._timed("verify", lambda: verify_codes(store, codes, self._accepted))
             t0 = time.perf_counter()
             roots = components(n, self._edges(leaders, accepted))
             result = self._select(roots, leaders, accepted, scores, store)
@@ -209,11 +212,17 @@ class _Run:
             raise DedupError(f"map_fn returned {len(found)} results for {len(jobs)} band groups")
         return merge_codes(found)
 
-    def _accepted(self, s: PairScores) -> np.ndarray:
-        c = self.config
-        return (s.jaccard >= c.jaccard_threshold) | (
-            (s.containment >= c.containment_threshold) & (s.smaller >= c.containment_min_shingles)
-        )
+    # -- pass 4: the candidates on their shingle sets, in slices over map_fn
+    def _verify(self, outs: list[SignatureOut], codes: np.ndarray) -> tuple[np.ndarray, PairScores]:
+        files, offsets = tuple(o.sets for o in outs), tuple(o.offsets for o in outs)
+        jobs = [VerifyJob(files, offsets, codes[lo : lo + self.pairs_per_task], self.accept)
+                for lo in range(0, codes.size, self.pairs_per_task)]
+        found = list(self.map_fn(verify_task, jobs)) if jobs else []
+        if len(found) != len(jobs):
+            raise DedupError(f"map_fn returned {len(found)} results for {len(jobs)} verification slices")
+        if not found:
+            return np.zeros(0, dtype=np.int64), PairScores.concat([])
+        return np.concatenate([f[0] for f in found]), PairScores.concat([f[1] for f in found])
 
     # -- passes 5 and 6: clusters, representatives, and the similarity to the representative
     def _edges(self, leaders: np.ndarray, accepted: np.ndarray) -> np.ndarray:

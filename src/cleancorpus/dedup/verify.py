@@ -144,3 +144,34 @@ def verify_codes(
         kept.append(part[ok])
         scores.append(s.take(ok))
     return (np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)), PairScores.concat(scores)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When a verified pair counts as a duplicate (see config.DedupConfig)."""
+
+    jaccard: float
+    containment: float
+    containment_min_shingles: int
+
+    def __call__(self, s: PairScores) -> np.ndarray:
+        return (s.jaccard >= self.jaccard) | (
+            (s.containment >= self.containment) & (s.smaller >= self.containment_min_shingles)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyJob:
+    """One slice of the sorted candidate codes, verified against the shingle files (which the
+    worker must be able to read: a shared filesystem for workers on other machines)."""
+
+    files: tuple[Path, ...]
+    offsets: tuple[np.ndarray, ...]
+    codes: np.ndarray
+    accept: Thresholds
+
+
+def verify_task(job: VerifyJob) -> tuple[np.ndarray, PairScores]:
+    """Accepted codes of the slice and their scores (a top-level function, for any map_fn)."""
+    with ShingleStore(job.files, job.offsets) as store:
+        return verify_codes(store, job.codes, job.accept)
