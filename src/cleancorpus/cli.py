@@ -29,6 +29,7 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 OutOpt = typer.Option(Path("clean"), "--out", "-o", help="Store directory holding the versions.")
+VersionArg = typer.Argument("latest", help="Version id (a unique prefix will do) or 'latest'.")
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -145,7 +146,7 @@ def _open(out_dir: Path, version: Optional[str]):
 
 @app.command()
 def show(
-    version: str = typer.Argument("latest", help="Version id (a unique prefix will do) or 'latest'."),
+    version: str = VersionArg,
     out_dir: Path = OutOpt,
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
 ) -> None:
@@ -175,7 +176,7 @@ def show(
 
 
 @app.command()
-def diff(old: str, new: str = typer.Argument("latest"), out_dir: Path = OutOpt) -> None:
+def diff(old: str, new: str = VersionArg, out_dir: Path = OutOpt) -> None:
     """Documents added, removed and changed between two versions."""
     a, b = _open(out_dir, old), _open(out_dir, new)
     d = diff_versions(a, b)
@@ -188,7 +189,7 @@ def diff(old: str, new: str = typer.Argument("latest"), out_dir: Path = OutOpt) 
 
 
 @app.command()
-def verify(version: str = typer.Argument("latest"), out_dir: Path = OutOpt) -> None:
+def verify(version: str = VersionArg, out_dir: Path = OutOpt) -> None:
     """Re-check a stored version: file hashes, row counts, unique ids, manifest against data."""
     v = _open(out_dir, version)
     rep = verify_version(v)
@@ -201,7 +202,7 @@ def verify(version: str = typer.Argument("latest"), out_dir: Path = OutOpt) -> N
 
 @app.command()
 def report(
-    version: str = typer.Argument("latest", help="Version id (a unique prefix will do) or 'latest'."),
+    version: str = VersionArg,
     out_dir: Path = OutOpt,
     open_browser: bool = typer.Option(False, "--open", help="Open the report in a web browser."),
 ) -> None:

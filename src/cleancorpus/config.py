@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from .stages import REGISTRY, Stage, build_options
-from .stages.base import ConfigError
+from .stages.base import ConfigError, require_at_least
 
 # The default order; stages registered but not named here run after these.
 DEFAULT_ORDER = ("unicode", "boilerplate", "spun", "spelling")
@@ -46,15 +46,12 @@ class DedupConfig:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("shingle_size", "num_perm", "bands", "max_bucket_all_pairs"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"dedup.{name} must be at least 1, not {getattr(self, name)}")
+        require_at_least(self, ("shingle_size", "num_perm", "bands", "max_bucket_all_pairs"), 1, "dedup.")
         if self.shingle_size > 64:
             raise ConfigError("dedup.shingle_size must be at most 64")
         if self.num_perm % self.bands:
             raise ConfigError("dedup.num_perm must be a multiple of dedup.bands")
-        if self.containment_min_shingles < 0:
-            raise ConfigError("dedup.containment_min_shingles must be >= 0")
+        require_at_least(self, ("containment_min_shingles",), 0, "dedup.")
         for name in ("jaccard_threshold", "containment_threshold"):
             v = getattr(self, name)
             if not 0.0 < v <= 1.0:

@@ -23,6 +23,14 @@ class ConfigError(ValueError):
     """A configuration or resource problem found while building the pipeline."""
 
 
+def require_at_least(options: Any, names: Iterable[str], minimum: float, prefix: str = "") -> None:
+    """Fail at construction when a numeric option is below ``minimum`` (options validate themselves)."""
+    for name in names:
+        value = getattr(options, name)
+        if value < minimum:
+            raise ConfigError(f"{prefix}{name} must be >= {minimum}, not {value}")
+
+
 @dataclasses.dataclass(frozen=True)
 class NoOptions:
     pass

@@ -26,7 +26,7 @@ from spellchecker import SpellChecker
 from symspellpy import SymSpell, Verbosity
 
 from ..document import Document, Replacement
-from .base import Stage, register
+from .base import Stage, register, require_at_least
 
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _CHUNK = re.compile(r"\S+")
@@ -51,9 +51,7 @@ class SpellingOptions:
     def __post_init__(self) -> None:
         if self.max_edit_distance not in (1, 2):
             raise ValueError("max_edit_distance must be 1 or 2")
-        for name in ("min_suggestion_count", "protect_min_count", "min_corpus_target", "min_length"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1")
+        require_at_least(self, ("min_suggestion_count", "protect_min_count", "min_corpus_target", "min_length"), 1)
         if not 0.0 <= self.max_unknown_rate <= 1.0:
             raise ValueError("max_unknown_rate must be in [0, 1]")
 

@@ -28,7 +28,7 @@ from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
 from ..lm import Arc, BigramLM, CorpusCounts, Path, chain_score, norm, viterbi, web_lm
-from .base import ConfigError, Stage, register
+from .base import ConfigError, Stage, register, require_at_least
 
 LEXICONS = ("word_spinner", "tortured_phrases")
 # marker: a fingerprint, almost never clean English; ambiguous: a function-word swap, common
@@ -97,13 +97,10 @@ class SpunOptions:
         unknown = [x for x in self.lexicons if x not in LEXICONS]
         if unknown or not self.lexicons:
             raise ValueError(f"lexicons must be a non-empty subset of {LEXICONS}, not {self.lexicons!r}")
-        for name in ("marker_cost", "ambiguous_cost", "spun_ambiguous_cost", "spun_synonym_cost",
-                     "spun_rewrite_cost", "marker_bonus", "document_threshold", "sentence_threshold",
-                     "clean_fit_threshold"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0")
-        if self.min_words < 1:
-            raise ValueError("min_words must be >= 1")
+        require_at_least(self, ("marker_cost", "ambiguous_cost", "spun_ambiguous_cost", "spun_synonym_cost",
+                                "spun_rewrite_cost", "marker_bonus", "document_threshold",
+                                "sentence_threshold", "clean_fit_threshold"), 0)
+        require_at_least(self, ("min_words",), 1)
 
 
 @lru_cache(maxsize=None)
