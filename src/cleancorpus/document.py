@@ -143,30 +143,29 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> str:
     return "".join(parts)
 
 
+def stage_passes(edits: Sequence[Edit]) -> list[list[Edit]]:
+    """Consecutive edits of one stage were made in one pass over that stage's input."""
+    passes: list[list[Edit]] = []
+    for e in edits:
+        if passes and passes[-1][0].stage == e.stage:
+            passes[-1].append(e)
+        else:
+            passes.append([e])
+    return passes
+
+
 def replay(original: str, edits: Sequence[Edit]) -> str:
     """Re-run a document's whole edit history on its original text, stage by stage."""
     text = original
-    i = 0
-    while i < len(edits):
-        j = i
-        # consecutive edits of one stage belong to one pass over that stage's input
-        while j < len(edits) and edits[j].stage == edits[i].stage:
-            j += 1
-        text = apply_edits(text, edits[i:j])
-        i = j
+    for group in stage_passes(edits):
+        text = apply_edits(text, group)
     return text
 
 
 def revert(final: str, edits: Sequence[Edit]) -> str:
     """Undo a document's whole edit history, giving back the text as ingested."""
     text = final
-    groups: list[list[Edit]] = []
-    for e in edits:
-        if groups and groups[-1][0].stage == e.stage:
-            groups[-1].append(e)
-        else:
-            groups.append([e])
-    for group in reversed(groups):
+    for group in reversed(stage_passes(edits)):
         # map each edit's input span to its output span, then swap after -> before
         shift = 0
         inverse = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from itertools import accumulate
 from typing import Iterable, Sequence
 
-from ..document import Edit, apply_edits
+from ..document import Edit, apply_edits, stage_passes
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,17 +30,6 @@ class Piece:
         if not self.text:
             return "removed"
         return "inserted" if not self.original else "replaced"
-
-
-def stage_passes(edits: Sequence[Edit]) -> list[list[Edit]]:
-    """Consecutive edits of one stage were made in one pass over that stage's input."""
-    passes: list[list[Edit]] = []
-    for e in edits:
-        if passes and passes[-1][0].stage == e.stage:
-            passes[-1].append(e)
-        else:
-            passes.append([e])
-    return passes
 
 
 def annotate(original: str, edits: Sequence[Edit]) -> list[Piece]:
