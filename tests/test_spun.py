@@ -175,6 +175,19 @@ def test_case_restored_only_inside_spun_documents(stage):
     assert wer(clean, out) < 0.03
 
 
+def test_case_restoration_leaves_units_ellipses_fragments_and_glued_words(stage):
+    clean = (CASES / "heldout_clean.txt").read_text(encoding="utf-8")
+    recipe = ("\n\nLunch: 4 oz. cooked chicken, 1 tsp. olive oil and 1 Tbsp. green onions. She paused ... "
+              "because the day was long. Visit us. my6sense is the brand they chose for the campaign.")
+    spun = spin(clean, rate=0.8, seed=4) + recipe
+    out = stage.apply(Document("s", spun, "synthetic")).text
+    # the document is spun, so sentence starts are restored, but not after units, ellipses,
+    # one-word fragments, or inside a word glued to digits
+    assert "oz. cooked chicken" in out and "tsp. olive oil" in out and "Tbsp. green onions" in out
+    assert "... because the day" in out
+    assert "my6sense is the brand" in out
+
+
 def test_number_words_read_back_only_in_spun_text(stage):
     clean = (CASES / "heldout_clean.txt").read_text(encoding="utf-8")
     spun = spin(clean, rate=0.8, seed=5).replace("up to two days", "up to 2 days")

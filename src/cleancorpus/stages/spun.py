@@ -179,7 +179,14 @@ def key(word: str) -> str:
 
 # abbreviations whose stop does not end a sentence (single letters, "a.m.", "D.", are too)
 _ABBREVIATIONS = frozenset("mr mrs ms dr st vs etc no fig approx inc ltd co jr sr gen gov sen rep lt col "
-                           "sgt capt prof vol pp op cf al".split())
+                           "sgt capt prof vol pp op cf al "
+                           # units and measures: recipes and specs put a lower-case word after them
+                           "tsp tbsp tbs oz lb lbs kg mg ml cl dl ft yd mi cm mm km hr hrs min mins sec secs "
+                           "pt qt gal pkg est dept univ corp bros mt rd ave blvd "
+                           "jan feb mar apr jun jul aug sep sept oct nov dec".split())
+# a sentence shorter than this (in words) is a fragment, a list item or a URL piece ("dot. com."),
+# not prose the spinner lower-cased after
+_MIN_SENTENCE_WORDS = 3
 
 
 @dataclass
@@ -364,11 +371,16 @@ class SpunStage(Stage):
         """Capitalise a sentence's first word and a lower-cased word of a known two-word proper
         name ("united States", "prime Minister"), on the text as the lexicon readings left it."""
         units = _units(tokens, reps)
+        sentence_start = 0
         for k in range(1, len(units)):
             prev, unit = units[k - 1], units[k]
             gap = tokens[unit.first].gap
-            if _NEW_SENTENCE.search(gap) and not _abbreviation(tokens[prev.last].text) and unit.text[:1].islower():
-                self._recase(unit, 0, f"{unit.text!r} starts a sentence", 0.9)
+            if _NEW_SENTENCE.search(gap) and not _ellipsis(gap) and not _abbreviation(tokens[prev.last].text):
+                glued = unit.last + 1 < len(tokens) and not tokens[unit.last + 1].gap  # "my6sense"
+                if (unit.text[:1].islower() and k - sentence_start >= _MIN_SENTENCE_WORDS
+                        and not glued and not _DIGIT_OR_SCHEME.search(unit.text)):
+                    self._recase(unit, 0, f"{unit.text!r} starts a sentence", 0.9)
+                sentence_start = k
             elif gap == " ":
                 a, b = prev.text.split(" ")[-1], unit.text.split(" ")[0]
                 if (a.lower(), b.lower()) in self._proper and a[:1].isupper() != b[:1].isupper():
@@ -417,6 +429,14 @@ def _standalone(tokens: Sequence[Token], i: int) -> bool:
     """A number standing as a word: spaces on both sides ("2 years", not "7th", "$50", "8-year")."""
     after = tokens[i + 1].gap if i + 1 < len(tokens) else " "
     return (i == 0 or tokens[i].gap[-1:].isspace()) and after[:1].isspace()
+
+
+_DIGIT_OR_SCHEME = re.compile(r"\d|^(?:https?|www|ftp)$")
+
+
+def _ellipsis(gap: str) -> bool:
+    """An ellipsis ("...", "…") trails off mid-sentence more often than it ends one."""
+    return "\u2026" in gap or ".." in gap
 
 
 def _abbreviation(word: str) -> bool:
