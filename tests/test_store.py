@@ -125,11 +125,33 @@ def test_verify_catches_tampering(seeds, out):
     assert any("kept documents" in p for p in problems)
 
 
-def test_editing_a_shipped_resource_changes_the_version_id(seeds, monkeypatch):
+def test_editing_the_package_changes_the_version_id(seeds, monkeypatch):
     from cleancorpus import api
 
     files, inputs = api.describe_inputs(seeds)
     config = cleancorpus.Config()
     before = api.version_id(inputs, config)
-    monkeypatch.setattr(api, "resources_fingerprint", lambda: "a different word list")
+    monkeypatch.setattr(api, "package_fingerprint", lambda: "a different word list")
     assert api.version_id(inputs, config) != before
+
+
+def test_package_fingerprint_covers_code_and_resources(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from cleancorpus import api
+
+    copy = tmp_path / "pkg"
+    shutil.copytree(Path(api.__file__).resolve().parent, copy)
+    base = api.fingerprint_tree(copy)
+    assert base == api.package_fingerprint()  # same files, same fingerprint, wherever they are
+    (copy / "__pycache__").mkdir(exist_ok=True)
+    (copy / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"compiled")
+    assert api.fingerprint_tree(copy) == base  # byte-code caches do not count
+    stage = copy / "stages" / "unicode.py"
+    stage.write_text(stage.read_text("utf-8") + "\n# a code change\n", "utf-8")
+    after_code = api.fingerprint_tree(copy)
+    assert after_code != base
+    lexicon = next((copy / "resources").rglob("*.tsv"))
+    lexicon.write_text(lexicon.read_text("utf-8") + "\n", "utf-8")
+    assert api.fingerprint_tree(copy) != after_code

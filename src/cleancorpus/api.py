@@ -39,23 +39,29 @@ class Repaired:
 
 
 @functools.lru_cache(maxsize=1)
-def resources_fingerprint() -> str:
-    """A hash of the shipped rule lists, lexicons and dictionaries: editing one changes the
-    output, so it must change the version id too, even when the package version does not."""
+def package_fingerprint() -> str:
+    """The fingerprint of this installed package (computed once per process)."""
+    return fingerprint_tree(Path(__file__).resolve().parent)
+
+
+def fingerprint_tree(root: Path) -> str:
+    """A hash of the package's own files: code, rule lists, lexicons, templates. Editing any of
+    them can change the output, so it must change the version id too, even when the package
+    version does not (a Dask worker running other code would otherwise write the same id)."""
     h = hashlib.sha256()
-    root = Path(__file__).resolve().parent / "resources"
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                       and p.suffix not in (".pyc", ".pyo")):
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
         h.update(path.read_bytes())
     return h.hexdigest()
 
 
 def version_id(inputs: list[dict[str, Any]], config: Config) -> str:
-    """Derived from input content, configuration, shipped resources and package version only."""
+    """Derived from input content, configuration and the package (version and files) only."""
     h = hashlib.sha256()
     h.update(f"cleancorpus {__version__}\n".encode())
     h.update(config.fingerprint().encode())
-    h.update(resources_fingerprint().encode())
+    h.update(package_fingerprint().encode())
     for item in inputs:
         h.update(f"\n{item['path']}\0{item.get('sha256') or item.get('problem')}".encode())
     return "v" + h.hexdigest()[:16]
@@ -132,7 +138,7 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             "parent": parent,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "package_version": __version__,
-            "resources_sha256": resources_fingerprint(),
+            "package_sha256": package_fingerprint(),
             "config": p.config.to_dict(),
             "inputs": p.inputs,
             "counts": _counts(outcomes, len(p.inputs)),
