@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..document import Document, stable_id
-from .decode import Decoded, decode_bytes
+from .decode import decode_bytes
 
 
 def iter_jsonl(path: Path, relpath: str, max_doc_bytes: int, rejected: Callable) -> Iterator:
