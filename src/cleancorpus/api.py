@@ -192,7 +192,7 @@ def clean(
             v = p.store.open(p.version_id)
             return CleanResult(v, False, v.manifest["counts"])
         pipe = Pipeline(p.config, fail_fast=fail_fast)
-        run = pipe.run(iter_documents(p.files, p.config.limits, fail_fast), work, progress)
+        run = pipe.run(iter_documents(p.files, p.config.limits, fail_fast, p.config.input), work, progress)
         dd = deduplicate(p, run.spill)
         version = publish(p, run, dd, progress)
     return CleanResult(version, True, version.manifest["counts"])

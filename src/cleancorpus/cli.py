@@ -60,6 +60,21 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def with_fields(cfg: Config, text_field: Optional[str], id_field: Optional[str]) -> Config:
+    """The configuration with --text-field/--id-field applied (they override the file's)."""
+    if text_field is None and id_field is None:
+        return cfg
+    import dataclasses
+
+    try:
+        fields = dataclasses.replace(cfg.input, **{k: v for k, v in
+                                                  (("text_field", text_field), ("id_field", id_field)) if v is not None})
+        return dataclasses.replace(cfg, input=fields)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+        raise
+
+
 def _config(path: Optional[Path]) -> Config:
     try:
         return Config.load(str(path)) if path else Config()
@@ -70,15 +85,17 @@ def _config(path: Optional[Path]) -> Config:
 
 @app.command()
 def clean(
-    raw_dir: Path = typer.Argument(Path("raw"), help="Directory of raw .txt, .html and .jsonl documents."),
+    raw_dir: Path = typer.Argument(Path("raw"), help="Directory of raw documents: .txt, .html, .jsonl (also .gz/.zst/.bz2), .warc(.gz), WET, .parquet."),
     out_dir: Path = OutOpt,
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="JSON configuration file."),
     report_only_duplicates: bool = typer.Option(False, "--report-duplicates-only", help="Find duplicate clusters but keep every document."),
     lock_timeout: float = typer.Option(600.0, help="Seconds to wait for another run writing to the same store."),
     fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first document a reader or stage fails on, with its traceback (to debug a stage); by default such a document is rejected with the error and the run goes on."),
+    text_field: Optional[str] = typer.Option(None, "--text-field", help="JSONL/Parquet field holding the text (default 'text'; e.g. content, raw_content)."),
+    id_field: Optional[str] = typer.Option(None, "--id-field", help="JSONL/Parquet field holding the input's own id, copied to metadata.input_id (default 'id')."),
 ) -> None:
     """Build a new version of the corpus from RAW_DIR into the store."""
-    cfg = _config(config)
+    cfg = with_fields(_config(config), text_field, id_field)
     if report_only_duplicates:
         import dataclasses
 

@@ -80,11 +80,30 @@ class Limits:
 
 
 @dataclasses.dataclass(frozen=True)
+class InputConfig:
+    """Where JSONL and Parquet inputs keep a document's text and their own id (README "Input
+    formats"): ``text_field`` is the text (e.g. ``content``, ``raw_content``); the value of
+    ``id_field`` is copied to ``metadata["input_id"]`` (every field stays in metadata too)."""
+
+    text_field: str = "text"
+    id_field: str = "id"
+
+    def __post_init__(self) -> None:
+        for name in ("text_field", "id_field"):
+            v = getattr(self, name)
+            if not isinstance(v, str) or not v.strip():
+                raise ConfigError(f"input.{name} must be a non-empty field name, not {v!r}")
+        if self.text_field == self.id_field:
+            raise ConfigError(f"input.text_field and input.id_field are both {self.text_field!r}")
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     stages: tuple[str, ...] = DEFAULT_STAGES
     stage_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     dedup: DedupConfig = DedupConfig()
     limits: Limits = Limits()
+    input: InputConfig = InputConfig()
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.stages if s not in REGISTRY]
@@ -110,6 +129,7 @@ class Config:
             },
             "dedup": dataclasses.asdict(self.dedup),
             "limits": dataclasses.asdict(self.limits),
+            "input": dataclasses.asdict(self.input),
         }
 
     def fingerprint(self) -> str:
@@ -118,7 +138,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Config":
-        known = {"stages", "stage_options", "dedup", "limits"}
+        known = {"stages", "stage_options", "dedup", "limits", "input"}
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
@@ -128,6 +148,7 @@ class Config:
                 stage_options=dict(d.get("stage_options", {})),
                 dedup=DedupConfig(**d.get("dedup", {})),
                 limits=Limits(**d.get("limits", {})),
+                input=InputConfig(**d.get("input", {})),
             )
         except TypeError as exc:
             raise ConfigError(f"bad configuration: {exc}") from exc

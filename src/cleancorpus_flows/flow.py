@@ -9,6 +9,8 @@ a stage that fails on a document already turns it into a recorded rejection.
 
 from __future__ import annotations
 
+import dataclasses
+
 from .env import apply_defaults
 
 apply_defaults()  # before Prefect is imported; keeps values the caller already set
@@ -139,10 +141,16 @@ def clean_corpus(
     shard_mb: float = 8.0,
     max_shards: int = 256,
     lock_timeout: float = 600.0,
+    text_field: str | None = None,
+    id_field: str | None = None,
 ) -> str:
-    """Build a new version of the corpus from RAW_DIR into OUT_DIR; returns the version id."""
+    """Build a new version of the corpus from RAW_DIR into OUT_DIR; returns the version id.
+    ``text_field``/``id_field`` override the configuration's ``input`` (JSONL and Parquet)."""
     log = get_run_logger()
     config = Config.load(config_path) if config_path else Config()
+    if text_field or id_field:
+        config = dataclasses.replace(config, input=dataclasses.replace(
+            config.input, text_field=text_field or config.input.text_field, id_field=id_field or config.input.id_field))
     # absolute: Dask workers may run elsewhere (same shared filesystem, other working directory)
     p = plan_inputs(str(Path(raw_dir).resolve()), str(Path(out_dir).resolve()), config)
     log.info("version %s: %d input files", p.version_id, len(p.inputs))

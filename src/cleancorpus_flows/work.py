@@ -151,7 +151,7 @@ def run_pass(job: PassJob) -> PassResult:
     if isinstance(job.source, Path):
         docs: Iterator[Document] = read_documents(job.source)
     else:
-        raw = iter_documents(list(job.source), job.config.limits)
+        raw = iter_documents(list(job.source), job.config.limits, fields=job.config.input)
         docs = pipe.admit(raw, reports, rejected)
     if job.segment is not None:
         docs = pipe.apply_segment(job.segment, docs, reports, rejected)

@@ -8,7 +8,7 @@ import datetime as dt
 import decimal
 import json
 import math
-from typing import Any, BinaryIO, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -16,11 +16,14 @@ import pyarrow.parquet as pq
 from ..document import Document, stable_id
 from .records import RejectedInput
 
+if TYPE_CHECKING:
+    from ..config import Limits
+
 BATCH_ROWS = 1024  # rows decoded to Python at once: bounds memory whatever the row group size
 
 
-def iter_parquet(stream: BinaryIO, source: str, max_doc_bytes: int, text_field: str = "text",
-                 id_field: str = "id") -> Iterator[Document | RejectedInput]:
+def iter_parquet(stream: BinaryIO, source: str, limits: "Limits", fail_fast: bool = False,
+                 text_field: str = "text", id_field: str = "id") -> Iterator[Document | RejectedInput]:
     """Documents from one Parquet file (``stream`` must be seekable: the footer is at the end).
     Row ``i`` (0-based, counted over the whole file) has source ``<file>:row i``."""
     try:
@@ -41,6 +44,8 @@ def iter_parquet(stream: BinaryIO, source: str, max_doc_bytes: int, text_field: 
     if pf.metadata.num_rows == 0:
         yield RejectedInput(stable_id(source, b""), source, "no rows")
         return
+    from . import guard_document
+
     row = 0
     batches = pf.iter_batches(batch_size=BATCH_ROWS)
     while True:
@@ -54,7 +59,10 @@ def iter_parquet(stream: BinaryIO, source: str, max_doc_bytes: int, text_field: 
                                 f"corrupt Parquet data: {exc} from row {row} on; the rest of the file is not read")
             return
         for record in batch.to_pylist():
-            yield _row(record, f"{source}:row {row}", max_doc_bytes, text_field, id_field)
+            where = f"{source}:row {row}"
+            yield guard_document(stable_id(where, b""), where,
+                                 lambda: _row(record, where, limits.max_doc_bytes, text_field, id_field),
+                                 limits.max_stage_seconds, fail_fast)
             row += 1
 
 

@@ -4,12 +4,15 @@ extraction (the full visible text, non-main content removed as ``html`` edits). 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..document import Document
 from .decode import decode_bytes
-from .html import html_to_text
+from .html import html_to_text, precheck_html
 from .records import RejectedInput
+
+if TYPE_CHECKING:
+    from ..config import Limits
 
 
 def page_document(
@@ -18,6 +21,7 @@ def page_document(
     data: bytes,
     is_html: bool,
     metadata: dict[str, Any],
+    limits: "Limits",
     declared: Sequence[tuple[str, str]] = (),
 ) -> Document | RejectedInput:
     """``declared``: (charset, where it was declared) pairs, tried in order when the bytes are
@@ -28,10 +32,10 @@ def page_document(
     doc = Document(doc_id, decoded.naive, source, dict(metadata))
     doc = decoded.apply_to(doc)
     if is_html:
-        try:
-            page = html_to_text(doc.text)
-        except RecursionError:
-            return RejectedInput(doc_id, source, "HTML nested too deeply to parse")
+        problem = precheck_html(doc.text, limits.max_html_tags, limits.max_html_attributes)
+        if problem:
+            return RejectedInput(doc_id, source, f"HTML pre-check: {problem}")
+        page = html_to_text(doc.text)
         # built from the page's full text; what extraction drops is recorded as "html" edits
         doc = Document(doc_id, page.text, source, {**doc.metadata, **page.meta, **metadata})
         doc = doc.revise("html", page.removals)

@@ -27,7 +27,7 @@ import io
 import re
 import zlib
 from collections import Counter
-from typing import BinaryIO, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterator
 
 from fastwarc.stream_io import BrotliReader, ZstdReader
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
@@ -36,15 +36,18 @@ from ..document import Document, stable_id
 from .page import page_document
 from .records import RejectedInput, SkippedRecords
 
+if TYPE_CHECKING:
+    from ..config import Limits
+
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain"})
 _SKIP_TYPES = {
-    WarcRecordType.warcinfo: "warcinfo record",
-    WarcRecordType.request: "request record",
-    WarcRecordType.metadata: "metadata record",
-    WarcRecordType.revisit: "revisit record (no payload of its own)",
-    WarcRecordType.continuation: "continuation record (segmented records are not joined)",
-    WarcRecordType.unknown: "record of unknown type",
+    int(WarcRecordType.warcinfo): "warcinfo record",
+    int(WarcRecordType.request): "request record",
+    int(WarcRecordType.metadata): "metadata record",
+    int(WarcRecordType.revisit): "revisit record (no payload of its own)",
+    int(WarcRecordType.continuation): "continuation record (segmented records are not joined)",
+    int(WarcRecordType.unknown): "record of unknown type",
 }
 # the charset a page declares in its first 1024 bytes (the HTML standard's prescan window)
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
@@ -54,8 +57,10 @@ class _Skip(Exception):
     """This record is not a document; the message is the reason it is counted under."""
 
 
-def iter_warc(stream: BinaryIO, source: str, max_doc_bytes: int) -> Iterator[Document | RejectedInput | SkippedRecords]:
-    """Documents from the page records of one WARC or WET stream (plain or gzip-compressed)."""
+def iter_warc(stream: BinaryIO, source: str, limits: "Limits", fail_fast: bool = False
+              ) -> Iterator[Document | RejectedInput | SkippedRecords]:
+    """Documents from the page records of one WARC or WET stream (plain or gzip-compressed).
+    Each page's decoding and extraction runs under the per-document time limit."""
     skipped: Counter[str] = Counter()
     records = iter(ArchiveIterator(stream, parse_http=True, auto_decode="none"))
     n = 0
@@ -75,7 +80,7 @@ def iter_warc(stream: BinaryIO, source: str, max_doc_bytes: int) -> Iterator[Doc
         n += 1
         rid = record.record_id or f"<record {n}>"
         last = rid
-        yield from _read_record(record, source, rid, max_doc_bytes, skipped)
+        yield from _read_record(record, source, rid, limits, fail_fast, skipped)
     if n == 0 and not broken:
         why = "empty file" if _is_empty(stream) else "no WARC records in the file"
         yield RejectedInput(stable_id(source, b""), source, why)
@@ -90,8 +95,11 @@ def _is_empty(stream: BinaryIO) -> bool:
         return False
 
 
-def _read_record(record: WarcRecord, source: str, rid: str, max_doc_bytes: int,
+def _read_record(record: WarcRecord, source: str, rid: str, limits: "Limits", fail_fast: bool,
                  skipped: Counter[str]) -> Iterator[Document | RejectedInput]:
+    from . import guard_document
+
+    max_doc_bytes = limits.max_doc_bytes
     where = f"{source}#{rid.strip('<>')}"
     reason = _skip_reason(record)
     declared_len = _int(record.headers.get("Content-Length"))
@@ -121,13 +129,14 @@ def _read_record(record: WarcRecord, source: str, rid: str, max_doc_bytes: int,
     except ValueError as exc:
         yield RejectedInput(doc_id, where, str(exc))
         return
-    yield _document(record, doc_id, where, rid, payload)
+    yield guard_document(doc_id, where, lambda: _document(record, doc_id, where, rid, payload, limits),
+                         limits.max_stage_seconds, fail_fast)
 
 
 def _skip_reason(record: WarcRecord) -> str | None:
     rtype = record.record_type
-    if rtype in _SKIP_TYPES:
-        return _SKIP_TYPES[rtype]
+    if int(rtype) in _SKIP_TYPES:
+        return _SKIP_TYPES[int(rtype)]
     if rtype == WarcRecordType.response:
         if not record.is_http_parsed:
             return "response record without HTTP headers"
@@ -140,6 +149,8 @@ def _skip_reason(record: WarcRecord) -> str | None:
         return None
     mime = _mime(record.headers.get("Content-Type"))
     if rtype == WarcRecordType.resource:
+        if (record.headers.get("WARC-Target-URI") or "").strip("<> ").lower().startswith("metadata:"):
+            return "resource record: crawler metadata (metadata: URI)"  # wget's log and arguments
         return None if mime in HTML_TYPES or mime in TEXT_TYPES else f"resource record: content type {mime or '(none)'}"
     if rtype == WarcRecordType.conversion:
         return None if mime in TEXT_TYPES or not mime else f"conversion record: content type {mime}"
@@ -216,13 +227,15 @@ def _dechunk(body: bytes) -> bytes:
         pos = start + size + 2
 
 
-def _document(record: WarcRecord, doc_id: str, where: str, rid: str, payload: bytes) -> Document | RejectedInput:
+def _document(record: WarcRecord, doc_id: str, where: str, rid: str, payload: bytes,
+              limits: "Limits") -> Document | RejectedInput:
     is_http = record.is_http_parsed
     content_type = (record.http_content_type if is_http else record.headers.get("Content-Type")) or ""
     is_wet = record.record_type == WarcRecordType.conversion
     meta: dict = {
         "format": "wet" if is_wet else "warc",
-        "url": record.headers.get("WARC-Target-URI"),
+        # wget writes the URI in angle brackets (WARC 1.0's grammar); the URL is what is inside
+        "url": (record.headers.get("WARC-Target-URI") or "").strip().removeprefix("<").removesuffix(">") or None,
         "warc_record_id": rid,
         "warc_date": record.headers.get("WARC-Date"),
         "input_id": rid,
@@ -242,7 +255,7 @@ def _document(record: WarcRecord, doc_id: str, where: str, rid: str, payload: by
         m = _META_CHARSET.search(payload[:1024])
         if m:
             declared.append((m.group(1).decode("ascii"), "the page's <meta>"))
-    return page_document(doc_id, where, payload, is_html, meta, declared)
+    return page_document(doc_id, where, payload, is_html, meta, limits, declared)
 
 
 def _mime(content_type: str | None) -> str:
