@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,3 +123,58 @@ def extraction_pages(limit: int | None = None) -> list[tuple[str, bytes]]:
 
 def gunzip_members(data: bytes) -> bytes:
     return gzip.GzipFile(fileobj=io.BytesIO(data)).read()
+
+
+# -- a small corpus with one file of every input format ----------------------------------------
+SMALL_PAGES = ("85439e26c41c75901820d01a13e8cea7836abb58635ea3986f71a163ab0311d3",
+               "ba07d1e64775f4090e39116c382111f5a2cfe9528dd179673f4e9bfcea370c15")
+
+
+def small_pages() -> list[tuple[str, bytes]]:
+    """Two of the smallest extraction-benchmark pages (real news pages, quick to extract)."""
+    d = EXTRACTION / "article-extraction-benchmark" / "html"
+    return [(n, gzip.decompress((d / f"{n}.html.gz").read_bytes())) for n in SMALL_PAGES]
+
+
+JSONL_ROWS = [
+    {"doc_id": "j-1", "content": "The ferry to Tihany leaves the pier at nine every morning in summer.", "lang": "en"},
+    {"doc_id": "j-2", "content": "Szeged's open-air theatre season opens with an opera on the cathedral square.", "lang": "en"},
+]
+PARQUET_ROWS = [
+    {"doc_id": f"p-{i}", "content": f"Row {i} of the parquet shard describes harbour number {i} on the lake.",
+     "score": i / 10, "tags": ["lake", f"h{i}"]}
+    for i in range(5)
+]
+
+
+def write_format_corpus(d: Path) -> dict[str, str]:
+    """A WARC crawl (pages, a 404, an image, a revisit, requests, metadata), a WET file, JSONL
+    compressed three ways and a Parquet file of two row groups whose text is under ``content``
+    and id under ``doc_id``. Returns {source: page name or row id} of the documents to expect."""
+    import bz2
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    d.mkdir(parents=True, exist_ok=True)
+    pages = [Page(f"https://news.example/{n[:12]}", html) for n, html in small_pages()]
+    records = crawl_records(pages)
+    records.append(response_record(Page("https://news.example/missing", b"<html>gone</html>", status=404, reason="Not Found")))
+    records.append(response_record(Page("https://news.example/logo.png", b"\x89PNG\r\n\x1a\n" + bytes(64), content_type="image/png")))
+    records.append(warc_record("revisit", [("WARC-Record-ID", record_id("revisit")), ("WARC-Target-URI", pages[0].url),
+                                           ("WARC-Date", "2026-01-03T00:00:00Z")], b""))
+    write_warc(d / "crawl.warc.gz", records)
+    write_warc(d / "crawl.warc.wet.gz", [warcinfo_record(), conversion_record(
+        "https://lake.example/wet", "Balaton is the largest lake in Central Europe.\nIts water is shallow and warm.")])
+    lines = b"".join(json.dumps(r).encode() + b"\n" for r in JSONL_ROWS)
+    (d / "shard.jsonl.gz").write_bytes(gzip.compress(lines, mtime=0))
+    (d / "shard.jsonl.bz2").write_bytes(bz2.compress(lines))
+    with pa.CompressedOutputStream(str(d / "shard.jsonl.zst"), "zstd") as fh:
+        fh.write(lines)
+    pq.write_table(pa.Table.from_pylist(PARQUET_ROWS), d / "part.parquet", row_group_size=3)
+    expect = {f"crawl.warc.gz#{record_id(p.url).strip('<>')}": p.url for p in pages}
+    expect[f"crawl.warc.wet.gz#{record_id('wet https://lake.example/wet').strip('<>')}"] = "wet"
+    for name in ("shard.jsonl.gz", "shard.jsonl.bz2", "shard.jsonl.zst"):
+        expect.update({f"{name}:{i + 1}": r["doc_id"] for i, r in enumerate(JSONL_ROWS)})
+    expect.update({f"part.parquet:row {i}": r["doc_id"] for i, r in enumerate(PARQUET_ROWS)})
+    return expect

@@ -214,6 +214,10 @@ def show(
         rej = ", ".join(f"{k}: {n}" for k, n in s["rejected"].items()) or "0"
         table.add_row(name, str(s["seen"]), str(s["changed"]), str(s["edits"]), rej)
     out.print(table)
+    skipped = m["stages"].get("ingest", {}).get("skipped")
+    if skipped:  # WARC records that are not documents by design (requests, non-200, non-HTML, ...)
+        out.print("skipped input records (not documents): " + ", ".join(f"{k}: {n}" for k, n in skipped.items()),
+                  highlight=False)
     others = [o for o in m["outcomes"] if o["status"] != "kept"]
     if others:
         t = Table("source", "id", "outcome", "detail")

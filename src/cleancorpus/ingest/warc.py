@@ -230,7 +230,8 @@ def _dechunk(body: bytes) -> bytes:
 def _document(record: WarcRecord, doc_id: str, where: str, rid: str, payload: bytes,
               limits: "Limits") -> Document | RejectedInput:
     is_http = record.is_http_parsed
-    content_type = (record.http_content_type if is_http else record.headers.get("Content-Type")) or ""
+    # the header as sent (FastWARC's http_content_type drops the parameters, charset included)
+    content_type = (record.http_headers if is_http else record.headers).get("Content-Type") or ""
     is_wet = record.record_type == WarcRecordType.conversion
     meta: dict = {
         "format": "wet" if is_wet else "warc",
