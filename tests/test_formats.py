@@ -332,3 +332,17 @@ def test_seeds_and_every_format_through_cleancorpus_clean(tmp_path):
     assert mapping["p-3"] == docs["part.parquet:row 3"].id
     shown = CliRunner().invoke(app, ["show", "latest", "--out", str(out)])
     assert "skipped input records (not documents): metadata record: 2" in shown.output
+    report = (v.path / "report.html").read_text("utf-8")
+    assert "Input records skipped, not documents (WARC): metadata record: 2" in report
+
+
+def test_a_compression_bomb_is_refused_at_the_size_limit(tmp_path):
+    from cleancorpus.config import Limits
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    bomb = Page("https://b.example/bomb", b"<p>" + b"a" * 5_000_000 + b"</p>", gzip_body=True)  # ~5 KB gzipped
+    write_warc(raw / "b.warc.gz", [response_record(bomb)])
+    (item,) = list(iter_documents(list_inputs(raw), limits=Limits(max_doc_bytes=1_000_000)))
+    assert isinstance(item, RejectedInput)
+    assert item.reason == "decoded HTTP body over the size limit: more than 1000000 bytes (the per-document limit)"

@@ -125,7 +125,7 @@ def _read_record(record: WarcRecord, source: str, rid: str, limits: "Limits", fa
     assert body is not None
     doc_id = stable_id(where, body)
     try:
-        payload = _decode_http(record, body) if record.is_http_parsed else body
+        payload = _decode_http(record, body, max_doc_bytes) if record.is_http_parsed else body
     except ValueError as exc:
         yield RejectedInput(doc_id, where, str(exc))
         return
@@ -169,8 +169,9 @@ def _truncation(record: WarcRecord, declared: int | None, got: int) -> str | Non
     return None
 
 
-def _decode_http(record: WarcRecord, body: bytes) -> bytes:
-    """Undo Transfer-Encoding: chunked and the Content-Encoding; ValueError says what failed."""
+def _decode_http(record: WarcRecord, body: bytes, limit: int) -> bytes:
+    """Undo Transfer-Encoding: chunked and the Content-Encoding; ValueError says what failed.
+    A body that decodes to more than ``limit`` bytes is refused (a compression bomb)."""
     headers = record.http_headers
     if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
         body = _dechunk(body)
@@ -180,29 +181,37 @@ def _decode_http(record: WarcRecord, body: bytes) -> bytes:
     if encoding in ("gzip", "x-gzip"):
         if not body.startswith(b"\x1f\x8b"):
             return body  # some crawlers store the decoded body and keep the original header
-        return _inflate(body, 16 + zlib.MAX_WBITS, encoding)
+        return _inflate(body, 16 + zlib.MAX_WBITS, encoding, limit)
     if encoding == "deflate":
         try:
-            return _inflate(body, zlib.MAX_WBITS, encoding)
+            return _inflate(body, zlib.MAX_WBITS, encoding, limit)
         except ValueError:
-            return _inflate(body, -zlib.MAX_WBITS, encoding)  # raw deflate, as some servers send
+            return _inflate(body, -zlib.MAX_WBITS, encoding, limit)  # raw deflate, as some servers send
     readers = {"br": BrotliReader, "zstd": ZstdReader}
     if encoding in readers:
         try:
-            return readers[encoding](io.BytesIO(body)).read()
+            out = readers[encoding](io.BytesIO(body)).read(limit + 1)
         except Exception as exc:
             raise ValueError(f"HTTP body not decodable as Content-Encoding {encoding}: {exc}") from exc
+        return _within(out, limit)
     raise ValueError(f"unsupported HTTP Content-Encoding {encoding!r}")
 
 
-def _inflate(body: bytes, wbits: int, encoding: str) -> bytes:
+def _inflate(body: bytes, wbits: int, encoding: str, limit: int) -> bytes:
     d = zlib.decompressobj(wbits)
     try:
-        out = d.decompress(body) + d.flush()
+        out = d.decompress(body, limit + 1)
     except zlib.error as exc:
         raise ValueError(f"HTTP body not decodable as Content-Encoding {encoding}: {exc}") from exc
+    _within(out, limit)
     if not d.eof:
         raise ValueError(f"HTTP body cut short: Content-Encoding {encoding} stream does not end")
+    return out
+
+
+def _within(out: bytes, limit: int) -> bytes:
+    if len(out) > limit:
+        raise ValueError(f"decoded HTTP body over the size limit: more than {limit} bytes (the per-document limit)")
     return out
 
 
