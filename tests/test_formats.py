@@ -346,3 +346,14 @@ def test_a_compression_bomb_is_refused_at_the_size_limit(tmp_path):
     (item,) = list(iter_documents(list_inputs(raw), limits=Limits(max_doc_bytes=1_000_000)))
     assert isinstance(item, RejectedInput)
     assert item.reason == "decoded HTTP body over the size limit: more than 1000000 bytes (the per-document limit)"
+
+
+def test_a_record_id_used_twice_still_gives_two_documents(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    rec = response_record(Page("https://d.example/", b"<p>The same record written twice by a broken writer.</p>"))
+    write_warc(raw / "d.warc", [rec, rec])
+    docs, _, _ = read(raw)
+    first = f"d.warc#{rid('https://d.example/')}"
+    assert set(docs) == {first, first + " (record 2)"}
+    assert docs[first].id != docs[first + " (record 2)"].id

@@ -66,6 +66,7 @@ def iter_warc(stream: BinaryIO, source: str, limits: "Limits", fail_fast: bool =
     n = 0
     last = "the start of the file"
     broken = False
+    seen: set[str] = set()
     while True:
         try:
             record = next(records)
@@ -80,7 +81,11 @@ def iter_warc(stream: BinaryIO, source: str, limits: "Limits", fail_fast: bool =
         n += 1
         rid = record.record_id or f"<record {n}>"
         last = rid
-        yield from _read_record(record, source, rid, limits, fail_fast, skipped)
+        where = f"{source}#{rid.strip('<>')}"
+        if rid in seen:  # a record id used twice (a broken writer): keep sources, so ids, unique
+            where += f" (record {n})"
+        seen.add(rid)
+        yield from _read_record(record, where, rid, limits, fail_fast, skipped)
     if n == 0 and not broken:
         why = "empty file" if _is_empty(stream) else "no WARC records in the file"
         yield RejectedInput(stable_id(source, b""), source, why)
@@ -95,12 +100,11 @@ def _is_empty(stream: BinaryIO) -> bool:
         return False
 
 
-def _read_record(record: WarcRecord, source: str, rid: str, limits: "Limits", fail_fast: bool,
+def _read_record(record: WarcRecord, where: str, rid: str, limits: "Limits", fail_fast: bool,
                  skipped: Counter[str]) -> Iterator[Document | RejectedInput]:
     from . import guard_document
 
     max_doc_bytes = limits.max_doc_bytes
-    where = f"{source}#{rid.strip('<>')}"
     reason = _skip_reason(record)
     declared_len = _int(record.headers.get("Content-Length"))
     if reason is not None:
