@@ -117,6 +117,9 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=2000)
     ap.add_argument("--no-pipeline", action="store_true", help="parse and ingest only")
     ap.add_argument("--json", type=Path, help="also write the numbers here")
+    ap.add_argument("--only", choices=["parse", "ingest-warc", "ingest-html", "clean-warc", "clean-html"],
+                    action="append", help="run only these measurements (repeatable; several processes "
+                                          "can then share the work, each timing its own CPU)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="warc-bench-"))
     try:
@@ -125,16 +128,22 @@ def main() -> None:
         result: dict = {"pages": args.pages, "html_mb": round(html_bytes / 2**20, 1),
                         "warc_gz_mb": round(warc.stat().st_size / 2**20, 1)}
         print(f"{args.pages} pages, {result['html_mb']} MB of HTML; WARC {result['warc_gz_mb']} MB gzipped", flush=True)
-        result["parse"] = parse_only(warc)
-        for name, r in result["parse"].items():
-            print(f"parse  {name:45s} {r['cpu_s']:7.2f} CPU s  {r['pages'] / max(r['cpu_s'], 1e-9):9.0f} pages/CPU s", flush=True)
+        wanted = set(args.only or ["parse", "ingest-warc", "ingest-html", "clean-warc", "clean-html"])
+        if args.no_pipeline:
+            wanted -= {"clean-warc", "clean-html"}
+        if "parse" in wanted:
+            result["parse"] = parse_only(warc)
+            for name, r in result["parse"].items():
+                print(f"parse  {name:45s} {r['cpu_s']:7.2f} CPU s  {r['pages'] / max(r['cpu_s'], 1e-9):9.0f} pages/CPU s", flush=True)
         for label, raw in (("warc", warc_dir), ("html", html_dir)):
+            if f"ingest-{label}" not in wanted:
+                continue
             docs, rej, c, w = ingest_only(raw)
             result[f"ingest_{label}"] = {"documents": docs, "rejected": rej, "cpu_s": round(c, 2), "wall_s": round(w, 2),
                                          "pages_per_cpu_s": round(args.pages / c, 2)}
             print(f"ingest {label:5s} {docs} docs, {rej} rejected: {c:7.1f} CPU s, {args.pages / c:6.2f} pages/CPU s "
                   f"(wall {w:.1f} s)", flush=True)
-        if not args.no_pipeline:
+        if wanted & {"clean-warc", "clean-html"}:
             # warm-up: the stages' dictionaries and language model load once per process; without
             # this the first measured run would pay for them
             warm = work / "warm"
@@ -142,6 +151,8 @@ def main() -> None:
             shutil.copy(next(html_dir.iterdir()), warm / "page.html")
             pipeline(warm, work / "clean-warm")
             for label, raw in (("warc", warc_dir), ("html", html_dir)):
+                if f"clean-{label}" not in wanted:
+                    continue
                 summary, c, w = pipeline(raw, work / f"clean-{label}")
                 result[f"pipeline_{label}"] = {**summary, "cpu_s": round(c, 2), "wall_s": round(w, 2),
                                                "pages_per_cpu_s": round(args.pages / c, 2)}
