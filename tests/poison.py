@@ -170,7 +170,7 @@ def strict_json_files(version_dir: Path) -> int:
         if path.suffix not in (".json", ".jsonl"):
             continue
         text = path.read_bytes().decode("utf-8", errors="strict")
-        chunks = text.splitlines() if path.suffix == ".jsonl" else [text]
+        chunks = text.split("\n") if path.suffix == ".jsonl" else [text]  # not splitlines: \x85, \u2028 are text
         for chunk in chunks:
             if chunk.strip():
                 json.loads(chunk, parse_constant=refuse)
