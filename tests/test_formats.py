@@ -357,3 +357,45 @@ def test_a_record_id_used_twice_still_gives_two_documents(tmp_path):
     first = f"d.warc#{rid('https://d.example/')}"
     assert set(docs) == {first, first + " (record 2)"}
     assert docs[first].id != docs[first + " (record 2)"].id
+
+
+# -- damaged files of every new format: no reader error escapes, something is always said ------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SAMPLES = {}
+
+
+def _samples() -> dict[str, bytes]:
+    """A good file of each format, to be cut and corrupted."""
+    if not _SAMPLES:
+        import io
+
+        table = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(PARQUET_ROWS), table, row_group_size=2)
+        lines = b"".join(json.dumps(r).encode() + b"\n" for r in JSONL_ROWS * 3)
+        _SAMPLES.update({
+            "x.warc.gz": (WARC_DATA / "example.warc.gz").read_bytes(),
+            "x.warc": (WARC_DATA / "example-iana.org-chunked.warc").read_bytes(),
+            "x.parquet": table.getvalue(),
+            "x.jsonl.gz": gzip.compress(lines, mtime=0),
+        })
+    return _SAMPLES
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(["x.warc.gz", "x.warc", "x.parquet", "x.jsonl.gz"]),
+       cut=st.floats(0, 1), flips=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=3))
+def test_damaged_files_end_as_documents_or_reasons_never_a_reader_error(tmp_path_factory, name, cut, flips):
+    data = bytearray(_samples()[name])
+    for where, value in flips:
+        data[int(where * (len(data) - 1))] = value
+    data = bytes(data[: max(1, int(cut * len(data)))]) if cut < 1 else bytes(data)
+    raw = tmp_path_factory.mktemp("damaged")
+    (raw / name).write_bytes(data)
+    # fail_fast: an exception inside a reader escapes instead of becoming a "reader error"
+    items = list(iter_documents(list_inputs(raw), fail_fast=True, fields=InputConfig("content", "doc_id")))
+    assert items, "a file must end as documents, rejections or skipped records"
+    for item in items:
+        if isinstance(item, RejectedInput):
+            assert item.reason and not item.reason.startswith("reader error")
