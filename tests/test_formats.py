@@ -20,7 +20,7 @@ from cleancorpus.document import Document, replay, revert
 from cleancorpus.ingest import RejectedInput, SkippedRecords, input_format, iter_documents, list_inputs
 from paths import RAW
 from warcs import (JSONL_ROWS, PARQUET_ROWS, WARC_DATA, Page, conversion_record, crawl_records, record_id,
-                   response_record, small_pages, warc_record, warcinfo_record, write_format_corpus, write_warc)
+                   response_record, small_pages, warcinfo_record, write_format_corpus, write_warc)
 
 if not WARC_DATA.is_dir():  # shared/ lies beside the checkout, in CI too
     if os.environ.get("CI"):
