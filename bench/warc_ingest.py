@@ -88,18 +88,20 @@ def parse_only(warc: Path) -> dict:
     return out
 
 
-def ingest_only(raw: Path) -> tuple[int, int, float, float]:
+def ingest_only(raw: Path) -> tuple[int, dict, float, float]:
+    from collections import Counter
+
     from cleancorpus.document import Document
     from cleancorpus.ingest import iter_documents, list_inputs
 
     def run():
-        docs = rejected = 0
+        docs, rejected = 0, Counter()
         for item in iter_documents(list_inputs(raw)):
             if isinstance(item, Document):
                 docs += 1
             elif hasattr(item, "reason"):
-                rejected += 1
-        return docs, rejected
+                rejected[item.reason.split(":")[0]] += 1  # e.g. the time limit on a loaded machine
+        return docs, dict(rejected)
 
     (docs, rejected), c, w = measure(run)
     return docs, rejected, c, w
@@ -141,7 +143,7 @@ def main() -> None:
             docs, rej, c, w = ingest_only(raw)
             result[f"ingest_{label}"] = {"documents": docs, "rejected": rej, "cpu_s": round(c, 2), "wall_s": round(w, 2),
                                          "pages_per_cpu_s": round(args.pages / c, 2)}
-            print(f"ingest {label:5s} {docs} docs, {rej} rejected: {c:7.1f} CPU s, {args.pages / c:6.2f} pages/CPU s "
+            print(f"ingest {label:5s} {docs} docs, rejected {rej}: {c:7.1f} CPU s, {args.pages / c:6.2f} pages/CPU s "
                   f"(wall {w:.1f} s)", flush=True)
         if wanted & {"clean-warc", "clean-html"}:
             # warm-up: the stages' dictionaries and language model load once per process; without
