@@ -1,0 +1,230 @@
+"""Writing a version: new rows only for the input documents whose stored result changed.
+
+Every input document has one row in ``outcomes`` with a ``digest`` of everything stored for it
+(outcome, text, metadata, edits). A new version compares its digests with its parent's, by
+``source`` (one input document's unique name), and commits, in each table, one Delta write that
+deletes the rows of changed and removed sources and appends the rows of changed and new ones
+(``overwrite`` with a ``source IN (...)`` predicate; plain ``append`` when nothing is removed).
+Unchanged documents keep their data files, so a new version costs what changed (a file that
+holds a changed row is rewritten whole: that is Delta without deletion vectors). Past
+``FULL_REWRITE_FRACTION`` of the parent's sources, one overwrite of the whole table is cheaper
+than a predicate that long.
+
+Commit order: edits, duplicates, outcomes, documents, then one row in ``versions``, the commit
+that makes the version exist. A crash before it leaves commits no version names, which the next
+writer undoes (``Store.repair``); the latest version stays what it was. Every commit is made
+on the snapshot read when the write began, with no retries: if another writer committed in
+between, this one fails with ``ConcurrentWrite`` instead of building on a state it never saw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import pyarrow as pa
+
+from ..document import Document, Outcome, Status
+from .store import ConcurrentWrite, Store, StoreError, Version
+from .tables import (
+    DATA_TABLES,
+    DOCUMENTS,
+    DUPLICATES,
+    EDIT_SCHEMA,
+    EDITS,
+    OUTCOME_SCHEMA,
+    OUTCOMES,
+    VERSION_SCHEMA,
+    VERSIONS,
+    MetadataLayout,
+    batches,
+    digest,
+    document_row,
+    document_schema,
+    edit_rows,
+    metadata_type,
+    outcome_row,
+)
+
+Item = tuple[Outcome, "Document | None"]
+FULL_REWRITE_FRACTION = 0.5
+TARGET_FILE_BYTES = 64 * 2**20
+
+
+@dataclass
+class WriteStats:
+    sources: int = 0
+    changed: int = 0  # new or different since the parent
+    removed: int = 0
+    full_rewrite: bool = False
+    rows: dict[str, int] = field(default_factory=dict)  # rows written per table
+    bytes_added: dict[str, int] = field(default_factory=dict)  # data-file bytes added per table
+    seconds: dict[str, float] = field(default_factory=dict)  # time of each table's commit
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sources": self.sources, "changed": self.changed, "removed": self.removed,
+                "full_rewrite": self.full_rewrite, "rows_written": self.rows, "bytes_added": self.bytes_added}
+
+
+def sql_in(column: str, values: Iterable[str]) -> str:
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values))
+    return f"{column} IN ({quoted})"
+
+
+def _schema(dt) -> pa.Schema | None:
+    return None if dt is None else pa.schema(dt.schema().to_arrow())
+
+
+def _paths(dt) -> set[str]:
+    if dt is None:
+        return set()
+    return set(pa.table(dt.get_add_actions(flatten=True)).column("path").to_pylist())
+
+
+def write_version(
+    store: Store,
+    version_id: str,
+    items: Callable[[], Iterable[Item]],
+    summary: Callable[[], dict[str, Any]],
+    *,
+    created: str,
+    commit_metadata: dict[str, str],
+    scratch: Path,
+    progress: Callable[[str, int], None] | None = None,
+) -> tuple[Version, WriteStats]:
+    """Write ``items`` (every input document's outcome, with the document when it reached the
+    end) as version ``version_id``, a child of the store's latest version. ``summary`` is
+    called once the items were read (it may count them)."""
+    from deltalake import CommitProperties, WriterProperties, write_deltalake
+    from deltalake.exceptions import CommitFailedError
+
+    store.repair()
+    versions_dt = store.table(VERSIONS)  # the snapshot our version's commit must follow directly
+    records = store._records_of(versions_dt) if versions_dt is not None else []
+    live, _, latest = store._live(records)
+    parent = Version(store, latest, live[latest]) if latest else None
+    prev = {r["source"]: r["digest"] for r in parent.rows(OUTCOMES, ["source", "digest"])} if parent else {}
+    snapshots = {name: store.table(name) for name in DATA_TABLES}
+    layouts = {name: MetadataLayout(metadata_type(_schema(snapshots[name]))) for name in (DOCUMENTS, DUPLICATES)}
+
+    stats = WriteStats()
+    changed_path = scratch / "changed.jsonl"
+    seen: dict[str, str] = {}
+    with open(changed_path, "w", encoding="utf-8") as fh:
+        for outcome, doc in items():
+            d = digest(outcome, doc)
+            if outcome.source in seen:
+                raise StoreError(f"two input documents share the source {outcome.source!r}; sources must be unique")
+            seen[outcome.source] = d
+            if prev.get(outcome.source) != d:
+                fh.write(json.dumps({"o": outcome.to_dict(), "d": doc.to_record() if doc else None, "g": d},
+                                    ensure_ascii=False) + "\n")
+                stats.changed += 1
+            if doc is not None:
+                layouts[DUPLICATES if outcome.status is Status.DUPLICATE else DOCUMENTS].observe(doc.metadata)
+    removed = prev.keys() - seen.keys()
+    changed = {s for s, d in seen.items() if prev.get(s) != d}
+    touched = changed | removed
+    stats.sources, stats.removed = len(seen), len(removed)
+    stats.full_rewrite = bool(prev) and len(touched) > FULL_REWRITE_FRACTION * len(prev)
+
+    def source_items() -> Iterator[tuple[Outcome, Document | None, str]]:
+        if stats.full_rewrite:
+            for outcome, doc in items():
+                yield outcome, doc, seen[outcome.source]
+            return
+        with open(changed_path, encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                yield Outcome.from_dict(r["o"]), (Document.from_record(r["d"]) if r["d"] else None), r["g"]
+
+    def rows(name: str) -> Iterator[dict[str, Any]]:
+        for outcome, doc, g in source_items():
+            if name == OUTCOMES:
+                yield outcome_row(outcome, g)
+            elif doc is None:
+                continue
+            elif name == EDITS:
+                yield from edit_rows(doc)
+            elif (name == DUPLICATES) == (outcome.status is Status.DUPLICATE):
+                yield document_row(doc, layouts[name])
+
+    schemas = {EDITS: EDIT_SCHEMA, OUTCOMES: OUTCOME_SCHEMA,
+               DOCUMENTS: document_schema(layouts[DOCUMENTS].struct()),
+               DUPLICATES: document_schema(layouts[DUPLICATES].struct())}
+    props = CommitProperties(custom_metadata={"cleancorpus.version": version_id, **commit_metadata},
+                             max_commit_retries=0)
+    writer_props = WriterProperties(compression="ZSTD")
+    table_versions: dict[str, int] = {}
+    files: dict[str, str] = {}
+    try:
+        for name in DATA_TABLES:
+            t0 = time.perf_counter()
+            dt, schema = snapshots[name], schemas[name]
+            before = _paths(dt)  # now: a write through ``dt`` moves it to the new version
+            counted = _Count(rows(name))
+            reader = pa.RecordBatchReader.from_batches(schema, batches(counted, schema))
+            kwargs: dict[str, Any] = {"commit_properties": props, "writer_properties": writer_props,
+                                      "target_file_size": TARGET_FILE_BYTES, "storage_options": store.options}
+            if dt is None:
+                write_deltalake(store.table_uri(name), reader, mode="append", **kwargs)
+            elif stats.full_rewrite:
+                write_deltalake(dt, reader, mode="overwrite", schema_mode="overwrite", **kwargs)
+            elif removed or (touched & prev.keys()):
+                write_deltalake(dt, reader, mode="overwrite", predicate=sql_in("source", touched),
+                                schema_mode="merge", **kwargs)
+            else:  # only new sources: nothing to delete
+                write_deltalake(dt, reader, mode="append", schema_mode="merge", **kwargs)
+            after = store.table(name)
+            table_versions[name] = after.version()
+            added = _paths(after) - before
+            size = 0
+            for path in sorted(added):
+                sha, n = _sha256(store, f"{name}/{path}")
+                files[f"{name}/{path}"] = sha
+                size += n
+            stats.rows[name], stats.bytes_added[name] = counted.n, size
+            stats.seconds[name] = time.perf_counter() - t0
+            if progress:
+                progress(f"writing {name}", counted.n)
+        row = {"seq": len(records), "version": version_id, "event": "version", "parent": latest, "created": created,
+               "tables": table_versions, "files": json.dumps(files, sort_keys=True),
+               "manifest": json.dumps({**summary(), "write": stats.to_dict()}, ensure_ascii=False, sort_keys=True)}
+        data = pa.Table.from_pylist([row], schema=VERSION_SCHEMA)
+        if versions_dt is None:
+            write_deltalake(store.table_uri(VERSIONS), data, mode="append", commit_properties=props,
+                            storage_options=store.options)
+        else:
+            write_deltalake(versions_dt, data, mode="append", commit_properties=props)
+    except CommitFailedError as exc:
+        raise ConcurrentWrite(
+            f"another writer committed to {store.root} while this run was writing version {version_id}; "
+            f"this run's data is not a version (the next run undoes it): run again to build on the new latest ({exc})"
+        ) from exc
+    finally:
+        changed_path.unlink(missing_ok=True)
+    return store.open(version_id), stats
+
+
+class _Count:
+    def __init__(self, rows: Iterator[dict[str, Any]]) -> None:
+        self.rows, self.n = rows, 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for r in self.rows:
+            self.n += 1
+            yield r
+
+
+def _sha256(store: Store, relpath: str) -> tuple[str, int]:
+    h = hashlib.sha256()
+    n = 0
+    with store.open_file(relpath) as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+            n += len(block)
+    return h.hexdigest(), n
