@@ -127,13 +127,13 @@ def versions(out_dir: str = OutOpt) -> None:
     latest = store.latest_id()
     table = Table("")
     for col in ("version", "created", "parent"):
-        table.add_column(col, no_wrap=True)
-    for col in ("kept", "duplicates", "rejected", "delta"):
-        table.add_column(col, justify="right", no_wrap=True)
+        table.add_column(col, no_wrap=True, min_width=17)
+    for col in ("kept", "duplicates", "rejected"):
+        table.add_column(col, justify="right")
     for v in vs:
         c = v.manifest["counts"]
         table.add_row("*" if v.id == latest else "", v.id, v.manifest["created"], v.manifest.get("parent") or "-",
-                      str(c["kept"]), str(c["duplicate"]), str(c["rejected"]), str(v.tables["documents"]))
+                      str(c["kept"]), str(c["duplicate"]), str(c["rejected"]))
     out.print(table)
     removed = store.removed()
     if removed:
