@@ -7,20 +7,24 @@ from typer.testing import CliRunner
 
 from cleancorpus import api
 from cleancorpus.cli import app
+from cleancorpus.store import Store
 
 
 def _cli_clean(raw: Path, out: Path) -> str:
     res = CliRunner().invoke(app, ["clean", str(raw), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    return (out / "latest").read_text().strip()
+    return Store(out).latest_id()
 
 
 def _same_version(out_a: Path, a: str, out_b: Path, b: str) -> None:
     assert a == b
-    assert (out_a / a / "documents.jsonl").read_bytes() == (out_b / b / "documents.jsonl").read_bytes()
-    ma, mb = (json.loads((o / v / "manifest.json").read_text()) for o, v in ((out_a, a), (out_b, b)))
-    for key in ("config", "inputs", "counts", "stages", "dedup", "outcomes"):
-        assert ma[key] == mb[key], key
+    va, vb = api.load(out_a, a), api.load(out_b, b)
+    records = [sorted((d.to_record() for d in v.documents(with_edits=True)), key=lambda r: r["id"]) for v in (va, vb)]
+    assert json.dumps(records[0]) == json.dumps(records[1])
+    assert sorted(o.to_dict()["id"] for o in va.outcomes()) == sorted(o.to_dict()["id"] for o in vb.outcomes())
+    assert sorted(json.dumps(o.to_dict()) for o in va.outcomes()) == sorted(json.dumps(o.to_dict()) for o in vb.outcomes())
+    for key in ("config", "inputs", "counts", "stages", "dedup"):
+        assert va.manifest[key] == vb.manifest[key], key
 
 
 def test_flow_matches_the_cli(prefect_api, corpus, tmp_path):
@@ -35,7 +39,8 @@ def test_flow_matches_the_cli(prefect_api, corpus, tmp_path):
     # unchanged input: same id, nothing new written, scratch space gone
     again = clean_corpus(raw_dir=str(corpus), out_dir=str(tmp_path / "flow"))
     assert again == got
-    assert sorted(p.name for p in (tmp_path / "flow").iterdir()) == sorted([got, "latest", ".lock"])
+    tables = ["documents", "duplicates", "edits", "outcomes", "versions"]
+    assert sorted(p.name for p in (tmp_path / "flow").iterdir()) == sorted([*tables, ".lock"])
 
 
 def test_bad_configuration_fails_the_flow_run_with_the_reason(prefect_api, corpus, tmp_path):
@@ -46,7 +51,7 @@ def test_bad_configuration_fails_the_flow_run_with_the_reason(prefect_api, corpu
     state = clean_corpus(raw_dir=str(corpus), out_dir=str(tmp_path / "o"), config_path=str(bad), return_state=True)
     assert state.is_failed()
     assert "unknown stage" in str(state.message) or "unknown stage" in repr(state.result(raise_on_failure=False))
-    assert not (tmp_path / "o" / "latest").exists()
+    assert Store(tmp_path / "o").latest_id() is None
 
 
 def test_two_dask_workers_match_the_sequential_run(prefect_api, corpus, tmp_path, dask_dir):

@@ -52,7 +52,7 @@ from .tables import (
 
 Item = tuple[Outcome, "Document | None"]
 FULL_REWRITE_FRACTION = 0.5
-TARGET_FILE_BYTES = 64 * 2**20
+TARGET_FILE_BYTES = 8 * 2**20  # small files: a change rewrites little, reads stay few files
 
 
 @dataclass
@@ -67,7 +67,8 @@ class WriteStats:
 
     def to_dict(self) -> dict[str, Any]:
         return {"sources": self.sources, "changed": self.changed, "removed": self.removed,
-                "full_rewrite": self.full_rewrite, "rows_written": self.rows, "bytes_added": self.bytes_added}
+                "full_rewrite": self.full_rewrite, "rows_written": self.rows, "bytes_added": self.bytes_added,
+                "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
 
 def sql_in(column: str, values: Iterable[str]) -> str:
