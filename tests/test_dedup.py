@@ -306,7 +306,7 @@ def write(folder: Path, files: dict[str, str]) -> Path:
 
 
 def outcomes(version) -> dict[str, dict]:
-    return {o["source"]: o for o in version.manifest["outcomes"]}
+    return {o.source: o.to_dict() for o in version.outcomes()}
 
 
 def test_cross_version_new_file_duplicating_an_old_one(tmp_path, out):

@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from .. import jsonsafe
 from .store import StoreError, Version
 from .tables import DATA_TABLES, DOCUMENTS, DUPLICATES, EDITS, OUTCOMES, metadata_of
 
@@ -32,11 +33,11 @@ def export(version: Version, to: str | Path, fmt: str = "jsonl") -> dict[str, Pa
         else:
             with open(tmp, "w", encoding="utf-8") as fh:
                 for row in _json_rows(version, name):
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    fh.write(jsonsafe.dumps(row) + "\n")
         tmp.replace(path)
         written[name] = path
     manifest = out / "manifest.json"
-    manifest.write_text(json.dumps(version.manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    manifest.write_text(jsonsafe.dumps(version.manifest, indent=1) + "\n", encoding="utf-8")
     written["manifest"] = manifest
     return written
 

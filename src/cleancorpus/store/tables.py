@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from typing import Any, Iterable, Iterator
 
 import pyarrow as pa
 
+from .. import jsonsafe
 from ..document import Document, Edit, Outcome, Status
 
 DOCUMENTS = "documents"
@@ -72,6 +74,10 @@ def _scalar_type(value: Any) -> pa.DataType | None:
     t = _SCALARS.get(type(value))
     if t is pa.int64() and not _INT64[0] <= value <= _INT64[1]:
         return None
+    if t is pa.float64() and not math.isfinite(value):
+        return None  # strict JSON: NaN/Infinity are published as null (see jsonsafe), via metadata_extra
+    if t is pa.string() and jsonsafe.has_lone_surrogates(value):
+        return None
     return t
 
 
@@ -104,7 +110,7 @@ class MetadataLayout:
                 fields[key] = value
             else:
                 extra[key] = value
-        return fields, (json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None)
+        return fields, (jsonsafe.dumps(extra, sort_keys=True) if extra else None)
 
 
 def metadata_of(fields: dict[str, Any] | None, extra: str | None) -> dict[str, Any]:
@@ -150,8 +156,9 @@ def digest(outcome: Outcome, doc: Document | None) -> str:
     record: dict[str, Any] = {"outcome": outcome.to_dict()}
     if doc is not None:
         record["document"] = doc.to_record()
-    data = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+    # strict JSON, as published: a NaN stored as null hashes the same when read back
+    data = jsonsafe.dumps(record, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
 def batches(rows: Iterable[dict[str, Any]], schema: pa.Schema, size: int = 2000) -> Iterator[pa.RecordBatch]:

@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pyarrow as pa
 
+from .. import jsonsafe
 from ..document import Document, Outcome, Status
 from .store import ConcurrentWrite, Store, StoreError, Version
 from .tables import (
@@ -194,7 +195,7 @@ def write_version(
                 progress(f"writing {name}", counted.n)
         row = {"seq": len(records), "version": version_id, "event": "version", "parent": latest, "created": created,
                "tables": table_versions, "files": json.dumps(files, sort_keys=True),
-               "manifest": json.dumps({**summary(), "write": stats.to_dict()}, ensure_ascii=False, sort_keys=True)}
+               "manifest": jsonsafe.dumps({**summary(), "write": stats.to_dict()}, sort_keys=True)}
         data = pa.Table.from_pylist([row], schema=VERSION_SCHEMA)
         if versions_dt is None:
             write_deltalake(store.table_uri(VERSIONS), data, mode="append", commit_properties=props,
