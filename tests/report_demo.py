@@ -96,7 +96,8 @@ def build_demo_version(root: Path, raw: Path) -> Version:
             items.append((Outcome(doc.id, doc.source, Status.KEPT), doc))
     outcomes = [o for o, _ in items]
     summary = {"package_version": "test", "counts": _counts(outcomes), "stages": stages,
-               "dedup": {"report_only": False, "clusters": 1, "largest_clusters": [{"kept": original.id, "dropped": 1}]}}
+               "dedup": {"report_only": False, "clusters": 1, "largest_clusters": [{"kept": original.id, "size": 1, "dropped": [
+                   {"id": docs["005_copy_of_002.txt"].id, "similarity": 0.9412, "reason": "near duplicate (minhash)"}]}]}}
     version, _ = write_version(Store(root), "vdemo0000000000001", lambda: items, lambda: summary,
                                created="2026-01-01T00:00:00+00:00", commit_metadata={}, scratch=root)
     write_report(version)

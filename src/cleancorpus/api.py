@@ -218,11 +218,16 @@ def clean(
 
 
 def _clusters(duplicates) -> list[dict[str, Any]]:
-    """Clusters, largest first: the kept copy and its number of dropped duplicates."""
-    sizes: dict[str, int] = {}
+    """Clusters, largest first: the kept copy, how many copies it has and (the first
+    ``CLUSTER_MEMBERS`` of) them; every duplicate is in the outcomes table anyway."""
+    groups: dict[str, list[dict[str, Any]]] = {}
     for d in duplicates.values():
-        sizes[d.duplicate_of] = sizes.get(d.duplicate_of, 0) + 1
-    return [{"kept": k, "dropped": n} for k, n in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))]
+        groups.setdefault(d.duplicate_of, []).append({"id": d.id, "similarity": round(d.similarity, 4), "reason": d.reason})
+    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return [{"kept": k, "size": len(v), "dropped": sorted(v, key=lambda x: x["id"])[:CLUSTER_MEMBERS]} for k, v in ranked]
+
+
+CLUSTER_MEMBERS = 20
 
 
 def repair_text(text: str, config: Config | None = None) -> Repaired:

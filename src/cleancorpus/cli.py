@@ -219,7 +219,7 @@ def show(
     if clusters and top:
         t = Table("kept document", "dropped copies", title=f"largest {min(top, len(clusters))} of {m['dedup'].get('clusters', len(clusters))} duplicate clusters")
         for cl in clusters[:top]:
-            t.add_row(cl["kept"], str(cl["dropped"]))
+            t.add_row(cl["kept"], str(cl["size"]))
         out.print(t)
     if list_:
         t = Table("source", "id", "outcome", "detail")
