@@ -77,8 +77,8 @@ def describe_inputs(raw_dir: str | os.PathLike):
             item["problem"] = f.problem
         else:
             try:
-                item["sha256"] = file_digest(f.path)
-                item["bytes"] = f.path.stat().st_size
+                item["sha256"] = file_digest(f)
+                item["bytes"] = f.size()
             except OSError as exc:
                 item["problem"] = f"unreadable file: {exc.strerror or exc}"
         described.append(item)

@@ -70,7 +70,7 @@ def _config(path: Optional[Path]) -> Config:
 
 @app.command()
 def clean(
-    raw_dir: Path = typer.Argument(Path("raw"), help="Directory of raw .txt, .html and .jsonl documents."),
+    raw_dir: str = typer.Argument("raw", help="Directory (or s3:// prefix) of raw .txt, .html and .jsonl documents."),
     out_dir: str = OutOpt,
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="JSON configuration file."),
     report_only_duplicates: bool = typer.Option(False, "--report-duplicates-only", help="Find duplicate clusters but keep every document."),
@@ -83,7 +83,9 @@ def clean(
         import dataclasses
 
         cfg = dataclasses.replace(cfg, dedup=dataclasses.replace(cfg.dedup, report_only=True))
-    if not raw_dir.is_dir():
+    from .ingest.remote import is_remote
+
+    if not is_remote(raw_dir) and not Path(raw_dir).is_dir():
         fail(f"input directory {raw_dir} does not exist; pass the folder of raw documents (default: raw/)")
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

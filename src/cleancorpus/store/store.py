@@ -293,6 +293,10 @@ class Store:
 
     def open_file(self, relpath: str):
         """A data file of the store, by its path relative to the store."""
+        if not self.remote:
+            return open(Path(self.uri) / relpath, "rb")
         import fsspec
 
-        return fsspec.open(f"{self.uri}/{relpath}", "rb").open()
+        # no listing cache: other writers (and deltalake) add files under our feet
+        fs, root = fsspec.core.url_to_fs(self.uri, use_listings_cache=False)
+        return fs.open(f"{root.rstrip('/')}/{relpath}", "rb")
