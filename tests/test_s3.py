@@ -3,13 +3,6 @@ started for these tests and stopped after, reached through the standard AWS_* va
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 from typer.testing import CliRunner
 
@@ -20,50 +13,17 @@ from cleancorpus.store.gc import gc
 from cleancorpus.store.verify import diff, verify
 
 from paths import RAW
+from s3server import MOTO, moto_s3
 
-MOTO = Path(sys.executable).parent / "moto_server"
-pytestmark = pytest.mark.skipif(not MOTO.exists() and shutil.which("moto_server") is None,
-                                reason="moto[server] is not installed (pip install -e '.[test]')")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = pytest.mark.skipif(MOTO is None, reason="moto[server] is not installed (pip install -e '.[test]')")
 
 
 @pytest.fixture
-def s3(monkeypatch, tmp_path):
-    port = _free_port()
-    log = open(tmp_path / "moto.log", "wb")
-    proc = subprocess.Popen([str(MOTO if MOTO.exists() else shutil.which("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto_server did not start: {(tmp_path / 'moto.log').read_text()}")
-                time.sleep(0.1)
-        for key, value in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ALLOW_HTTP": "true",
-                           "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                           "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-            monkeypatch.setenv(key, value)
-        import s3fs
-
-        s3fs.S3FileSystem.clear_instance_cache()
-        fs = s3fs.S3FileSystem()
-        fs.mkdir("corpus")
+def s3(tmp_path):
+    with moto_s3(tmp_path) as fs:
         for p in sorted(RAW.iterdir()):
             fs.pipe(f"corpus/raw/{p.name}", p.read_bytes())
         yield fs
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def test_clean_versions_time_travel_gc_and_verify_on_s3(s3):

@@ -139,14 +139,19 @@ def clean_corpus(
     shard_mb: float = 8.0,
     max_shards: int = 256,
     lock_timeout: float = 600.0,
+    scratch_dir: str | None = None,
 ) -> str:
-    """Build a new version of the corpus from RAW_DIR into OUT_DIR; returns the version id."""
+    """Build a new version of the corpus from RAW_DIR into OUT_DIR; returns the version id.
+    RAW_DIR and OUT_DIR may be s3:// prefixes. The run's scratch files (spills, fitted stages,
+    dedup shingle sets) go under SCRATCH_DIR, a local or shared directory every worker sees
+    (default: inside a local store, else the system's temporary directory)."""
     log = get_run_logger()
     config = Config.load(config_path) if config_path else Config()
     # absolute: Dask workers may run elsewhere (same shared filesystem, other working directory)
     p = plan_inputs(_absolute(raw_dir), _absolute(out_dir), config)
     log.info("version %s: %d input files", p.version_id, len(p.inputs))
-    with api.building(p, lock_timeout) as work_dir:
+    scratch = _absolute(scratch_dir) if scratch_dir else None
+    with api.building(p, lock_timeout, scratch) as work_dir:
         if work_dir is None:
             log.info("version %s already exists in %s; nothing to build", p.version_id, out_dir)
             return p.version_id

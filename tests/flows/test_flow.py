@@ -62,3 +62,37 @@ def test_two_dask_workers_match_the_sequential_run(prefect_api, corpus, tmp_path
         raw_dir=str(corpus), out_dir=str(tmp_path / "dask"), shard_mb=1e-6)
     want = api.clean(corpus, tmp_path / "seq").version.id
     _same_version(tmp_path / "dask", got, tmp_path / "seq", want)
+
+
+def test_dask_run_against_a_local_s3_server(prefect_api, corpus, tmp_path, dask_dir):
+    """Raw input, store and a second version on S3 (moto on 127.0.0.1); two Dask worker
+    processes read the inputs from S3 themselves. The result is the local run's."""
+    import pytest
+
+    from s3server import MOTO, moto_s3
+
+    if MOTO is None:
+        pytest.skip("moto[server] is not installed")
+    from cleancorpus_flows.flow import clean_corpus, task_runner
+
+    with moto_s3(tmp_path) as fs:
+        for p in sorted(corpus.iterdir()):
+            fs.pipe(f"corpus/raw/{p.name}", p.read_bytes())
+        runner = task_runner(workers=2, local_directory=dask_dir)  # workers inherit the AWS_* variables
+        got = clean_corpus.with_options(task_runner=runner)(
+            raw_dir="s3://corpus/raw", out_dir="s3://corpus/clean", shard_mb=1e-6,
+            scratch_dir=str(tmp_path / "scratch"))
+        want = api.clean(corpus, tmp_path / "local").version.id
+        # same relative paths, same bytes, same config and code: the same version id
+        assert got == want
+        va, vb = api.load("s3://corpus/clean", got), api.load(tmp_path / "local", want)
+        assert sorted(json.dumps(d.to_record()) for d in va.documents(with_edits=True)) == \
+            sorted(json.dumps(d.to_record()) for d in vb.documents(with_edits=True))
+        fs.pipe("corpus/raw/more.txt", b"Another text, about lighthouses and the keepers who lived in them.")
+        second = clean_corpus(raw_dir="s3://corpus/raw", out_dir="s3://corpus/clean")
+        v2 = api.load("s3://corpus/clean", second)
+        assert v2.parent == got and v2.manifest["counts"]["documents"] == va.manifest["counts"]["documents"] + 1
+        from cleancorpus.store.verify import verify
+
+        assert verify(v2).ok and verify(api.load("s3://corpus/clean", got)).ok
+        assert not (tmp_path / "scratch").exists() or not any((tmp_path / "scratch").iterdir())
