@@ -280,3 +280,59 @@ def test_package_fingerprint_covers_code_and_resources(tmp_path):
     lexicon = next((copy / "resources").rglob("*.tsv"))
     lexicon.write_text(lexicon.read_text("utf-8") + "\n", "utf-8")
     assert api.fingerprint_tree(copy) != after_code
+
+
+def _old_layout_version(v, folder, vid, created):
+    """Write ``v`` as the first layout wrote a version (see git history: store/store.py)."""
+    folder.mkdir(parents=True)
+    edits = v.edits()
+    with open(folder / "documents.jsonl", "w", encoding="utf-8") as docs, \
+            open(folder / "edits.jsonl", "w", encoding="utf-8") as ed, \
+            open(folder / "dropped.jsonl", "w", encoding="utf-8") as dropped:
+        for d in v.documents():
+            docs.write(json.dumps(d.to_row(), ensure_ascii=False) + "\n")
+            if d.id in edits:
+                ed.write(json.dumps({"id": d.id, "edits": [e.to_dict() for e in edits[d.id]]}) + "\n")
+        for d in v.dropped():
+            dropped.write(json.dumps(d.to_record(), ensure_ascii=False) + "\n")
+            ed.write(json.dumps({"id": d.id, "edits": [e.to_dict() for e in d.edits]}) + "\n")
+    outcomes = [o.to_dict() for o in v.outcomes()]
+    clusters = {}
+    for o in outcomes:
+        if o["status"] == "duplicate":
+            clusters.setdefault(o["duplicate_of"], []).append({"id": o["id"], "similarity": o["similarity"], "reason": o["reason"]})
+    m = v.manifest
+    manifest = {"version": vid, "parent": None, "created": created, "package_version": m["package_version"],
+                "package_sha256": m["package_sha256"], "config": m["config"],
+                "inputs": [{"path": o["source"], "sha256": "0" * 64} for o in outcomes],
+                "counts": m["counts"], "stages": m["stages"],
+                "dedup": {"report_only": False, "clusters": [{"kept": k, "dropped": c} for k, c in clusters.items()]},
+                "files": {}, "outcomes": outcomes}
+    (folder / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+
+
+def test_migrate_imports_folder_layout_versions(seeds, out, tmp_path):
+    from typer.testing import CliRunner
+
+    from cleancorpus.cli import app
+
+    v1 = cleancorpus.clean(seeds, out).version
+    (seeds / "003_a739058c7e7fc698.txt").unlink()
+    v2 = cleancorpus.clean(seeds, out).version
+    old = tmp_path / "old"
+    _old_layout_version(v2, old / "vbbbbbbbbbbbbbbbb", "vbbbbbbbbbbbbbbbb", "2026-02-01T00:00:00+00:00")
+    _old_layout_version(v1, old / "vaaaaaaaaaaaaaaaa", "vaaaaaaaaaaaaaaaa", "2026-01-01T00:00:00+00:00")
+    new = tmp_path / "new"
+    r = CliRunner().invoke(app, ["migrate", str(old), "--out", str(new)])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.split() == ["vaaaaaaaaaaaaaaaa", "vbbbbbbbbbbbbbbbb"]  # oldest first
+    for vid, v in (("vaaaaaaaaaaaaaaaa", v1), ("vbbbbbbbbbbbbbbbb", v2)):
+        m = cleancorpus.load(new, vid)
+        assert sorted(json.dumps(d.to_record()) for d in m.documents(with_edits=True)) == \
+            sorted(json.dumps(d.to_record()) for d in v.documents(with_edits=True))
+        assert sorted(o.to_dict()["source"] for o in m.outcomes()) == sorted(o.source for o in v.outcomes())
+        assert verify(m).ok, verify(m).problems
+    assert cleancorpus.load(new).id == "vbbbbbbbbbbbbbbbb"
+    assert cleancorpus.load(new).parent == "vaaaaaaaaaaaaaaaa"
+    again = CliRunner().invoke(app, ["migrate", str(old), "--out", str(new)])
+    assert again.exit_code == 0 and "0 version(s) migrated" in again.stderr

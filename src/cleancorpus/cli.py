@@ -345,6 +345,26 @@ def export(
 
 
 @app.command()
+def migrate(
+    old_dir: Path = typer.Argument(..., help="A store of the folder layout (clean/<version>/manifest.json, ...)."),
+    out_dir: str = OutOpt,
+) -> None:
+    """Import versions of the old folder layout into the Delta tables (same ids, oldest first)."""
+    from .store.migrate import migrate as run_migration
+
+    if not old_dir.is_dir():
+        fail(f"{old_dir} is not a directory; pass the old store's folder")
+    try:
+        done, skipped = run_migration(old_dir, Store(out_dir))
+    except StoreError as exc:
+        fail(str(exc))
+        return
+    for vid in done:
+        out.print(vid, highlight=False)
+    err.print(f"{len(done)} version(s) migrated into {out_dir}, {len(skipped)} already there", highlight=False)
+
+
+@app.command()
 def serve(
     raw_dir: Path = typer.Argument(Path("raw"), help="Directory of raw documents each run cleans."),
     out_dir: str = OutOpt,
