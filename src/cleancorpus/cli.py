@@ -110,7 +110,7 @@ def clean(
                 raise
             # a full disk, a file-size limit, a read-only store: nothing was published and
             # `latest` still names the previous version; the next run removes the leftovers
-            fail(f"{_os_error(exc, out_dir)}; no version was written and {out_dir}/latest is unchanged")
+            fail(f"{_os_error(exc, out_dir)}; no version was written and in {out_dir} the latest is unchanged")
             return
     c = result.summary
     state = "new version" if result.created else "unchanged, existing version"

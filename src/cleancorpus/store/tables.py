@@ -130,7 +130,9 @@ def document_row(doc: Document, layout: MetadataLayout) -> dict[str, Any]:
 
 def edit_rows(doc: Document) -> Iterator[dict[str, Any]]:
     for seq, e in enumerate(doc.edits):
-        d = e.to_dict()
+        # an edit repairing a lone surrogate holds one in ``before``: stored, like every
+        # published string, as valid UTF-8 (U+FFFD), as jsonsafe does for JSON
+        d = jsonsafe.strict_value(e.to_dict())
         yield {"source": doc.source, "id": doc.id, "seq": seq, "stage": d["stage"], "start": d["start"],
                "end": d["end"], "before": d["before"], "after": d["after"], "reason": d["reason"],
                "confidence": d.get("confidence")}

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,7 +104,7 @@ def write_version(
     end) as version ``version_id``, a child of the store's latest version. ``summary`` is
     called once the items were read (it may count them)."""
     from deltalake import CommitProperties, WriterProperties, write_deltalake
-    from deltalake.exceptions import CommitFailedError
+    from deltalake.exceptions import CommitFailedError, DeltaError
 
     store.repair()
     versions_dt = store.table(VERSIONS)  # the snapshot our version's commit must follow directly
@@ -123,8 +125,8 @@ def write_version(
                 raise StoreError(f"two input documents share the source {outcome.source!r}; sources must be unique")
             seen[outcome.source] = d
             if prev.get(outcome.source) != d:
-                fh.write(json.dumps({"o": outcome.to_dict(), "d": doc.to_record() if doc else None, "g": d},
-                                    ensure_ascii=False) + "\n")
+                # ASCII escapes: the scratch copy holds exactly what the run produced (surrogates too)
+                fh.write(json.dumps({"o": outcome.to_dict(), "d": doc.to_record() if doc else None, "g": d}) + "\n")
                 stats.changed += 1
             if doc is not None:
                 layouts[DUPLICATES if outcome.status is Status.DUPLICATE else DOCUMENTS].observe(doc.metadata)
@@ -207,9 +209,21 @@ def write_version(
             f"another writer committed to {store.root} while this run was writing version {version_id}; "
             f"this run's data is not a version (the next run undoes it): run again to build on the new latest ({exc})"
         ) from exc
+    except DeltaError as exc:
+        raise _as_os_error(exc) from exc
     finally:
         changed_path.unlink(missing_ok=True)
     return store.open(version_id), stats
+
+
+def _as_os_error(exc: Exception) -> Exception:
+    """A write that failed in delta-rs for an operating-system reason (full disk, file-size
+    limit, permissions) as the OSError it was, so the CLI reports it like any other write error."""
+    m = re.search(r"os error (\d+)", str(exc))
+    if m:
+        code = int(m.group(1))
+        return OSError(code, os.strerror(code))
+    return StoreError(f"the Delta write failed: {' '.join(str(exc).split())[:300]}")
 
 
 class _Count:
