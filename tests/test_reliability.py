@@ -133,7 +133,7 @@ def test_sigkill_during_a_run_leaves_latest_complete(tmp_path, phase):
     killed = False
     while proc.poll() is None and time.monotonic() < deadline:
         # the store write has begun once its list of changed rows exists in the run's scratch
-        tmp_versions = list(out.glob(".tmp-work-*/changed.jsonl"))
+        tmp_versions = list(out.glob(".tmp-work-*/changed-outcomes.jsonl"))
         work = list(out.glob(".tmp-work-*"))
         if (phase == "writing" and tmp_versions) or (phase == "stages" and work and not tmp_versions):
             proc.send_signal(signal.SIGKILL)

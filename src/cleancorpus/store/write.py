@@ -19,6 +19,7 @@ between, this one fails with ``ConcurrentWrite`` instead of building on a state 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -116,46 +117,50 @@ def write_version(
     layouts = {name: MetadataLayout(metadata_type(_schema(snapshots[name]))) for name in (DOCUMENTS, DUPLICATES)}
 
     stats = WriteStats()
-    changed_path = scratch / "changed.jsonl"
+    # pass 1 puts each table's changed rows in its own scratch file, so that each table's
+    # write reads only its rows (ASCII escapes: exactly what the run produced, surrogates too)
+    paths = {name: scratch / f"changed-{name}.jsonl" for name in DATA_TABLES}
     seen: dict[str, str] = {}
-    with open(changed_path, "w", encoding="utf-8") as fh:
+    with contextlib.ExitStack() as stack:
+        out = {name: stack.enter_context(open(path, "w", encoding="utf-8")) for name, path in paths.items()}
         for outcome, doc in items():
             d = digest(outcome, doc)
             if outcome.source in seen:
                 raise StoreError(f"two input documents share the source {outcome.source!r}; sources must be unique")
             seen[outcome.source] = d
-            if prev.get(outcome.source) != d:
-                # ASCII escapes: the scratch copy holds exactly what the run produced (surrogates too)
-                fh.write(json.dumps({"o": outcome.to_dict(), "d": doc.to_record() if doc else None, "g": d}) + "\n")
-                stats.changed += 1
+            table = DUPLICATES if outcome.status is Status.DUPLICATE else DOCUMENTS
             if doc is not None:
-                layouts[DUPLICATES if outcome.status is Status.DUPLICATE else DOCUMENTS].observe(doc.metadata)
+                layouts[table].observe(doc.metadata)
+            if prev.get(outcome.source) == d:
+                continue
+            stats.changed += 1
+            out[OUTCOMES].write(json.dumps(outcome_row(outcome, d)) + "\n")
+            if doc is not None:
+                out[table].write(json.dumps(doc.to_record()) + "\n")
+                for row in edit_rows(doc):
+                    out[EDITS].write(json.dumps(row) + "\n")
     removed = prev.keys() - seen.keys()
     changed = {s for s, d in seen.items() if prev.get(s) != d}
     touched = changed | removed
     stats.sources, stats.removed = len(seen), len(removed)
     stats.full_rewrite = bool(prev) and len(touched) > FULL_REWRITE_FRACTION * len(prev)
 
-    def source_items() -> Iterator[tuple[Outcome, Document | None, str]]:
-        if stats.full_rewrite:
+    def rows(name: str) -> Iterator[dict[str, Any]]:
+        if stats.full_rewrite:  # every row, from the run's items again
             for outcome, doc in items():
-                yield outcome, doc, seen[outcome.source]
+                if name == OUTCOMES:
+                    yield outcome_row(outcome, seen[outcome.source])
+                elif doc is None:
+                    continue
+                elif name == EDITS:
+                    yield from edit_rows(doc)
+                elif (name == DUPLICATES) == (outcome.status is Status.DUPLICATE):
+                    yield document_row(doc, layouts[name])
             return
-        with open(changed_path, encoding="utf-8") as fh:
+        with open(paths[name], encoding="utf-8") as fh:
             for line in fh:
                 r = json.loads(line)
-                yield Outcome.from_dict(r["o"]), (Document.from_record(r["d"]) if r["d"] else None), r["g"]
-
-    def rows(name: str) -> Iterator[dict[str, Any]]:
-        for outcome, doc, g in source_items():
-            if name == OUTCOMES:
-                yield outcome_row(outcome, g)
-            elif doc is None:
-                continue
-            elif name == EDITS:
-                yield from edit_rows(doc)
-            elif (name == DUPLICATES) == (outcome.status is Status.DUPLICATE):
-                yield document_row(doc, layouts[name])
+                yield document_row(Document.from_record(r), layouts[name]) if name in (DOCUMENTS, DUPLICATES) else r
 
     schemas = {EDITS: EDIT_SCHEMA, OUTCOMES: OUTCOME_SCHEMA,
                DOCUMENTS: document_schema(layouts[DOCUMENTS].struct()),
@@ -212,7 +217,8 @@ def write_version(
     except DeltaError as exc:
         raise _as_os_error(exc) from exc
     finally:
-        changed_path.unlink(missing_ok=True)
+        for path in paths.values():
+            path.unlink(missing_ok=True)
     return store.open(version_id), stats
 
 
