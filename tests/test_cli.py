@@ -60,7 +60,7 @@ def test_store_commands_on_an_empty_store_fail_clearly(tmp_path):
 
 def test_verify_fails_on_a_damaged_version(seeds, out):
     vid = run("clean", seeds, "--out", out).stdout.split()[0]
-    sorted((out / "documents").glob("*.parquet"))[0].write_bytes(b"not parquet")
+    sorted((out / "documents").rglob("*.parquet"))[0].write_bytes(b"not parquet")
     r = run("verify", vid, "--out", out)
     assert r.exit_code != 0 and "failed verification" in r.stderr
 

@@ -209,7 +209,7 @@ def test_a_second_writer_fails_with_one_clear_line(out, monkeypatch):
 
 def test_verify_catches_tampering(seeds, out):
     v = cleancorpus.clean(seeds, out).version
-    data = sorted((out / "documents").glob("*.parquet"))[0]
+    data = sorted((out / "documents").rglob("*.parquet"))[0]
     raw = bytearray(data.read_bytes())
     raw[len(raw) // 2] ^= 0xFF
     data.write_bytes(bytes(raw))
@@ -223,10 +223,10 @@ def test_gc_keeps_what_kept_versions_need_and_reports_removed_ones(seeds, out):
     ids.append(cleancorpus.clean(seeds, out).version.id)
     (seeds / "new.txt").write_text("A new text about rivers, bridges and the boats under them.", "utf-8")
     ids.append(cleancorpus.clean(seeds, out).version.id)
-    before = {p for name in ("documents", "outcomes", "edits") for p in (out / name).glob("*.parquet")}
+    before = {p for name in ("documents", "outcomes", "edits") for p in (out / name).rglob("*.parquet")}
     res = gc(Store(out), keep=2)
     assert res.removed == ids[:1] and res.kept == ids[1:]
-    after = {p for name in ("documents", "outcomes", "edits") for p in (out / name).glob("*.parquet")}
+    after = {p for name in ("documents", "outcomes", "edits") for p in (out / name).rglob("*.parquet")}
     assert sum(res.deleted_files.values()) >= 1 and after < before
     for vid in ids[1:]:
         assert verify(cleancorpus.load(out, vid)).ok, vid
@@ -328,11 +328,55 @@ def test_migrate_imports_folder_layout_versions(seeds, out, tmp_path):
     assert r.stdout.split() == ["vaaaaaaaaaaaaaaaa", "vbbbbbbbbbbbbbbbb"]  # oldest first
     for vid, v in (("vaaaaaaaaaaaaaaaa", v1), ("vbbbbbbbbbbbbbbbb", v2)):
         m = cleancorpus.load(new, vid)
-        assert sorted(json.dumps(d.to_record()) for d in m.documents(with_edits=True)) == \
-            sorted(json.dumps(d.to_record()) for d in v.documents(with_edits=True))
+        assert sorted(json.dumps(d.to_record(), sort_keys=True) for d in m.documents(with_edits=True)) == \
+            sorted(json.dumps(d.to_record(), sort_keys=True) for d in v.documents(with_edits=True))
         assert sorted(o.to_dict()["source"] for o in m.outcomes()) == sorted(o.source for o in v.outcomes())
         assert verify(m).ok, verify(m).problems
     assert cleancorpus.load(new).id == "vbbbbbbbbbbbbbbbb"
     assert cleancorpus.load(new).parent == "vaaaaaaaaaaaaaaaa"
     again = CliRunner().invoke(app, ["migrate", str(old), "--out", str(new)])
     assert again.exit_code == 0 and "0 version(s) migrated" in again.stderr
+
+
+def test_the_delete_predicate_names_whole_input_files_and_stays_exact():
+    from cleancorpus.store.write import MAX_IN_LIST, touched_predicate
+
+    stored = {f"big.jsonl:{i}" for i in range(1, 30001)} | {"big.jsonl:x", "a.txt", "b.jsonl:1", "b.jsonl:2"}
+    # a removed 30,000-line file is one term, not 30,000 names (which crashed delta-rs' parser)
+    touched = {s for s in stored if s.startswith("big.jsonl")} | {"b.jsonl:2", "new.jsonl:1"}
+    p = touched_predicate(touched, stored)
+    from cleancorpus.store.tables import part_of
+
+    parts = ", ".join(map(str, sorted({part_of("big.jsonl"), part_of("b.jsonl"), part_of("new.jsonl")})))
+    assert p == (f"part IN ({parts}) AND ((source = 'big.jsonl' OR starts_with(source, 'big.jsonl:')) "
+                 "OR source IN ('b.jsonl:2', 'new.jsonl:1'))")
+    # a file only partly touched is listed line by line; the term never matches an untouched row
+    touched = {f"big.jsonl:{i}" for i in range(1, 11)}
+    assert "starts_with" not in touched_predicate(touched, stored)
+    assert touched_predicate({f"big.jsonl:{i}" for i in range(1, MAX_IN_LIST + 2)}, stored) is None
+    assert "O''Brien" in touched_predicate({"O'Brien.txt"}, stored | {"O'Brien.txt"})
+
+
+def test_removing_an_input_file_rewrites_only_its_partition(out, tmp_path):
+    from cleancorpus.store.tables import part_of
+
+    files = [f"f{k}.jsonl" for k in range(40)]
+    docs = [Document(f"{f}-{i}", f"line {i} of {f}", f"{f}:{i}") for f in files for i in range(1, 201)]
+    _write(out, "vone", docs)
+    gone = files[7]
+    v2 = _write(out, "vtwo", [d for d in docs if not d.source.startswith(gone + ":")])
+    w = v2.manifest["write"]
+    assert w["removed"] == 200 and not w["full_rewrite"]
+    # only the files of the removed input's partition were removed or rewritten, the others kept
+    import pyarrow as pa
+
+    def files(vid):
+        dt = cleancorpus.load(out, vid).table("documents")
+        return set(pa.table(dt.get_add_actions(flatten=True)).column("path").to_pylist())
+
+    mine = f"part={part_of(gone)}/"
+    before, after = files("vone"), files("vtwo")
+    assert {f for f in before if not f.startswith(mine)} == {f for f in after if not f.startswith(mine)}
+    assert {f for f in before if f.startswith(mine)} != {f for f in after if f.startswith(mine)}
+    assert len(v2) == 7800 and verify(v2).ok
+    assert len(list(cleancorpus.load(out, "vone"))) == 8000

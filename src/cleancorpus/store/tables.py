@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import re
+import zlib
 from typing import Any, Iterable, Iterator
 
 import pyarrow as pa
@@ -29,17 +30,33 @@ OUTCOMES = "outcomes"
 DATA_TABLES = (EDITS, DUPLICATES, OUTCOMES, DOCUMENTS)  # commit order: documents last
 VERSIONS = "versions"  # one row per cleancorpus version: the commit that makes it exist
 
+# Every table is partitioned by ``part``, a stable hash of the row's input file: removing or
+# rewriting an input file touches only its partition's files, and a delete scans only them.
+PART = "part"
+PARTS = 16
+
+
+def input_file(source: str) -> str:
+    """The input file of a source: "part.jsonl:12" -> "part.jsonl", "a.txt" -> "a.txt"."""
+    head, sep, tail = source.rpartition(":")
+    return head if sep and tail.isdigit() else source
+
+
+def part_of(source: str) -> int:
+    return zlib.crc32(input_file(source).encode("utf-8", "surrogatepass")) % PARTS
+
+
 _SCALARS: dict[type, pa.DataType] = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64()}
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _INT64 = (-(2**63), 2**63 - 1)
 
 EDIT_SCHEMA = pa.schema([
-    ("source", pa.string()), ("id", pa.string()), ("seq", pa.int32()), ("stage", pa.string()),
+    (PART, pa.int32()), ("source", pa.string()), ("id", pa.string()), ("seq", pa.int32()), ("stage", pa.string()),
     ("start", pa.int64()), ("end", pa.int64()), ("before", pa.string()), ("after", pa.string()),
     ("reason", pa.string()), ("confidence", pa.float64()),
 ])
 OUTCOME_SCHEMA = pa.schema([
-    ("source", pa.string()), ("id", pa.string()), ("status", pa.string()), ("reason", pa.string()),
+    (PART, pa.int32()), ("source", pa.string()), ("id", pa.string()), ("status", pa.string()), ("reason", pa.string()),
     ("duplicate_of", pa.string()), ("similarity", pa.float64()),
     # sha256 of everything stored for this input document (outcome, text, metadata, edits):
     # what tells a new version which rows it must rewrite, and what verify re-checks
@@ -59,7 +76,7 @@ def document_schema(metadata: pa.StructType) -> pa.Schema:
     # Parquet has no empty struct: until some document has a metadata key there is no column
     meta = [("metadata", metadata)] if metadata.num_fields else []
     return pa.schema([
-        ("source", pa.string()), ("id", pa.string()), ("text", pa.string()),
+        (PART, pa.int32()), ("source", pa.string()), ("id", pa.string()), ("text", pa.string()),
         *meta, ("metadata_extra", pa.string()),
     ])
 
@@ -122,7 +139,7 @@ def metadata_of(fields: dict[str, Any] | None, extra: str | None) -> dict[str, A
 
 def document_row(doc: Document, layout: MetadataLayout) -> dict[str, Any]:
     fields, extra = layout.split(doc.metadata)
-    row = {"source": doc.source, "id": doc.id, "text": doc.text, "metadata_extra": extra}
+    row = {PART: part_of(doc.source), "source": doc.source, "id": doc.id, "text": doc.text, "metadata_extra": extra}
     if layout.fields:
         row["metadata"] = fields
     return row
@@ -133,7 +150,7 @@ def edit_rows(doc: Document) -> Iterator[dict[str, Any]]:
         # an edit repairing a lone surrogate holds one in ``before``: stored, like every
         # published string, as valid UTF-8 (U+FFFD), as jsonsafe does for JSON
         d = jsonsafe.strict_value(e.to_dict())
-        yield {"source": doc.source, "id": doc.id, "seq": seq, "stage": d["stage"], "start": d["start"],
+        yield {PART: part_of(doc.source), "source": doc.source, "id": doc.id, "seq": seq, "stage": d["stage"], "start": d["start"],
                "end": d["end"], "before": d["before"], "after": d["after"], "reason": d["reason"],
                "confidence": d.get("confidence")}
 
@@ -144,7 +161,7 @@ def edit_of(row: dict[str, Any]) -> Edit:
 
 def outcome_row(o: Outcome, digest: str) -> dict[str, Any]:
     d = o.to_dict()
-    return {"source": o.source, "id": o.id, "status": d["status"], "reason": d.get("reason"),
+    return {PART: part_of(o.source), "source": o.source, "id": o.id, "status": d["status"], "reason": d.get("reason"),
             "duplicate_of": d.get("duplicate_of"), "similarity": d.get("similarity"), "digest": digest}
 
 

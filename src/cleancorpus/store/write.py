@@ -19,6 +19,7 @@ between, this one fails with ``ConcurrentWrite`` instead of building on a state 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import json
@@ -44,6 +45,7 @@ from .tables import (
     OUTCOMES,
     VERSION_SCHEMA,
     VERSIONS,
+    PART,
     MetadataLayout,
     batches,
     digest,
@@ -52,6 +54,8 @@ from .tables import (
     edit_rows,
     metadata_type,
     outcome_row,
+    input_file,
+    part_of,
 )
 
 Item = tuple[Outcome, "Document | None"]
@@ -75,9 +79,49 @@ class WriteStats:
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
 
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def sql_in(column: str, values: Iterable[str]) -> str:
-    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values))
-    return f"{column} IN ({quoted})"
+    return f"{column} IN ({', '.join(_q(v) for v in sorted(values))})"
+
+
+# delta-rs parses the predicate with a recursive parser: an IN list of 50,000 strings crashed it
+# (measured); past these sizes one overwrite of the whole table is the safe choice
+MAX_IN_LIST = 10_000
+MAX_FILE_TERMS = 100
+
+
+def touched_predicate(touched: set[str], stored: set[str]) -> str | None:
+    """A predicate matching exactly the stored rows of the ``touched`` sources (and the new rows,
+    which are touched too), or None when it would be too long. An input file all of whose stored
+    rows are touched (a removed or rewritten JSONL file) is one ``starts_with`` term, not a
+    list of its lines."""
+    stored_sorted = sorted(stored)
+    files: dict[str, list[str]] = {}
+    for s in stored_sorted:
+        files.setdefault(input_file(s), []).append(s)
+    terms: list[str] = []
+    covered: set[str] = set()
+    for f, sources in files.items():
+        if len(sources) < 2 or not all(s in touched for s in sources) or len(terms) >= MAX_FILE_TERMS:
+            continue
+        # exact: every stored source the term matches must be touched, whichever file it is from
+        lo = bisect.bisect_left(stored_sorted, f + ":")
+        hi = bisect.bisect_left(stored_sorted, f + ";")  # ";" sorts right after ":"
+        if all(s in touched for s in stored_sorted[lo:hi]):
+            terms.append(f"(source = {_q(f)} OR starts_with(source, {_q(f + ':')}))")
+            covered.add(f)
+    rest = [s for s in touched if not (s in covered or any(s.startswith(f + ":") for f in covered))]
+    if len(rest) > MAX_IN_LIST:
+        return None
+    where = " OR ".join(terms + ([sql_in("source", rest)] if rest else []))
+    if not where:
+        return None
+    # the partitions first: delta-rs then reads and rewrites files of those partitions only
+    parts = sorted({part_of(s) for s in touched})
+    return f"{PART} IN ({', '.join(map(str, parts))}) AND ({where})"
 
 
 def _schema(dt) -> pa.Schema | None:
@@ -143,7 +187,9 @@ def write_version(
     changed = {s for s, d in seen.items() if prev.get(s) != d}
     touched = changed | removed
     stats.sources, stats.removed = len(seen), len(removed)
-    stats.full_rewrite = bool(prev) and len(touched) > FULL_REWRITE_FRACTION * len(prev)
+    predicate = touched_predicate(touched, set(prev)) if prev and touched else None
+    stats.full_rewrite = bool(prev) and bool(touched) and (
+        len(touched) > FULL_REWRITE_FRACTION * len(prev) or predicate is None)
 
     def rows(name: str) -> Iterator[dict[str, Any]]:
         if stats.full_rewrite:  # every row, from the run's items again
@@ -178,13 +224,13 @@ def write_version(
             counted = _Count(rows(name))
             reader = pa.RecordBatchReader.from_batches(schema, batches(counted, schema))
             kwargs: dict[str, Any] = {"commit_properties": props, "writer_properties": writer_props,
-                                      "target_file_size": TARGET_FILE_BYTES, "storage_options": store.options}
+                                      "target_file_size": TARGET_FILE_BYTES, "partition_by": [PART]}
             if dt is None:
-                write_deltalake(store.table_uri(name), reader, mode="append", **kwargs)
+                write_deltalake(store.table_uri(name), reader, mode="append", storage_options=store.options, **kwargs)
             elif stats.full_rewrite:
                 write_deltalake(dt, reader, mode="overwrite", schema_mode="overwrite", **kwargs)
             elif removed or (touched & prev.keys()):
-                write_deltalake(dt, reader, mode="overwrite", predicate=sql_in("source", touched),
+                write_deltalake(dt, reader, mode="overwrite", predicate=predicate,
                                 schema_mode="merge", **kwargs)
             else:  # only new sources: nothing to delete
                 write_deltalake(dt, reader, mode="append", schema_mode="merge", **kwargs)
