@@ -30,8 +30,9 @@ __all__ = ["clean_corpus"]
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("raw_dir", help="directory of raw documents (.txt, .html, .jsonl[.gz|.zst|.bz2], .warc[.gz], WET, .parquet)")
-    ap.add_argument("out_dir", help="store directory holding the versions")
+    ap.add_argument("raw_dir", help="directory (or s3:// prefix) of raw documents (.txt, .html, .jsonl[.gz|.zst|.bz2], "
+                                    ".warc[.gz], WET, .parquet)")
+    ap.add_argument("out_dir", help="store holding the versions: a directory or an s3:// prefix")
     ap.add_argument("--config", help="JSON configuration file (as for `cleancorpus clean`)")
     where = ap.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="start a local Dask cluster of N worker processes")
@@ -39,8 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shard-mb", type=float, default=8.0, help="input megabytes per shard task (default 8)")
     ap.add_argument("--text-field", help="JSONL/Parquet field holding the text (default 'text')")
     ap.add_argument("--id-field", help="JSONL/Parquet field holding the input's own id (default 'id')")
+    ap.add_argument("--scratch-dir", help="directory for the run's scratch files, seen by every worker "
+                                          "(default: inside a local store, else the system's temporary directory)")
     args = ap.parse_args(argv)
-    if not Path(args.raw_dir).is_dir():
+    if "://" not in args.raw_dir and not Path(args.raw_dir).is_dir():
         ap.error(f"input directory {args.raw_dir} does not exist")
     if args.workers is not None and args.workers < 1:
         ap.error("--workers must be at least 1")
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         version = clean_corpus.with_options(task_runner=runner)(
             raw_dir=args.raw_dir, out_dir=args.out_dir, config_path=args.config, shard_mb=args.shard_mb,
-            text_field=args.text_field, id_field=args.id_field)
+            text_field=args.text_field, id_field=args.id_field, scratch_dir=args.scratch_dir)
     except (ConfigError, StoreError, OSError) as exc:  # the flow run failed; Prefect logged it
         print(f"error: {exc}", file=sys.stderr)
         return 1

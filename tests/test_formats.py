@@ -310,7 +310,7 @@ def test_seeds_and_every_format_through_cleancorpus_clean(tmp_path):
     assert res.exit_code == 0, res.output
     v = cleancorpus.load(out)
     m = v.manifest
-    outcomes = {o["source"]: o for o in m["outcomes"]}
+    outcomes = {o.source: o.to_dict() for o in v.outcomes()}
     assert set(outcomes) == set(expect) | {p.name for p in RAW.iterdir()}
     assert all(o["status"] in ("kept", "duplicate") for o in outcomes.values()), outcomes
     # identical JSONL rows in three compressions: one kept, two duplicates of it
@@ -332,8 +332,9 @@ def test_seeds_and_every_format_through_cleancorpus_clean(tmp_path):
     assert mapping["p-3"] == docs["part.parquet:row 3"].id
     shown = CliRunner().invoke(app, ["show", "latest", "--out", str(out)])
     assert "skipped input records (not documents): metadata record: 2" in shown.output
-    report = (v.path / "report.html").read_text("utf-8")
-    assert "Input records skipped, not documents (WARC): metadata record: 2" in report
+    made = CliRunner().invoke(app, ["report", "latest", "--out", str(out), "--to", str(tmp_path / "r.html")])
+    assert made.exit_code == 0, made.output
+    assert "Input records skipped, not documents (WARC): metadata record: 2" in (tmp_path / "r.html").read_text("utf-8")
 
 
 def test_a_compression_bomb_is_refused_at_the_size_limit(tmp_path):
