@@ -1,0 +1,300 @@
+"""Quality signals: the published heuristics of Gopher, C4 and FineWeb, as annotations (and, on
+request, a filter).
+
+Every document gets ``metadata["quality"]`` (signal name -> value) and ``metadata["quality_flags"]``
+(the names of the rules it fails, in the order of ``resources/quality/thresholds.json``). The text
+is never changed. With ``filter`` on, a document that fails a rule (of ``filter_rules``, or any
+rule when that is empty) is rejected; the reason names the failing rules and the detail gives
+the values against the thresholds.
+
+The rule sets, each as its paper defines it and as datatrove (their reference implementation,
+used to build FineWeb) computes it; the thresholds and the source of every rule are data, in
+``resources/quality/thresholds.json``:
+
+- ``gopher_quality``: Rae et al. 2021 (arXiv:2112.11446), Appendix A.1.1: word count, mean word
+  length, hash and ellipsis per word, bullet and ellipsis lines, words with a letter, stop words.
+- ``gopher_repetition``: Rae et al. 2021, Appendix A.1.1 and Table A1: duplicated lines and
+  paragraphs (share of items and of characters), the most frequent 2-4-gram's characters, the
+  characters in duplicated 5-10-grams.
+- ``c4``: Raffel et al. 2020 (JMLR 21(140)), section 2.2: sentences in the lines C4 keeps,
+  "lorem ipsum", curly brackets. C4's line removal is counted (``c4_kept_line_frac``) but not applied.
+- ``fineweb``: Penedo et al. 2024 (arXiv:2406.17557), section 3.3.3: lines ending in punctuation,
+  short lines, characters in duplicated lines; and datatrove's newline-per-word list rule.
+
+Words are counted as datatrove counts them for English (spaCy's rule-based tokenizer), by
+:mod:`.quality_words`; bench/quality.py measures the agreement with datatrove's filters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from typing import Any
+
+from ..document import Document, Rejection
+from .base import ConfigError, Stage, register
+from .quality_words import RESOURCE_DIR, WordSplitter, _load_json
+
+RULE_SETS = ("gopher_quality", "gopher_repetition", "c4", "fineweb")
+_OPS = {
+    "<": lambda v, t: v < t,
+    ">": lambda v, t: v > t,
+    "true": lambda v, t: bool(v) is t,
+}
+
+
+def load_thresholds() -> dict[str, Any]:
+    data = _load_json("thresholds.json")
+    for name in RULE_SETS:
+        rules = data.get(name, {}).get("rules")
+        if not isinstance(rules, dict) or not rules:
+            raise ConfigError(f"quality resource thresholds.json has no rules for {name!r}")
+        for rule, spec in rules.items():
+            if spec.get("fails_if") not in _OPS or "signal" not in spec or "threshold" not in spec:
+                raise ConfigError(f"quality rule {rule!r} in thresholds.json needs signal, fails_if (<, >, true) and threshold")
+    return data
+
+
+@dataclasses.dataclass(frozen=True)
+class QualityOptions:
+    # which rule sets to compute (signals and flags)
+    rule_sets: tuple[str, ...] = RULE_SETS
+    # reject documents that fail a rule (off: annotate only)
+    filter: bool = False
+    # with filter on, only these rules or rule sets reject (empty: every computed rule)
+    filter_rules: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.filter, bool):
+            raise ValueError("filter must be true or false")
+        for name in ("rule_sets", "filter_rules"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"{name} must be a list of names")
+            object.__setattr__(self, name, tuple(value))
+        unknown = sorted(set(self.rule_sets) - set(RULE_SETS))
+        if unknown or not self.rule_sets:
+            raise ValueError(f"rule_sets must be some of {', '.join(RULE_SETS)}; unknown: {', '.join(unknown) or 'none given'}")
+        rules = load_thresholds()
+        known = set(RULE_SETS) | {r for s in RULE_SETS for r in rules[s]["rules"]}
+        unknown = sorted(set(self.filter_rules) - known)
+        if unknown:
+            raise ValueError(f"filter_rules: unknown rule(s) or rule set(s) {', '.join(unknown)}")
+
+
+@register
+class QualityStage(Stage):
+    name = "quality"
+    Options = QualityOptions
+
+    def __init__(self, options: QualityOptions | None = None) -> None:
+        super().__init__(options)
+        self.words = WordSplitter()
+        t = load_thresholds()
+        punct = _load_json("punctuation.json")
+        self._symbol_chars = frozenset(punct["punctuation"]) | frozenset(punct["terminal_punctuation"])
+        self._terminal = tuple(punct["terminal_punctuation"])
+        self._stop_words = frozenset(t["gopher_quality"]["stop_words"])
+        c4 = t["c4"]
+        self._c4_end = tuple(c4["end_punctuation"])
+        self._c4_min_words = int(c4["min_words_per_line"])
+        self._c4_max_word = int(c4["max_word_length"])
+        self._c4_policy = tuple(c4["policy_substrings"])
+        self._c4_citation = re.compile(c4["citation_pattern"])
+        self._short_line = int(t["fineweb"]["short_line_length"])
+        self._specs = {rule: spec for set_name in RULE_SETS for rule, spec in t[set_name]["rules"].items()}
+        self._rules = [
+            (rule, spec["signal"], _OPS[spec["fails_if"]], spec["threshold"], set_name)
+            for set_name in RULE_SETS if set_name in self.options.rule_sets
+            for rule, spec in t[set_name]["rules"].items()
+        ]
+        self._filter_on = frozenset(self.options.filter_rules)
+
+    # -- the stage --------------------------------------------------------------------------------
+    def apply(self, doc: Document) -> Document | Rejection:
+        signals = self.signals(doc.text)
+        flags = self.flags(signals)
+        if self.options.filter:
+            failing = [r for r in flags if not self._filter_on or r in self._filter_on
+                       or self._rule_set(r) in self._filter_on]
+            if failing:
+                detail = "; ".join(self._explain(r, signals) for r in failing)
+                return self.reject(", ".join(failing), detail)
+        shown = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in signals.items()}
+        return doc.with_metadata(quality=shown, quality_flags=flags)
+
+    def flags(self, signals: dict[str, Any]) -> list[str]:
+        """The names of the rules the signals fail, in the order of thresholds.json (a signal that
+        is undefined, None, for this text, such as the mean length of no words, fails no rule)."""
+        return [rule for rule, signal, fails, threshold, _ in self._rules
+                if signals[signal] is not None and fails(signals[signal], threshold)]
+
+    def _rule_set(self, rule: str) -> str:
+        return next(s for r, _, _, _, s in self._rules if r == rule)
+
+    def _explain(self, rule: str, signals: dict[str, Any]) -> str:
+        spec = self._specs[rule]
+        value = signals[spec["signal"]]
+        value = round(value, 4) if isinstance(value, float) else value
+        if spec["fails_if"] == "true":
+            return f"{spec['signal']}"
+        return f"{spec['signal']} {value} {spec['fails_if']} {spec['threshold']}"
+
+    # -- signals ----------------------------------------------------------------------------------
+    def signals(self, text: str) -> dict[str, Any]:
+        """Every signal of the chosen rule sets (plain numbers and booleans, deterministic)."""
+        split_lines = text.splitlines()
+        line_words = [self.words.words(ln) for ln in split_lines]
+        words = [w for lw in line_words for w in lw]
+        out: dict[str, Any] = {"char_count": len(text), "word_count": len(words)}
+        sets = self.options.rule_sets
+        if "gopher_quality" in sets:
+            out.update(self._gopher_quality(text, words, split_lines))
+        if "gopher_repetition" in sets:
+            out.update(self._gopher_repetition(text, words))
+        if "c4" in sets:
+            out.update(self._c4(split_lines, line_words))
+        if "fineweb" in sets:
+            out.update(self._fineweb(text, words))
+        return out
+
+    def _gopher_quality(self, text: str, words: list[str], lines: list[str]) -> dict[str, Any]:
+        # Gopher A.1.1. "Words" that are only punctuation (datatrove's PUNCTUATION_SET) do not count
+        # towards the word count and the mean length; the per-word ratios divide by all tokens.
+        symbol = self._symbol_chars
+        lengths = [len(w) for w in words if w.isalnum() or not symbol.issuperset(w)]
+        n_all = len(words)
+        n_lines = len(lines)
+        return {
+            "gopher_word_count": len(lengths),
+            "gopher_mean_word_length": sum(lengths) / len(lengths) if lengths else None,
+            "gopher_hash_word_ratio": text.count("#") / n_all if n_all else None,
+            "gopher_ellipsis_word_ratio": (text.count("...") + text.count("…")) / n_all if n_all else None,
+            "gopher_bullet_line_frac":
+                sum(1 for s in lines if s.lstrip().startswith(("•", "-"))) / n_lines if n_lines else None,
+            "gopher_ellipsis_line_frac":
+                sum(1 for s in lines if s.rstrip().endswith(("...", "…"))) / n_lines if n_lines else None,
+            "gopher_alpha_word_frac":
+                sum(1 for w in words if w.isalpha() or any(c.isalpha() for c in w)) / n_all if n_all else None,
+            "gopher_stop_word_count": len(self._stop_words.intersection(words)),
+        }
+
+    def _gopher_repetition(self, text: str, words: list[str]) -> dict[str, Any]:
+        # Gopher A.1.1 / Table A1, as datatrove computes them: paragraphs are split at two or more
+        # newlines (of the stripped text), lines at one or more; every fraction of characters is
+        # of the whole text's length.
+        n_chars = len(text) or 1
+        out: dict[str, Any] = {}
+        for name, parts in (("para", re.split(r"\n{2,}", text.strip())), ("line", re.split(r"\n+", text))):
+            dup_items, dup_chars = _duplicates(parts)
+            out[f"gopher_dup_{name}_frac"] = dup_items / len(parts)
+            out[f"gopher_dup_{name}_char_frac"] = dup_chars / n_chars
+        lengths = [len(w) for w in words]
+        cum = [0]
+        for n_ in lengths:
+            cum.append(cum[-1] + n_)
+        # the most frequent n-gram (the first seen among equals), its characters with the spaces
+        # between its words, times its count
+        for n in (2, 3, 4):
+            top = 0
+            if len(words) >= n:
+                counts = Counter(zip(*(words[i:] for i in range(n))))
+                best = max(counts.values())
+                for i, gram in enumerate(zip(*(words[i:] for i in range(n)))):
+                    if counts[gram] == best:
+                        top = (cum[i + n] - cum[i] + n - 1) * best
+                        break
+            out[f"gopher_top_{n}_gram_char_frac"] = top / n_chars
+        # characters (without spaces) of the n-grams that repeat one seen before, scanning left to
+        # right and jumping over a repeat, so overlapping repeats are not counted twice
+        repeats = True
+        for n in range(5, 11):
+            chars = 0
+            if repeats and len(words) >= n:
+                grams = list(zip(*(words[i:] for i in range(n))))
+                if len(set(grams)) == len(grams):
+                    repeats = False  # no repeated n-gram: no longer one repeats either
+                else:
+                    seen: set = set()
+                    i, m = 0, len(grams)
+                    while i < m:
+                        g = grams[i]
+                        if g in seen:
+                            chars += cum[i + n] - cum[i]
+                            i += n
+                        else:
+                            seen.add(g)
+                            i += 1
+            out[f"gopher_dup_{n}_gram_char_frac"] = chars / n_chars
+        return out
+
+    def _c4(self, lines: list[str], line_words: list[list[str]]) -> dict[str, Any]:
+        # C4 (Raffel et al. 2020, 2.2) line by line as its clean_page does: drop lines with a word
+        # over 1000 characters, remove citation markers, keep lines that end in terminal
+        # punctuation (not an ellipsis) with at least 3 words and neither "javascript" nor a
+        # policy phrase; count the sentences of the kept lines.
+        sentences = kept = 0
+        lorem = curly = False
+        for line, toks in zip(lines, line_words):
+            line = line.strip()
+            ws = line.split()
+            if any(len(w) > self._c4_max_word for w in ws):
+                continue
+            if "[" in line:
+                cleaned = self._c4_citation.sub("", line)
+                if cleaned != line:
+                    line, toks = cleaned, None  # type: ignore[assignment]
+            if not line.endswith(self._c4_end) or line.endswith("..."):
+                continue
+            if len(ws) < self._c4_min_words:
+                continue
+            low = line.lower()
+            if "lorem ipsum" in low:
+                lorem = True
+                continue
+            if "javascript" in low:
+                continue
+            if "{" in line:
+                curly = True
+                continue
+            if any(p in low for p in self._c4_policy):
+                continue
+            kept += 1
+            sentences += self.words.sentence_count_of(toks if toks is not None else self.words.words(line))
+        n_lines = sum(1 for ln in lines if ln.strip())
+        return {
+            "c4_sentence_count": sentences,
+            "c4_kept_line_frac": kept / n_lines if n_lines else None,
+            "c4_lorem_ipsum": lorem,
+            "c4_curly_bracket": curly,
+        }
+
+    def _fineweb(self, text: str, words: list[str]) -> dict[str, Any]:
+        # FineWeb 3.3.3 as datatrove computes it: non-blank lines of text.split("\n"), unstripped
+        lines = [ln for ln in text.split("\n") if ln.strip()]
+        n = len(lines)
+        body = len(text) - text.count("\n")
+        return {
+            "fineweb_line_count": n,
+            "fineweb_line_punct_frac": sum(1 for ln in lines if ln.endswith(self._terminal)) / n if n else None,
+            "fineweb_short_line_frac": sum(1 for ln in lines if len(ln) <= self._short_line) / n if n else None,
+            "fineweb_dup_line_char_frac": _duplicates(lines)[1] / body if body else None,
+            "fineweb_newline_word_ratio": text.count("\n") / len(words) if words else None,
+        }
+
+
+def _duplicates(items: list[str]) -> tuple[int, int]:
+    """How many items repeat an earlier one, and their characters."""
+    seen: set[str] = set()
+    n = chars = 0
+    for it in items:
+        if it in seen:
+            n += 1
+            chars += len(it)
+        else:
+            seen.add(it)
+    return n, chars
+
+
+__all__ = ["QualityStage", "QualityOptions", "RULE_SETS", "RESOURCE_DIR", "load_thresholds"]

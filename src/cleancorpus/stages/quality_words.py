@@ -1,0 +1,270 @@
+"""English word and sentence splitting as the published quality filters' reference code counts them.
+
+The Gopher, C4 and FineWeb rules count "words" and "sentences"; datatrove, whose filters are the
+reference implementation of all three, counts them with spaCy's rule-based English tokenizer
+(``spacy.blank("en")``, no model) and spaCy's sentencizer. To agree with it, this module splits
+text by the same published rules, written here in plain Python (no spaCy):
+
+1. split on whitespace;
+2. a whitespace-separated chunk that is a *special case* (``resources/quality/spacy_en_exceptions.json``,
+   exported from spaCy: "don't" -> "do" "n't", "Mr." stays whole) becomes its pieces;
+3. otherwise strip *prefixes* (opening punctuation, quotes, currency signs, symbols) and *suffixes*
+   (closing punctuation, quotes, "'s", units and currency after a digit, a final period after a
+   lower-case letter, digit or two capitals) one at a time, stopping as soon as the rest is a
+   special case;
+4. what is left is one token if it looks like a URL, else it is cut at *infixes* (ellipses, hyphens
+   and "/" ":" between letters, "." between a lower-case and an upper-case letter, "," between
+   letters, arithmetic signs between digits).
+
+The character classes follow spaCy's ``lang/char_classes.py`` and ``lang/punctuation.py`` (its
+English infixes), expressed with Unicode categories instead of spaCy's hand-made ranges.
+Sentences (C4's "at least 5 sentences") follow spaCy's sentencizer: a new sentence starts at the
+first non-punctuation token after a sentence-ending token (``sentence_end_tokens`` in
+``resources/quality/punctuation.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+from .base import ConfigError
+
+RESOURCE_DIR = Path(__file__).resolve().parent.parent / "resources" / "quality"
+
+
+def _load_json(name: str) -> dict:
+    path = RESOURCE_DIR / name
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"quality resource {path} cannot be read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"quality resource {path} must hold a JSON object")
+    return data
+
+
+def _class(chars: str) -> str:
+    """A regex character class body for the given characters."""
+    return "".join(re.escape(c) for c in chars)
+
+
+def _ranges(codepoints: list[int]) -> str:
+    """A compact regex character class body (ranges) of the sorted code points."""
+    out: list[tuple[int, int]] = []
+    for cp in codepoints:
+        if out and out[-1][1] == cp - 1:
+            out[-1] = (out[-1][0], cp)
+        else:
+            out.append((cp, cp))
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in out)
+
+
+@lru_cache(maxsize=1)
+def _classes() -> dict[str, str]:
+    """Unicode letter and symbol classes, built once per process from the Unicode database (planes
+    0-1 scanned; planes 2-3 hold only CJK ideographs, all letters)."""
+    cat = unicodedata.category
+    lower: list[int] = []
+    upper: list[int] = []
+    alpha: list[int] = []
+    icon: list[int] = []
+    for cp in range(0x20000):
+        c = cat(chr(cp))
+        if c[0] == "L" or c in ("Mn", "Mc"):
+            alpha.append(cp)
+            if c == "Ll":
+                lower.append(cp)
+            elif c in ("Lu", "Lt"):
+                upper.append(cp)
+        elif c == "So":
+            icon.append(cp)
+    cjk = "\U00020000-\U0003134F"
+    return {"lower": _ranges(lower), "upper": _ranges(upper), "alpha": _ranges(alpha) + cjk, "icon": _ranges(icon)}
+
+
+# spaCy's punctuation, quote, hyphen, currency and unit lists (lang/char_classes.py), as data
+_PUNCT = "…,:;!?¿؟¡()[]{}<>_#*&。？！，、；：～·।،۔؛٪"
+_QUOTES = "'\"”“`‘´’‚,„»«「」『』（）〔〕【】《》〈〉〈〉⟦⟧"
+_CURRENCY_CHARS = "$£€¥฿₽﷼₴" + "".join(chr(c) for c in range(0x20A0, 0x20C0))
+_HYPHENS = ("-", "–", "—", "--", "---", "——", "~")
+_UNITS = (
+    "km km² km³ m m² m³ dm dm² dm³ cm cm² cm³ mm mm² mm³ ha µm nm yd in ft kg g mg µg t lb oz "
+    "m/s km/h kmh mph hPa Pa mbar mb MB kb KB gb GB tb TB T G M K % км км² км³ м м² м³ дм дм² дм³ "
+    "см см² см³ мм мм² мм³ нм кг г мг м/с км/ч кПа Па мбар Кб КБ кб Мб МБ мб Гб ГБ гб Тб ТБ тб"
+).split()
+
+
+class WordSplitter:
+    """Splits text into datatrove's English words (see the module docstring). Pure and
+    deterministic; keeps a bounded memo of chunk -> tokens (chunks repeat a lot)."""
+
+    def __init__(self) -> None:
+        exc = _load_json("spacy_en_exceptions.json").get("exceptions")
+        if not isinstance(exc, dict):
+            raise ConfigError("quality resource spacy_en_exceptions.json has no 'exceptions' table")
+        self.specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in exc.items()}
+        punct = _load_json("punctuation.json")
+        self.sentence_end = frozenset(punct["sentence_end_tokens"])
+        k = _classes()
+        lower, upper, alpha, icon = k["lower"], k["upper"], k["alpha"], k["icon"]
+        quotes = _class(_QUOTES)
+        punct_cls = _class(_PUNCT)
+        hyph = "|".join(re.escape(h) for h in _HYPHENS)
+        prefixes = [
+            f"[§%=—–{punct_cls}{quotes}{_class(_CURRENCY_CHARS)}{icon}]",
+            r"\+(?![0-9])", r"\.\.+", r"US\$", r"C\$", r"A\$",
+        ]
+        currency = "|".join(["US\\$", "C\\$", "A\\$"] + [re.escape(c) for c in _CURRENCY_CHARS])
+        units = "|".join(re.escape(u) for u in _UNITS)
+        suffixes = [
+            f"[{punct_cls}{quotes}{icon}]", r"\.\.+", "'s", "'S", "’s", "’S", "—", "–",
+            r"(?<=[0-9])\+",
+            r"(?<=°[FfCcKk])\.",
+            f"(?<=[0-9])(?:{currency})",
+            f"(?<=[0-9])(?:{units})",
+            f"(?<=[0-9{lower}%²\\-+{punct_cls}{quotes}])\\.",
+            f"(?<=[{upper}][{upper}])\\.",
+        ]
+        infixes = [
+            r"\.\.+", "…", f"[{icon}]",
+            r"(?<=[0-9])[+\-*^](?=[0-9-])",
+            f"(?<=[{lower}{quotes}])\\.(?=[{upper}{quotes}])",
+            f"(?<=[{alpha}]),(?=[{alpha}])",
+            f"(?<=[{alpha}0-9])(?:{hyph})(?=[{alpha}])",
+            f"(?<=[{alpha}0-9])[:<>=/](?=[{alpha}])",
+        ]
+        self._prefix = re.compile("|".join(f"^(?:{p})" for p in prefixes)).search
+        self._suffix = re.compile("|".join(f"(?:{s})$" for s in suffixes)).search
+        self._infix = re.compile("|".join(infixes)).finditer
+        self._url = re.compile(_url_pattern(lower)).match
+        self._memo: dict[str, tuple[str, ...]] = {}
+
+    # -- words ------------------------------------------------------------------------------------
+    def words(self, text: str) -> list[str]:
+        out: list[str] = []
+        memo, specials = self._memo, self.specials
+        for chunk in text.split():
+            toks = memo.get(chunk)
+            if toks is None:
+                if chunk in specials:
+                    toks = specials[chunk]
+                elif chunk.isalpha():
+                    toks = (chunk,)
+                else:
+                    toks = self._split(chunk)
+                if len(memo) < 200_000:
+                    memo[chunk] = toks
+            if len(toks) == 1:
+                out.append(toks[0])
+            else:
+                out.extend(toks)
+        return out
+
+    def _split(self, string: str) -> tuple[str, ...]:
+        specials = self.specials
+        prefixes: list[str] = []
+        suffixes: list[str] = []
+        last = -1
+        while string and len(string) != last:
+            if string in specials:
+                break
+            last = len(string)
+            m = self._prefix(string)
+            pre = m.end() if m else 0
+            if pre:
+                minus_pre = string[pre:]
+                if minus_pre and minus_pre in specials:
+                    prefixes.append(string[:pre])
+                    string = minus_pre
+                    break
+            m = self._suffix(string[pre:])
+            suf = (len(string) - pre - m.start()) if m else 0
+            if suf:
+                minus_suf = string[:-suf]
+                if minus_suf and minus_suf in specials:
+                    suffixes.append(string[-suf:])
+                    string = minus_suf
+                    break
+            if pre and suf and pre + suf <= len(string):
+                prefixes.append(string[:pre])
+                suffixes.append(string[-suf:])
+                string = string[pre:-suf]
+            elif pre:
+                prefixes.append(string[:pre])
+                string = string[pre:]
+            elif suf:
+                suffixes.append(string[-suf:])
+                string = string[:-suf]
+        toks = prefixes
+        if string:
+            if string in specials:
+                toks.extend(specials[string])
+            elif self._url(string):
+                toks.append(string)
+            else:
+                start = 0
+                for m in self._infix(string):
+                    a, b = m.span()
+                    if a == 0:
+                        continue
+                    if a != start:
+                        toks.append(string[start:a])
+                    if a != b:
+                        toks.append(string[a:b])
+                    start = b
+                if string[start:]:
+                    toks.append(string[start:])
+        toks.extend(reversed(suffixes))
+        return tuple(t.strip() for t in toks if t.strip())
+
+    # -- sentences --------------------------------------------------------------------------------
+    def sentence_count(self, text: str) -> int:
+        """How many sentences spaCy's sentencizer finds in ``text`` (0 for blank text)."""
+        return self.sentence_count_of(self.words(text))
+
+    def sentence_count_of(self, toks: list[str]) -> int:
+        """How many sentences spaCy's sentencizer finds in a text split into ``toks``."""
+        if not toks:
+            return 0
+        ends = self.sentence_end
+        count, seen_end = 1, False
+        for t in toks:
+            is_end = t in ends
+            if seen_end and not is_end and not _all_punct(t):
+                count += 1
+                seen_end = False
+            elif is_end:
+                seen_end = True
+        return count
+
+
+def _all_punct(token: str) -> bool:
+    cat = unicodedata.category
+    return all(cat(c)[0] == "P" for c in token)
+
+
+def _url_pattern(lower: str) -> str:
+    """URL-shaped chunks stay whole (spaCy's URL_MATCH: scheme, user, IPv4 or host.tld, port, path)."""
+    return (
+        r"(?u)^"
+        r"(?:(?:[\w+\-.]{2,})://)?"
+        r"(?:\S+(?::\S*)?@)?"
+        r"(?:"
+        r"(?!(?:10|127)(?:\.\d{1,3}){3})"
+        r"(?!(?:169\.254|192\.168)(?:\.\d{1,3}){2})"
+        r"(?!172\.(?:1[6-9]|2\d|3[0-1])(?:\.\d{1,3}){2})"
+        r"(?:[1-9]\d?|1\d\d|2[01]\d|22[0-3])"
+        r"(?:\.(?:1?\d{1,2}|2[0-4]\d|25[0-5])){2}"
+        r"(?:\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4]))"
+        r"|"
+        r"(?:(?:[A-Za-z0-9\u00a1-\uffff][A-Za-z0-9\u00a1-\uffff_-]{0,62})?[A-Za-z0-9\u00a1-\uffff]\.)+"
+        f"(?:[{lower}]{{2,63}})"
+        r")"
+        r"(?::\d{2,5})?"
+        r"(?:[/?#]\S*)?"
+        r"$"
+    )
