@@ -27,10 +27,13 @@ Words are counted as datatrove counts them for English (spaCy's rule-based token
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from collections import Counter
 from typing import Any
+
+import numpy as np
 
 from ..document import Document, Rejection
 from .base import ConfigError, Stage, register
@@ -145,8 +148,7 @@ class QualityStage(Stage):
     def signals(self, text: str) -> dict[str, Any]:
         """Every signal of the chosen rule sets (plain numbers and booleans, deterministic)."""
         split_lines = text.splitlines()
-        line_words = [self.words.words(ln) for ln in split_lines]
-        words = [w for lw in line_words for w in lw]
+        words = self.words.words(text)
         out: dict[str, Any] = {"char_count": len(text), "word_count": len(words)}
         sets = self.options.rule_sets
         if "gopher_quality" in sets:
@@ -154,7 +156,7 @@ class QualityStage(Stage):
         if "gopher_repetition" in sets:
             out.update(self._gopher_repetition(text, words))
         if "c4" in sets:
-            out.update(self._c4(split_lines, line_words))
+            out.update(self._c4(split_lines))
         if "fineweb" in sets:
             out.update(self._fineweb(text, words))
         return out
@@ -163,12 +165,16 @@ class QualityStage(Stage):
         # Gopher A.1.1. "Words" that are only punctuation (datatrove's PUNCTUATION_SET) do not count
         # towards the word count and the mean length; the per-word ratios divide by all tokens.
         symbol = self._symbol_chars
-        lengths = [len(w) for w in words if w.isalnum() or not symbol.issuperset(w)]
         n_all = len(words)
+        other = [w for w in words if not w.isalpha()]  # most words are letters only: no test needed
+        symbols = [w for w in other if not w.isalnum() and symbol.issuperset(w)]
+        n_words = n_all - len(symbols)
+        n_alpha = n_all - len(other) + sum(1 for w in other if any(c.isalpha() for c in w))
         n_lines = len(lines)
         return {
-            "gopher_word_count": len(lengths),
-            "gopher_mean_word_length": sum(lengths) / len(lengths) if lengths else None,
+            "gopher_word_count": n_words,
+            "gopher_mean_word_length":
+                (sum(map(len, words)) - sum(map(len, symbols))) / n_words if n_words else None,
             "gopher_hash_word_ratio": text.count("#") / n_all if n_all else None,
             "gopher_ellipsis_word_ratio": (text.count("...") + text.count("…")) / n_all if n_all else None,
             "gopher_bullet_line_frac":
@@ -176,7 +182,7 @@ class QualityStage(Stage):
             "gopher_ellipsis_line_frac":
                 sum(1 for s in lines if s.rstrip().endswith(("...", "…"))) / n_lines if n_lines else None,
             "gopher_alpha_word_frac":
-                sum(1 for w in words if w.isalpha() or any(c.isalpha() for c in w)) / n_all if n_all else None,
+                n_alpha / n_all if n_all else None,
             "gopher_stop_word_count": len(self._stop_words.intersection(words)),
         }
 
@@ -190,61 +196,27 @@ class QualityStage(Stage):
             dup_items, dup_chars = _duplicates(parts)
             out[f"gopher_dup_{name}_frac"] = dup_items / len(parts)
             out[f"gopher_dup_{name}_char_frac"] = dup_chars / n_chars
-        lengths = [len(w) for w in words]
-        cum = [0]
-        for n_ in lengths:
-            cum.append(cum[-1] + n_)
-        # the most frequent n-gram (the first seen among equals), its characters with the spaces
-        # between its words, times its count
-        for n in (2, 3, 4):
-            top = 0
-            if len(words) >= n:
-                counts = Counter(zip(*(words[i:] for i in range(n))))
-                best = max(counts.values())
-                for i, gram in enumerate(zip(*(words[i:] for i in range(n)))):
-                    if counts[gram] == best:
-                        top = (cum[i + n] - cum[i] + n - 1) * best
-                        break
-            out[f"gopher_top_{n}_gram_char_frac"] = top / n_chars
-        # characters (without spaces) of the n-grams that repeat one seen before, scanning left to
-        # right and jumping over a repeat, so overlapping repeats are not counted twice
-        repeats = True
-        for n in range(5, 11):
-            chars = 0
-            if repeats and len(words) >= n:
-                grams = list(zip(*(words[i:] for i in range(n))))
-                if len(set(grams)) == len(grams):
-                    repeats = False  # no repeated n-gram: no longer one repeats either
-                else:
-                    seen: set = set()
-                    i, m = 0, len(grams)
-                    while i < m:
-                        g = grams[i]
-                        if g in seen:
-                            chars += cum[i + n] - cum[i]
-                            i += n
-                        else:
-                            seen.add(g)
-                            i += 1
+        top, dup = ngram_repetition(words)
+        for n, chars in top.items():
+            out[f"gopher_top_{n}_gram_char_frac"] = chars / n_chars
+        for n, chars in dup.items():
             out[f"gopher_dup_{n}_gram_char_frac"] = chars / n_chars
         return out
 
-    def _c4(self, lines: list[str], line_words: list[list[str]]) -> dict[str, Any]:
+    def _c4(self, lines: list[str]) -> dict[str, Any]:
         # C4 (Raffel et al. 2020, 2.2) line by line as its clean_page does: drop lines with a word
         # over 1000 characters, remove citation markers, keep lines that end in terminal
         # punctuation (not an ellipsis) with at least 3 words and neither "javascript" nor a
         # policy phrase; count the sentences of the kept lines.
         sentences = kept = 0
         lorem = curly = False
-        for line, toks in zip(lines, line_words):
+        for line in lines:
             line = line.strip()
             ws = line.split()
-            if any(len(w) > self._c4_max_word for w in ws):
+            if len(line) > self._c4_max_word and any(len(w) > self._c4_max_word for w in ws):
                 continue
             if "[" in line:
-                cleaned = self._c4_citation.sub("", line)
-                if cleaned != line:
-                    line, toks = cleaned, None  # type: ignore[assignment]
+                line = self._c4_citation.sub("", line)
             if not line.endswith(self._c4_end) or line.endswith("..."):
                 continue
             if len(ws) < self._c4_min_words:
@@ -261,7 +233,7 @@ class QualityStage(Stage):
             if any(p in low for p in self._c4_policy):
                 continue
             kept += 1
-            sentences += self.words.sentence_count_of(toks if toks is not None else self.words.words(line))
+            sentences += self.words.sentence_count(line)
         n_lines = sum(1 for ln in lines if ln.strip())
         return {
             "c4_sentence_count": sentences,
@@ -282,6 +254,129 @@ class QualityStage(Stage):
             "fineweb_dup_line_char_frac": _duplicates(lines)[1] / body if body else None,
             "fineweb_newline_word_ratio": text.count("\n") / len(words) if words else None,
         }
+
+
+# Below this many words the n-gram statistics run in plain Python; above, with numpy (the same
+# numbers: tests/test_quality.py checks both on the same texts).
+NUMPY_MIN_WORDS = 400
+TOP_NS = (2, 3, 4)
+DUP_NS = (5, 6, 7, 8, 9, 10)
+
+
+def ngram_repetition(words: list[str], use_numpy: bool | None = None) -> tuple[dict[int, int], dict[int, int]]:
+    """Gopher's n-gram repetition (Rae et al. 2021, Table A1), in characters, as datatrove counts:
+
+    - top: for n = 2, 3, 4, the most frequent n-gram (the first seen among equals) times its
+      count, an n-gram's characters counted with the spaces between its words;
+    - dup: for n = 5 ... 10, the characters (without spaces) of the n-grams that repeat one seen
+      before, scanning left to right and jumping over a repeat, so overlapping repeats count once.
+
+    An n-gram is a sequence of words (datatrove joins an n-gram's words without a separator,
+    so "ab c" and "a bc" would also count as a repeat there; never seen in bench/quality.py).
+    """
+    if use_numpy is None:
+        use_numpy = len(words) >= NUMPY_MIN_WORDS
+    return _ngram_numpy(words) if use_numpy else _ngram_python(words)
+
+
+def _ngram_python(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
+    cum = [0]
+    for w in words:
+        cum.append(cum[-1] + len(w))
+    top: dict[int, int] = {}
+    for n in TOP_NS:
+        top[n] = 0
+        if len(words) >= n:
+            counts = Counter(zip(*(words[i:] for i in range(n))))
+            best = max(counts.values())
+            for i, gram in enumerate(zip(*(words[i:] for i in range(n)))):
+                if counts[gram] == best:
+                    top[n] = (cum[i + n] - cum[i] + n - 1) * best
+                    break
+    dup: dict[int, int] = {}
+    repeats = True
+    for n in DUP_NS:
+        chars = 0
+        if repeats and len(words) >= n:
+            grams = list(zip(*(words[i:] for i in range(n))))
+            if len(set(grams)) == len(grams):
+                repeats = False  # no repeated n-gram: no longer one repeats either
+            else:
+                seen: set = set()
+                i, m = 0, len(grams)
+                while i < m:
+                    g = grams[i]
+                    if g in seen:
+                        chars += cum[i + n] - cum[i]
+                        i += n
+                    else:
+                        seen.add(g)
+                        i += 1
+        dup[n] = chars
+    return top, dup
+
+
+def _ngram_numpy(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
+    """The same numbers with exact integer n-gram ids: the id of an n-gram is the rank of the pair
+    (id of its first n-1 words, id of its last word), so no hashing and no collisions."""
+    n_words = len(words)
+    vocab: dict[str, int] = {}
+    ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=np.int64, count=n_words)
+    cum = np.zeros(n_words + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=n_words), out=cum[1:])
+    width = max(len(vocab), 1)
+    gram = ids
+    top = {n: 0 for n in TOP_NS}
+    dup = {n: 0 for n in DUP_NS}
+    for n in range(2, DUP_NS[-1] + 1):
+        m = n_words - n + 1
+        if m <= 0:
+            break
+        key = gram[:m] * width + ids[n - 1:]
+        order = np.argsort(key, kind="stable")  # equal n-grams together, in text order
+        sorted_keys = key[order]
+        first = np.empty(m, dtype=bool)  # first of its kind, in sorted order
+        first[0] = True
+        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
+        gram = np.empty(m, dtype=np.int64)
+        gram[order] = np.cumsum(first) - 1  # dense n-gram ids (< m) for the next n
+        if n in top:
+            starts = np.flatnonzero(first)
+            counts = np.diff(np.append(starts, m))
+            best = int(counts.max())
+            i = int(order[starts[counts == best]].min())
+            top[n] = (int(cum[i + n] - cum[i]) + n - 1) * best
+        else:
+            repeat = np.flatnonzero(~first)
+            if not len(repeat):
+                break  # no repeated n-gram: no longer one repeats either
+            prev = np.full(m, -1, dtype=np.int64)  # the previous occurrence of the same n-gram
+            prev[order[repeat]] = order[repeat - 1]
+            dup[n] = _greedy_repeats(prev, cum, n)
+    return top, dup
+
+
+def _greedy_repeats(prev: "np.ndarray", cum: "np.ndarray", n: int) -> int:
+    """datatrove's left-to-right scan, visiting only the n-grams that occurred before: one is a
+    repeat when an earlier occurrence was scanned (not jumped over by an earlier repeat)."""
+    prev_l = prev.tolist()
+    cum_l = cum.tolist()
+    hits: list[int] = []
+    chars = idx = 0
+    for j in np.flatnonzero(prev >= 0).tolist():
+        if j < idx:
+            continue  # inside the jump over the last repeat
+        k = prev_l[j]
+        while k >= 0:
+            pos = bisect.bisect_left(hits, k) - 1
+            if pos < 0 or k >= hits[pos] + n:
+                break  # k was scanned
+            k = prev_l[k]
+        if k >= 0:
+            chars += cum_l[j + n] - cum_l[j]
+            hits.append(j)
+            idx = j + n
+    return chars
 
 
 def _duplicates(items: list[str]) -> tuple[int, int]:

@@ -29,6 +29,7 @@ import json
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 from .base import ConfigError
@@ -98,6 +99,13 @@ _UNITS = (
 ).split()
 
 
+# closing marks the affix loop strips from a word of letters whatever the letters are, and opening
+# marks it strips from one (fast paths of ``words``; the general loop gives the same tokens)
+_PLAIN_SUFFIX = frozenset(',;:!?)]"”’')
+_PLAIN_PREFIX = frozenset('(["“‘')
+_MEMO_SIZE = 500_000
+
+
 class WordSplitter:
     """Splits text into datatrove's English words (see the module docstring). Pure and
     deterministic; keeps a bounded memo of chunk -> tokens (chunks repeat a lot)."""
@@ -145,24 +153,33 @@ class WordSplitter:
 
     # -- words ------------------------------------------------------------------------------------
     def words(self, text: str) -> list[str]:
-        out: list[str] = []
-        memo, specials = self._memo, self.specials
-        for chunk in text.split():
-            toks = memo.get(chunk)
-            if toks is None:
-                if chunk in specials:
-                    toks = specials[chunk]
-                elif chunk.isalpha():
-                    toks = (chunk,)
-                else:
-                    toks = self._split(chunk)
-                if len(memo) < 200_000:
-                    memo[chunk] = toks
-            if len(toks) == 1:
-                out.append(toks[0])
-            else:
-                out.extend(toks)
-        return out
+        chunks = text.split()
+        memo = self._memo
+        try:
+            return list(chain.from_iterable(map(memo.__getitem__, chunks)))
+        except KeyError:
+            pass
+        if len(memo) > _MEMO_SIZE:
+            memo.clear()  # bounded memory; the tokens do not depend on what is cached
+        for chunk in chunks:
+            if chunk not in memo:
+                memo[chunk] = self._chunk(chunk)
+        return list(chain.from_iterable(map(memo.__getitem__, chunks)))
+
+    def _chunk(self, chunk: str) -> tuple[str, ...]:
+        specials = self.specials
+        if chunk in specials:
+            return specials[chunk]
+        if chunk.isalpha():
+            return (chunk,)
+        if chunk[:-1].isalpha() and (chunk[-1] in _PLAIN_SUFFIX or (chunk[-1] == "." and chunk[-2].islower())):
+            # a word and one closing mark: what the affix loop gives, without it
+            word = chunk[:-1]
+            return specials.get(word, (word,)) + (chunk[-1],)
+        if chunk[0] in _PLAIN_PREFIX and chunk[1:].isalpha():
+            word = chunk[1:]
+            return (chunk[0],) + specials.get(word, (word,))
+        return self._split(chunk)
 
     def _split(self, string: str) -> tuple[str, ...]:
         specials = self.specials

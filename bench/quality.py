@@ -1,0 +1,191 @@
+"""Quality signals: agreement with datatrove's filters, and speed against them.
+
+On each corpus, the quality stage (src/cleancorpus/stages/quality.py) and datatrove's
+GopherQualityFilter, GopherRepetitionFilter, C4QualityFilter and FineWebQualityFilter (datatrove
+0.10.1 with spaCy, in bench/out/venvs/datatrove, built as bench/run.py builds it) judge the same
+texts. Per rule set it counts the documents on which both keep or both remove ("agreement"), and
+those where the rule datatrove names is among the stage's flags ("same reason"), and lists every
+disagreement with the signals that decided it. Speed: CPU seconds of all four rule sets on one
+core (datatrove in its own process, the stage in this one; start-up excluded on both sides).
+
+Corpora:
+- ``bench``: the generated bench corpus (bench/gen_corpus.py, 10,000 documents by default);
+- ``zyte`` / ``trafeval``: the extraction benchmark's pages (../shared/benchmarks/extraction/,
+  181 and 400 pages), as cleancorpus's HTML ingest extracts them, and ``*-full``: the same pages'
+  whole visible text (menus, footers and all: the texts the rules are meant to catch).
+
+    .venv/bin/python bench/quality.py                       # all corpora, 10,000 bench documents
+    .venv/bin/python bench/quality.py --corpora zyte --docs 1000
+writes bench/out/quality.json and bench/out/quality.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+OUT = BENCH / "out"
+WORK = OUT / "quality"
+sys.path.insert(0, str(BENCH))
+
+from cleancorpus.stages.quality import RULE_SETS, QualityStage  # noqa: E402
+
+CORPORA = ("bench", "zyte", "zyte-full", "trafeval", "trafeval-full")
+# datatrove's reason -> the stage's rule
+REASONS = {
+    "gopher_short_doc": "gopher_short_doc", "gopher_long_doc": "gopher_long_doc",
+    "gopher_below_avg_threshold": "gopher_short_words", "gopher_above_avg_threshold": "gopher_long_words",
+    "gopher_too_many_hashes": "gopher_too_many_hashes", "gopher_too_many_ellipsis": "gopher_too_many_ellipsis",
+    "gopher_too_many_bullets": "gopher_too_many_bullets", "gopher_too_many_end_ellipsis": "gopher_too_many_end_ellipsis",
+    "gopher_below_alpha_threshold": "gopher_few_alpha_words", "gopher_enough_stop_words": "gopher_few_stop_words",
+    "empty": None,  # per rule set below
+    "dup_para_frac": "gopher_dup_para_frac", "dup_para_char_frac": "gopher_dup_para_char_frac",
+    "dup_line_frac": "gopher_dup_line_frac", "dup_line_char_frac": "gopher_dup_line_char_frac",
+    **{f"top_{n}_gram": f"gopher_top_{n}_gram" for n in (2, 3, 4)},
+    **{f"duplicated_{n}_n_grams": f"gopher_dup_{n}_gram" for n in range(5, 11)},
+    "too_few_sentences": "c4_too_few_sentences", "lorem_ipsum": "c4_lorem_ipsum", "curly_bracket": "c4_curly_bracket",
+    "line_punct_ratio": "fineweb_line_punct_ratio", "short_line_ratio": "fineweb_short_line_ratio",
+    "char_dup_ratio": "fineweb_char_dup_ratio", "list_ratio": "fineweb_list_ratio",
+}
+EMPTY = {"gopher_repetition": "gopher_empty", "fineweb": "fineweb_empty"}
+
+
+def corpus_rows(name: str, docs: int, seed: int) -> list[dict]:
+    """The corpus's documents as {"id", "text"}, cached in bench/out/quality/."""
+    path = WORK / f"{name}-{docs}.jsonl" if name == "bench" else WORK / f"{name}.jsonl"
+    if path.exists():
+        with open(path, encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh]
+    if name == "bench":
+        import run  # bench/run.py: the same generated corpus every benchmark uses
+
+        src = run.ensure_corpus(docs, seed) / "raw" / "corpus.jsonl"
+        with open(src, encoding="utf-8") as fh:
+            rows = [{"id": str(r["id"]), "text": r["text"]} for r in map(json.loads, fh)]
+    else:
+        import extraction  # bench/extraction.py: the pages and cleancorpus's HTML ingest
+
+        pages = (extraction.load_zyte(None) if name.startswith("zyte")
+                 else [(u, h, None) for u, h, _ in extraction.load_trafeval(None)])
+        mode = "none" if name.endswith("-full") else "trafilatura"
+        rows = [{"id": pid, "text": extraction.ours(html, mode)} for pid, html, _ in pages]
+    rows = [r for r in rows if r["text"].strip()]
+    WORK.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return rows
+
+
+def datatrove(rows_path: Path) -> dict:
+    sys.path.insert(0, str(BENCH))
+    import run
+
+    python = run.ensure_venv("datatrove")
+    result = rows_path.with_suffix(".datatrove.json")
+    subprocess.run(["nice", "-n", "10", str(python), str(BENCH / "compare" / "datatrove_quality.py"),
+                    str(rows_path), str(result)], check=True)
+    return json.loads(result.read_text())
+
+
+def ours(rows: list[dict]) -> tuple[dict, float]:
+    stage = QualityStage()
+    stage.signals("Warm up. Nothing to time here.")
+    out = {}
+    t0 = time.process_time()
+    for r in rows:
+        signals = stage.signals(r["text"])
+        out[r["id"]] = (signals, stage.flags(signals))
+    return out, time.process_time() - t0
+
+
+def compare(rows: list[dict], dt: dict, mine: dict, stage: QualityStage) -> dict:
+    rules_of = {s: [r for r, _, _, _, rs in stage._rules if rs == s] for s in RULE_SETS}
+    signal_of = {r: sig for r, sig, _, _, _ in stage._rules}
+    report = {}
+    for s in RULE_SETS:
+        agree = same_reason = removed_dt = removed_ours = 0
+        disagreements = []
+        for r in rows:
+            reason = dt["verdicts"][r["id"]][s]
+            signals, flags = mine[r["id"]]
+            ours_flags = [f for f in flags if f in rules_of[s]]
+            removed_dt += reason is not None
+            removed_ours += bool(ours_flags)
+            expected = None if reason is None else (EMPTY.get(s) if reason == "empty" else REASONS.get(reason, reason))
+            if (reason is None) == (not ours_flags):
+                agree += 1
+                same_reason += reason is None or expected in ours_flags
+            else:
+                shown = {signal_of[f]: signals[signal_of[f]] for f in ours_flags}
+                if expected in signal_of:
+                    shown[signal_of[expected]] = signals[signal_of[expected]]
+                disagreements.append({"id": r["id"], "datatrove": reason, "ours": ours_flags,
+                                      "signals": {k: round(v, 4) if isinstance(v, float) else v for k, v in shown.items()},
+                                      "text_start": r["text"][:120]})
+        n = len(rows)
+        report[s] = {"documents": n, "agreement": agree / n, "same_reason": same_reason / n,
+                     "removed_datatrove": removed_dt, "removed_ours": removed_ours, "disagreements": disagreements}
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpora", default=",".join(CORPORA))
+    ap.add_argument("--docs", type=int, default=10_000, help="bench corpus size")
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args(argv)
+    results = {}
+    stage = QualityStage()
+    for name in args.corpora.split(","):
+        rows = corpus_rows(name, args.docs, args.seed)
+        path = WORK / (f"{name}-{args.docs}.jsonl" if name == "bench" else f"{name}.jsonl")
+        print(f"{name}: {len(rows):,} documents; datatrove ...", file=sys.stderr, flush=True)
+        dt = datatrove(path)
+        mine, cpu = ours(rows)
+        rep = compare(rows, dt, mine, stage)
+        results[name] = {"documents": len(rows), "mb": dt["mb"],
+                         "cpu_datatrove": dt["cpu_seconds_all"], "cpu_datatrove_per_filter": dt["cpu_seconds"],
+                         "cpu_ours": cpu, "speedup": dt["cpu_seconds_all"] / cpu if cpu else None,
+                         "rule_sets": rep}
+        print(f"  datatrove {dt['cpu_seconds_all']:.1f} CPU s, ours {cpu:.2f} CPU s "
+              f"({results[name]['speedup']:.0f}x); agreement "
+              + ", ".join(f"{s} {rep[s]['agreement']:.4f}" for s in RULE_SETS), file=sys.stderr, flush=True)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "quality.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    (OUT / "quality.md").write_text(markdown(results))
+    print(markdown(results))
+    return 0
+
+
+def markdown(results: dict) -> str:
+    lines = ["| corpus | documents | MB | " + " | ".join(f"{s} agree (same reason)" for s in RULE_SETS)
+             + " | datatrove CPU s | ours CPU s | speed-up |",
+             "|---|---:|---:|" + "---:|" * len(RULE_SETS) + "---:|---:|---:|"]
+    for name, r in results.items():
+        cells = [f"{r['rule_sets'][s]['agreement']:.4f} ({r['rule_sets'][s]['same_reason']:.4f})" for s in RULE_SETS]
+        lines.append(f"| {name} | {r['documents']:,} | {r['mb']:.2f} | " + " | ".join(cells)
+                     + f" | {r['cpu_datatrove']:.1f} | {r['cpu_ours']:.2f} | {r['speedup']:.0f}x |")
+    lines.append("")
+    lines.append("Removed by datatrove / by the stage, per rule set:")
+    lines.append("")
+    for name, r in results.items():
+        lines.append(f"- {name}: " + "; ".join(
+            f"{s} {r['rule_sets'][s]['removed_datatrove']}/{r['rule_sets'][s]['removed_ours']}" for s in RULE_SETS))
+    lines.append("")
+    lines.append("Disagreements:")
+    lines.append("")
+    for name, r in results.items():
+        for s in RULE_SETS:
+            for d in r["rule_sets"][s]["disagreements"]:
+                lines.append(f"- {name} `{d['id']}` {s}: datatrove {d['datatrove'] or 'keeps'}, "
+                             f"ours {', '.join(d['ours']) or 'keeps'}; {d['signals']}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
