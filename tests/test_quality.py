@@ -57,7 +57,7 @@ def distinct(i: int) -> str:
 CASES = {
     # Gopher quality (Rae et al. 2021, A.1.1)
     "gopher_short_doc": "The cat sat on the mat. It was happy there.",
-    "gopher_long_doc": " ".join(f"w{i}x" for i in range(100_001)),
+    "gopher_long_doc": " ".join(["the river rose and the fields were under water"] * 11_112),
     "gopher_short_words": " ".join(["a", "to", "be", "or", "of", "I", "it", "is", "the", "an"] * 8) + ".",
     "gopher_long_words": " ".join(["internationalisation", "counterrevolutionary", "the", "and",
                                    "incomprehensibility"] * 15) + ".",

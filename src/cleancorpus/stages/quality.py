@@ -31,6 +31,7 @@ import bisect
 import dataclasses
 import re
 from collections import Counter
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -208,7 +209,8 @@ class QualityStage(Stage):
         # over 1000 characters, remove citation markers, keep lines that end in terminal
         # punctuation (not an ellipsis) with at least 3 words and neither "javascript" nor a
         # policy phrase; count the sentences of the kept lines.
-        sentences = kept = 0
+        kept = 0
+        kinds: list[str] = []  # token kinds of the kept lines, for the sentence count
         lorem = curly = False
         for line in lines:
             line = line.strip()
@@ -216,7 +218,13 @@ class QualityStage(Stage):
             if len(line) > self._c4_max_word and any(len(w) > self._c4_max_word for w in ws):
                 continue
             if "[" in line:
-                line = self._c4_citation.sub("", line)
+                cleaned = self._c4_citation.sub("", line)
+                if cleaned != line:
+                    line, chunks = cleaned, cleaned.split()
+                else:
+                    chunks = ws
+            else:
+                chunks = ws
             if not line.endswith(self._c4_end) or line.endswith("..."):
                 continue
             if len(ws) < self._c4_min_words:
@@ -233,7 +241,9 @@ class QualityStage(Stage):
             if any(p in low for p in self._c4_policy):
                 continue
             kept += 1
-            sentences += self.words.sentence_count(line)
+            kinds.append(self.words.sentence_boundaries(chunks))
+        # every kept line starts a sentence; more start after sentence ends inside the lines
+        sentences = kept + self.words.count_boundaries("|".join(kinds))
         n_lines = sum(1 for ln in lines if ln.strip())
         return {
             "c4_sentence_count": sentences,
@@ -258,7 +268,7 @@ class QualityStage(Stage):
 
 # Below this many words the n-gram statistics run in plain Python; above, with numpy (the same
 # numbers: tests/test_quality.py checks both on the same texts).
-NUMPY_MIN_WORDS = 400
+NUMPY_MIN_WORDS = 300
 TOP_NS = (2, 3, 4)
 DUP_NS = (5, 6, 7, 8, 9, 10)
 
@@ -280,30 +290,36 @@ def ngram_repetition(words: list[str], use_numpy: bool | None = None) -> tuple[d
 
 
 def _ngram_python(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
-    cum = [0]
-    for w in words:
-        cum.append(cum[-1] + len(w))
     top: dict[int, int] = {}
+    best = 0
     for n in TOP_NS:
         top[n] = 0
-        if len(words) >= n:
+        if len(words) < n:
+            continue
+        if best == 1:
+            # no (n-1)-gram repeats, so no n-gram does: the top one is the first, once
+            gram = tuple(words[:n])
+        else:
             counts = Counter(zip(*(words[i:] for i in range(n))))
             best = max(counts.values())
-            for i, gram in enumerate(zip(*(words[i:] for i in range(n)))):
-                if counts[gram] == best:
-                    top[n] = (cum[i + n] - cum[i] + n - 1) * best
-                    break
+            # dicts keep insertion order: the first n-gram seen with the top count
+            gram = next(g for g, c in counts.items() if c == best)
+        top[n] = (sum(map(len, gram)) + n - 1) * best
     dup: dict[int, int] = {}
     repeats = True
+    cum: list[int] = []
     for n in DUP_NS:
         chars = 0
-        if repeats and len(words) >= n:
-            grams = list(zip(*(words[i:] for i in range(n))))
-            if len(set(grams)) == len(grams):
+        m = len(words) - n + 1
+        if repeats and m > 0:
+            if len(set(zip(*(words[i:] for i in range(n))))) == m:
                 repeats = False  # no repeated n-gram: no longer one repeats either
             else:
+                if not cum:
+                    cum = list(accumulate(map(len, words), initial=0))
+                grams = list(zip(*(words[i:] for i in range(n))))
                 seen: set = set()
-                i, m = 0, len(grams)
+                i = 0
                 while i < m:
                     g = grams[i]
                     if g in seen:

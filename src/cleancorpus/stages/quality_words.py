@@ -150,6 +150,8 @@ class WordSplitter:
         self._infix = re.compile("|".join(infixes)).finditer
         self._url = re.compile(_url_pattern(lower)).match
         self._memo: dict[str, tuple[str, ...]] = {}
+        self._kind = _TokenKinds(self.sentence_end)
+        self._chunk_kinds = _ChunkKinds(self)
 
     # -- words ------------------------------------------------------------------------------------
     def words(self, text: str) -> list[str]:
@@ -244,19 +246,60 @@ class WordSplitter:
         return self.sentence_count_of(self.words(text))
 
     def sentence_count_of(self, toks: list[str]) -> int:
-        """How many sentences spaCy's sentencizer finds in a text split into ``toks``."""
+        """How many sentences spaCy's sentencizer finds in a text split into ``toks``: one, plus
+        one at each first non-punctuation token after a sentence-ending token."""
         if not toks:
             return 0
-        ends = self.sentence_end
-        count, seen_end = 1, False
-        for t in toks:
-            is_end = t in ends
-            if seen_end and not is_end and not _all_punct(t):
-                count += 1
-                seen_end = False
-            elif is_end:
-                seen_end = True
-        return count
+        if self.sentence_end.isdisjoint(toks):
+            return 1
+        # one letter per token: e (ends a sentence), p (other punctuation), w (anything else)
+        codes = "".join(map(self._kind.__getitem__, toks))
+        return 1 + len(_BOUNDARY.findall(codes))
+
+
+    def sentence_boundaries(self, chunks: list[str]) -> str:
+        """The token kinds of whitespace-separated ``chunks`` (see ``sentence_count_of``): the
+        sentences of a line are 1 + ``count_boundaries`` of this."""
+        return "".join(map(self._chunk_kinds.__getitem__, chunks))
+
+    @staticmethod
+    def count_boundaries(kinds: str) -> int:
+        """Sentence starts after the first token, in a string of kinds (lines joined by "|" may
+        be counted at once: no boundary spans a "|")."""
+        return len(_BOUNDARY.findall(kinds))
+
+
+class _ChunkKinds(dict):
+    """whitespace-separated chunk -> the kinds of its tokens, filled on first sight."""
+
+    def __init__(self, splitter: "WordSplitter") -> None:
+        super().__init__()
+        self.splitter = splitter
+
+    def __missing__(self, chunk: str) -> str:
+        sp = self.splitter
+        toks = sp._memo.get(chunk) or sp._chunk(chunk)
+        kinds = "".join(map(sp._kind.__getitem__, toks))
+        if len(self) < _MEMO_SIZE:
+            self[chunk] = kinds
+        return kinds
+
+
+class _TokenKinds(dict):
+    """token -> "e", "p" or "w" (see ``sentence_count_of``), filled on first sight."""
+
+    def __init__(self, ends: frozenset[str]) -> None:
+        super().__init__()
+        self.ends = ends
+
+    def __missing__(self, token: str) -> str:
+        kind = "e" if token in self.ends else "p" if _all_punct(token) else "w"
+        if len(self) < _MEMO_SIZE:
+            self[token] = kind
+        return kind
+
+
+_BOUNDARY = re.compile("e[ep]*w")
 
 
 def _all_punct(token: str) -> bool:
