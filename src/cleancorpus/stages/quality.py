@@ -31,7 +31,7 @@ import bisect
 import dataclasses
 import re
 from collections import Counter
-from itertools import accumulate
+from itertools import accumulate, filterfalse
 from typing import Any
 
 import numpy as np
@@ -149,7 +149,8 @@ class QualityStage(Stage):
     def signals(self, text: str) -> dict[str, Any]:
         """Every signal of the chosen rule sets (plain numbers and booleans, deterministic)."""
         split_lines = text.splitlines()
-        words = self.words.words(text)
+        chunks = text.split()  # the lines' chunks, in order (every line break is whitespace)
+        words = self.words.words_of_chunks(chunks)
         out: dict[str, Any] = {"char_count": len(text), "word_count": len(words)}
         sets = self.options.rule_sets
         if "gopher_quality" in sets:
@@ -157,7 +158,7 @@ class QualityStage(Stage):
         if "gopher_repetition" in sets:
             out.update(self._gopher_repetition(text, words))
         if "c4" in sets:
-            out.update(self._c4(split_lines))
+            out.update(self._c4(split_lines, self.words.chunk_kinds(chunks)))
         if "fineweb" in sets:
             out.update(self._fineweb(text, words))
         return out
@@ -167,7 +168,7 @@ class QualityStage(Stage):
         # towards the word count and the mean length; the per-word ratios divide by all tokens.
         symbol = self._symbol_chars
         n_all = len(words)
-        other = [w for w in words if not w.isalpha()]  # most words are letters only: no test needed
+        other = list(filterfalse(str.isalpha, words))  # most words are letters only: no test needed
         symbols = [w for w in other if not w.isalnum() and symbol.issuperset(w)]
         n_words = n_all - len(symbols)
         n_alpha = n_all - len(other) + sum(1 for w in other if any(c.isalpha() for c in w))
@@ -204,7 +205,7 @@ class QualityStage(Stage):
             out[f"gopher_dup_{n}_gram_char_frac"] = chars / n_chars
         return out
 
-    def _c4(self, lines: list[str]) -> dict[str, Any]:
+    def _c4(self, lines: list[str], chunk_kinds: list[str]) -> dict[str, Any]:
         # C4 (Raffel et al. 2020, 2.2) line by line as its clean_page does: drop lines with a word
         # over 1000 characters, remove citation markers, keep lines that end in terminal
         # punctuation (not an ellipsis) with at least 3 words and neither "javascript" nor a
@@ -212,19 +213,18 @@ class QualityStage(Stage):
         kept = 0
         kinds: list[str] = []  # token kinds of the kept lines, for the sentence count
         lorem = curly = False
+        end = 0
         for line in lines:
             line = line.strip()
             ws = line.split()
+            start, end = end, end + len(ws)  # this line's chunks in chunk_kinds
             if len(line) > self._c4_max_word and any(len(w) > self._c4_max_word for w in ws):
                 continue
+            cited = False
             if "[" in line:
                 cleaned = self._c4_citation.sub("", line)
                 if cleaned != line:
-                    line, chunks = cleaned, cleaned.split()
-                else:
-                    chunks = ws
-            else:
-                chunks = ws
+                    line, cited = cleaned, True
             if not line.endswith(self._c4_end) or line.endswith("..."):
                 continue
             if len(ws) < self._c4_min_words:
@@ -241,7 +241,10 @@ class QualityStage(Stage):
             if any(p in low for p in self._c4_policy):
                 continue
             kept += 1
-            kinds.append(self.words.sentence_boundaries(chunks))
+            if cited:
+                kinds.append(self.words.sentence_boundaries(line.split()))
+            else:
+                kinds.append("".join(chunk_kinds[start:end]))
         # every kept line starts a sentence; more start after sentence ends inside the lines
         sentences = kept + self.words.count_boundaries("|".join(kinds))
         n_lines = sum(1 for ln in lines if ln.strip())

@@ -81,10 +81,14 @@ def _classes() -> dict[str, str]:
                 lower.append(cp)
             elif c in ("Lu", "Lt"):
                 upper.append(cp)
+            elif c == "Lo":  # letters of scripts without case count as both (spaCy's _uncased)
+                lower.append(cp)
+                upper.append(cp)
         elif c == "So":
             icon.append(cp)
     cjk = "\U00020000-\U0003134F"
-    return {"lower": _ranges(lower), "upper": _ranges(upper), "alpha": _ranges(alpha) + cjk, "icon": _ranges(icon)}
+    return {"lower": _ranges(lower) + cjk, "upper": _ranges(upper) + cjk, "alpha": _ranges(alpha) + cjk,
+            "icon": _ranges(icon)}
 
 
 # spaCy's punctuation, quote, hyphen, currency and unit lists (lang/char_classes.py), as data
@@ -150,12 +154,28 @@ class WordSplitter:
         self._infix = re.compile("|".join(infixes)).finditer
         self._url = re.compile(_url_pattern(lower)).match
         self._memo: dict[str, tuple[str, ...]] = {}
+        # special cases that the affix rules would cut into several tokens ("z." -> "z" "."): when
+        # those tokens appear side by side in a chunk, they are put back together ("z.B." ->
+        # "z." "B."), as spaCy's special-case matcher does after the affix pass
+        self._rejoin: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for key, pieces in self.specials.items():
+            toks = self._split(key, with_specials=False)
+            if len(toks) > 1:
+                self._rejoin[toks] = pieces
+        self._rejoin_max = max(map(len, self._rejoin), default=0)
         self._kind = _TokenKinds(self.sentence_end)
         self._chunk_kinds = _ChunkKinds(self)
 
     # -- words ------------------------------------------------------------------------------------
     def words(self, text: str) -> list[str]:
-        chunks = text.split()
+        return self.words_of_chunks(text.split())
+
+    def chunk_kinds(self, chunks: list[str]) -> list[str]:
+        """Per whitespace-separated chunk, the kinds of its tokens (see ``sentence_count_of``)."""
+        return list(map(self._chunk_kinds.__getitem__, chunks))
+
+    def words_of_chunks(self, chunks: list[str]) -> list[str]:
+        """The words of a text given as ``text.split()``."""
         memo = self._memo
         try:
             return list(chain.from_iterable(map(memo.__getitem__, chunks)))
@@ -169,6 +189,10 @@ class WordSplitter:
         return list(chain.from_iterable(map(memo.__getitem__, chunks)))
 
     def _chunk(self, chunk: str) -> tuple[str, ...]:
+        toks = self._chunk_affixes(chunk)
+        return self._rejoin_specials(toks) if len(toks) > 2 else toks
+
+    def _chunk_affixes(self, chunk: str) -> tuple[str, ...]:
         specials = self.specials
         if chunk in specials:
             return specials[chunk]
@@ -183,8 +207,8 @@ class WordSplitter:
             return (chunk[0],) + specials.get(word, (word,))
         return self._split(chunk)
 
-    def _split(self, string: str) -> tuple[str, ...]:
-        specials = self.specials
+    def _split(self, string: str, with_specials: bool = True) -> tuple[str, ...]:
+        specials = self.specials if with_specials else {}
         prefixes: list[str] = []
         suffixes: list[str] = []
         last = -1
@@ -238,7 +262,33 @@ class WordSplitter:
                 if string[start:]:
                     toks.append(string[start:])
         toks.extend(reversed(suffixes))
-        return tuple(t.strip() for t in toks if t.strip())
+        out = tuple(t.strip() for t in toks if t.strip())
+        if with_specials and len(out) > 1:
+            out = self._rejoin_specials(out)
+        return out
+
+    def _rejoin_specials(self, toks: tuple[str, ...]) -> tuple[str, ...]:
+        """Put back special cases cut by the affix rules: the longest first, then the leftmost,
+        never overlapping (spaCy's filter_spans)."""
+        found = []
+        for i in range(len(toks)):
+            for j in range(i + 2, min(len(toks), i + self._rejoin_max) + 1):
+                if toks[i:j] in self._rejoin:
+                    found.append((i, j))
+        if not found:
+            return toks
+        taken: list[tuple[int, int]] = []
+        for i, j in sorted(found, key=lambda s: (s[0] - s[1], s[0])):
+            if all(j <= a or i >= b for a, b in taken):
+                taken.append((i, j))
+        out: list[str] = []
+        pos = 0
+        for i, j in sorted(taken):
+            out.extend(toks[pos:i])
+            out.extend(self._rejoin[toks[i:j]])
+            pos = j
+        out.extend(toks[pos:])
+        return tuple(out)
 
     # -- sentences --------------------------------------------------------------------------------
     def sentence_count(self, text: str) -> int:
