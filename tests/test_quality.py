@@ -216,6 +216,17 @@ def test_sentences_as_the_sentencizer_counts():
     assert w.sentence_count("Wait... what") == 1  # "..." is not a sentence end for spaCy
     assert w.sentence_count("He said. \"Yes.\" Then left.") == 3
     assert w.sentence_count("") == 0
+    # a whitespace run other than one plain space is a token, a "word" for the sentencizer
+    assert w.sentence_count("It is small.\u2009»") == 2
+    assert w.sentence_count("It is small. »") == 1
+    assert w.sentence_count("End.  \"Next\"") == 2
+
+
+def test_special_cases_cut_by_affixes_are_rejoined():
+    w = WordSplitter()
+    assert w.words("durch z.B. mit") == ["durch", "z.", "B.", "mit"]
+    assert w.words("voters,’’ Will") == ["voters", ",", "’’", "Will"]
+    assert w.words("이번 아니다.") == ["이번", "아니다", "."]  # uncased letters end a word before "."
 
 
 # -- in the pipeline --------------------------------------------------------------------------------

@@ -241,10 +241,7 @@ class QualityStage(Stage):
             if any(p in low for p in self._c4_policy):
                 continue
             kept += 1
-            if cited:
-                kinds.append(self.words.sentence_boundaries(line.split()))
-            else:
-                kinds.append("".join(chunk_kinds[start:end]))
+            kinds.append(self.words.line_kinds(line, None if cited else chunk_kinds[start:end]))
         # every kept line starts a sentence; more start after sentence ends inside the lines
         sentences = kept + self.words.count_boundaries("|".join(kinds))
         n_lines = sum(1 for ln in lines if ln.strip())

@@ -86,7 +86,9 @@ def _classes() -> dict[str, str]:
                 upper.append(cp)
         elif c == "So":
             icon.append(cp)
-    cjk = "\U00020000-\U0003134F"
+    # spaCy's _cjk ranges also cover CJK symbol and punctuation blocks, taken as letters there
+    cjk = ("\U00020000-\U0003134F\u2E80-\u2EFF\u2F00-\u2FDF\u2FF0-\u2FFF\u3000-\u303F\u31C0-\u31EF"
+           "\u3200-\u32FF\u3300-\u33FF\uF900-\uFAFF\uFE30-\uFE4F\U0001F200-\U0001F2FF")
     return {"lower": _ranges(lower) + cjk, "upper": _ranges(upper) + cjk, "alpha": _ranges(alpha) + cjk,
             "icon": _ranges(icon)}
 
@@ -133,7 +135,7 @@ class WordSplitter:
         currency = "|".join(["US\\$", "C\\$", "A\\$"] + [re.escape(c) for c in _CURRENCY_CHARS])
         units = "|".join(re.escape(u) for u in _UNITS)
         suffixes = [
-            f"[{punct_cls}{quotes}{icon}]", r"\.\.+", "'s", "'S", "’s", "’S", "—", "–",
+            f"[{punct_cls}{quotes}{icon}]", "……", r"\.\.+", "'s", "'S", "’s", "’S", "—", "–",
             r"(?<=[0-9])\+",
             r"(?<=°[FfCcKk])\.",
             f"(?<=[0-9])(?:{currency})",
@@ -171,7 +173,7 @@ class WordSplitter:
         return self.words_of_chunks(text.split())
 
     def chunk_kinds(self, chunks: list[str]) -> list[str]:
-        """Per whitespace-separated chunk, the kinds of its tokens (see ``sentence_count_of``)."""
+        """Per whitespace-separated chunk, the kinds of its tokens (see ``count_boundaries``)."""
         return list(map(self._chunk_kinds.__getitem__, chunks))
 
     def words_of_chunks(self, chunks: list[str]) -> list[str]:
@@ -292,30 +294,33 @@ class WordSplitter:
 
     # -- sentences --------------------------------------------------------------------------------
     def sentence_count(self, text: str) -> int:
-        """How many sentences spaCy's sentencizer finds in ``text`` (0 for blank text)."""
-        return self.sentence_count_of(self.words(text))
+        """How many sentences spaCy's sentencizer finds in the line ``text`` (0 for blank text)."""
+        kinds = self.line_kinds(text.strip())
+        return 1 + self.count_boundaries(kinds) if kinds else 0
 
-    def sentence_count_of(self, toks: list[str]) -> int:
-        """How many sentences spaCy's sentencizer finds in a text split into ``toks``: one, plus
-        one at each first non-punctuation token after a sentence-ending token."""
-        if not toks:
-            return 0
-        if self.sentence_end.isdisjoint(toks):
-            return 1
-        # one letter per token: e (ends a sentence), p (other punctuation), w (anything else)
-        codes = "".join(map(self._kind.__getitem__, toks))
-        return 1 + len(_BOUNDARY.findall(codes))
-
-
-    def sentence_boundaries(self, chunks: list[str]) -> str:
-        """The token kinds of whitespace-separated ``chunks`` (see ``sentence_count_of``): the
-        sentences of a line are 1 + ``count_boundaries`` of this."""
-        return "".join(map(self._chunk_kinds.__getitem__, chunks))
+    def line_kinds(self, line: str, chunk_kinds: list[str] | None = None) -> str:
+        """The token kinds of a stripped line, whitespace tokens included: spaCy keeps a run of
+        whitespace other than one plain space as a token, which the sentencizer takes for a word
+        (so "end.\u2009»" ends with a one-token sentence). ``chunk_kinds``: the kinds of the
+        line's chunks, if known."""
+        if not _ODD_SPACE.search(line):
+            if chunk_kinds is None:
+                chunk_kinds = self.chunk_kinds(line.split())
+            return "".join(chunk_kinds)
+        out = []
+        for i, part in enumerate(_SPACES.split(line)):
+            if i % 2:
+                if part != " ":
+                    out.append("w")
+            elif part:
+                out.append(self._chunk_kinds[part])
+        return "".join(out)
 
     @staticmethod
     def count_boundaries(kinds: str) -> int:
-        """Sentence starts after the first token, in a string of kinds (lines joined by "|" may
-        be counted at once: no boundary spans a "|")."""
+        """Sentence starts after the first token, in a string of token kinds: e (a token that
+        ends a sentence), p (other punctuation), w (anything else). As spaCy's sentencizer: a
+        sentence starts at the first w after an e. Lines joined by "|" may be counted at once."""
         return len(_BOUNDARY.findall(kinds))
 
 
@@ -336,7 +341,7 @@ class _ChunkKinds(dict):
 
 
 class _TokenKinds(dict):
-    """token -> "e", "p" or "w" (see ``sentence_count_of``), filled on first sight."""
+    """token -> "e", "p" or "w" (see ``count_boundaries``), filled on first sight."""
 
     def __init__(self, ends: frozenset[str]) -> None:
         super().__init__()
@@ -350,6 +355,8 @@ class _TokenKinds(dict):
 
 
 _BOUNDARY = re.compile("e[ep]*w")
+_ODD_SPACE = re.compile(r"[^\S ]|  ")  # whitespace other than single plain spaces
+_SPACES = re.compile(r"(\s+)")
 
 
 def _all_punct(token: str) -> bool:
