@@ -185,9 +185,14 @@ class WordSplitter:
             pass
         if len(memo) > _MEMO_SIZE:
             memo.clear()  # bounded memory; the tokens do not depend on what is cached
+        kinds, kind = self._chunk_kinds, self._kind
+        if len(kinds) > _MEMO_SIZE:
+            kinds.clear()
         for chunk in chunks:
             if chunk not in memo:
-                memo[chunk] = self._chunk(chunk)
+                toks = memo[chunk] = self._chunk(chunk)
+                # the sentence kinds too, while the tokens are at hand
+                kinds[chunk] = "w" if len(toks) == 1 and chunk.isalnum() else "".join(map(kind.__getitem__, toks))
         return list(chain.from_iterable(map(memo.__getitem__, chunks)))
 
     def _chunk(self, chunk: str) -> tuple[str, ...]:
@@ -207,6 +212,11 @@ class WordSplitter:
         if chunk[0] in _PLAIN_PREFIX and chunk[1:].isalpha():
             word = chunk[1:]
             return (chunk[0],) + specials.get(word, (word,))
+        if _NUMBER(chunk):
+            return (chunk,)  # no affix or infix rule cuts digits joined by , . or :
+        if chunk[-2:] in ("'s", "’s") and chunk[:-2].isalpha():
+            word = chunk[:-2]
+            return specials.get(word, (word,)) + (chunk[-2:],)
         return self._split(chunk)
 
     def _split(self, string: str, with_specials: bool = True) -> tuple[str, ...]:
@@ -355,6 +365,7 @@ class _TokenKinds(dict):
 
 
 _BOUNDARY = re.compile("e[ep]*w")
+_NUMBER = re.compile(r"[0-9]+(?:[.,:][0-9]+)*").fullmatch
 _ODD_SPACE = re.compile(r"[^\S ]|  ")  # whitespace other than single plain spaces
 _SPACES = re.compile(r"(\s+)")
 
