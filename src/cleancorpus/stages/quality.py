@@ -334,60 +334,65 @@ def _ngram_python(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
 
 def _ngram_numpy(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
     """The same numbers with exact integer n-gram ids: the id of an n-gram is the rank of the pair
-    (id of its first n-1 words, id of its last word), so no hashing and no collisions."""
+    (id of its first n-1 words, id of its last word), so no hashing and no collisions. An n-gram
+    can only repeat where its first n-1 words repeat, so each n looks only at those positions."""
     n_words = len(words)
     vocab: dict[str, int] = {}
     ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=np.int64, count=n_words)
     cum = np.zeros(n_words + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=n_words), out=cum[1:])
     width = max(len(vocab), 1)
-    gram = ids
-    top = {n: 0 for n in TOP_NS}
+    # when no n-gram repeats, the top one is the first, once
+    top = {n: int(cum[n] - cum[0]) + n - 1 if n_words >= n else 0 for n in TOP_NS}
     dup = {n: 0 for n in DUP_NS}
+    pos = np.arange(n_words, dtype=np.int64)  # where an n-gram may repeat (all, to begin with)
+    gram = ids  # the id of the (n-1)-gram at each of those positions
     for n in range(2, DUP_NS[-1] + 1):
-        m = n_words - n + 1
-        if m <= 0:
+        fits = pos + n <= n_words
+        pos, gram = pos[fits], gram[fits]
+        if not len(pos):
             break
-        key = gram[:m] * width + ids[n - 1:]
+        key = gram * width + ids[pos + n - 1]
         order = np.argsort(key, kind="stable")  # equal n-grams together, in text order
         sorted_keys = key[order]
-        first = np.empty(m, dtype=bool)  # first of its kind, in sorted order
+        first = np.empty(len(key), dtype=bool)  # first of its kind, in sorted order
         first[0] = True
         np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
-        gram = np.empty(m, dtype=np.int64)
-        gram[order] = np.cumsum(first) - 1  # dense n-gram ids (< m) for the next n
+        starts = np.flatnonzero(first)
+        counts = np.diff(np.append(starts, len(key)))
+        best = int(counts.max())
+        if best == 1:
+            break  # no repeated n-gram: no longer one repeats either
         if n in top:
-            starts = np.flatnonzero(first)
-            counts = np.diff(np.append(starts, m))
-            best = int(counts.max())
-            i = int(order[starts[counts == best]].min())
+            i = int(pos[order[starts[counts == best]]].min())
             top[n] = (int(cum[i + n] - cum[i]) + n - 1) * best
-        else:
-            repeat = np.flatnonzero(~first)
-            if not len(repeat):
-                break  # no repeated n-gram: no longer one repeats either
-            prev = np.full(m, -1, dtype=np.int64)  # the previous occurrence of the same n-gram
-            prev[order[repeat]] = order[repeat - 1]
-            dup[n] = _greedy_repeats(prev, cum, n)
+        dense = np.empty(len(key), dtype=np.int64)
+        dense[order] = np.cumsum(first) - 1
+        if n in dup:
+            later = np.flatnonzero(~first)  # sorted slots that repeat the slot before them
+            dup[n] = _greedy_repeats(pos[order[later]].tolist(), pos[order[later - 1]].tolist(), cum, n)
+        repeated = counts[dense] >= 2
+        pos, gram = pos[repeated], dense[repeated]
     return top, dup
 
 
-def _greedy_repeats(prev: "np.ndarray", cum: "np.ndarray", n: int) -> int:
-    """datatrove's left-to-right scan, visiting only the n-grams that occurred before: one is a
-    repeat when an earlier occurrence was scanned (not jumped over by an earlier repeat)."""
-    prev_l = prev.tolist()
+def _greedy_repeats(later: list[int], earlier: list[int], cum: "np.ndarray", n: int) -> int:
+    """datatrove's left-to-right scan, visiting only the n-grams that occurred before (at
+    ``later[k]``, the previous occurrence at ``earlier[k]``): one is a repeat when an earlier
+    occurrence was scanned, not jumped over by an earlier repeat."""
+    prev = dict(zip(later, earlier))
     cum_l = cum.tolist()
     hits: list[int] = []
     chars = idx = 0
-    for j in np.flatnonzero(prev >= 0).tolist():
+    for j in sorted(later):
         if j < idx:
             continue  # inside the jump over the last repeat
-        k = prev_l[j]
+        k = prev[j]
         while k >= 0:
             pos = bisect.bisect_left(hits, k) - 1
             if pos < 0 or k >= hits[pos] + n:
                 break  # k was scanned
-            k = prev_l[k]
+            k = prev.get(k, -1)
         if k >= 0:
             chars += cum_l[j + n] - cum_l[j]
             hits.append(j)
@@ -396,16 +401,9 @@ def _greedy_repeats(prev: "np.ndarray", cum: "np.ndarray", n: int) -> int:
 
 
 def _duplicates(items: list[str]) -> tuple[int, int]:
-    """How many items repeat an earlier one, and their characters."""
-    seen: set[str] = set()
-    n = chars = 0
-    for it in items:
-        if it in seen:
-            n += 1
-            chars += len(it)
-        else:
-            seen.add(it)
-    return n, chars
+    """How many items repeat an earlier one, and their characters (each repeat counted)."""
+    unique = set(items)
+    return len(items) - len(unique), sum(map(len, items)) - sum(map(len, unique))
 
 
 __all__ = ["QualityStage", "QualityOptions", "RULE_SETS", "RESOURCE_DIR", "load_thresholds"]

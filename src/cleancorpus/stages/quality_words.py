@@ -165,6 +165,7 @@ class WordSplitter:
             if len(toks) > 1:
                 self._rejoin[toks] = pieces
         self._rejoin_max = max(map(len, self._rejoin), default=0)
+        self._rejoin_first = frozenset(k[0] for k in self._rejoin)
         self._kind = _TokenKinds(self.sentence_end)
         self._chunk_kinds = _ChunkKinds(self)
 
@@ -188,11 +189,10 @@ class WordSplitter:
         kinds, kind = self._chunk_kinds, self._kind
         if len(kinds) > _MEMO_SIZE:
             kinds.clear()
-        for chunk in chunks:
-            if chunk not in memo:
-                toks = memo[chunk] = self._chunk(chunk)
-                # the sentence kinds too, while the tokens are at hand
-                kinds[chunk] = "w" if len(toks) == 1 and chunk.isalnum() else "".join(map(kind.__getitem__, toks))
+        for chunk in set(chunks).difference(memo):  # new chunks only (any order: each on its own)
+            toks = memo[chunk] = self._chunk(chunk)
+            # the sentence kinds too, while the tokens are at hand
+            kinds[chunk] = "w" if len(toks) == 1 and chunk.isalnum() else "".join(map(kind.__getitem__, toks))
         return list(chain.from_iterable(map(memo.__getitem__, chunks)))
 
     def _chunk(self, chunk: str) -> tuple[str, ...]:
@@ -205,19 +205,45 @@ class WordSplitter:
             return specials[chunk]
         if chunk.isalpha():
             return (chunk,)
-        if chunk[:-1].isalpha() and (chunk[-1] in _PLAIN_SUFFIX or (chunk[-1] == "." and chunk[-2].islower())):
-            # a word and one closing mark: what the affix loop gives, without it
-            word = chunk[:-1]
-            return specials.get(word, (word,)) + (chunk[-1],)
-        if chunk[0] in _PLAIN_PREFIX and chunk[1:].isalpha():
-            word = chunk[1:]
-            return (chunk[0],) + specials.get(word, (word,))
-        if _NUMBER(chunk):
-            return (chunk,)  # no affix or infix rule cuts digits joined by , . or :
-        if chunk[-2:] in ("'s", "’s") and chunk[:-2].isalpha():
-            word = chunk[:-2]
-            return specials.get(word, (word,)) + (chunk[-2:],)
-        return self._split(chunk)
+        return self._plain(chunk) or self._split(chunk)
+
+    def _plain(self, chunk: str) -> tuple[str, ...] | None:
+        """The common shapes without the general loop: an opening mark, then letters, letters
+        joined by hyphens, a number or a possessive, then up to two closing marks ("(word",
+        "well-known,", "“Hi”", "1,000).", "England's,"). None for anything else, or when a
+        part could be a special case (then the general loop decides)."""
+        specials = self.specials
+        pre = ""
+        core = chunk
+        if core[0] in _PLAIN_PREFIX:
+            pre, core = core[0], core[1:]
+        post = ""
+        for _ in range(2):
+            if len(core) > 1 and (core[-1] in _PLAIN_SUFFIX or (core[-1] == "." and _DOT_AFTER(core[-2]))):
+                post = core[-1] + post
+                core = core[:-1]
+            else:
+                break
+        if not core or (not pre and not post and not _NUMBER(core) and "-" not in core and core[-2:] not in _POSSESSIVE):
+            return None
+        # every string the general loop could stop at must not be a special case
+        for i in {0, len(pre)}:
+            for j in range(len(post) + 1):
+                part = chunk[i:len(chunk) - j]
+                if part != chunk and part in specials:
+                    return None
+        if core.isalpha():
+            body: tuple[str, ...] = specials.get(core, (core,))
+        elif _NUMBER(core):
+            body = (core,)  # no affix or infix rule cuts digits joined by , . or :
+        elif core[-2:] in _POSSESSIVE and core[:-2].isalpha():
+            body = specials.get(core[:-2], (core[:-2],)) + (core[-2:],)
+        elif "-" in core and all(p.isalpha() for p in core.split("-")):
+            parts = core.split("-")
+            body = tuple(t for p in parts for t in (p, "-"))[:-1]
+        else:
+            return None
+        return ((pre,) if pre else ()) + body + tuple(post)
 
     def _split(self, string: str, with_specials: bool = True) -> tuple[str, ...]:
         specials = self.specials if with_specials else {}
@@ -283,7 +309,10 @@ class WordSplitter:
         """Put back special cases cut by the affix rules: the longest first, then the leftmost,
         never overlapping (spaCy's filter_spans)."""
         found = []
-        for i in range(len(toks)):
+        first = self._rejoin_first
+        for i in range(len(toks) - 1):
+            if toks[i] not in first:
+                continue
             for j in range(i + 2, min(len(toks), i + self._rejoin_max) + 1):
                 if toks[i:j] in self._rejoin:
                     found.append((i, j))
@@ -358,7 +387,7 @@ class _TokenKinds(dict):
         self.ends = ends
 
     def __missing__(self, token: str) -> str:
-        kind = "e" if token in self.ends else "p" if _all_punct(token) else "w"
+        kind = "e" if token in self.ends else "w" if token.isalnum() or not _all_punct(token) else "p"
         if len(self) < _MEMO_SIZE:
             self[token] = kind
         return kind
@@ -366,6 +395,13 @@ class _TokenKinds(dict):
 
 _BOUNDARY = re.compile("e[ep]*w")
 _NUMBER = re.compile(r"[0-9]+(?:[.,:][0-9]+)*").fullmatch
+_POSSESSIVE = ("'s", "’s")
+
+
+def _DOT_AFTER(c: str) -> bool:
+    """A final "." is cut off after a lower-case letter, a digit or a closing mark (spaCy's
+    suffix rule; after capitals only when two precede it, left to the general loop)."""
+    return c.islower() or "0" <= c <= "9" or c in _PLAIN_SUFFIX
 _ODD_SPACE = re.compile(r"[^\S ]|  ")  # whitespace other than single plain spaces
 _SPACES = re.compile(r"(\s+)")
 
