@@ -14,8 +14,8 @@ Corpora:
   181 and 400 pages), as cleancorpus's HTML ingest extracts them, and ``*-full``: the same pages'
   whole visible text (menus, footers and all: the texts the rules are meant to catch).
 
-    .venv/bin/python bench/quality.py                       # all corpora, 10,000 bench documents
-    .venv/bin/python bench/quality.py --corpora zyte --docs 1000
+    .venv/bin/python bench/quality.py --tokens              # all corpora, 10,000 bench documents
+    .venv/bin/python bench/quality.py --corpora zyte --reuse-datatrove
 writes bench/out/quality.json and bench/out/quality.md
 """
 
@@ -94,6 +94,33 @@ def datatrove(rows_path: Path, reuse: bool = False) -> dict:
     return json.loads(result.read_text())
 
 
+def token_agreement(rows_path: Path, rows: list[dict]) -> dict:
+    """Documents whose word list, and whose per-line sentence counts, equal spaCy's (what
+    datatrove counts), computed by bench/compare/spacy_tokens.py in the datatrove venv."""
+    import run
+
+    from cleancorpus.stages.quality_words import WordSplitter
+
+    python = run.ensure_venv("datatrove")
+    result = rows_path.with_suffix(".spacy.json")
+    subprocess.run(["nice", "-n", "10", str(python), str(BENCH / "compare" / "spacy_tokens.py"),
+                    str(rows_path), str(result)], check=True)
+    spacy = json.loads(result.read_text())
+    splitter = WordSplitter()
+    same_words = same_sentences = 0
+    differ = []
+    for r in rows:
+        ref = spacy[r["id"]]
+        words_ok = splitter.words(r["text"]) == ref["words"]
+        sentences = [splitter.sentence_count(ln) for ln in r["text"].splitlines()]
+        sentences_ok = sentences == ref["sentences"]
+        same_words += words_ok
+        same_sentences += sentences_ok
+        if not (words_ok and sentences_ok):
+            differ.append(r["id"])
+    return {"same_words": same_words, "same_sentences": same_sentences, "documents": len(rows), "differ": differ}
+
+
 def ours(rows: list[dict]) -> tuple[dict, float]:
     stage = QualityStage()
     stage.signals("Warm up. Nothing to time here.")
@@ -140,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpora", default=",".join(CORPORA))
     ap.add_argument("--docs", type=int, default=10_000, help="bench corpus size")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--tokens", action="store_true",
+                    help="also compare the word splitter with spaCy's words and sentences, document by document")
     ap.add_argument("--reuse-datatrove", action="store_true",
                     help="reuse datatrove's verdicts and times from the last run (agreement work only)")
     args = ap.parse_args(argv)
@@ -156,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                          "cpu_datatrove": dt["cpu_seconds_all"], "cpu_datatrove_per_filter": dt["cpu_seconds"],
                          "cpu_ours": cpu, "speedup": dt["cpu_seconds_all"] / cpu if cpu else None,
                          "rule_sets": rep}
+        if args.tokens:
+            results[name]["tokens"] = token_agreement(path, rows)
         print(f"  datatrove {dt['cpu_seconds_all']:.1f} CPU s, ours {cpu:.2f} CPU s "
               f"({results[name]['speedup']:.0f}x); agreement "
               + ", ".join(f"{s} {rep[s]['agreement']:.4f}" for s in RULE_SETS), file=sys.stderr, flush=True)
@@ -177,6 +208,15 @@ def markdown(results: dict) -> str:
         cells = [f"{r['rule_sets'][s]['agreement']:.4f} ({r['rule_sets'][s]['same_reason']:.4f})" for s in RULE_SETS]
         lines.append(f"| {name} | {r['documents']:,} | {r['mb']:.2f} | " + " | ".join(cells)
                      + f" | {r['cpu_datatrove']:.1f} | {r['cpu_ours']:.2f} | {r['speedup']:.0f}x |")
+    if any("tokens" in r for r in results.values()):
+        lines.append("")
+        lines.append("Word splitter against spaCy (documents with the same word list / the same sentence count "
+                     "on every line):")
+        lines.append("")
+        for name, r in results.items():
+            if "tokens" in r:
+                t = r["tokens"]
+                lines.append(f"- {name}: {t['same_words']:,} / {t['same_sentences']:,} of {t['documents']:,}")
     lines.append("")
     lines.append("Removed by datatrove / by the stage, per rule set:")
     lines.append("")

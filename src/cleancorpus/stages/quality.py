@@ -98,14 +98,17 @@ class QualityStage(Stage):
         t = load_thresholds()
         punct = _load_json("punctuation.json")
         self._symbol_chars = frozenset(punct["punctuation"]) | frozenset(punct["terminal_punctuation"])
-        self._terminal = tuple(punct["terminal_punctuation"])
+        self._terminal = frozenset(punct["terminal_punctuation"])  # single characters
         self._stop_words = frozenset(t["gopher_quality"]["stop_words"])
         c4 = t["c4"]
-        self._c4_end = tuple(c4["end_punctuation"])
+        self._c4_end_chars = frozenset(c4["end_punctuation"])
+        if not all(len(c) == 1 for c in self._c4_end_chars):
+            raise ConfigError("c4 end_punctuation in thresholds.json must be single characters")
         self._c4_min_words = int(c4["min_words_per_line"])
         self._c4_max_word = int(c4["max_word_length"])
         self._c4_policy = tuple(c4["policy_substrings"])
         self._c4_citation = re.compile(c4["citation_pattern"])
+        self._c4_phrases = re.compile("|".join(map(re.escape, ("lorem ipsum", "javascript", *self._c4_policy)))).search
         self._short_line = int(t["fineweb"]["short_line_length"])
         self._specs = {rule: spec for set_name in RULE_SETS for rule, spec in t[set_name]["rules"].items()}
         self._rules = [
@@ -158,7 +161,7 @@ class QualityStage(Stage):
         if "gopher_repetition" in sets:
             out.update(self._gopher_repetition(text, words))
         if "c4" in sets:
-            out.update(self._c4(split_lines, self.words.chunk_kinds(chunks)))
+            out.update(self._c4(split_lines))
         if "fineweb" in sets:
             out.update(self._fineweb(text, words))
         return out
@@ -205,46 +208,50 @@ class QualityStage(Stage):
             out[f"gopher_dup_{n}_gram_char_frac"] = chars / n_chars
         return out
 
-    def _c4(self, lines: list[str], chunk_kinds: list[str]) -> dict[str, Any]:
+    def _c4(self, lines: list[str]) -> dict[str, Any]:
         # C4 (Raffel et al. 2020, 2.2) line by line as its clean_page does: drop lines with a word
         # over 1000 characters, remove citation markers, keep lines that end in terminal
         # punctuation (not an ellipsis) with at least 3 words and neither "javascript" nor a
-        # policy phrase; count the sentences of the kept lines.
-        kept = 0
+        # policy phrase; count the sentences of the kept lines. (The tests that only drop a
+        # line run cheapest first; lorem ipsum and curly brackets count only in lines that pass
+        # them, as in clean_page.)
+        kept = n_lines = 0
         kinds: list[str] = []  # token kinds of the kept lines, for the sentence count
         lorem = curly = False
-        end = 0
-        for line in lines:
-            line = line.strip()
-            ws = line.split()
-            start, end = end, end + len(ws)  # this line's chunks in chunk_kinds
-            if len(line) > self._c4_max_word and any(len(w) > self._c4_max_word for w in ws):
+        end_chars = self._c4_end_chars
+        for raw in lines:
+            line = raw.strip()
+            if not line:
                 continue
+            n_lines += 1
             cited = False
             if "[" in line:
                 cleaned = self._c4_citation.sub("", line)
                 if cleaned != line:
                     line, cited = cleaned, True
-            if not line.endswith(self._c4_end) or line.endswith("..."):
+            if not line or line[-1] not in end_chars or line.endswith("..."):
                 continue
+            ws = raw.split()  # words before the citation markers went, as clean_page counts them
             if len(ws) < self._c4_min_words:
                 continue
+            if len(raw) > self._c4_max_word and any(len(w) > self._c4_max_word for w in ws):
+                continue
             low = line.lower()
-            if "lorem ipsum" in low:
-                lorem = True
-                continue
-            if "javascript" in low:
-                continue
-            if "{" in line:
-                curly = True
-                continue
-            if any(p in low for p in self._c4_policy):
-                continue
+            if "{" in line or self._c4_phrases(low):  # (most lines have none of these)
+                if "lorem ipsum" in low:
+                    lorem = True
+                    continue
+                if "javascript" in low:
+                    continue
+                if "{" in line:
+                    curly = True
+                    continue
+                if any(p in low for p in self._c4_policy):
+                    continue
             kept += 1
-            kinds.append(self.words.line_kinds(line, None if cited else chunk_kinds[start:end]))
+            kinds.append(self.words.line_kinds(line, None if cited else self.words.chunk_kinds(ws)))
         # every kept line starts a sentence; more start after sentence ends inside the lines
         sentences = kept + self.words.count_boundaries("|".join(kinds))
-        n_lines = sum(1 for ln in lines if ln.strip())
         return {
             "c4_sentence_count": sentences,
             "c4_kept_line_frac": kept / n_lines if n_lines else None,
@@ -259,7 +266,7 @@ class QualityStage(Stage):
         body = len(text) - text.count("\n")
         return {
             "fineweb_line_count": n,
-            "fineweb_line_punct_frac": sum(1 for ln in lines if ln.endswith(self._terminal)) / n if n else None,
+            "fineweb_line_punct_frac": sum(1 for ln in lines if ln[-1] in self._terminal) / n if n else None,
             "fineweb_short_line_frac": sum(1 for ln in lines if len(ln) <= self._short_line) / n if n else None,
             "fineweb_dup_line_char_frac": _duplicates(lines)[1] / body if body else None,
             "fineweb_newline_word_ratio": text.count("\n") / len(words) if words else None,
@@ -337,8 +344,10 @@ def _ngram_numpy(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
     (id of its first n-1 words, id of its last word), so no hashing and no collisions. An n-gram
     can only repeat where its first n-1 words repeat, so each n looks only at those positions."""
     n_words = len(words)
-    vocab: dict[str, int] = {}
-    ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=np.int64, count=n_words)
+    vocab = dict.fromkeys(words)  # distinct words, in order of first use
+    for i, w in enumerate(vocab):
+        vocab[w] = i
+    ids = np.fromiter(map(vocab.__getitem__, words), dtype=np.int64, count=n_words)
     cum = np.zeros(n_words + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=n_words), out=cum[1:])
     width = max(len(vocab), 1)

@@ -151,8 +151,11 @@ class WordSplitter:
             f"(?<=[{alpha}0-9])(?:{hyph})(?=[{alpha}])",
             f"(?<=[{alpha}0-9])[:<>=/](?=[{alpha}])",
         ]
-        self._prefix = re.compile("|".join(f"^(?:{p})" for p in prefixes)).search
-        self._suffix = re.compile("|".join(f"(?:{s})$" for s in suffixes)).search
+        # a prefix is tried at the start only; a suffix ends at the end: every suffix but a run
+        # of dots is at most 6 characters, so the search starts there (look-behinds still see
+        # the characters before it)
+        self._prefix = re.compile("|".join(f"(?:{p})" for p in prefixes)).match
+        self._suffix_search = re.compile("|".join(f"(?:{s})$" for s in suffixes)).search
         self._infix = re.compile("|".join(infixes)).finditer
         self._url = re.compile(_url_pattern(lower)).match
         self._memo: dict[str, tuple[str, ...]] = {}
@@ -189,7 +192,12 @@ class WordSplitter:
         kinds, kind = self._chunk_kinds, self._kind
         if len(kinds) > _MEMO_SIZE:
             kinds.clear()
-        for chunk in set(chunks).difference(memo):  # new chunks only (any order: each on its own)
+        new = set(chunks).difference(memo)  # new chunks only (any order: each on its own)
+        specials = self.specials
+        words = [c for c in new if c.isalpha() and c not in specials]  # most: one word each
+        memo.update({c: (c,) for c in words})
+        kinds.update(dict.fromkeys(words, "w"))
+        for chunk in new.difference(words):
             toks = memo[chunk] = self._chunk(chunk)
             # the sentence kinds too, while the tokens are at hand
             kinds[chunk] = "w" if len(toks) == 1 and chunk.isalnum() else "".join(map(kind.__getitem__, toks))
@@ -262,7 +270,7 @@ class WordSplitter:
                     prefixes.append(string[:pre])
                     string = minus_pre
                     break
-            m = self._suffix(string[pre:])
+            m = self._suffix(string[pre:]) if len(string) > pre else None
             suf = (len(string) - pre - m.start()) if m else 0
             if suf:
                 minus_suf = string[:-suf]
@@ -331,6 +339,13 @@ class WordSplitter:
         out.extend(toks[pos:])
         return tuple(out)
 
+    def _suffix(self, string: str):
+        """The leftmost suffix match ending at the end of ``string`` (None if none)."""
+        if string.endswith(".."):
+            dots = len(string) - len(string.rstrip("."))
+            return self._suffix_search(string, len(string) - dots)
+        return self._suffix_search(string, max(0, len(string) - _MAX_SUFFIX))
+
     # -- sentences --------------------------------------------------------------------------------
     def sentence_count(self, text: str) -> int:
         """How many sentences spaCy's sentencizer finds in the line ``text`` (0 for blank text)."""
@@ -396,6 +411,7 @@ class _TokenKinds(dict):
 _BOUNDARY = re.compile("e[ep]*w")
 _NUMBER = re.compile(r"[0-9]+(?:[.,:][0-9]+)*").fullmatch
 _POSSESSIVE = ("'s", "’s")
+_MAX_SUFFIX = 6  # longest suffix but a run of dots ("km/h", "mbar", "US$", "……" are shorter)
 
 
 def _DOT_AFTER(c: str) -> bool:
