@@ -109,7 +109,7 @@ _UNITS = (
 # marks it strips from one (fast paths of ``words``; the general loop gives the same tokens)
 _PLAIN_SUFFIX = frozenset(',;:!?)]"”’')
 _PLAIN_PREFIX = frozenset('(["“‘')
-_MEMO_SIZE = 500_000
+_MEMO_SIZE = 100_000  # entries per memo (a few tens of MB at most)
 
 
 class WordSplitter:
@@ -158,7 +158,7 @@ class WordSplitter:
         self._suffix_search = re.compile("|".join(f"(?:{s})$" for s in suffixes)).search
         self._infix = re.compile("|".join(infixes)).finditer
         self._url = re.compile(_url_pattern(lower)).match
-        self._memo: dict[str, tuple[str, ...]] = {}
+        self._memo = _ChunkTokens(self)
         # special cases that the affix rules would cut into several tokens ("z." -> "z" "."): when
         # those tokens appear side by side in a chunk, they are put back together ("z.B." ->
         # "z." "B."), as spaCy's special-case matcher does after the affix pass
@@ -182,26 +182,7 @@ class WordSplitter:
 
     def words_of_chunks(self, chunks: list[str]) -> list[str]:
         """The words of a text given as ``text.split()``."""
-        memo = self._memo
-        try:
-            return list(chain.from_iterable(map(memo.__getitem__, chunks)))
-        except KeyError:
-            pass
-        if len(memo) > _MEMO_SIZE:
-            memo.clear()  # bounded memory; the tokens do not depend on what is cached
-        kinds, kind = self._chunk_kinds, self._kind
-        if len(kinds) > _MEMO_SIZE:
-            kinds.clear()
-        new = set(chunks).difference(memo)  # new chunks only (any order: each on its own)
-        specials = self.specials
-        words = [c for c in new if c.isalpha() and c not in specials]  # most: one word each
-        memo.update({c: (c,) for c in words})
-        kinds.update(dict.fromkeys(words, "w"))
-        for chunk in new.difference(words):
-            toks = memo[chunk] = self._chunk(chunk)
-            # the sentence kinds too, while the tokens are at hand
-            kinds[chunk] = "w" if len(toks) == 1 and chunk.isalnum() else "".join(map(kind.__getitem__, toks))
-        return list(chain.from_iterable(map(memo.__getitem__, chunks)))
+        return list(chain.from_iterable(map(self._memo.__getitem__, chunks)))
 
     def _chunk(self, chunk: str) -> tuple[str, ...]:
         toks = self._chunk_affixes(chunk)
@@ -378,6 +359,22 @@ class WordSplitter:
         return len(_BOUNDARY.findall(kinds))
 
 
+class _ChunkTokens(dict):
+    """whitespace-separated chunk -> its tokens, filled on first sight. A memo only: bounded
+    (emptied when full), and safe to share between threads (a miss is computed again)."""
+
+    def __init__(self, splitter: "WordSplitter") -> None:
+        super().__init__()
+        self.splitter = splitter
+
+    def __missing__(self, chunk: str) -> tuple[str, ...]:
+        toks = (chunk,) if chunk.isalpha() and chunk not in self.splitter.specials else self.splitter._chunk(chunk)
+        if len(self) >= _MEMO_SIZE:
+            self.clear()
+        self[chunk] = toks
+        return toks
+
+
 class _ChunkKinds(dict):
     """whitespace-separated chunk -> the kinds of its tokens, filled on first sight."""
 
@@ -387,10 +384,11 @@ class _ChunkKinds(dict):
 
     def __missing__(self, chunk: str) -> str:
         sp = self.splitter
-        toks = sp._memo.get(chunk) or sp._chunk(chunk)
-        kinds = "".join(map(sp._kind.__getitem__, toks))
-        if len(self) < _MEMO_SIZE:
-            self[chunk] = kinds
+        toks = sp._memo[chunk]
+        kinds = "w" if len(toks) == 1 and chunk.isalnum() else "".join(map(sp._kind.__getitem__, toks))
+        if len(self) >= _MEMO_SIZE:
+            self.clear()
+        self[chunk] = kinds
         return kinds
 
 
@@ -403,8 +401,9 @@ class _TokenKinds(dict):
 
     def __missing__(self, token: str) -> str:
         kind = "e" if token in self.ends else "w" if token.isalnum() or not _all_punct(token) else "p"
-        if len(self) < _MEMO_SIZE:
-            self[token] = kind
+        if len(self) >= _MEMO_SIZE:
+            self.clear()
+        self[token] = kind
         return kind
 
 
