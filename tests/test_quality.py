@@ -143,6 +143,14 @@ def test_numpy_and_python_n_gram_statistics_agree(words):
     assert ngram_repetition(words, use_numpy=True) == ngram_repetition(words, use_numpy=False)
 
 
+def test_numpy_and_python_agree_on_long_repetitive_texts():
+    rng = random.Random(5)
+    for vocab in (3, 30, 300):
+        words = [f"w{rng.randrange(vocab)}" for _ in range(3000)]
+        words[1000:1400] = words[:400]  # a long repeated block
+        assert ngram_repetition(words, use_numpy=True) == ngram_repetition(words, use_numpy=False)
+
+
 def test_line_and_paragraph_duplicates():
     text = "one\ntwo\none\n\nthree\n\nthree"
     s = STAGE.signals(text)
@@ -320,3 +328,15 @@ def test_deterministic_and_independent_of_what_was_seen_before():
     assert [shuffled[i] for i in range(len(texts))] == fresh
     assert [json.dumps(again.apply(Document("d", t, "d")).metadata, sort_keys=True) for t in texts] == \
            [json.dumps(STAGE.apply(Document("d", t, "d")).metadata, sort_keys=True) for t in texts]
+
+
+def test_memo_size_never_changes_the_result(monkeypatch):
+    """The word splitter's memos are caches only: emptied every few entries, same output."""
+    import cleancorpus.stages.quality_words as qw
+
+    texts = [CASES[k] for k in sorted(CASES) if k != "gopher_long_doc"] + [PROSE]
+    expected = [STAGE.signals(t) for t in texts]
+    monkeypatch.setattr(qw, "_MEMO_SIZE", 3)
+    small = QualityStage()
+    assert [small.signals(t) for t in texts] == expected
+    assert len(small.words._memo) <= 3

@@ -31,7 +31,7 @@ import bisect
 import dataclasses
 import re
 from collections import Counter
-from itertools import accumulate, filterfalse
+from itertools import accumulate, compress, filterfalse
 from typing import Any
 
 import numpy as np
@@ -275,7 +275,7 @@ class QualityStage(Stage):
 
 # Below this many words the n-gram statistics run in plain Python; above, with numpy (the same
 # numbers: tests/test_quality.py checks both on the same texts).
-NUMPY_MIN_WORDS = 300
+NUMPY_MIN_WORDS = 1500
 TOP_NS = (2, 3, 4)
 DUP_NS = (5, 6, 7, 8, 9, 10)
 
@@ -297,45 +297,52 @@ def ngram_repetition(words: list[str], use_numpy: bool | None = None) -> tuple[d
 
 
 def _ngram_python(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
-    top: dict[int, int] = {}
-    best = 0
-    for n in TOP_NS:
-        top[n] = 0
-        if len(words) < n:
-            continue
-        if best == 1:
-            # no (n-1)-gram repeats, so no n-gram does: the top one is the first, once
-            gram = tuple(words[:n])
-        else:
-            counts = Counter(zip(*(words[i:] for i in range(n))))
-            best = max(counts.values())
-            # dicts keep insertion order: the first n-gram seen with the top count
-            gram = next(g for g, c in counts.items() if c == best)
-        top[n] = (sum(map(len, gram)) + n - 1) * best
-    dup: dict[int, int] = {}
-    repeats = True
+    """Plain Python, for short texts: count the 2-grams, then look at longer n-grams only where
+    the shorter one repeats (as ``_ngram_numpy`` does)."""
+    n_words = len(words)
+    # when no n-gram repeats, the top one is the first, once
+    top = {n: sum(map(len, words[:n])) + n - 1 if n_words >= n else 0 for n in TOP_NS}
+    dup = {n: 0 for n in DUP_NS}
+    if n_words < 2:
+        return top, dup
+    grams = list(zip(words, words[1:]))
+    counts = Counter(grams)
+    best = max(counts.values())
+    if best == 1:
+        return top, dup
+    gram = next(g for g, c in counts.items() if c == best)  # dicts keep first-seen order
+    top[2] = (sum(map(len, gram)) + 1) * best
+    repeated = {g for g, c in counts.items() if c > 1}
+    pos = list(compress(range(len(grams)), map(repeated.__contains__, grams)))
     cum: list[int] = []
-    for n in DUP_NS:
-        chars = 0
-        m = len(words) - n + 1
-        if repeats and m > 0:
-            if len(set(zip(*(words[i:] for i in range(n))))) == m:
-                repeats = False  # no repeated n-gram: no longer one repeats either
-            else:
-                if not cum:
-                    cum = list(accumulate(map(len, words), initial=0))
-                grams = list(zip(*(words[i:] for i in range(n))))
-                seen: set = set()
-                i = 0
-                while i < m:
-                    g = grams[i]
-                    if g in seen:
-                        chars += cum[i + n] - cum[i]
-                        i += n
-                    else:
-                        seen.add(g)
-                        i += 1
-        dup[n] = chars
+    for n in range(3, DUP_NS[-1] + 1):
+        pos = [i for i in pos if i + n <= n_words]
+        if not pos:
+            break
+        grams = [tuple(words[i:i + n]) for i in pos]
+        counts = Counter(grams)
+        best = max(counts.values())
+        if best == 1:
+            break
+        if n in top:
+            gram = next(g for g, c in counts.items() if c == best)
+            top[n] = (sum(map(len, gram)) + n - 1) * best
+        else:
+            if not cum:
+                cum = list(accumulate(map(len, words), initial=0))
+            # the left-to-right scan, over the only positions that can repeat
+            seen: set = set()
+            chars = idx = 0
+            for i, g in zip(pos, grams):
+                if i < idx:
+                    continue  # inside the jump over the last repeat
+                if g in seen:
+                    chars += cum[i + n] - cum[i]
+                    idx = i + n
+                else:
+                    seen.add(g)
+            dup[n] = chars
+        pos = [i for i, g in zip(pos, grams) if counts[g] > 1]
     return top, dup
 
 
