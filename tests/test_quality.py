@@ -340,3 +340,15 @@ def test_memo_size_never_changes_the_result(monkeypatch):
     small = QualityStage()
     assert [small.signals(t) for t in texts] == expected
     assert len(small.words._memo) <= 3
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=300)
+       | st.lists(st.sampled_from(["word", "W.", "...", "…", "#", "-", "\n", "\n\n", " ", "\u2009", "{", "[1]",
+                                    "e.g.", "don't", "(x)", "1,000.", "http://a.b/c", "’’", "z.B.", "\r"]),
+                  max_size=60).map("".join))
+def test_any_text_gives_strict_json_signals_and_never_raises(text):
+    out = STAGE.apply(Document("f", text, "f"))
+    assert isinstance(out, Document) and out.text == text
+    json.dumps(out.metadata, allow_nan=False)
+    assert all(f in STAGE._specs for f in out.metadata["quality_flags"])
