@@ -94,7 +94,7 @@ def datatrove(rows_path: Path, reuse: bool = False) -> dict:
     return json.loads(result.read_text())
 
 
-def token_agreement(rows_path: Path, rows: list[dict]) -> dict:
+def token_agreement(rows_path: Path, rows: list[dict], reuse: bool = False) -> dict:
     """Documents whose word list, and whose per-line sentence counts, equal spaCy's (what
     datatrove counts), computed by bench/compare/spacy_tokens.py in the datatrove venv."""
     import run
@@ -103,8 +103,9 @@ def token_agreement(rows_path: Path, rows: list[dict]) -> dict:
 
     python = run.ensure_venv("datatrove")
     result = rows_path.with_suffix(".spacy.json")
-    subprocess.run(["nice", "-n", "10", str(python), str(BENCH / "compare" / "spacy_tokens.py"),
-                    str(rows_path), str(result)], check=True)
+    if not (reuse and result.exists() and result.stat().st_mtime > rows_path.stat().st_mtime):
+        subprocess.run(["nice", "-n", "10", str(python), str(BENCH / "compare" / "spacy_tokens.py"),
+                        str(rows_path), str(result)], check=True)
     spacy = json.loads(result.read_text())
     splitter = WordSplitter()
     same_words = same_sentences = 0
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tokens", action="store_true",
                     help="also compare the word splitter with spaCy's words and sentences, document by document")
     ap.add_argument("--reuse-datatrove", action="store_true",
-                    help="reuse datatrove's verdicts and times from the last run (agreement work only)")
+                    help="reuse datatrove's verdicts, times and spaCy words from the last run")
     args = ap.parse_args(argv)
     results = {}
     stage = QualityStage()
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                          "cpu_ours": cpu, "speedup": dt["cpu_seconds_all"] / cpu if cpu else None,
                          "rule_sets": rep, "kept_by_all": like_for_like(rows, dt, per_doc)}
         if args.tokens:
-            results[name]["tokens"] = token_agreement(path, rows)
+            results[name]["tokens"] = token_agreement(path, rows, args.reuse_datatrove)
         print(f"  datatrove {dt['cpu_seconds_all']:.1f} CPU s, ours {cpu:.2f} CPU s "
               f"({results[name]['speedup']:.0f}x); agreement "
               + ", ".join(f"{s} {rep[s]['agreement']:.4f}" for s in RULE_SETS), file=sys.stderr, flush=True)

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..document import Document, Rejection
 from .base import ConfigError, Stage, register
-from .quality_words import RESOURCE_DIR, WordSplitter, _load_json
+from .quality_words import _MEMO_SIZE, RESOURCE_DIR, WordSplitter, _load_json
 
 RULE_SETS = ("gopher_quality", "gopher_repetition", "c4", "fineweb")
 _OPS = {
@@ -97,7 +97,10 @@ class QualityStage(Stage):
         self.words = WordSplitter()
         t = load_thresholds()
         punct = _load_json("punctuation.json")
-        self._symbol_chars = frozenset(punct["punctuation"]) | frozenset(punct["terminal_punctuation"])
+        symbol_chars = frozenset(punct["punctuation"]) | frozenset(punct["terminal_punctuation"])
+        # per token (memos): made only of datatrove's punctuation? holds a letter?
+        self._only_symbols = _TokenTest(lambda w: not w.isalnum() and symbol_chars.issuperset(w))
+        self._has_letter = _TokenTest(lambda w: any(c.isalpha() for c in w))
         self._terminal = frozenset(punct["terminal_punctuation"])  # single characters
         self._stop_words = frozenset(t["gopher_quality"]["stop_words"])
         c4 = t["c4"]
@@ -169,12 +172,11 @@ class QualityStage(Stage):
     def _gopher_quality(self, text: str, words: list[str], lines: list[str]) -> dict[str, Any]:
         # Gopher A.1.1. "Words" that are only punctuation (datatrove's PUNCTUATION_SET) do not count
         # towards the word count and the mean length; the per-word ratios divide by all tokens.
-        symbol = self._symbol_chars
         n_all = len(words)
         other = list(filterfalse(str.isalpha, words))  # most words are letters only: no test needed
-        symbols = [w for w in other if not w.isalnum() and symbol.issuperset(w)]
+        symbols = list(compress(other, map(self._only_symbols.__getitem__, other)))
         n_words = n_all - len(symbols)
-        n_alpha = n_all - len(other) + sum(1 for w in other if any(c.isalpha() for c in w))
+        n_alpha = n_all - len(other) + sum(map(self._has_letter.__getitem__, other))
         n_lines = len(lines)
         return {
             "gopher_word_count": n_words,
@@ -196,16 +198,21 @@ class QualityStage(Stage):
         # newlines (of the stripped text), lines at one or more; every fraction of characters is
         # of the whole text's length.
         n_chars = len(text) or 1
-        out: dict[str, Any] = {}
-        for name, parts in (("para", re.split(r"\n{2,}", text.strip())), ("line", re.split(r"\n+", text))):
-            dup_items, dup_chars = _duplicates(parts)
-            out[f"gopher_dup_{name}_frac"] = dup_items / len(parts)
-            out[f"gopher_dup_{name}_char_frac"] = dup_chars / n_chars
+        paras = _PARAGRAPHS(text.strip())
+        lines = _LINES(text)
+        para_items, para_chars = _duplicates(paras)
+        line_items, line_chars = _duplicates(lines)
+        out: dict[str, Any] = {
+            "gopher_dup_para_frac": para_items / len(paras),
+            "gopher_dup_para_char_frac": para_chars / n_chars,
+            "gopher_dup_line_frac": line_items / len(lines),
+            "gopher_dup_line_char_frac": line_chars / n_chars,
+        }
         top, dup = ngram_repetition(words)
         for n, chars in top.items():
-            out[f"gopher_top_{n}_gram_char_frac"] = chars / n_chars
+            out[_TOP_KEYS[n]] = chars / n_chars
         for n, chars in dup.items():
-            out[f"gopher_dup_{n}_gram_char_frac"] = chars / n_chars
+            out[_DUP_KEYS[n]] = chars / n_chars
         return out
 
     def _c4(self, lines: list[str]) -> dict[str, Any]:
@@ -278,6 +285,12 @@ class QualityStage(Stage):
 NUMPY_MIN_WORDS = 1500
 TOP_NS = (2, 3, 4)
 DUP_NS = (5, 6, 7, 8, 9, 10)
+
+
+_PARAGRAPHS = re.compile(r"\n{2,}").split
+_LINES = re.compile(r"\n+").split
+_TOP_KEYS = {n: f"gopher_top_{n}_gram_char_frac" for n in TOP_NS}
+_DUP_KEYS = {n: f"gopher_dup_{n}_gram_char_frac" for n in DUP_NS}
 
 
 def ngram_repetition(words: list[str], use_numpy: bool | None = None) -> tuple[dict[int, int], dict[int, int]]:
@@ -414,6 +427,21 @@ def _greedy_repeats(later: list[int], earlier: list[int], cum: "np.ndarray", n: 
             hits.append(j)
             idx = j + n
     return chars
+
+
+class _TokenTest(dict):
+    """token -> 1 or 0, a test's answer, remembered (bounded like the word splitter's memos)."""
+
+    def __init__(self, test) -> None:
+        super().__init__()
+        self.test = test
+
+    def __missing__(self, token: str) -> int:
+        answer = 1 if self.test(token) else 0
+        if len(self) >= _MEMO_SIZE:
+            self.clear()
+        self[token] = answer
+        return answer
 
 
 def _duplicates(items: list[str]) -> tuple[int, int]:
