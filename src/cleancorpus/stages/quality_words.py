@@ -107,8 +107,8 @@ _UNITS = (
 
 # closing marks the affix loop strips from a word of letters whatever the letters are, and opening
 # marks it strips from one (fast paths of ``words``; the general loop gives the same tokens)
-_PLAIN_SUFFIX = frozenset(',;:!?)]"”’')
-_PLAIN_PREFIX = frozenset('(["“‘')
+_PLAIN_SUFFIX = frozenset(',;:!?)]"”’“‘\'«»„‚…')
+_PLAIN_PREFIX = frozenset('(["“‘„‚\'«»’')
 _MEMO_SIZE = 100_000  # entries per memo (a few tens of MB at most)
 
 
@@ -197,39 +197,63 @@ class WordSplitter:
         return self._plain(chunk) or self._split(chunk)
 
     def _plain(self, chunk: str) -> tuple[str, ...] | None:
-        """The common shapes without the general loop: an opening mark, then letters, letters
-        joined by hyphens, a number or a possessive, then up to two closing marks ("(word",
-        "well-known,", "“Hi”", "1,000).", "England's,"). None for anything else, or when a
-        part could be a special case (then the general loop decides)."""
+        """The common shapes without the general loop: an opening mark, then letters (with
+        inner apostrophes or soft hyphens), letters or digits joined by hyphens, a number or a
+        possessive, then up to two closing marks or dot runs ("(word", "well-known,", "„Hi“",
+        "1,000).", "England's,", "so..."). None for anything else, or when a part could be a
+        special case (then the general loop decides)."""
         specials = self.specials
         pre = ""
         core = chunk
         if core[0] in _PLAIN_PREFIX:
             pre, core = core[0], core[1:]
-        post = ""
+        post: list[str] = []
         for _ in range(2):
-            if len(core) > 1 and (core[-1] in _PLAIN_SUFFIX or (core[-1] == "." and _DOT_AFTER(core[-2]))):
-                post = core[-1] + post
+            if len(core) < 2:
+                break
+            last = core[-1]
+            if last == "." and core[-2] == ".":
+                run = len(core) - len(core.rstrip("."))
+                if run == len(core):
+                    break
+                post.insert(0, core[-run:])
+                core = core[:-run]
+            elif last == "…" and core[-2] == "…":
+                return None  # "……" is one suffix
+            elif last in _PLAIN_SUFFIX or (last == "." and _DOT_AFTER(core[-2])):
+                post.insert(0, last)
                 core = core[:-1]
             else:
                 break
-        if not core or (not pre and not post and not _NUMBER(core) and "-" not in core and core[-2:] not in _POSSESSIVE):
+        if not core:
             return None
         # every string the general loop could stop at must not be a special case
+        cut = len(chunk)
+        cuts = [cut]
+        for mark in reversed(post):
+            cut -= len(mark)
+            cuts.append(cut)
         for i in {0, len(pre)}:
-            for j in range(len(post) + 1):
-                part = chunk[i:len(chunk) - j]
+            for j in cuts:
+                part = chunk[i:j]
                 if part != chunk and part in specials:
                     return None
         if core.isalpha():
             body: tuple[str, ...] = specials.get(core, (core,))
         elif _NUMBER(core):
             body = (core,)  # no affix or infix rule cuts digits joined by , . or :
-        elif core[-2:] in _POSSESSIVE and core[:-2].isalpha():
-            body = specials.get(core[:-2], (core[:-2],)) + (core[-2:],)
-        elif "-" in core and all(p.isalpha() for p in core.split("-")):
+        elif core[-2:] in _POSSESSIVE:
+            word = core[:-2]
+            if not word.isalpha():
+                return None
+            body = specials.get(word, (word,)) + (core[-2:],)
+        elif "-" in core:
             parts = core.split("-")
+            if not (all(p.isalpha() for p in parts) or all(p.isascii() and p.isdigit() for p in parts)):
+                return None  # letters-hyphen-letters and digits-hyphen-digits are infixes
             body = tuple(t for p in parts for t in (p, "-"))[:-1]
+        elif _INNER_MARKS(core):
+            body = (core,)  # no rule cuts an apostrophe or a soft hyphen between letters
         else:
             return None
         return ((pre,) if pre else ()) + body + tuple(post)
@@ -409,7 +433,9 @@ class _TokenKinds(dict):
 
 _BOUNDARY = re.compile("e[ep]*w")
 _NUMBER = re.compile(r"[0-9]+(?:[.,:][0-9]+)*").fullmatch
-_POSSESSIVE = ("'s", "’s")
+_POSSESSIVE = ("'s", "'S", "’s", "’S")
+# letters with apostrophes or soft hyphens inside ("l’homme", "infor\xadmation"), not at the ends
+_INNER_MARKS = re.compile(r"[^\W\d_](?:['’\xad]?[^\W\d_])*").fullmatch
 _MAX_SUFFIX = 6  # longest suffix but a run of dots ("km/h", "mbar", "US$", "……" are shorter)
 
 
