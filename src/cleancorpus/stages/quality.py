@@ -155,7 +155,7 @@ class QualityStage(Stage):
     def signals(self, text: str) -> dict[str, Any]:
         """Every signal of the chosen rule sets (plain numbers and booleans, deterministic)."""
         split_lines = text.splitlines()
-        chunks = text.split()  # the lines' chunks, in order (every line break is whitespace)
+        chunks = text.split()
         words = self.words.words_of_chunks(chunks)
         out: dict[str, Any] = {"char_count": len(text), "word_count": len(words)}
         sets = self.options.rule_sets
