@@ -282,8 +282,8 @@ def test_filter_option_in_a_run_records_the_rejection(tmp_path):
                     dedup=DedupConfig(enabled=False))
     result = cleancorpus.clean(raw, tmp_path / "clean", config=config)
     assert result.summary["kept"] == 1 and result.summary["rejected"] == 1
-    rejected = [o for o in result.version.manifest["outcomes"] if o["status"] == "rejected"]
-    assert rejected[0]["reason"].startswith("quality: gopher_short_doc")
+    rejected = [o for o in result.version.outcomes() if o.status == "rejected"]
+    assert rejected[0].reason.startswith("quality: gopher_short_doc")
 
 
 def test_annotation_off_by_default_keeps_text_and_adds_json_metadata():
