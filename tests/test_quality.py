@@ -352,3 +352,13 @@ def test_any_text_gives_strict_json_signals_and_never_raises(text):
     assert isinstance(out, Document) and out.text == text
     json.dumps(out.metadata, allow_nan=False)
     assert all(f in STAGE._specs for f in out.metadata["quality_flags"])
+
+
+def test_the_stage_pickles_with_its_memos():
+    import pickle
+
+    stage = QualityStage()
+    stage.signals(PROSE)
+    again = pickle.loads(pickle.dumps(stage))
+    assert again.signals(CASES["gopher_dup_5_gram"]) == STAGE.signals(CASES["gopher_dup_5_gram"])
+    assert again.apply(Document("p", PROSE, "p")).metadata == STAGE.apply(Document("p", PROSE, "p")).metadata

@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import operator
 import re
 from collections import Counter
+from functools import partial
 from itertools import accumulate, compress, filterfalse
 from typing import Any
 
@@ -41,11 +43,11 @@ from .base import ConfigError, Stage, register
 from .quality_words import _MEMO_SIZE, RESOURCE_DIR, WordSplitter, _load_json
 
 RULE_SETS = ("gopher_quality", "gopher_repetition", "c4", "fineweb")
-_OPS = {
-    "<": lambda v, t: v < t,
-    ">": lambda v, t: v > t,
-    "true": lambda v, t: bool(v) is t,
-}
+def _is(value: Any, expected: bool) -> bool:
+    return bool(value) is expected
+
+
+_OPS = {"<": operator.lt, ">": operator.gt, "true": _is}
 
 
 def load_thresholds() -> dict[str, Any]:
@@ -99,8 +101,8 @@ class QualityStage(Stage):
         punct = _load_json("punctuation.json")
         symbol_chars = frozenset(punct["punctuation"]) | frozenset(punct["terminal_punctuation"])
         # per token (memos): made only of datatrove's punctuation? holds a letter?
-        self._only_symbols = _TokenTest(lambda w: not w.isalnum() and symbol_chars.issuperset(w))
-        self._has_letter = _TokenTest(lambda w: any(c.isalpha() for c in w))
+        self._only_symbols = _TokenTest(partial(_only_symbols, symbol_chars))
+        self._has_letter = _TokenTest(_has_letter)
         self._terminal = frozenset(punct["terminal_punctuation"])  # single characters
         self._stop_words = frozenset(t["gopher_quality"]["stop_words"])
         c4 = t["c4"]
@@ -427,6 +429,14 @@ def _greedy_repeats(later: list[int], earlier: list[int], cum: "np.ndarray", n: 
             hits.append(j)
             idx = j + n
     return chars
+
+
+def _only_symbols(symbol_chars: frozenset[str], token: str) -> bool:
+    return not token.isalnum() and symbol_chars.issuperset(token)
+
+
+def _has_letter(token: str) -> bool:
+    return any(c.isalpha() for c in token)
 
 
 class _TokenTest(dict):
