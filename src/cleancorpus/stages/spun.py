@@ -28,6 +28,8 @@ from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
 from ..lm import Arc, BigramLM, CorpusCounts, Path, chain_score, norm, viterbi, web_lm
+from ..spunpairs import MIN_ALIGNED, MinedSwap, Sketch, align, candidate_pairs, mine, sketch
+from ..synonyms import phrase_candidates, phrase_lengths, word_candidates
 from .base import ConfigError, Stage, register, require_at_least
 
 LEXICONS = ("word_spinner", "tortured_phrases")
@@ -77,6 +79,17 @@ class SpunOptions:
     spun_synonym_cost: float = 0.3
     # style rewrites (a digit read back as a number word) are considered in spun documents only
     spun_rewrite_cost: float = 1.0
+    # inside a spun document only, propose beyond the lexicons: WordNet synonyms of content words
+    # in the inflection the context needs, other forms of a verb, multi-word function phrases
+    # both ways (synonyms.py); each reading pays its cost and the LM decides
+    wordnet: bool = False
+    spun_wordnet_cost: float = 3.0
+    spun_inflection_cost: float = 4.0
+    spun_phrase_cost: float = 2.0
+    # a proposed reading also pays this share of how much more frequent (unigram log ratio) it is
+    # than the word it replaces: the LM alone would trade any word for its most common synonym,
+    # whereas a spun word gives itself away by fitting its context badly, not by being rare
+    frequency_penalty: float = 1.0
     # inside a spun document, restore the case changes the spinner makes (sentence-initial
     # lower case, one word of a known proper name lower-cased: "united States")
     restore_case: bool = True
@@ -90,6 +103,14 @@ class SpunOptions:
     min_words: int = 40
     # fraction of corpus documents' LM gain under which a document counts as clean for fit()
     clean_fit_threshold: float = 0.1
+    # learn swaps from the corpus: at fit time, find (spun, clean) near-duplicate pairs and mine
+    # their word substitutions into a corpus lexicon used for every document (spunpairs.py)
+    learn_swaps: bool = True
+    # a pair is mined only when alignment shows at least this many swaps (editors' changes are
+    # mostly insertions and cuts; a spinner's are substitutions)
+    min_pair_swaps: int = 3
+    # a mined swap is used once seen this many times in all pairs
+    min_swap_count: int = 1
 
     def __post_init__(self) -> None:
         if isinstance(self.lexicons, list):
@@ -98,9 +119,10 @@ class SpunOptions:
         if unknown or not self.lexicons:
             raise ValueError(f"lexicons must be a non-empty subset of {LEXICONS}, not {self.lexicons!r}")
         require_at_least(self, ("marker_cost", "ambiguous_cost", "spun_ambiguous_cost", "spun_synonym_cost",
-                                "spun_rewrite_cost", "marker_bonus", "document_threshold",
+                                "spun_rewrite_cost", "spun_wordnet_cost", "spun_inflection_cost",
+                                "spun_phrase_cost", "frequency_penalty", "marker_bonus", "document_threshold",
                                 "sentence_threshold", "clean_fit_threshold"), 0)
-        require_at_least(self, ("min_words",), 1)
+        require_at_least(self, ("min_words", "min_pair_swaps", "min_swap_count"), 1)
 
 
 @lru_cache(maxsize=None)
@@ -195,6 +217,8 @@ class SpunStats:
 
     counts: CorpusCounts
     names: Counter = dataclasses.field(default_factory=Counter)
+    # every document's pairing sketch (spunpairs.Sketch), sorted by document id
+    sketches: list = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -235,8 +259,11 @@ class SpunStage(Stage):
         for lex in self.options.lexicons:
             for e in load_lexicon(lex):
                 self._index.setdefault(e.spun[0], []).append(e)
+        self._base_index = {k: list(v) for k, v in self._index.items()}
         self._lm: BigramLM = web_lm()
         self._proper = load_proper_names()
+        # the corpus lexicon learned by fit, with provenance: (spun words, original) -> MinedSwap
+        self.mined: dict[tuple[tuple[str, ...], str], MinedSwap] = {}
 
     # -- corpus statistics
     def partial_fit(self, docs: Iterable[Document]) -> SpunStats:
@@ -245,27 +272,76 @@ class SpunStage(Stage):
         clean is judged with the web model alone, so that no shard's counts depend on another's.
         Bigrams are kept only around the lexicon's words (see ``CorpusCounts``)."""
         stats = SpunStats(CorpusCounts(pivots=self._pivots()))
-        lm, costs = web_lm(), self._costs(False)
+        lm, costs = web_lm(), self._base_costs()
         for doc in docs:
             tokens = tokenize(doc.text)
-            if self._doc_score(self._analyse(tokens, costs, lm)) < self.options.clean_fit_threshold:
+            score = self._doc_score(self._analyse(tokens, costs, lm, self._base_index))
+            if score < self.options.clean_fit_threshold:
                 stats.counts.add([t.text for t in tokens[s:e]] for s, e in sentences(tokens))
                 stats.names.update(_capitalised_pairs(tokens))
+            if self.options.learn_swaps:
+                sk = sketch(doc.id, doc.text, round(score, 6))
+                if sk is not None:
+                    stats.sketches.append(sk)
+        stats.sketches.sort(key=lambda k: k.doc_id)
         return stats
 
     def merge_stats(self, parts: Sequence[SpunStats]) -> SpunStats:
         names: Counter = Counter()
         for p in parts:
             names.update(p.names)
-        return SpunStats(CorpusCounts.merged([p.counts for p in parts]), names)
+        sketches = sorted((k for p in parts for k in p.sketches), key=lambda k: k.doc_id)
+        return SpunStats(CorpusCounts.merged([p.counts for p in parts]), names, sketches)
 
     def finish_fit(self, stats: SpunStats) -> None:
         self._lm = web_lm().with_corpus(stats.counts)
         self._proper = load_proper_names() | {p for p, n in stats.names.items() if n >= 2}
+        self._index = {k: list(v) for k, v in self._base_index.items()}
+        self.mined = self._mine(stats.sketches) if self.options.learn_swaps else {}
+        known = {(e.spun, e.original) for entries in self._index.values() for e in entries}
+        for (spun, original), m in sorted(self.mined.items()):
+            if m.count < self.options.min_swap_count or (spun, original) in known:
+                continue
+            first = "~".join(m.pairs[0])
+            entry = Entry(spun, original, self._mined_kind(spun), None,
+                          f"mined {m.count}x from {len(m.pairs)} pair(s), first {first}", "corpus")
+            self._index.setdefault(spun[0], []).append(entry)
+
+    # -- learning swaps from (spun, clean) pairs
+    def spun_pairs(self, sketches: Sequence[Sketch]) -> list[tuple[str, list[str], str, list[str]]]:
+        """(spun id, spun words, clean id, clean words) for every near-duplicate pair whose
+        alignment shows a spinner's substitutions. Which member is spun: the one whose swapped
+        words the web LM finds less likely in their context (summed over the pair's swaps)."""
+        out = []
+        lm = web_lm()
+        for i, j in candidate_pairs(sketches):
+            a, b = sketches[i], sketches[j]
+            wa, wb = [t.text for t in tokenize(a.text)], [t.text for t in tokenize(b.text)]
+            share, swaps = align(wa, wb)
+            swaps = [sw for sw in swaps if _usable_swap(sw)]
+            if share < MIN_ALIGNED or len(swaps) < self.options.min_pair_swaps:
+                continue
+            # positive: reading a's words as b's improves the LM (a is the spun one)
+            gain = sum(lm.score([norm(w) for w in (sw.left, *sw.original, sw.right)])
+                       - lm.score([norm(w) for w in (sw.left, *sw.spun, sw.right)]) for sw in swaps)
+            gain += 10.0 * (a.score - b.score)
+            out.append((a.doc_id, wa, b.doc_id, wb) if gain >= 0 else (b.doc_id, wb, a.doc_id, wa))
+        return out
+
+    def _mine(self, sketches: Sequence[Sketch]) -> dict[tuple[tuple[str, ...], str], MinedSwap]:
+        return mine(self.spun_pairs(sketches), _usable_swap)
+
+    def _mined_kind(self, spun: tuple[str, ...]) -> str:
+        """A learned swap of a frequent function word is as ambiguous as the lexicon's ("the" for
+        "that"); a content-word swap is a synonym swap."""
+        base = self._base_index.get(spun[0], ())
+        if any(e.kind == "ambiguous" and e.spun == spun for e in base):
+            return "ambiguous"
+        return "ambiguous" if len(spun) == 1 and self._lm.count(spun[0]) > 1e9 else "synonym"
 
     def _pivots(self) -> frozenset[str]:
         """Every word a lexicon entry reads or writes: the only places readings differ."""
-        return frozenset(norm(w) for entries in self._index.values() for e in entries
+        return frozenset(norm(w) for entries in self._base_index.values() for e in entries
                          for w in (*e.spun, *e.original.split(" ")))
 
     # -- one document
@@ -287,19 +363,25 @@ class SpunStage(Stage):
         meta = {"spin_score": round(score, 4), "spun_sentences": repaired}
         return doc.revise(self.name, reps, meta)
 
+    def _base_costs(self) -> dict[str, float]:
+        return self._costs(False)
+
     def _costs(self, spun_doc: bool) -> dict[str, float]:
         o = self.options
         if not spun_doc:
             return {"marker": o.marker_cost, "ambiguous": o.ambiguous_cost, "synonym": o.ambiguous_cost}
-        return {"marker": o.marker_cost, "ambiguous": o.spun_ambiguous_cost,
-                "synonym": o.spun_synonym_cost, "rewrite": o.spun_rewrite_cost}
+        costs = {"marker": o.marker_cost, "ambiguous": o.spun_ambiguous_cost,
+                 "synonym": o.spun_synonym_cost, "rewrite": o.spun_rewrite_cost}
+        if o.wordnet:
+            costs.update(wordnet=o.spun_wordnet_cost, inflection=o.spun_inflection_cost, phrase=o.spun_phrase_cost)
+        return costs
 
     def _analyse(self, tokens: Sequence[Token], costs: dict[str, float],
-                 lm: BigramLM | None = None) -> list[SentenceResult]:
+                 lm: BigramLM | None = None, index: dict | None = None) -> list[SentenceResult]:
         lm = lm or self._lm
         out = []
         for s, e in sentences(tokens):
-            arcs, markers = self._arcs(tokens, s, e, costs)
+            arcs, markers = self._arcs(tokens, s, e, costs, index)
             if len(arcs) == e - s:  # identity readings only: nothing to decode
                 continue
             breaks = self._breaks(tokens, s, e)
@@ -308,17 +390,52 @@ class SpunStage(Stage):
             out.append(SentenceResult(s, e, best, best.score - plain, markers, costs))
         return out
 
-    def _arcs(self, tokens: Sequence[Token], s: int, e: int, costs: dict[str, float]) -> tuple[list[Arc], int]:
+    def _arcs(self, tokens: Sequence[Token], s: int, e: int, costs: dict[str, float],
+              index: dict | None = None) -> tuple[list[Arc], int]:
         """Identity arcs first (one per token), then every lexicon reading that matches."""
+        index = self._index if index is None else index
         arcs = [Arc(i - s, i - s + 1, (tokens[i].text,)) for i in range(s, e)]
         markers = 0
         for i in range(s, e):
-            for entry in self._index.get(key(tokens[i].text), ()):
+            for entry in index.get(key(tokens[i].text), ()):
                 if entry.kind in costs and self._matches(tokens, i, e, entry):
                     n = len(entry.spun)
                     arcs.append(Arc(i - s, i - s + n, tuple(entry.original.split(" ")), costs[entry.kind], entry))
                     markers += entry.kind == "marker"
+        if "wordnet" in costs:
+            arcs.extend(self._proposed(tokens, s, e, costs))
         return arcs, markers
+
+    def _extra_cost(self, before: Sequence[str], after: Sequence[str]) -> float:
+        """The frequency share of a proposed reading's cost (never negative)."""
+        pu = self._lm.p_unigram
+        lb = sum(math.log(pu(norm(w))) for w in before)
+        la = sum(math.log(pu(norm(w))) for w in after)
+        return max(0.0, self.options.frequency_penalty * (la - lb))
+
+    def _proposed(self, tokens: Sequence[Token], s: int, e: int, costs: dict[str, float]) -> list[Arc]:
+        """WordNet and phrase readings (synonyms.py) of the sentence's tokens. Capitalised words
+        after the first are names ("Soviet", "Budapest"): never proposed for."""
+        arcs = []
+        for i in range(s, e):
+            t = tokens[i]
+            word = key(t.text)
+            if t.text[:1].isupper() and i > s and not t.text.isupper():
+                continue
+            if t.text.isupper() and len(t.text) > 1:
+                continue
+            for c in word_candidates(word):
+                kind = c.source.split(":", 1)[0]
+                entry = Entry((word,), " ".join(c.words), kind, None, c.source, "wordnet")
+                arcs.append(Arc(i - s, i - s + 1, c.words, costs[kind] + self._extra_cost((word,), c.words), entry))
+            for n in phrase_lengths():
+                if i + n > e or any(tokens[k].gap.strip() for k in range(i + 1, i + n)):
+                    continue
+                words = tuple(key(tokens[k].text) for k in range(i, i + n))
+                for c in phrase_candidates(words):
+                    entry = Entry(words, " ".join(c.words), "phrase", None, c.source, "phrases")
+                    arcs.append(Arc(i - s, i - s + n, c.words, costs["phrase"] + self._extra_cost(words, c.words), entry))
+        return arcs
 
     @staticmethod
     def _matches(tokens: Sequence[Token], i: int, e: int, entry: Entry) -> bool:
@@ -406,6 +523,16 @@ class SpunStage(Stage):
             unit.rep = dataclasses.replace(unit.rep, after=unit.text, reason=f"{unit.rep.reason}; {reason}")
         else:
             unit.reason, unit.confidence = reason, confidence
+
+
+_SWAP_WORD = re.compile(r"^[a-z]+(?:'[a-z]+)?$|^~$")
+
+
+def _usable_swap(sw) -> bool:
+    """A word swap worth learning: lower-case words on both sides (capitals are names, sentence
+    starts or the spinner's case changes, handled apart), no numbers, not a case change."""
+    return (all(_SWAP_WORD.match(w) for w in sw.spun) and all(_SWAP_WORD.match(w) for w in sw.original)
+            and sw.spun != tuple(sw.original))
 
 
 def _units(tokens: Sequence[Token], reps: Sequence[Replacement]) -> list[Unit]:

@@ -1,0 +1,142 @@
+"""Learn spinner swaps from the corpus: find (spun, clean) near-duplicate pairs and align them.
+
+A spun document and the clean document it was spun from say the same thing word for word apart
+from the swaps, so aligning the two shows the swaps ("aid" where the clean copy has "help",
+"in ~" where it has "at"). The spun stage learns them at fit time, before dedup runs, so this
+module carries its own cheap pair finder built from dedup's pieces: word-3-gram shingles
+(dedup/shingles.py), MinHash signatures (dedup/minhash.py) and LSH band keys (dedup/lsh.py),
+with more, shorter bands than dedup uses, because spinning breaks many 5-grams (raw/000 and
+raw/001 share 45% of their 5-grams but more of their 3-grams). Candidates are checked by
+aligning their words (difflib): a pair is kept when most of the shorter document's words align.
+
+Everything here is a pure function of the documents' sketches, so the spun stage's statistics
+stay mergeable and exact: a shard's statistics are its documents' sketches, a merge is their
+union sorted by document id, and pairs are found only once all are known (``finish_fit``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+# dedup's pieces are imported where used: the dedup package imports the configuration, which
+# imports the stages, so importing it here at module load would be circular
+SHINGLE_SIZE, NUM_PERM, SEED = 3, 64, 1717
+ROWS = 2  # 32 bands of 2 rows: a pair of 3-gram Jaccard 0.3 shares a band with probability 0.95
+MIN_WORDS = 30  # shorter documents are not paired (too little text to align reliably)
+MAX_BUCKET = 50  # a bigger LSH bucket pairs each member with its first document only
+MIN_ALIGNED = 0.5  # share of the shorter document's words that must align for a pair (000 vs 001: 0.57)
+MAX_SWAP_WORDS = 4  # a swap replaces at most this many words with at most this many
+MAX_CONTEXTS = 3
+
+
+@dataclass(frozen=True)
+class Sketch:
+    """What the spun stage keeps of one document for pairing: its id, band keys, spin score and
+    the compressed text (needed to align the pair once it is found)."""
+
+    doc_id: str
+    keys: tuple[int, ...]
+    score: float
+    text_z: bytes
+
+    @property
+    def text(self) -> str:
+        return zlib.decompress(self.text_z).decode("utf-8", "surrogatepass")
+
+
+def sketch(doc_id: str, text: str, score: float) -> Sketch | None:
+    from .dedup.exact import normalize_for_hash
+    from .dedup.lsh import band_keys
+    from .dedup.minhash import MinHashParams, signatures
+    from .dedup.shingles import shingle_set
+
+    normalized = normalize_for_hash(text)
+    if len(normalized.split()) < MIN_WORDS:
+        return None
+    params = MinHashParams(SHINGLE_SIZE, NUM_PERM, SEED)
+    sig = signatures([shingle_set(normalized, SHINGLE_SIZE)], params)
+    keys = tuple(int(band_keys(sig[b:b + ROWS])[0]) for b in range(0, NUM_PERM, ROWS))
+    return Sketch(doc_id, keys, score, zlib.compress(text.encode("utf-8", "surrogatepass"), 6))
+
+
+def candidate_pairs(sketches: Sequence[Sketch]) -> list[tuple[int, int]]:
+    """Index pairs (i < j) of sketches that share at least one band key."""
+    from .dedup.lsh import bucket_pairs
+
+    if len(sketches) < 2:
+        return []
+    keys = np.array([s.keys for s in sketches], dtype=np.uint64)
+    index = np.arange(len(sketches), dtype=np.int64)
+    found = set()
+    for b in range(keys.shape[1]):
+        for i, j in bucket_pairs(keys[:, b], index, MAX_BUCKET).tolist():
+            found.add((min(i, j), max(i, j)))
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class Swap:
+    spun: tuple[str, ...]  # lower case
+    original: tuple[str, ...]  # as the clean copy writes it
+    left: str  # the word before (context, lower case; "" at the start)
+    right: str
+
+
+def align(spun_words: Sequence[str], clean_words: Sequence[str]) -> tuple[float, list[Swap]]:
+    """The share of the shorter side's words that align, and the word substitutions between the
+    two (a run of up to MAX_SWAP_WORDS spun words replaced by up to MAX_SWAP_WORDS clean words,
+    between aligned words on both sides). Case-only differences are not swaps."""
+    a = [w.lower() for w in spun_words]
+    b = [w.lower() for w in clean_words]
+    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    blocks = sm.get_matching_blocks()
+    matched = sum(m.size for m in blocks)
+    share = matched / max(1, min(len(a), len(b)))
+    swaps = []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag != "replace" or i2 - i1 > MAX_SWAP_WORDS or j2 - j1 > MAX_SWAP_WORDS:
+            continue
+        if i1 == 0 or j1 == 0 or i2 == len(a) or j2 == len(b):
+            continue  # a swap sits between aligned words on both sides
+        swaps.append(Swap(tuple(a[i1:i2]), tuple(clean_words[j1:j2]), a[i1 - 1], a[i2]))
+    return share, swaps
+
+
+@dataclass
+class MinedSwap:
+    """One learned swap with its provenance: the pairs it was seen in, how often, and where."""
+
+    spun: tuple[str, ...]
+    original: str
+    count: int = 0
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # (spun doc id, clean doc id)
+    contexts: list[str] = field(default_factory=list)  # "left [spun -> original] right"
+
+
+def mine(pairs: Iterable[tuple[str, Sequence[str], str, Sequence[str]]], usable) -> dict[tuple[tuple[str, ...], str], MinedSwap]:
+    """Swaps of (spun id, spun words, clean id, clean words) pairs, keyed by (spun words,
+    original). ``usable(swap)`` filters (the stage keeps word swaps, not numbers or names)."""
+    out: dict[tuple[tuple[str, ...], str], MinedSwap] = {}
+    for spun_id, spun_words, clean_id, clean_words in pairs:
+        _, swaps = align(spun_words, clean_words)
+        for s in swaps:
+            if not usable(s):
+                continue
+            original = " ".join(s.original)
+            m = out.setdefault((s.spun, original), MinedSwap(s.spun, original))
+            m.count += 1
+            if (spun_id, clean_id) not in m.pairs:
+                m.pairs.append((spun_id, clean_id))
+            if len(m.contexts) < MAX_CONTEXTS:
+                m.contexts.append(f"{s.left} [{' '.join(s.spun)} -> {original}] {s.right}")
+    return out
+
+
+def swap_counts(mined: dict) -> Counter:
+    return Counter({k: m.count for k, m in mined.items()})
