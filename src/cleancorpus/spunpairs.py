@@ -117,13 +117,22 @@ class MinedSwap:
     count: int = 0
     pairs: list[tuple[str, str]] = field(default_factory=list)  # (spun doc id, clean doc id)
     contexts: list[str] = field(default_factory=list)  # "left [spun -> original] right"
+    # how often the spun words occur as themselves in the pairs' clean members: a swap seen
+    # often and almost never written by the clean side is a fingerprint of this corpus's spinner
+    clean_uses: int = 0
+
+    @property
+    def odds(self) -> float:
+        return self.count / (self.clean_uses + 1)
 
 
 def mine(pairs: Iterable[tuple[str, Sequence[str], str, Sequence[str]]], usable) -> dict[tuple[tuple[str, ...], str], MinedSwap]:
     """Swaps of (spun id, spun words, clean id, clean words) pairs, keyed by (spun words,
     original). ``usable(swap)`` filters (the stage keeps word swaps, not numbers or names)."""
     out: dict[tuple[tuple[str, ...], str], MinedSwap] = {}
+    cleans: dict[str, Sequence[str]] = {}
     for spun_id, spun_words, clean_id, clean_words in pairs:
+        cleans[clean_id] = clean_words
         _, swaps = align(spun_words, clean_words)
         for s in swaps:
             if not usable(s):
@@ -135,6 +144,16 @@ def mine(pairs: Iterable[tuple[str, Sequence[str], str, Sequence[str]]], usable)
                 m.pairs.append((spun_id, clean_id))
             if len(m.contexts) < MAX_CONTEXTS:
                 m.contexts.append(f"{s.left} [{' '.join(s.spun)} -> {original}] {s.right}")
+    by_spun: dict[tuple[str, ...], list[MinedSwap]] = {}
+    for m in out.values():
+        by_spun.setdefault(m.spun, []).append(m)
+    lengths = {len(k) for k in by_spun}
+    for clean_id in sorted(cleans):
+        low = [w.lower() for w in cleans[clean_id]]
+        for n in lengths:
+            for i in range(len(low) - n + 1):
+                for m in by_spun.get(tuple(low[i:i + n]), ()):
+                    m.clean_uses += 1
     return out
 
 

@@ -111,6 +111,15 @@ class SpunOptions:
     min_pair_swaps: int = 3
     # a mined swap is used once seen this many times in all pairs
     min_swap_count: int = 1
+    # a mined swap seen at least fingerprint_count times, and at least fingerprint_odds times as
+    # often as a swap as the clean members write the spun words themselves, is this corpus's
+    # spinner's fingerprint: read back and counted like a lexicon marker ("stated" for "said"
+    # in a corpus whose clean copies say "said" and never "stated")
+    fingerprint_count: int = 3
+    fingerprint_odds: float = 3.0
+    # a document not found spun has the sentences with such fingerprints repaired when it holds
+    # at least this many
+    min_fingerprints: int = 2
 
     def __post_init__(self) -> None:
         if isinstance(self.lexicons, list):
@@ -122,7 +131,9 @@ class SpunOptions:
                                 "spun_rewrite_cost", "spun_wordnet_cost", "spun_inflection_cost",
                                 "spun_phrase_cost", "frequency_penalty", "marker_bonus", "document_threshold",
                                 "sentence_threshold", "clean_fit_threshold"), 0)
-        require_at_least(self, ("min_words", "min_pair_swaps", "min_swap_count"), 1)
+        require_at_least(self, ("min_words", "min_pair_swaps", "min_swap_count", "fingerprint_count",
+                                "min_fingerprints"), 1)
+        require_at_least(self, ("fingerprint_odds",), 0)
 
 
 @lru_cache(maxsize=None)
@@ -303,8 +314,9 @@ class SpunStage(Stage):
             if m.count < self.options.min_swap_count or (spun, original) in known:
                 continue
             first = "~".join(m.pairs[0])
-            entry = Entry(spun, original, self._mined_kind(spun), None,
-                          f"mined {m.count}x from {len(m.pairs)} pair(s), first {first}", "corpus")
+            entry = Entry(spun, original, self._mined_kind(m), None,
+                          f"mined {m.count}x from {len(m.pairs)} pair(s), {m.clean_uses} clean use(s), "
+                          f"first {first}", "corpus")
             self._index.setdefault(spun[0], []).append(entry)
 
     # -- learning swaps from (spun, clean) pairs
@@ -331,9 +343,13 @@ class SpunStage(Stage):
     def _mine(self, sketches: Sequence[Sketch]) -> dict[tuple[tuple[str, ...], str], MinedSwap]:
         return mine(self.spun_pairs(sketches), _usable_swap)
 
-    def _mined_kind(self, spun: tuple[str, ...]) -> str:
-        """A learned swap of a frequent function word is as ambiguous as the lexicon's ("the" for
-        "that"); a content-word swap is a synonym swap."""
+    def _mined_kind(self, m: MinedSwap) -> str:
+        """A learned swap frequent and hardly ever written by the clean side is a fingerprint
+        (marker); one of a frequent function word is as ambiguous as the lexicon's ("the" for
+        "that"); another content-word swap is a synonym swap."""
+        o, spun = self.options, m.spun
+        if m.count >= o.fingerprint_count and m.odds >= o.fingerprint_odds:
+            return "marker"
         base = self._base_index.get(spun[0], ())
         if any(e.kind == "ambiguous" and e.spun == spun for e in base):
             return "ambiguous"
@@ -354,8 +370,12 @@ class SpunStage(Stage):
             results = self._analyse(tokens, self._costs(True))
         reps: list[Replacement] = []
         repaired = 0
+        # the corpus's own fingerprints, read back in two places or more, are evidence enough
+        # for the sentences they are in (one alone may be a clean writer's "stated")
+        trusted = sum(_fingerprints(r) for r in results) >= self.options.min_fingerprints
         for r in results:
-            if r.gain > 0 and (spun_doc or self._evidence(r) / r.words >= self.options.sentence_threshold):
+            if r.gain > 0 and (spun_doc or self._evidence(r) / r.words >= self.options.sentence_threshold
+                               or (trusted and _fingerprints(r))):
                 repaired += 1
                 reps.extend(self._replacements(tokens, r, score))
         if spun_doc and self.options.restore_case:
@@ -448,6 +468,8 @@ class SpunStage(Stage):
                 return False
         if entry.kind == "rewrite" and not _standalone(tokens, i):
             return False
+        if entry.lexicon == "corpus" and tokens[i].text[:1].isupper() and i > 0 and not _NEW_SENTENCE.search(tokens[i].gap):
+            return False  # learned from lower-case swaps: a capitalised word mid-sentence is a name
         if entry.left is not None:
             return i > 0 and not tokens[i].gap.strip() and key(tokens[i - 1].text) == entry.left
         return True
@@ -523,6 +545,12 @@ class SpunStage(Stage):
             unit.rep = dataclasses.replace(unit.rep, after=unit.text, reason=f"{unit.rep.reason}; {reason}")
         else:
             unit.reason, unit.confidence = reason, confidence
+
+
+def _fingerprints(r: SentenceResult) -> int:
+    """How many of the corpus's own fingerprints (mined swaps the clean side of the corpus hardly
+    ever writes) the best reading reads back."""
+    return sum(a.tag is not None and a.tag.lexicon == "corpus" and a.tag.kind == "marker" for a in r.best.arcs)
 
 
 _SWAP_WORD = re.compile(r"^[a-z]+(?:'[a-z]+)?$|^~$")
