@@ -91,7 +91,8 @@ class Swap:
 def align(spun_words: Sequence[str], clean_words: Sequence[str]) -> tuple[float, list[Swap]]:
     """The share of the shorter side's words that align, and the word substitutions between the
     two (a run of up to MAX_SWAP_WORDS spun words replaced by up to MAX_SWAP_WORDS clean words,
-    between aligned words on both sides). Case-only differences are not swaps."""
+    between aligned words on both sides; a run of as many words on both sides is taken word by
+    word). Case-only differences are filtered by the caller."""
     a = [w.lower() for w in spun_words]
     b = [w.lower() for w in clean_words]
     sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
@@ -104,7 +105,11 @@ def align(spun_words: Sequence[str], clean_words: Sequence[str]) -> tuple[float,
             continue
         if i1 == 0 or j1 == 0 or i2 == len(a) or j2 == len(b):
             continue  # a swap sits between aligned words on both sides
-        swaps.append(Swap(tuple(a[i1:i2]), tuple(clean_words[j1:j2]), a[i1 - 1], a[i2]))
+        if i2 - i1 == j2 - j1:  # adjacent one-word swaps ("additionally stated" for "also said")
+            for k in range(i2 - i1):
+                swaps.append(Swap((a[i1 + k],), (clean_words[j1 + k],), a[i1 + k - 1], a[i1 + k + 1]))
+        else:
+            swaps.append(Swap(tuple(a[i1:i2]), tuple(clean_words[j1:j2]), a[i1 - 1], a[i2]))
     return share, swaps
 
 

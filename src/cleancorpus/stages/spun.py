@@ -106,6 +106,8 @@ class SpunOptions:
     # learn swaps from the corpus: at fit time, find (spun, clean) near-duplicate pairs and mine
     # their word substitutions into a corpus lexicon used for every document (spunpairs.py)
     learn_swaps: bool = True
+    # share of wordfreq's unigram frequencies in the LM (lm.py; 0: symspellpy's counts alone)
+    wordfreq_weight: float = 0.5
     # a pair is mined only when alignment shows at least this many swaps (editors' changes are
     # mostly insertions and cuts; a spinner's are substitutions)
     min_pair_swaps: int = 3
@@ -133,7 +135,9 @@ class SpunOptions:
                                 "sentence_threshold", "clean_fit_threshold"), 0)
         require_at_least(self, ("min_words", "min_pair_swaps", "min_swap_count", "fingerprint_count",
                                 "min_fingerprints"), 1)
-        require_at_least(self, ("fingerprint_odds",), 0)
+        require_at_least(self, ("fingerprint_odds", "wordfreq_weight"), 0)
+        if self.wordfreq_weight > 1:
+            raise ValueError(f"wordfreq_weight must be <= 1, not {self.wordfreq_weight}")
 
 
 @lru_cache(maxsize=None)
@@ -271,10 +275,15 @@ class SpunStage(Stage):
             for e in load_lexicon(lex):
                 self._index.setdefault(e.spun[0], []).append(e)
         self._base_index = {k: list(v) for k, v in self._index.items()}
-        self._lm: BigramLM = web_lm()
+        self._web: BigramLM = self._web_model()
+        self._lm: BigramLM = self._web
         self._proper = load_proper_names()
         # the corpus lexicon learned by fit, with provenance: (spun words, original) -> MinedSwap
         self.mined: dict[tuple[tuple[str, ...], str], MinedSwap] = {}
+
+    def _web_model(self) -> BigramLM:
+        lm = web_lm()
+        return lm if self.options.wordfreq_weight == lm.wordfreq_weight else lm.with_wordfreq(self.options.wordfreq_weight)
 
     # -- corpus statistics
     def partial_fit(self, docs: Iterable[Document]) -> SpunStats:
@@ -283,7 +292,7 @@ class SpunStage(Stage):
         clean is judged with the web model alone, so that no shard's counts depend on another's.
         Bigrams are kept only around the lexicon's words (see ``CorpusCounts``)."""
         stats = SpunStats(CorpusCounts(pivots=self._pivots()))
-        lm, costs = web_lm(), self._base_costs()
+        lm, costs = self._web, self._base_costs()
         for doc in docs:
             tokens = tokenize(doc.text)
             score = self._doc_score(self._analyse(tokens, costs, lm, self._base_index))
@@ -305,7 +314,7 @@ class SpunStage(Stage):
         return SpunStats(CorpusCounts.merged([p.counts for p in parts]), names, sketches)
 
     def finish_fit(self, stats: SpunStats) -> None:
-        self._lm = web_lm().with_corpus(stats.counts)
+        self._lm = self._web.with_corpus(stats.counts)
         self._proper = load_proper_names() | {p for p, n in stats.names.items() if n >= 2}
         self._index = {k: list(v) for k, v in self._base_index.items()}
         self.mined = self._mine(stats.sketches) if self.options.learn_swaps else {}
@@ -325,7 +334,7 @@ class SpunStage(Stage):
         alignment shows a spinner's substitutions. Which member is spun: the one whose swapped
         words the web LM finds less likely in their context (summed over the pair's swaps)."""
         out = []
-        lm = web_lm()
+        lm = self._web
         for i, j in candidate_pairs(sketches):
             a, b = sketches[i], sketches[j]
             wa, wb = [t.text for t in tokenize(a.text)], [t.text for t in tokenize(b.text)]
