@@ -229,7 +229,7 @@ def _trafilatura_lines(html: str, lines: list[_Line]) -> list[str | None] | None
         return None
     if not extracted or not extracted.strip():
         return None
-    matched = _aligned_tokens(_WORDS.findall(extracted), [_WORDS.findall(ln.text) for ln in lines])
+    matched = _aligned_tokens([_WORDS.findall(x) for x in extracted.splitlines()], [_WORDS.findall(ln.text) for ln in lines])
     reason = "not main content (trafilatura)"
     out: list[str | None] = []
     for got, total in matched:
@@ -240,20 +240,42 @@ def _trafilatura_lines(html: str, lines: list[_Line]) -> list[str | None] | None
     return out
 
 
-def _aligned_tokens(extracted: list[str], lines: list[list[str]]) -> list[tuple[int, int]]:
+def _aligned_tokens(extracted: list[list[str]], lines: list[list[str]]) -> list[tuple[int, int]]:
     """Per line, (tokens aligned with the extracted text, tokens). Word tokens only, aligned in
     order, so layout differences ("| a | b |" tables, trimmed punctuation) do not matter and a
-    teaser repeating a sentence of the article does not claim the article's copy too."""
-    ours = [t for toks in lines for t in toks]
-    owner = [i for i, toks in enumerate(lines) for _ in toks]
+    teaser repeating a sentence of the article does not claim the article's copy too.
+
+    ``extracted`` is the extractor's text as lines of tokens. Whole lines are aligned first
+    (lines are few and mostly distinct, so this is fast), then tokens only inside the stretches
+    the line alignment left unmatched: one token-level alignment of a whole long page is
+    quadratic in its repeated words (a 750 KB page of 5,000 paragraphs took 63 s).
+    """
+    total = sum(len(t) for t in extracted)
     got = [0] * len(lines)
-    matcher = difflib.SequenceMatcher(None, extracted, ours, autojunk=False)
-    for block in matcher.get_matching_blocks():
-        if block.size < _MIN_RUN and block.size < len(extracted):
-            continue  # a stray common word ("the", "1") is no evidence
-        for j in range(block.b, block.b + block.size):
-            got[owner[j]] += 1
+    ext = [tuple(t) for t in extracted if t]
+    ours = [tuple(t) for t in lines]
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ext, ours, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for j in range(j1, j2):
+                got[j] = len(ours[j])
+        elif i1 < i2 and j1 < j2:
+            _align_stretch([t for line in ext[i1:i2] for t in line], ours, j1, j2, got, total)
     return [(g, len(toks)) for g, toks in zip(got, lines)]
+
+
+_MAX_STRETCH_PRODUCT = 4_000_000  # beyond this, difflib's popular-token heuristic keeps it linear-ish
+
+
+def _align_stretch(extracted: list[str], ours: list[tuple[str, ...]], j1: int, j2: int, got: list[int], total: int) -> None:
+    flat = [t for toks in ours[j1:j2] for t in toks]
+    owner = [j for j in range(j1, j2) for _ in ours[j]]
+    autojunk = len(extracted) * len(flat) > _MAX_STRETCH_PRODUCT
+    matcher = difflib.SequenceMatcher(None, extracted, flat, autojunk=autojunk)
+    for block in matcher.get_matching_blocks():
+        if block.size < _MIN_RUN and block.size < total:
+            continue  # a stray common word ("the", "1") is no evidence
+        for k in range(block.b, block.b + block.size):
+            got[owner[k]] += 1
 
 
 _MIN_LINE_MATCH = 0.5  # share of a line's tokens that must align with the extracted text
@@ -277,3 +299,25 @@ def _removals(text: str, lines: list[_Line], keep: list[str | None]) -> list[Rep
 
 # trafilatura's and our container choice are judgements; furniture elements are markup facts
 _CONFIDENCE = {"not main content (trafilatura)": 0.8, "outside the page's main content element": 0.7}
+
+
+# Structural pre-check: trafilatura's cost grows faster than linearly in the attributes of one
+# element (a 1.3 MB page whose single tag held 100,000 attributes ran for over five minutes; 30,000
+# took 19 s), and the time spent inside lxml cannot be interrupted by the time limit, so such
+# pages are rejected before parsing. A tag with this many attributes needs at least this many
+# characters, so only long tags are counted.
+_LONG_TAG = re.compile(r"<[A-Za-z][^>]{4000,}>")
+_ATTRIBUTE = re.compile(r"""[\s"'][^\s"'=<>/]+\s*=""")
+
+
+def precheck_html(html: str, max_tags: int, max_attributes: int) -> str | None:
+    """Why this page is too pathological to parse, or None. Cheap: C-speed scans only."""
+    tags = html.count("<")
+    if max_tags and tags > max_tags:
+        return f"{tags} tags, over the limit of {max_tags}"
+    if max_attributes:
+        for m in _LONG_TAG.finditer(html):
+            n = len(_ATTRIBUTE.findall(m.group()))
+            if n > max_attributes:
+                return f"one tag has {n} attributes, over the limit of {max_attributes}"
+    return None
