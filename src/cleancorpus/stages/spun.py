@@ -13,6 +13,16 @@ of the text as it stands) plus a bonus per spinner fingerprint ("marker" entries
 score is the evidence per word over the whole document; it goes into the metadata as
 ``spin_score``. A sentence is repaired when the document score or its own score passes a
 threshold.
+
+Learning (issue 17): ``fit`` also keeps a pairing sketch of every document (spunpairs.py); once
+all are known it finds (spun, clean) near-duplicate pairs, aligns them word by word and mines
+their substitutions into a corpus lexicon with provenance (``self.mined``), used for every
+document. A mined swap the corpus's clean side hardly ever writes is a fingerprint of the
+corpus's spinner: two or more read back in one document get their sentences repaired even when
+the document's score is low. Beyond any lexicon, WordNet synonyms in the context's inflection
+and multi-word phrases (synonyms.py) can be proposed inside documents found spun (``wordnet``
+option, off by default: measured in bench/README.md, the bigram model cannot yet choose among
+them well enough).
 """
 
 from __future__ import annotations
