@@ -324,3 +324,19 @@ def test_spin_wordnet_changes_content_words_only():
     spun = spin_wordnet(clean, 0.5, seed=3)
     assert 0.05 < wer(clean, spun) < 0.3
     assert spun.count("Apple") == clean.count("Apple") and spin_wordnet(clean, 0.0) == clean
+
+
+def test_unseen_spinning_flagged_not_edited_and_clean_text_not_flagged():
+    from cleancorpus.spinsim import spin_wordnet
+
+    stage = SpunStage(SpunOptions(detect_unseen=True))
+    clean = (CASES / "heldout_clean.txt").read_text(encoding="utf-8")
+    texts = [clean, (CASES / "clean_sentences.txt").read_text(encoding="utf-8")] + [raw(p) for p in ("001", "002", "003", "004")]
+    for text in texts:
+        out = stage.apply(Document("c", text, "case"))
+        assert out.metadata["spun_unseen"] is False and out.edits == ()
+    spun = spin_wordnet(clean, 0.5, seed=2)  # a thesaurus spinner: not one swap in any lexicon
+    assert SpunStage().apply(Document("s", spun, "case")).metadata["spin_score"] < SpunOptions().document_threshold
+    out = stage.apply(Document("s", spun, "case"))
+    assert out.metadata["spun_unseen"] is True and out.metadata["unseen_spin_score"] >= SpunOptions().unseen_threshold
+    assert out.edits == ()  # flagged for review: the bigram model cannot choose the synonyms back reliably

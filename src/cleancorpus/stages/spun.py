@@ -100,6 +100,15 @@ class SpunOptions:
     # than the word it replaces: the LM alone would trade any word for its most common synonym,
     # whereas a spun word gives itself away by fitting its context badly, not by being rare
     frequency_penalty: float = 1.0
+    # detect spinning no lexicon entry explains (a thesaurus spinner's content-word swaps): a
+    # document not found spun is decoded once more with WordNet readings alone, and flagged
+    # (metadata "spun_unseen", no edits) when their LM gain per word passes unseen_threshold.
+    # Off by default: it costs a second decoding of every clean document
+    detect_unseen: bool = False
+    # chosen on the dev split: clean articles reach 0.019 at most, WordNet-spun ones (rate 0.3)
+    # 0.023 in the median
+    unseen_threshold: float = 0.025
+    unseen_cost: float = 4.0
     # inside a spun document, restore the case changes the spinner makes (sentence-initial
     # lower case, one word of a known proper name lower-cased: "united States")
     restore_case: bool = True
@@ -141,7 +150,7 @@ class SpunOptions:
             raise ValueError(f"lexicons must be a non-empty subset of {LEXICONS}, not {self.lexicons!r}")
         require_at_least(self, ("marker_cost", "ambiguous_cost", "spun_ambiguous_cost", "spun_synonym_cost",
                                 "spun_rewrite_cost", "spun_wordnet_cost", "spun_inflection_cost",
-                                "spun_phrase_cost", "frequency_penalty", "marker_bonus", "document_threshold",
+                                "spun_phrase_cost", "frequency_penalty", "unseen_threshold", "unseen_cost", "marker_bonus", "document_threshold",
                                 "sentence_threshold", "clean_fit_threshold"), 0)
         require_at_least(self, ("min_words", "min_pair_swaps", "min_swap_count", "fingerprint_count",
                                 "min_fingerprints"), 1)
@@ -400,7 +409,20 @@ class SpunStage(Stage):
         if spun_doc and self.options.restore_case:
             reps = self._restore_case(tokens, reps)
         meta = {"spin_score": round(score, 4), "spun_sentences": repaired}
+        if self.options.detect_unseen and not spun_doc:
+            unseen = self._unseen_score(tokens)
+            meta["unseen_spin_score"] = round(unseen, 4)
+            meta["spun_unseen"] = unseen >= self.options.unseen_threshold
         return doc.revise(self.name, reps, meta)
+
+    def _unseen_score(self, tokens: Sequence[Token]) -> float:
+        """LM gain per word of reading content words back through WordNet synonyms alone, each
+        reading paying ``unseen_cost`` plus its frequency share (see ``_extra_cost``)."""
+        c = self.options.unseen_cost
+        costs = {"wordnet": c, "inflection": c + 2.0, "phrase": c}
+        results = self._analyse(tokens, costs, index={})
+        words = sum(r.words for r in results)
+        return sum(r.gain for r in results) / max(words, self.options.min_words)
 
     def _base_costs(self) -> dict[str, float]:
         return self._costs(False)
