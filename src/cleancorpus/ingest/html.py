@@ -245,15 +245,20 @@ def _aligned_tokens(extracted: list[list[str]], lines: list[list[str]]) -> list[
     order, so layout differences ("| a | b |" tables, trimmed punctuation) do not matter and a
     teaser repeating a sentence of the article does not claim the article's copy too.
 
-    ``extracted`` is the extractor's text as lines of tokens. Whole lines are aligned first
-    (lines are few and mostly distinct, so this is fast), then tokens only inside the stretches
-    the line alignment left unmatched: one token-level alignment of a whole long page is
-    quadratic in its repeated words (a 750 KB page of 5,000 paragraphs took 63 s).
+    ``extracted`` is the extractor's text as lines of tokens. One token-level alignment of the
+    whole page costs about the product of the two lengths in repeated words (a 750 KB page of
+    5,000 paragraphs took 63 s), so past ``_MAX_ALIGN_PRODUCT`` whole lines are aligned first
+    and tokens only inside the stretches that left unmatched. Below it (every page of the
+    extraction benchmarks) the alignment is the whole-page one.
     """
     total = sum(len(t) for t in extracted)
     got = [0] * len(lines)
-    ext = [tuple(t) for t in extracted if t]
     ours = [tuple(t) for t in lines]
+    flat = [t for line in extracted for t in line]
+    if total * sum(len(t) for t in ours) <= _MAX_ALIGN_PRODUCT:
+        _align_stretch(flat, ours, 0, len(ours), got, total)
+        return [(g, len(toks)) for g, toks in zip(got, lines)]
+    ext = [tuple(t) for t in extracted if t]
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ext, ours, autojunk=False).get_opcodes():
         if tag == "equal":
             for j in range(j1, j2):
@@ -263,13 +268,15 @@ def _aligned_tokens(extracted: list[list[str]], lines: list[list[str]]) -> list[
     return [(g, len(toks)) for g, toks in zip(got, lines)]
 
 
-_MAX_STRETCH_PRODUCT = 4_000_000  # beyond this, difflib's popular-token heuristic keeps it linear-ish
+# about two seconds of difflib at worst; the largest benchmark page (2.0e8) is below it
+_MAX_ALIGN_PRODUCT = 300_000_000
 
 
 def _align_stretch(extracted: list[str], ours: list[tuple[str, ...]], j1: int, j2: int, got: list[int], total: int) -> None:
     flat = [t for toks in ours[j1:j2] for t in toks]
     owner = [j for j in range(j1, j2) for _ in ours[j]]
-    autojunk = len(extracted) * len(flat) > _MAX_STRETCH_PRODUCT
+    # a stretch still this large: difflib's popular-token heuristic keeps it near linear
+    autojunk = len(extracted) * len(flat) > _MAX_ALIGN_PRODUCT
     matcher = difflib.SequenceMatcher(None, extracted, flat, autojunk=autojunk)
     for block in matcher.get_matching_blocks():
         if block.size < _MIN_RUN and block.size < total:
