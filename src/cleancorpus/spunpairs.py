@@ -29,6 +29,9 @@ import numpy as np
 SHINGLE_SIZE, NUM_PERM, SEED = 3, 64, 1717
 ROWS = 2  # 32 bands of 2 rows: a pair of 3-gram Jaccard 0.3 shares a band with probability 0.95
 MIN_WORDS = 30  # shorter documents are not paired (too little text to align reliably)
+# longer ones are not paired either: word alignment (difflib) of two such documents can take
+# seconds, and fit runs no time limit once the sketches are merged
+MAX_CHARS = 200_000
 MAX_BUCKET = 50  # a bigger LSH bucket pairs each member with its first document only
 MIN_AGREEMENT = 0.1  # share of equal signature slots for a candidate pair
 MIN_ALIGNED = 0.5  # share of the shorter document's words that must align for a pair (000 vs 001: 0.57)
@@ -56,6 +59,8 @@ def sketch(doc_id: str, text: str, score: float) -> Sketch | None:
     from .dedup.minhash import MinHashParams, signatures
     from .dedup.shingles import shingle_set
 
+    if len(text) > MAX_CHARS:
+        return None
     normalized = normalize_for_hash(text)
     if len(normalized.split()) < MIN_WORDS:
         return None
