@@ -248,6 +248,12 @@ def test_mined_lexicon_repairs_a_spun_document_without_a_clean_twin():
     stage.fit(pair_docs(paras[:4]))
     assert stage.mined[(("stated",), "said")].count >= 3
     assert {(("utilize",), "use"), (("frequently",), "often"), (("additionally",), "also")} <= set(stage.mined)
+    # the spun members were not given away by any lexicon, so fit counted them as clean; once
+    # found spun by their pairs, their words leave the clean-document counts
+    before = SpunStage(SpunOptions(learn_swaps=False))
+    before.fit(pair_docs(paras[:4]))
+    assert before._lm.corpus.unigrams["utilize"] > 0
+    assert stage._lm.corpus.unigrams["utilize"] == 0 and stage._lm.corpus.unigrams["use"] > 0
     twinless = spin(paras[4], 1.0, 9, swaps="heldout")
     assert SpunStage().apply(Document("t", twinless, "case")).text == twinless  # unseen swaps: no repair
     out = stage.apply(Document("t", twinless, "case")).text

@@ -82,6 +82,14 @@ class CorpusCounts:
                 pairs = ((a, b) for a, b in pairs if a in pivots or b in pivots)
             self.bigrams.update(pairs)
 
+    def without(self, part: "CorpusCounts") -> "CorpusCounts":
+        """These counts less those of some of the same sentences (exact: ``part`` was counted in)."""
+        out = CorpusCounts(Counter(self.unigrams), Counter(self.bigrams), self.pivots)
+        out.unigrams.subtract(part.unigrams)
+        out.bigrams.subtract(part.bigrams)
+        out.unigrams, out.bigrams = +out.unigrams, +out.bigrams  # drop the zeros
+        return out
+
     @classmethod
     def merged(cls, parts: Sequence["CorpusCounts"]) -> "CorpusCounts":
         """Counts of the union of the parts' sentences (exact, in any order)."""

@@ -48,13 +48,14 @@ class Sketch:
     signature: bytes  # NUM_PERM little-endian uint32
     score: float
     text_z: bytes
+    counted: bool = False  # its words went into the statistics' clean-document counts
 
     @property
     def text(self) -> str:
         return zlib.decompress(self.text_z).decode("utf-8", "surrogatepass")
 
 
-def sketch(doc_id: str, text: str, score: float) -> Sketch | None:
+def sketch(doc_id: str, text: str, score: float, counted: bool = False) -> Sketch | None:
     from .dedup.exact import normalize_for_hash
     from .dedup.minhash import MinHashParams, signatures
     from .dedup.shingles import shingle_set
@@ -66,7 +67,7 @@ def sketch(doc_id: str, text: str, score: float) -> Sketch | None:
         return None
     sig = signatures([shingle_set(normalized, SHINGLE_SIZE)], MinHashParams(SHINGLE_SIZE, NUM_PERM, SEED))
     return Sketch(doc_id, sig[:, 0].astype("<u4").tobytes(), score,
-                  zlib.compress(text.encode("utf-8", "surrogatepass"), 6))
+                  zlib.compress(text.encode("utf-8", "surrogatepass"), 6), counted)
 
 
 def candidate_pairs(sketches: Sequence[Sketch]) -> list[tuple[int, int]]:

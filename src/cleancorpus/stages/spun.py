@@ -315,11 +315,11 @@ class SpunStage(Stage):
         for doc in docs:
             tokens = tokenize(doc.text)
             score = self._doc_score(self._analyse(tokens, costs, lm, self._base_index))
-            if score < self.options.clean_fit_threshold:
-                stats.counts.add([t.text for t in tokens[s:e]] for s, e in sentences(tokens))
-                stats.names.update(_capitalised_pairs(tokens))
+            counted = score < self.options.clean_fit_threshold
+            if counted:
+                self._count(stats.counts, stats.names, tokens)
             if self.options.learn_swaps:
-                sk = sketch(doc.id, doc.text, round(score, 6))
+                sk = sketch(doc.id, doc.text, round(score, 6), counted)
                 if sk is not None:
                     stats.sketches.append(sk)
         stats.sketches.sort(key=lambda k: k.doc_id)
@@ -332,11 +332,28 @@ class SpunStage(Stage):
         sketches = sorted((k for p in parts for k in p.sketches), key=lambda k: k.doc_id)
         return SpunStats(CorpusCounts.merged([p.counts for p in parts]), names, sketches)
 
+    @staticmethod
+    def _count(counts: CorpusCounts, names: Counter, tokens: Sequence[Token]) -> None:
+        counts.add([t.text for t in tokens[s:e]] for s, e in sentences(tokens))
+        names.update(_capitalised_pairs(tokens))
+
     def finish_fit(self, stats: SpunStats) -> None:
-        self._lm = self._web.with_corpus(stats.counts)
-        self._proper = load_proper_names() | {p for p, n in stats.names.items() if n >= 2}
+        pairs = self.spun_pairs(stats.sketches) if self.options.learn_swaps else []
+        # a document found to be the spun member of a pair is not clean, even when the lexicons
+        # did not give it away: its words leave the clean-document counts (its unseen swaps would
+        # otherwise become "known phrasing")
+        counts, names = stats.counts, stats.names
+        spun_ids = {p[0] for p in pairs}
+        leaked = [k for k in stats.sketches if k.counted and k.doc_id in spun_ids]
+        if leaked:
+            less, less_names = CorpusCounts(pivots=counts.pivots), Counter()
+            for k in leaked:
+                self._count(less, less_names, tokenize(k.text))
+            counts, names = counts.without(less), +(names - less_names)
+        self._lm = self._web.with_corpus(counts)
+        self._proper = load_proper_names() | {p for p, n in names.items() if n >= 2}
         self._index = {k: list(v) for k, v in self._base_index.items()}
-        self.mined = self._mine(stats.sketches) if self.options.learn_swaps else {}
+        self.mined = mine(pairs, _usable_swap)
         known = {(e.spun, e.original) for entries in self._index.values() for e in entries}
         for (spun, original), m in sorted(self.mined.items()):
             if m.count < self.options.min_swap_count or (spun, original) in known:
@@ -367,9 +384,6 @@ class SpunStage(Stage):
             gain += 10.0 * (a.score - b.score)
             out.append((a.doc_id, wa, b.doc_id, wb) if gain >= 0 else (b.doc_id, wb, a.doc_id, wa))
         return out
-
-    def _mine(self, sketches: Sequence[Sketch]) -> dict[tuple[tuple[str, ...], str], MinedSwap]:
-        return mine(self.spun_pairs(sketches), _usable_swap)
 
     def _mined_kind(self, m: MinedSwap) -> str:
         """A learned swap frequent and hardly ever written by the clean side is a fingerprint
