@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import difflib
 import zlib
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -171,7 +170,3 @@ def mine(pairs: Iterable[tuple[str, Sequence[str], str, Sequence[str]]], usable)
                 for m in by_spun.get(tuple(low[i:i + n]), ()):
                     m.clean_uses += 1
     return out
-
-
-def swap_counts(mined: dict) -> Counter:
-    return Counter({k: m.count for k, m in mined.items()})
