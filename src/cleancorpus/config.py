@@ -64,7 +64,8 @@ class Limits:
     max_doc_bytes: int = 20_000_000
     # reading one document (decoding, HTML extraction) or one stage on one document taking
     # longer than this gets the document rejected with reason "time limit" (0 disables); holds
-    # in any thread (see timeout.py), so in flow tasks and on Dask workers too
+    # in any thread (see timeout.py), so in flow tasks and on Dask workers too; counted in the
+    # thread's CPU time, so machine load does not decide which documents are rejected
     max_stage_seconds: float = 60.0
     # HTML structural pre-check before parsing (0 disables each): pages beyond these are
     # rejected with the reason instead of keeping a run busy for minutes (see ingest/html.py)
