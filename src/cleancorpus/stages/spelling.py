@@ -27,6 +27,7 @@ from symspellpy import SymSpell, Verbosity
 
 from ..document import Document, Replacement
 from .base import Stage, register, require_at_least
+from .english import english_spans, inside
 
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _CHUNK = re.compile(r"\S+")
@@ -163,13 +164,19 @@ class SpellingStage(Stage):
 
     def apply(self, doc: Document) -> Document:
         local = Counter(m.group() for m in _WORD.finditer(doc.text))
-        if self._unknown_rate(local) > self.options.max_unknown_rate:
+        # the language stage's English lines; without it, the unknown-word rate guards the document
+        spans = english_spans(doc)
+        if spans is None:
+            if self._unknown_rate(local) > self.options.max_unknown_rate:
+                return doc
+            spans = [(0, len(doc.text))]
+        if not spans:
             return doc
         # without fit() (or after a fit on no words) the document is its own corpus
         seen = self._corpus if self._fitted else local
         reps = []
         for chunk in _CHUNK.finditer(doc.text):
-            if _WEBBY.search(chunk.group()):
+            if _WEBBY.search(chunk.group()) or not inside(chunk.start(), spans):
                 continue
             for m in _WORD.finditer(chunk.group()):
                 start, end = chunk.start() + m.start(), chunk.start() + m.end()
