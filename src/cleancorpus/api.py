@@ -22,6 +22,7 @@ from .pipeline import Pipeline, Progress, RunResult, read_documents
 from .store import Store, Version
 from .store.store import TMP_PREFIX, VersionWriter, write_manifest
 from .report import REPORT_FILE, write_report
+from .signals import Tally
 
 
 @dataclass(frozen=True)
@@ -120,10 +121,12 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
     def fill(tmp: Path) -> None:
         writer = VersionWriter(tmp)
         outcomes: list[Outcome] = list(run.rejected)
+        signals = Tally()
         for doc in read_documents(run.spill):
             dup = duplicates.get(doc.id)
             if dup is None:
                 writer.keep(doc)
+                signals.add(doc)
                 outcomes.append(Outcome(doc.id, doc.source, Status.KEPT))
             else:
                 writer.drop(doc)
@@ -147,6 +150,7 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
                       "clusters": _clusters(dd.duplicates)},
             "files": files_info,
             "outcomes": [o.to_dict() for o in outcomes],
+            "signals": signals.to_dict(),  # language mix, quality flags, PII redactions (signals.py)
         }
         manifest["files"][REPORT_FILE] = write_report(tmp, manifest)  # part of the version, hashed
         write_manifest(tmp, manifest)

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from . import api
 from .config import Config
+from .signals import describe
 from .stages.base import ConfigError
 from .store import Store, StoreError
 from .store.verify import diff as diff_versions
@@ -164,6 +165,8 @@ def show(
         rej = ", ".join(f"{k}: {n}" for k, n in s["rejected"].items()) or "0"
         table.add_row(name, str(s["seen"]), str(s["changed"]), str(s["edits"]), rej)
     out.print(table)
+    for line in describe(m.get("signals", {}), m["stages"]):
+        out.print(line, highlight=False)
     others = [o for o in m["outcomes"] if o["status"] != "kept"]
     if others:
         t = Table("source", "id", "outcome", "detail")
