@@ -11,6 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
+from cleancorpus.config import Limits
 from cleancorpus.document import Document, Outcome, Replacement, Status
 from cleancorpus.ingest import RejectedInput, iter_documents, list_inputs
 from cleancorpus.report import REPORT_FILE, write_report
@@ -79,7 +80,7 @@ def build_demo_version(root: Path, raw: Path) -> Path:
     writer = VersionWriter(vdir)
     outcomes, stages = [], {"ingest": _stage(), "boilerplate": _stage(), "spun": _stage(), "spelling": _stage()}
     docs = {}
-    for item in iter_documents(list_inputs(raw), 10_000_000):
+    for item in iter_documents(list_inputs(raw), Limits(max_doc_bytes=10_000_000)):
         if isinstance(item, RejectedInput):
             outcomes.append(item.outcome())
             continue

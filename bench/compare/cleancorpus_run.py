@@ -76,12 +76,12 @@ def per_document_pass(pipe: Pipeline, p: api.Plan, work: Path, progress: Progres
     reports = pipe.new_reports()
     rejected: list = []
     fit_seconds: dict[str, float] = {}
-    stream = pipe.admit(iter_documents(p.files, p.config.limits.max_doc_bytes), reports, rejected)
+    stream = pipe.admit(iter_documents(p.files, p.config.limits), reports, rejected)
     for k, segment in enumerate(pipe.segments):
         if segment and segment[0].needs_corpus:
             path = spill(stream, work / f"spill-{k}.jsonl", progress, f"reading for {segment[0].name}")
             t = time.perf_counter()
-            pipe.fit_segment(k, read_documents(path))
+            pipe.fit_segment(k, lambda path=path: read_documents(path))
             fit_seconds[segment[0].name] = time.perf_counter() - t
             stream = read_documents(path)
         stream = pipe.apply_segment(k, stream, reports, rejected)

@@ -184,14 +184,19 @@ def clean(
     config: Config | None = None,
     progress: Progress | None = None,
     lock_timeout: float = 600.0,
+    fail_fast: bool = False,
 ) -> CleanResult:
-    """Build a new version of the corpus in ``out_dir`` from the documents in ``raw_dir``."""
+    """Build a new version of the corpus in ``out_dir`` from the documents in ``raw_dir``.
+
+    A document that breaks a reader or a stage is rejected with the error in its outcome and
+    the run goes on; ``fail_fast=True`` lets the error escape instead (to debug a stage)."""
     p = plan(raw_dir, out_dir, config)
     with building(p, lock_timeout) as work:
         if work is None:
             v = p.store.open(p.version_id)
             return CleanResult(v, False, v.manifest["counts"])
-        run = Pipeline(p.config).run(iter_documents(p.files, p.config.limits.max_doc_bytes), work, progress)
+        pipe = Pipeline(p.config, fail_fast=fail_fast)
+        run = pipe.run(iter_documents(p.files, p.config.limits, fail_fast), work, progress)
         dd = deduplicate(p, run.spill)
         version = publish(p, run, dd, progress)
     return CleanResult(version, True, version.manifest["counts"])

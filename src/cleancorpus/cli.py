@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Optional
@@ -33,6 +35,27 @@ OutOpt = typer.Option(Path("clean"), "--out", "-o", help="Store directory holdin
 VersionArg = typer.Argument("latest", help="Version id (a unique prefix will do) or 'latest'.")
 
 
+@contextlib.contextmanager
+def _write_errors_as_exceptions():
+    """Past a file-size limit (RLIMIT_FSIZE, ``ulimit -f``) the kernel kills the writer with
+    SIGXFSZ; ignored, the write fails with EFBIG instead and is reported like a full disk."""
+    old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN) if hasattr(signal, "SIGXFSZ") else None
+    try:
+        yield
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGXFSZ, old)
+
+
+def _os_error(exc: OSError, out_dir: Path) -> str:
+    import errno
+
+    what = exc.strerror or str(exc)
+    code = errno.errorcode.get(exc.errno or 0)
+    where = exc.filename or out_dir
+    return f"cannot write to {where}: {what}" + (f" ({code})" if code else "")
+
+
 def fail(message: str, code: int = 1) -> None:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -53,6 +76,7 @@ def clean(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="JSON configuration file."),
     report_only_duplicates: bool = typer.Option(False, "--report-duplicates-only", help="Find duplicate clusters but keep every document."),
     lock_timeout: float = typer.Option(600.0, help="Seconds to wait for another run writing to the same store."),
+    fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first document a reader or stage fails on, with its traceback (to debug a stage); by default such a document is rejected with the error and the run goes on."),
 ) -> None:
     """Build a new version of the corpus from RAW_DIR into the store."""
     cfg = _config(config)
@@ -74,9 +98,18 @@ def clean(
             bar.advance(tasks[phase], n)
 
         try:
-            result = api.clean(raw_dir, out_dir, cfg, progress=progress, lock_timeout=lock_timeout)
-        except (StoreError, ConfigError, FileNotFoundError, PermissionError) as exc:
+            with _write_errors_as_exceptions():
+                result = api.clean(raw_dir, out_dir, cfg, progress=progress, lock_timeout=lock_timeout,
+                                   fail_fast=fail_fast)
+        except (StoreError, ConfigError) as exc:
             fail(str(exc))
+            return
+        except OSError as exc:
+            if fail_fast:
+                raise
+            # a full disk, a file-size limit, a read-only store: nothing was published and
+            # `latest` still names the previous version; the next run removes the leftovers
+            fail(f"{_os_error(exc, out_dir)}; no version was written and {out_dir}/latest is unchanged")
             return
     c = result.summary
     state = "new version" if result.created else "unchanged, existing version"

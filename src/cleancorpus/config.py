@@ -64,14 +64,21 @@ class DedupConfig:
 class Limits:
     # documents larger than this (bytes of text) are rejected before the expensive stages
     max_doc_bytes: int = 20_000_000
-    # a stage taking longer than this on one document gets it rejected (0 disables)
+    # reading one document (decoding, HTML extraction) or one stage on one document taking
+    # longer than this gets the document rejected with reason "time limit" (0 disables); holds
+    # in any thread (see timeout.py), so in flow tasks and on Dask workers too
     max_stage_seconds: float = 60.0
+    # HTML structural pre-check before parsing (0 disables each): pages beyond these are
+    # rejected with the reason instead of keeping a run busy for minutes (see ingest/html.py)
+    max_html_tags: int = 1_000_000
+    max_html_attributes: int = 1_000
 
     def __post_init__(self) -> None:
         if self.max_doc_bytes <= 0:
             raise ConfigError("limits.max_doc_bytes must be positive")
         if self.max_stage_seconds < 0:
             raise ConfigError("limits.max_stage_seconds must be >= 0")
+        require_at_least(self, ("max_html_tags", "max_html_attributes"), 0, "limits.")
 
 
 @dataclasses.dataclass(frozen=True)

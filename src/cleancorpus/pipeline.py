@@ -8,20 +8,19 @@ document plus whatever statistics the stages keep, whatever the corpus size.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .config import Config, Limits
 from .document import Document, Outcome, Rejection, Status
-from .ingest import RejectedInput
+from .ingest import RejectedInput, describe_error
+from .jsonsafe import has_lone_surrogates
 from .stages import Stage
+from .timeout import TimeLimitExceeded, time_limit
 
 Progress = Callable[[str, int], None]  # (phase, documents advanced)
 
@@ -34,6 +33,8 @@ class StageReport:
     edits: int = 0
     rejected: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    # documents a corpus stage's fit failed on: left out of its statistics (id -> why)
+    fit_skipped: dict[str, str] = field(default_factory=dict)
 
     def merge(self, other: "StageReport") -> None:
         self.seen += other.seen
@@ -41,14 +42,18 @@ class StageReport:
         self.edits += other.edits
         self.rejected.update(other.rejected)
         self.seconds += other.seconds
+        self.fit_skipped.update(other.fit_skipped)
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "seen": self.seen,
             "changed": self.changed,
             "edits": self.edits,
             "rejected": dict(sorted(self.rejected.items())),
         }
+        if self.fit_skipped:
+            d["fit_skipped"] = dict(sorted(self.fit_skipped.items()))
+        return d
 
 
 @dataclass
@@ -59,15 +64,19 @@ class RunResult:
     documents_in: int
 
 
-class StageTimeout(Exception):
-    pass
-
-
 class Pipeline:
-    def __init__(self, config: Config | None = None) -> None:
+    """The configured stages. ``fail_fast`` lets a stage's exception escape instead of turning
+    it into a rejection of the document (for someone debugging a stage); it changes no output
+    of a run that completes, so it is not part of the configuration or the version id."""
+
+    def __init__(self, config: Config | None = None, fail_fast: bool = False) -> None:
         self.config = config or Config()
         self.stages: list[Stage] = self.config.build_stages()
         self.limits: Limits = self.config.limits
+        self.fail_fast = fail_fast
+        # without the unicode stage nothing repairs an unpaired surrogate, and no strict output
+        # can hold one: such documents are rejected at admission instead of silently rewritten
+        self._surrogates_repaired = "unicode" in self.config.stages
 
     # -- one document, no corpus statistics: what `repair` and property tests use
     def apply(self, doc: Document, reports: dict[str, StageReport] | None = None) -> Document | Rejection:
@@ -104,12 +113,23 @@ class Pipeline:
                 ingest.rejected["over size limit"] += 1
                 rejected.append(Outcome(item.id, item.source, Status.REJECTED, reason=f"limits: {why}"))
                 continue
+            if not self._surrogates_repaired and has_lone_surrogates(item.text):
+                ingest.rejected["unpaired surrogate"] += 1
+                rejected.append(Outcome(item.id, item.source, Status.REJECTED, reason=(
+                    "ingest: text holds an unpaired surrogate (not valid Unicode); the unicode stage, "
+                    "not in this configuration, would repair it")))
+                continue
             yield item
 
-    def fit_segment(self, index: int, docs: Iterable[Document]) -> None:
+    def fit_segment(self, index: int, docs: Callable[[], Iterable[Document]],
+                    reports: dict[str, StageReport] | None = None) -> None:
+        """Fit the segment's corpus stage on ``docs()`` (a fresh iterator per call)."""
         head = self.segments[index][0]
         if head.needs_corpus:
-            head.fit(docs)
+            stats, skipped = guarded_partial_fit(head, docs, self.limits.max_stage_seconds, self.fail_fast)
+            head.finish_fit(stats)
+            if reports is not None:
+                reports.setdefault(head.name, StageReport(head.name)).fit_skipped.update(skipped)
 
     def apply_segment(
         self, index: int, docs: Iterable[Document], reports: dict[str, StageReport], rejected: list[Outcome]
@@ -137,7 +157,7 @@ class Pipeline:
         for k, segment in enumerate(self.segments):
             if segment and segment[0].needs_corpus:
                 path = spill(stream, workdir / f"spill-{k}.jsonl", progress, f"reading for {segment[0].name}")
-                self.fit_segment(k, read_documents(path))
+                self.fit_segment(k, lambda path=path: read_documents(path), reports)
                 stream = read_documents(path)
             stream = self.apply_segment(k, stream, reports, rejected)
         final = spill(stream, workdir / "documents.jsonl", progress, "cleaning")
@@ -149,14 +169,20 @@ class Pipeline:
             rep.seen += 1
             t0 = time.perf_counter()
             try:
-                with _time_limit(self.limits.max_stage_seconds):
+                with time_limit(self.limits.max_stage_seconds):
                     out = stage.apply(doc)
-            except StageTimeout:
+            except TimeLimitExceeded:
+                if self.fail_fast:
+                    raise
                 out = Rejection(stage.name, "time limit", f"over {self.limits.max_stage_seconds:g} s on one document")
             except RecursionError:
+                if self.fail_fast:
+                    raise
                 out = Rejection(stage.name, "too deeply nested to process")
             except Exception as exc:  # a bad document must not stop the run; say what happened
-                out = Rejection(stage.name, "stage error", f"{type(exc).__name__}: {exc}")
+                if self.fail_fast:
+                    raise
+                out = Rejection(stage.name, "stage error", describe_error(exc))
             rep.seconds += time.perf_counter() - t0
             if isinstance(out, Rejection):
                 rep.rejected[out.reason] += 1
@@ -167,6 +193,43 @@ class Pipeline:
                 rep.edits += added
             doc = out
         return doc
+
+
+def guarded_partial_fit(
+    stage: Stage, docs: Callable[[], Iterable[Document]], seconds: float, fail_fast: bool = False
+) -> tuple[Any, dict[str, str]]:
+    """``stage.partial_fit`` over ``docs()``, each document's share under the time limit. A
+    document the fit fails on (any exception, the time limit) is left out of the statistics and
+    the fit starts again without it; the result is exactly the statistics of the other documents
+    (one extra pass per such document, which should be rare: it got through every earlier
+    stage). The documents stay in the run; ``apply`` decides their fate. Returns the statistics
+    and {document id: why it was left out}."""
+    skipped: dict[str, str] = {}
+    while True:
+        current: list[Document] = []
+        stream = _each_timed(docs(), seconds, skipped, current)
+        try:
+            return stage.partial_fit(stream), skipped
+        except (Exception, TimeLimitExceeded) as exc:
+            if fail_fast or not current or current[0].id in skipped:
+                raise
+            why = (f"time limit: over {seconds:g} s" if isinstance(exc, TimeLimitExceeded)
+                   else describe_error(exc))
+            skipped[current[0].id] = f"fit failed: {why}"
+        finally:
+            stream.close()  # disarms the time limit of a document the fit stopped on
+
+
+def _each_timed(docs: Iterable[Document], seconds: float, skip: dict[str, str], current: list[Document]) -> Iterator[Document]:
+    """The documents not in ``skip``; the consumer's work on each runs under the time limit
+    (the limit spans the ``yield``), and ``current`` names the one being worked on."""
+    for doc in docs:
+        if doc.id in skip:
+            continue
+        current[:] = [doc]
+        with time_limit(seconds):
+            yield doc
+    current.clear()
 
 
 def _segments(stages: list[Stage]) -> list[list[Stage]]:
@@ -180,8 +243,10 @@ def _segments(stages: list[Stage]) -> list[list[Stage]]:
 
 
 def spill(stream: Iterable[Document], path: Path, progress: Progress | None = None, phase: str = "") -> Path:
-    """Write documents, edits included, one JSON record a line."""
-    with open(path, "w", encoding="utf-8") as fh:
+    """Write documents, edits included, one JSON record a line. A scratch file between passes:
+    it must give back exactly what went in, so unpaired surrogates pass through (the strict
+    output is written by the store)."""
+    with open(path, "w", encoding="utf-8", errors="surrogatepass") as fh:
         for doc in stream:
             fh.write(json.dumps(doc.to_record(), ensure_ascii=False))
             fh.write("\n")
@@ -192,26 +257,6 @@ def spill(stream: Iterable[Document], path: Path, progress: Progress | None = No
 
 def read_documents(path: Path) -> Iterator[Document]:
     """Documents (with edits) from a spill file."""
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8", errors="surrogatepass") as fh:
         for line in fh:
             yield Document.from_record(json.loads(line))
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: float):
-    """Interrupt a stage that runs too long on one document (main thread only; elsewhere the
-    limit cannot be enforced by a signal and the stage runs to completion)."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _raise(signum, frame):
-        raise StageTimeout()
-
-    old = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)

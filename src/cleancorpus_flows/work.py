@@ -27,7 +27,7 @@ from cleancorpus.api import Plan
 from cleancorpus.config import Config
 from cleancorpus.document import Document, Outcome
 from cleancorpus.ingest import InputFile, iter_documents
-from cleancorpus.pipeline import Pipeline, RunResult, StageReport, read_documents, spill
+from cleancorpus.pipeline import Pipeline, RunResult, StageReport, guarded_partial_fit, read_documents, spill
 from cleancorpus.stages import REGISTRY, Stage
 
 Shard = tuple[InputFile, ...]
@@ -151,7 +151,7 @@ def run_pass(job: PassJob) -> PassResult:
     if isinstance(job.source, Path):
         docs: Iterator[Document] = read_documents(job.source)
     else:
-        raw = iter_documents(list(job.source), job.config.limits.max_doc_bytes)
+        raw = iter_documents(list(job.source), job.config.limits)
         docs = pipe.admit(raw, reports, rejected)
     if job.segment is not None:
         docs = pipe.apply_segment(job.segment, docs, reports, rejected)
@@ -217,6 +217,7 @@ class PartialFitResult:
     stats_bytes: int
     documents: int
     seconds: float
+    skipped: dict[str, str] = field(default_factory=dict)  # documents the fit failed on
 
 
 def partial_fit(job: PartialFitJob) -> PartialFitResult:
@@ -224,11 +225,16 @@ def partial_fit(job: PartialFitJob) -> PartialFitResult:
     process need not hold every shard's statistics at once)."""
     t0 = time.perf_counter()
     stage = _fresh(job.config, job.position)
-    counted = _Counter(read_documents(job.source))
-    stats = stage.partial_fit(counted)
+    counted: list[_Counter] = []
+
+    def docs() -> _Counter:
+        counted[:] = [_Counter(read_documents(job.source))]
+        return counted[0]
+
+    stats, skipped = guarded_partial_fit(stage, docs, job.config.limits.max_stage_seconds)
     with open(job.out, "wb") as fh:
         pickle.dump(stats, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    return PartialFitResult(job.out, job.out.stat().st_size, counted.n, time.perf_counter() - t0)
+    return PartialFitResult(job.out, job.out.stat().st_size, counted[0].n, time.perf_counter() - t0, skipped)
 
 
 MERGE_BATCH = 8  # statistics files loaded at once while merging: bounds the merge's memory
@@ -335,6 +341,8 @@ def run_stages(
                 PartialFitJob(f"count {name}: shard {i + 1}/{len(sources)}", config, seg.start, src,  # type: ignore[arg-type]
                               work_dir / f"stats-{seg.start}-{name}-{i:05d}.pickle")
                 for i, src in enumerate(sources)])
+            for r in partials:
+                reports[name].fit_skipped.update(r.skipped)
             job = FitJob(f"fit {name}", config, seg.start, tuple(r.path for r in partials),
                          work_dir / f"fitted-{seg.start}-{name}.pickle")
             fitted[seg.start] = fit(job).path

@@ -7,12 +7,16 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..document import Document, Outcome, Status, stable_id
 from .decode import decode_bytes
-from .html import html_to_text
+from ..timeout import TimeLimitExceeded, time_limit
+from .html import html_to_text, precheck_html
 from .jsonl import iter_jsonl
+
+if TYPE_CHECKING:
+    from ..config import Limits
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -89,54 +93,109 @@ def file_digest(path: Path) -> str:
 
 
 def iter_documents(
-    files: list[InputFile], max_doc_bytes: int = 20_000_000
+    files: list[InputFile], limits: "Limits | None" = None, fail_fast: bool = False
 ) -> Iterator[Document | RejectedInput]:
-    """Documents and rejections, one file at a time (only one file's bytes held at once)."""
+    """Documents and rejections, one file at a time (only one file's bytes held at once).
+
+    Whatever goes wrong with one document (an exception of any type, the time limit) becomes a
+    rejection of that document naming the reader and the error; ``fail_fast`` re-raises instead,
+    for someone debugging a reader.
+    """
+    from ..config import Limits
+
+    limits = limits or Limits()
     for f in files:
-        yield from _read_file(f, max_doc_bytes)
+        reader = _read_file(f, limits, fail_fast)
+        produced = 0
+        while True:
+            try:
+                item = next(reader)
+            except StopIteration:
+                break
+            except Exception as exc:  # the reader itself broke: the rest of the file is lost, say so
+                if fail_fast:
+                    raise
+                where = f"{f.relpath} (after {produced} record(s))" if produced else f.relpath
+                yield RejectedInput(stable_id(where, b""), where, f"reader error: {describe_error(exc)}")
+                break
+            produced += 1
+            yield item
 
 
-def _read_file(f: InputFile, max_doc_bytes: int) -> Iterator[Document | RejectedInput]:
+def describe_error(exc: BaseException, limit: int = 300) -> str:
+    """``Type: message`` of an exception, on one line and of bounded length."""
+    msg = " ".join(str(exc).split())
+    if len(msg) > limit:
+        msg = msg[:limit] + "..."
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+def guard_document(
+    doc_id: str, source: str, build: Callable[[], Document | RejectedInput], max_seconds: float,
+    fail_fast: bool = False, what: str = "reading",
+) -> Document | RejectedInput:
+    """Run one document's reading/extraction under the time limit; any failure becomes a
+    rejection of that document with the error's type and message."""
+    try:
+        with time_limit(max_seconds):
+            return build()
+    except TimeLimitExceeded:
+        if fail_fast:
+            raise
+        return RejectedInput(doc_id, source, f"time limit: {what} took over {max_seconds:g} s")
+    except RecursionError:
+        if fail_fast:
+            raise
+        return RejectedInput(doc_id, source, f"{what}: too deeply nested to process")
+    except Exception as exc:
+        if fail_fast:
+            raise
+        return RejectedInput(doc_id, source, f"{what} error: {describe_error(exc)}")
+
+
+def _read_file(f: InputFile, limits: "Limits", fail_fast: bool) -> Iterator[Document | RejectedInput]:
     if f.problem:
         yield RejectedInput(stable_id(f.relpath, b""), f.relpath, f.problem)
         return
     suffix = f.path.suffix.lower()
     if suffix in JSONL_SUFFIXES:
         try:
-            yield from iter_jsonl(f.path, f.relpath, max_doc_bytes, RejectedInput)
+            yield from iter_jsonl(f.path, f.relpath, limits, RejectedInput, fail_fast)
         except OSError as exc:
             yield RejectedInput(stable_id(f.relpath, b""), f.relpath, f"unreadable file: {exc.strerror or exc}")
         return
     try:
         size = f.path.stat().st_size
-        if size > max_doc_bytes:
+        if size > limits.max_doc_bytes:
             yield RejectedInput(stable_id(f.relpath, b""), f.relpath,
-                                f"file is {size} bytes, over the per-document limit of {max_doc_bytes}")
+                                f"file is {size} bytes, over the per-document limit of {limits.max_doc_bytes}")
             return
         data = f.path.read_bytes()
     except OSError as exc:
         yield RejectedInput(stable_id(f.relpath, b""), f.relpath, f"unreadable file: {exc.strerror or exc}")
         return
     doc_id = stable_id(f.relpath, data)
+    yield guard_document(doc_id, f.relpath, lambda: _file_document(doc_id, f.relpath, data, suffix, limits),
+                         limits.max_stage_seconds, fail_fast)
+
+
+def _file_document(doc_id: str, relpath: str, data: bytes, suffix: str, limits: "Limits") -> Document | RejectedInput:
     decoded = decode_bytes(data)
     if isinstance(decoded, str):
-        yield RejectedInput(doc_id, f.relpath, decoded)
-        return
-    doc = Document(doc_id, decoded.naive, f.relpath, {"format": "text"})
+        return RejectedInput(doc_id, relpath, decoded)
+    doc = Document(doc_id, decoded.naive, relpath, {"format": "text"})
     doc = decoded.apply_to(doc)
     if suffix in HTML_SUFFIXES:
-        try:
-            page = html_to_text(doc.text)
-        except RecursionError:
-            yield RejectedInput(doc_id, f.relpath, "HTML nested too deeply to parse")
-            return
+        problem = precheck_html(doc.text, limits.max_html_tags, limits.max_html_attributes)
+        if problem:
+            return RejectedInput(doc_id, relpath, f"HTML pre-check: {problem}")
+        page = html_to_text(doc.text)
         # built from the page's full text; what extraction drops is recorded as "html" edits
-        doc = Document(doc_id, page.text, f.relpath, {**doc.metadata, **page.meta, "format": "html"})
+        doc = Document(doc_id, page.text, relpath, {**doc.metadata, **page.meta, "format": "html"})
         doc = doc.revise("html", page.removals)
     if not doc.text.strip():
         why = "empty file" if not data else "no text content"
         if suffix in HTML_SUFFIXES and data.strip():
             why = "HTML page has no visible text (all script, style or markup)"
-        yield RejectedInput(doc_id, f.relpath, why)
-        return
-    yield doc
+        return RejectedInput(doc_id, relpath, why)
+    return doc

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import jsonsafe
 from ..document import Document, Edit, Outcome
 
 LATEST = "latest"
@@ -228,23 +229,23 @@ class VersionWriter:
         self._sha = hashlib.sha256()
 
     def keep(self, doc: Document) -> None:
-        line = json.dumps(doc.to_row(), ensure_ascii=False) + "\n"
+        line = jsonsafe.dumps(doc.to_row()) + "\n"
         self._docs.write(line)
         self._sha.update(line.encode("utf-8"))
         self.kept += 1
         self._batch.append({"id": doc.id, "text": doc.text, "source": doc.source,
-                            "metadata": json.dumps(doc.metadata, ensure_ascii=False, sort_keys=True)})
+                            "metadata": jsonsafe.dumps(doc.metadata, sort_keys=True)})
         if len(self._batch) >= self.batch_size:
             self._flush()
         self._write_edits(doc)
 
     def drop(self, doc: Document) -> None:
-        self._dropped.write(json.dumps(doc.to_record(), ensure_ascii=False) + "\n")
+        self._dropped.write(jsonsafe.dumps(doc.to_record()) + "\n")
         self._write_edits(doc)
 
     def _write_edits(self, doc: Document) -> None:
         if doc.edits:
-            self._edits.write(json.dumps({"id": doc.id, "edits": [e.to_dict() for e in doc.edits]}, ensure_ascii=False) + "\n")
+            self._edits.write(jsonsafe.dumps({"id": doc.id, "edits": [e.to_dict() for e in doc.edits]}) + "\n")
 
     def _flush(self) -> None:
         if self._batch:
@@ -266,7 +267,7 @@ def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
         if p.exists():
             files.setdefault(name, {})["sha256"] = _sha256(p)
     with open(directory / MANIFEST, "w", encoding="utf-8") as fh:
-        json.dump(manifest, fh, ensure_ascii=False, indent=1)
+        fh.write(jsonsafe.dumps(manifest, indent=1))
         fh.write("\n")
 
 
