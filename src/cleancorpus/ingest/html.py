@@ -229,7 +229,7 @@ def _trafilatura_lines(html: str, lines: list[_Line]) -> list[str | None] | None
         return None
     if not extracted or not extracted.strip():
         return None
-    matched = _aligned_tokens(_WORDS.findall(extracted), [_WORDS.findall(ln.text) for ln in lines])
+    matched = _aligned_tokens([_WORDS.findall(x) for x in extracted.splitlines()], [_WORDS.findall(ln.text) for ln in lines])
     reason = "not main content (trafilatura)"
     out: list[str | None] = []
     for got, total in matched:
@@ -240,20 +240,49 @@ def _trafilatura_lines(html: str, lines: list[_Line]) -> list[str | None] | None
     return out
 
 
-def _aligned_tokens(extracted: list[str], lines: list[list[str]]) -> list[tuple[int, int]]:
+def _aligned_tokens(extracted: list[list[str]], lines: list[list[str]]) -> list[tuple[int, int]]:
     """Per line, (tokens aligned with the extracted text, tokens). Word tokens only, aligned in
     order, so layout differences ("| a | b |" tables, trimmed punctuation) do not matter and a
-    teaser repeating a sentence of the article does not claim the article's copy too."""
-    ours = [t for toks in lines for t in toks]
-    owner = [i for i, toks in enumerate(lines) for _ in toks]
+    teaser repeating a sentence of the article does not claim the article's copy too.
+
+    ``extracted`` is the extractor's text as lines of tokens. One token-level alignment of the
+    whole page costs about the product of the two lengths in repeated words (a 750 KB page of
+    5,000 paragraphs took 63 s), so past ``_MAX_ALIGN_PRODUCT`` whole lines are aligned first
+    and tokens only inside the stretches that left unmatched. Below it (every page of the
+    extraction benchmarks) the alignment is the whole-page one.
+    """
+    total = sum(len(t) for t in extracted)
     got = [0] * len(lines)
-    matcher = difflib.SequenceMatcher(None, extracted, ours, autojunk=False)
-    for block in matcher.get_matching_blocks():
-        if block.size < _MIN_RUN and block.size < len(extracted):
-            continue  # a stray common word ("the", "1") is no evidence
-        for j in range(block.b, block.b + block.size):
-            got[owner[j]] += 1
+    ours = [tuple(t) for t in lines]
+    flat = [t for line in extracted for t in line]
+    if total * sum(len(t) for t in ours) <= _MAX_ALIGN_PRODUCT:
+        _align_stretch(flat, ours, 0, len(ours), got, total)
+        return [(g, len(toks)) for g, toks in zip(got, lines)]
+    ext = [tuple(t) for t in extracted if t]
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ext, ours, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for j in range(j1, j2):
+                got[j] = len(ours[j])
+        elif i1 < i2 and j1 < j2:
+            _align_stretch([t for line in ext[i1:i2] for t in line], ours, j1, j2, got, total)
     return [(g, len(toks)) for g, toks in zip(got, lines)]
+
+
+# about two seconds of difflib at worst; the largest benchmark page (2.0e8) is below it
+_MAX_ALIGN_PRODUCT = 300_000_000
+
+
+def _align_stretch(extracted: list[str], ours: list[tuple[str, ...]], j1: int, j2: int, got: list[int], total: int) -> None:
+    flat = [t for toks in ours[j1:j2] for t in toks]
+    owner = [j for j in range(j1, j2) for _ in ours[j]]
+    # a stretch still this large: difflib's popular-token heuristic keeps it near linear
+    autojunk = len(extracted) * len(flat) > _MAX_ALIGN_PRODUCT
+    matcher = difflib.SequenceMatcher(None, extracted, flat, autojunk=autojunk)
+    for block in matcher.get_matching_blocks():
+        if block.size < _MIN_RUN and block.size < total:
+            continue  # a stray common word ("the", "1") is no evidence
+        for k in range(block.b, block.b + block.size):
+            got[owner[k]] += 1
 
 
 _MIN_LINE_MATCH = 0.5  # share of a line's tokens that must align with the extracted text
