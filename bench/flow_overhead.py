@@ -10,7 +10,7 @@ JSONL files of 250 documents. Then, each into a fresh store:
            started by a warm-up run, whose time is reported apart)
   dask-1   the flow on a local Dask cluster of 1 worker process (cluster start included)
   dask-2   the same with 2 worker processes
-Each run must give the same version id and byte-identical documents.jsonl, or the bench fails.
+Each run must give the same version id and byte-identical documents (with edits, in id order), or the bench fails.
 Runs on a snapshot of src/ (see run_on_a_snapshot). Also reports the size and (un)pickling time of each fitted corpus stage shipped to workers.
 Results: bench/out/flow_overhead-<sizes>.json and a Markdown table on stdout.
 """
@@ -87,7 +87,9 @@ def timed(fn):
 
 
 def documents(out: Path, version: str) -> bytes:
-    return (out / version / "documents.jsonl").read_bytes()
+    """The version's documents with their edits, in id order, as JSON lines."""
+    records = sorted((d.to_record() for d in api.load(out, version).documents(with_edits=True)), key=lambda r: r["id"])
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
 
 
 def fitted_costs(raw: Path, scratch: Path) -> list[dict]:

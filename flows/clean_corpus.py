@@ -30,15 +30,17 @@ __all__ = ["clean_corpus"]
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("raw_dir", help="directory of raw .txt, .html and .jsonl documents")
-    ap.add_argument("out_dir", help="store directory holding the versions")
+    ap.add_argument("raw_dir", help="directory (or s3:// prefix) of raw .txt, .html and .jsonl documents")
+    ap.add_argument("out_dir", help="store holding the versions: a directory or an s3:// prefix")
     ap.add_argument("--config", help="JSON configuration file (as for `cleancorpus clean`)")
     where = ap.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="start a local Dask cluster of N worker processes")
     where.add_argument("--dask-address", help="run the tasks on an existing Dask scheduler, tcp://HOST:PORT")
     ap.add_argument("--shard-mb", type=float, default=8.0, help="input megabytes per shard task (default 8)")
+    ap.add_argument("--scratch-dir", help="directory for the run's scratch files, seen by every worker "
+                                          "(default: inside a local store, else the system's temporary directory)")
     args = ap.parse_args(argv)
-    if not Path(args.raw_dir).is_dir():
+    if "://" not in args.raw_dir and not Path(args.raw_dir).is_dir():
         ap.error(f"input directory {args.raw_dir} does not exist")
     if args.workers is not None and args.workers < 1:
         ap.error("--workers must be at least 1")
@@ -50,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     runner = task_runner(args.workers, args.dask_address, PROJECT / ".dask")
     try:
         version = clean_corpus.with_options(task_runner=runner)(
-            raw_dir=args.raw_dir, out_dir=args.out_dir, config_path=args.config, shard_mb=args.shard_mb)
+            raw_dir=args.raw_dir, out_dir=args.out_dir, config_path=args.config, shard_mb=args.shard_mb,
+            scratch_dir=args.scratch_dir)
     except (ConfigError, StoreError, OSError) as exc:  # the flow run failed; Prefect logged it
         print(f"error: {exc}", file=sys.stderr)
         return 1

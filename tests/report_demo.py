@@ -14,8 +14,9 @@ from pathlib import Path
 from cleancorpus.config import Limits
 from cleancorpus.document import Document, Outcome, Replacement, Status
 from cleancorpus.ingest import RejectedInput, iter_documents, list_inputs
-from cleancorpus.report import REPORT_FILE, write_report
-from cleancorpus.store.store import VersionWriter, write_manifest
+from cleancorpus.report import write_report
+from cleancorpus.store import Store, Version
+from cleancorpus.store.write import write_version
 
 HOSTILE = "Before </body></html><script>document.body.dataset.pwned = 'yes'</script> after & <b>bold</b>\n"
 
@@ -67,22 +68,21 @@ def edited(doc: Document) -> Document:
     return doc
 
 
-def build_demo_version(root: Path, raw: Path) -> Path:
+def build_demo_version(root: Path, raw: Path) -> Version:
     """Seeds + a near-duplicate + a document full of markup + a rejected input, written as a
-    version with its report; returns the version directory."""
+    version of a store at ``root``, its report written (``report_path(version)``)."""
     (raw / "005_copy_of_002.txt").write_text((raw / "002_0bc2088ad81ff738.txt").read_text() + "\nShare this page.\n")
     (raw / "006_markup.txt").write_text(HOSTILE)
     (raw / "007_empty.txt").write_text("")
-    vdir = root / "vdemo0000000000001"
-    if vdir.exists():
-        shutil.rmtree(vdir)
-    vdir.mkdir(parents=True)
-    writer = VersionWriter(vdir)
-    outcomes, stages = [], {"ingest": _stage(), "boilerplate": _stage(), "spun": _stage(), "spelling": _stage()}
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    items = []
+    stages = {"ingest": _stage(), "boilerplate": _stage(), "spun": _stage(), "spelling": _stage()}
     docs = {}
     for item in iter_documents(list_inputs(raw), Limits(max_doc_bytes=10_000_000)):
         if isinstance(item, RejectedInput):
-            outcomes.append(item.outcome())
+            items.append((item.outcome(), None))
             continue
         doc = edited(item)
         docs[doc.source] = doc
@@ -90,24 +90,18 @@ def build_demo_version(root: Path, raw: Path) -> Path:
     original = docs["002_0bc2088ad81ff738.txt"]
     for doc in docs.values():
         if doc.source == "005_copy_of_002.txt":
-            writer.drop(doc)
-            outcomes.append(Outcome(doc.id, doc.source, Status.DUPLICATE, reason="near duplicate (minhash)",
-                                    duplicate_of=original.id, similarity=0.9412))
+            items.append((Outcome(doc.id, doc.source, Status.DUPLICATE, reason="near duplicate (minhash)",
+                                  duplicate_of=original.id, similarity=0.9412), doc))
         else:
-            writer.keep(doc)
-            outcomes.append(Outcome(doc.id, doc.source, Status.KEPT))
-    files = writer.close()
-    outcomes.sort(key=lambda o: (o.source, o.id))
-    manifest = {
-        "version": vdir.name, "parent": None, "created": "2026-01-01T00:00:00+00:00", "package_version": "test",
-        "counts": _counts(outcomes), "stages": stages,
-        "dedup": {"report_only": False, "clusters": [{"kept": original.id, "dropped": [
-            {"id": docs["005_copy_of_002.txt"].id, "similarity": 0.9412, "reason": "near duplicate (minhash)"}]}]},
-        "files": files, "outcomes": [o.to_dict() for o in outcomes],
-    }
-    manifest["files"][REPORT_FILE] = write_report(vdir, manifest)
-    write_manifest(vdir, manifest)
-    return vdir
+            items.append((Outcome(doc.id, doc.source, Status.KEPT), doc))
+    outcomes = [o for o, _ in items]
+    summary = {"package_version": "test", "counts": _counts(outcomes), "stages": stages,
+               "dedup": {"report_only": False, "clusters": 1, "largest_clusters": [{"kept": original.id, "size": 1, "dropped": [
+                   {"id": docs["005_copy_of_002.txt"].id, "similarity": 0.9412, "reason": "near duplicate (minhash)"}]}]}}
+    version, _ = write_version(Store(root), "vdemo0000000000001", lambda: items, lambda: summary,
+                               created="2026-01-01T00:00:00+00:00", commit_metadata={}, scratch=root)
+    write_report(version)
+    return version
 
 
 def _stage() -> dict:

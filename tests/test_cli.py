@@ -17,7 +17,7 @@ def test_clean_prints_the_version_and_is_idempotent(seeds, out):
     first = run("clean", seeds, "--out", out)
     assert first.exit_code == 0, first.output
     vid = first.stdout.strip().splitlines()[0]
-    assert vid.startswith("v") and (out / vid / "manifest.json").exists()
+    assert vid.startswith("v") and (out / "documents" / "_delta_log").is_dir()
     second = run("clean", seeds, "--out", out)
     assert second.exit_code == 0
     assert second.stdout.strip().splitlines()[0] == vid
@@ -60,9 +60,40 @@ def test_store_commands_on_an_empty_store_fail_clearly(tmp_path):
 
 def test_verify_fails_on_a_damaged_version(seeds, out):
     vid = run("clean", seeds, "--out", out).stdout.split()[0]
-    (out / vid / "documents.parquet").write_bytes(b"not parquet")
+    sorted((out / "documents").rglob("*.parquet"))[0].write_bytes(b"not parquet")
     r = run("verify", vid, "--out", out)
     assert r.exit_code != 0 and "failed verification" in r.stderr
+
+
+def test_show_summarises_and_lists_only_on_request(seeds, out):
+    (seeds / "empty.txt").write_text("", "utf-8")
+    (seeds / "bad.bin.txt").write_bytes(bytes(range(256)) * 8)
+    vid = run("clean", seeds, "--out", out).stdout.split()[0]
+    r = run("show", vid, "--out", out)
+    assert r.exit_code == 0 and "rejection reason" in r.stdout and "empty file" in r.stdout
+    assert "bad.bin.txt" not in r.stdout  # no document listed without --list
+    r = run("show", vid, "--out", out, "--list", "rejected", "--limit", "1")
+    assert r.exit_code == 0 and r.stdout.count(".txt") == 1 and "1 of 2 rejected" in r.stderr
+
+
+def test_gc_export_and_report_commands(seeds, out, tmp_path):
+    v1 = run("clean", seeds, "--out", out).stdout.split()[0]
+    (seeds / "new.txt").write_text("Completely new text about gardening and tomatoes.", "utf-8")
+    v2 = run("clean", seeds, "--out", out).stdout.split()[0]
+    r = run("export", v1, "--out", out, "--to", tmp_path / "x", "--format", "parquet")
+    assert r.exit_code == 0 and (tmp_path / "x" / "documents.parquet").is_file()
+    r = run("export", v1, "--out", out, "--to", tmp_path / "y", "--format", "csv")
+    assert r.exit_code == 2 and "--format" in r.stderr
+    r = run("report", v2, "--out", out, "--to", tmp_path / "r.html")
+    assert r.exit_code == 0 and (tmp_path / "r.html").read_text("utf-8").startswith("<!DOCTYPE html>")
+    r = run("gc", "--out", out)
+    assert r.exit_code == 2 and "--keep" in r.stderr
+    r = run("gc", "--out", out, "--keep", "1")
+    assert r.exit_code == 0 and v1 in r.stdout
+    r = run("verify", v2, "--out", out)
+    assert r.exit_code == 0
+    r = run("verify", v1, "--out", out)
+    assert r.exit_code != 0 and "removed by `cleancorpus gc`" in r.stderr
 
 
 def test_repair_from_file_and_stdin_with_explanations(tmp_path):

@@ -306,7 +306,7 @@ def write(folder: Path, files: dict[str, str]) -> Path:
 
 
 def outcomes(version) -> dict[str, dict]:
-    return {o["source"]: o for o in version.manifest["outcomes"]}
+    return {o.source: o.to_dict() for o in version.outcomes()}
 
 
 def test_cross_version_new_file_duplicating_an_old_one(tmp_path, out):
@@ -336,18 +336,20 @@ def test_report_only_keeps_everything_and_lists_clusters(tmp_path, out):
     res = cleancorpus.clean(raw, out, Config(dedup=DedupConfig(report_only=True)))
     m = res.version.manifest
     assert m["counts"]["kept"] == 3 and m["counts"]["duplicate"] == 0
-    (cluster,) = m["dedup"]["clusters"]
-    assert len(cluster["dropped"]) == 1 and "Jaccard" in cluster["dropped"][0]["reason"]
+    assert m["dedup"]["clusters"] == 1
+    (cluster,) = m["dedup"]["largest_clusters"]
+    assert cluster["size"] == 1 and len(cluster["dropped"]) == 1 and "Jaccard" in cluster["dropped"][0]["reason"]
     assert m["dedup"]["report_only"] is True
 
 
 def test_seeds_000_and_001_form_one_cluster(seeds, out):
     # needs the boilerplate and spun stages: 000 is spun, 001 carries listing junk
     assert {"boilerplate", "spun"} <= set(REGISTRY)
-    m = cleancorpus.clean(seeds, out).version.manifest
-    got = {o["source"][:3]: o for o in m["outcomes"]}
+    v = cleancorpus.clean(seeds, out).version
+    m = v.manifest
+    got = {o.source[:3]: o.to_dict() for o in v.outcomes()}
     assert [o["status"] for k, o in sorted(got.items()) if k in {"002", "003", "004"}] == ["kept"] * 3
-    (cluster,) = m["dedup"]["clusters"]
+    (cluster,) = m["dedup"]["largest_clusters"]
     members = {cluster["kept"]} | {d["id"] for d in cluster["dropped"]}
     assert members == {got["000"]["id"], got["001"]["id"]}
     assert cluster["kept"] == got["001"]["id"]  # the copy that needed no spun repairs

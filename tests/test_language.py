@@ -103,7 +103,8 @@ def test_keep_option_from_a_config_list():
 
 
 def test_default_pipeline_order():
-    assert DEFAULT_STAGES[:6] == ("unicode", "boilerplate", "language", "pii", "spun", "spelling")
+    order = [s for s in DEFAULT_STAGES if s in ("boilerplate", "language", "pii", "spun", "spelling")]
+    assert order == ["boilerplate", "language", "pii", "spun", "spelling"]
 
 
 def test_stage_pickles_without_its_model(stage):

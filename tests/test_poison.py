@@ -22,16 +22,19 @@ from poison import (
     strict_json_files, write_config,
 )
 
-CLI = [sys.executable, "-c", "from cleancorpus.cli import app; app()"]
+CLI = [sys.executable, "-c", "from cleancorpus.cli import main; main()"]
 
 
 def _outcomes(version) -> dict[str, dict]:
-    return {o["source"]: o for o in version.manifest["outcomes"]}
+    return {o.source: o.to_dict() for o in version.outcomes()}
 
 
-def _check_version(version, expect) -> None:
+def _check_version(version, expect, tmp_path: Path) -> None:
+    from cleancorpus.store.export import export
+
     check_poisoned_outcomes(_outcomes(version), expect, version.manifest)
-    assert strict_json_files(version.path) > 0
+    export(version, tmp_path / "exported", "jsonl")  # the plain files a strict JSON reader gets
+    assert strict_json_files(tmp_path / "exported") > 0
     assert verify(version).ok
     docs = {d.source: d for d in version.documents(with_edits=True)}
     # the lone surrogate became U+FFFD through a recorded unicode edit
@@ -57,7 +60,7 @@ def test_poisoned_corpus_through_the_cli(tmp_path):
         cfg = write_config(tmp_path / "config.json")
         res = CliRunner().invoke(app, ["clean", str(raw), "--out", str(tmp_path / "clean"), "--config", str(cfg)])
         assert res.exit_code == 0, res.output
-        _check_version(Store(tmp_path / "clean").open(), expect)
+        _check_version(Store(tmp_path / "clean").open(), expect, tmp_path)
 
 
 def test_poisoned_corpus_in_a_worker_thread(tmp_path):
@@ -77,7 +80,7 @@ def test_poisoned_corpus_in_a_worker_thread(tmp_path):
         t.start()
         t.join(timeout=600)
         assert not t.is_alive() and "error" not in result, result
-        _check_version(result["version"], expect)
+        _check_version(result["version"], expect, tmp_path)
 
 
 def test_fail_fast_lets_the_error_escape(tmp_path):
@@ -90,7 +93,7 @@ def test_fail_fast_lets_the_error_escape(tmp_path):
         cfg = write_config(tmp_path / "config.json")
         res = CliRunner().invoke(app, ["clean", str(raw), "--out", str(tmp_path / "c2"), "--config", str(cfg), "--fail-fast"])
         assert res.exit_code != 0 and isinstance(res.exception, ValueError)
-    assert not (tmp_path / "clean" / "latest").exists()
+    assert Store(tmp_path / "clean").latest_id() is None
 
 
 def _first_version(tmp_path: Path) -> tuple[Path, Path, str]:

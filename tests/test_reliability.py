@@ -15,12 +15,12 @@ from cleancorpus.config import Config, Limits
 from cleancorpus.store import Store
 from cleancorpus.store.verify import verify
 
-CLI = [sys.executable, "-c", "from cleancorpus.cli import app; app()"]
+CLI = [sys.executable, "-c", "from cleancorpus.cli import main; main()"]
 PROSE = (Path(__file__).resolve().parent.parent / "raw" / "002_0bc2088ad81ff738.txt").read_text("utf-8")
 
 
 def outcomes_by_source(version):
-    return {o["source"]: o for o in version.manifest["outcomes"]}
+    return {o.source: o.to_dict() for o in version.outcomes()}
 
 
 def build_battery(d: Path) -> dict[str, str]:
@@ -132,7 +132,8 @@ def test_sigkill_during_a_run_leaves_latest_complete(tmp_path, phase):
     deadline = time.monotonic() + 240
     killed = False
     while proc.poll() is None and time.monotonic() < deadline:
-        tmp_versions = [p for p in out.glob(".tmp-v*") if (p / "documents.jsonl").exists()]
+        # the store write has begun once its list of changed rows exists in the run's scratch
+        tmp_versions = list(out.glob(".tmp-work-*/changed-outcomes.jsonl"))
         work = list(out.glob(".tmp-work-*"))
         if (phase == "writing" and tmp_versions) or (phase == "stages" and work and not tmp_versions):
             proc.send_signal(signal.SIGKILL)

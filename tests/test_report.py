@@ -3,7 +3,6 @@ on real versions of the seed corpus."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -17,7 +16,7 @@ from typer.testing import CliRunner
 import cleancorpus
 from cleancorpus.cli import app
 from cleancorpus.document import Document, Edit, Replacement, replay
-from cleancorpus.report import REPORT_FILE, ReportOptions, annotate, build_report, write_report
+from cleancorpus.report import ReportOptions, annotate, build_report, report_path, write_report
 from cleancorpus.report.view import document_view, side_by_side
 from cleancorpus.stages import REGISTRY
 from cleancorpus.store import Store
@@ -110,26 +109,27 @@ def seed_version(tmp_path_factory):
     shutil.copy(raw / "002_0bc2088ad81ff738.txt", raw / "011_copy.txt")
     (raw / "012_binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff" * 50)
     out = tmp_path_factory.mktemp("seedclean")
-    return cleancorpus.clean(raw, out).version, raw
+    version = cleancorpus.clean(raw, out).version
+    write_report(version)
+    return version, raw
 
 
 def _tree(html: str):
     return lxml.html.document_fromstring(html)
 
 
-def test_every_version_gets_a_hashed_report(seed_version):
+def test_the_report_is_generated_from_the_tables_the_same_every_time(seed_version):
     version, _ = seed_version
-    path = version.path / REPORT_FILE
-    assert path.is_file()
-    assert version.manifest["files"][REPORT_FILE]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    path = report_path(version)
+    assert path.is_file() and path.parent.name == "_reports" and path.name == f"{version.id}.html"
     assert verify(version).ok
-    # rebuilt from the stored files it is the same page
+    # rebuilt from the stored tables it is the same page
     assert build_report(version) == path.read_text(encoding="utf-8")
 
 
 def test_summary_shows_the_manifest_counts(seed_version):
     version, _ = seed_version
-    tree = _tree((version.path / REPORT_FILE).read_text(encoding="utf-8"))
+    tree = _tree(report_path(version).read_text(encoding="utf-8"))
     c = version.manifest["counts"]
     for key in ("documents", "kept", "duplicate", "rejected"):
         assert tree.get_element_by_id(f"count-{key}").find("b").text == str(c[key])
@@ -141,7 +141,7 @@ def test_summary_shows_the_manifest_counts(seed_version):
 
 def test_each_kept_document_is_its_ingested_text_with_every_edit_marked(seed_version):
     version, raw = seed_version
-    html = (version.path / REPORT_FILE).read_text(encoding="utf-8")
+    html = report_path(version).read_text(encoding="utf-8")
     tree = _tree(html)
     titles = " ".join(el.get("title") for el in tree.xpath("//article//*[@title]"))
     docs = list(version.documents(with_edits=True))
@@ -166,16 +166,16 @@ def test_each_kept_document_is_its_ingested_text_with_every_edit_marked(seed_ver
 @pytest.mark.skipif("spun" not in REGISTRY, reason="the spun stage has not landed yet")
 def test_seed_000_spun_repairs_are_highlighted(seed_version):
     version, _ = seed_version
-    tree = _tree((version.path / REPORT_FILE).read_text(encoding="utf-8"))
-    doc = next(o for o in version.manifest["outcomes"] if o["source"].startswith("000_"))
+    tree = _tree(report_path(version).read_text(encoding="utf-8"))
+    doc = next(o for o in (x.to_dict() for x in version.outcomes()) if o["source"].startswith("000_"))
     assert tree.get_element_by_id(f"doc-{doc['id']}").xpath(".//mark[contains(@class, 's-spun')]")
 
 
 @pytest.mark.skipif("boilerplate" not in REGISTRY, reason="the boilerplate stage has not landed yet")
 def test_seed_004_navigation_is_struck_through(seed_version):
     version, _ = seed_version
-    tree = _tree((version.path / REPORT_FILE).read_text(encoding="utf-8"))
-    doc = next(o for o in version.manifest["outcomes"] if o["source"].startswith("004_"))
+    tree = _tree(report_path(version).read_text(encoding="utf-8"))
+    doc = next(o for o in (x.to_dict() for x in version.outcomes()) if o["source"].startswith("004_"))
     struck = " ".join(d.text_content() for d in tree.get_element_by_id(f"doc-{doc['id']}").xpath(".//del"))
     assert "U.S. Department of State" in struck
 
@@ -187,8 +187,8 @@ def test_seed_004_navigation_is_struck_through(seed_version):
 def demo(tmp_path_factory):
     raw = tmp_path_factory.mktemp("demoraw")
     shutil.copytree(Path(__file__).resolve().parent.parent / "raw", raw, dirs_exist_ok=True)
-    vdir = build_demo_version(tmp_path_factory.mktemp("demostore"), raw)
-    return vdir, _tree((vdir / REPORT_FILE).read_text(encoding="utf-8"))
+    version = build_demo_version(tmp_path_factory.mktemp("demostore"), raw)
+    return version, _tree(report_path(version).read_text(encoding="utf-8"))
 
 
 def _article(tree, prefix: str):
@@ -255,7 +255,7 @@ def test_filter_reads_per_stage_counts(demo):
 
 
 def test_markup_in_a_document_is_shown_as_text_and_cannot_run(demo):
-    vdir, tree = demo
+    _, tree = demo
     assert len(tree.xpath("//script")) == 1  # ours
     assert len(tree.xpath("//body")) == 1 and tree.xpath("//body/*")[-1].tag == "script"
     assert HOSTILE.strip() in _article(tree, "006_").xpath(".//div[@class='text']")[0].text_content()
@@ -265,18 +265,15 @@ def test_markup_in_a_document_is_shown_as_text_and_cannot_run(demo):
 def test_markup_in_metadata_sources_and_reasons_is_escaped(tmp_path):
     evil = "</td></table></body><script>alert(1)</script>"
     doc = Document("e1", "text " + evil, evil, {evil: evil}).revise("spun", [Replacement(0, 4, evil, evil, 0.5)])
-    store = Store(tmp_path)
-    (tmp_path / "v1").mkdir()
-    from cleancorpus.store.store import VersionWriter, write_manifest
+    from cleancorpus.document import Outcome, Status
+    from cleancorpus.store.write import write_version
 
-    w = VersionWriter(tmp_path / "v1")
-    w.keep(doc)
-    manifest = {"version": "v1", "parent": None, "created": "now", "package_version": evil,
-                "counts": {"input_files": 1, "documents": 1, "kept": 1, "duplicate": 0, "rejected": 0},
-                "stages": {evil: {"seen": 1, "changed": 1, "edits": 1, "rejected": {evil: 1}}},
-                "dedup": {"clusters": []}, "files": w.close(),
-                "outcomes": [{"id": "e1", "source": evil, "status": "kept"}]}
-    write_manifest(tmp_path / "v1", manifest)
+    store = Store(tmp_path)
+    summary = {"package_version": evil,
+               "counts": {"input_files": 1, "documents": 1, "kept": 1, "duplicate": 0, "rejected": 0},
+               "stages": {evil: {"seen": 1, "changed": 1, "edits": 1, "rejected": {evil: 1}}}, "dedup": {}}
+    write_version(store, "v1", lambda: [(Outcome("e1", evil, Status.KEPT), doc)], lambda: summary,
+                  created="now", commit_metadata={}, scratch=tmp_path)
     html = build_report(store.open("v1"))
     tree = _tree(html)
     assert len(tree.xpath("//script")) == 1
@@ -285,7 +282,7 @@ def test_markup_in_metadata_sources_and_reasons_is_escaped(tmp_path):
 
 
 def test_report_is_self_contained(demo):
-    vdir, tree = demo
+    _, tree = demo
     assert not tree.xpath("//link | //img | //iframe | //script[@src] | //*[@src]")
     assert all(a.get("href").startswith("#") for a in tree.xpath("//a[@href]"))
     csp = tree.xpath("//meta[@http-equiv='Content-Security-Policy']")[0].get("content")
@@ -295,11 +292,10 @@ def test_report_is_self_contained(demo):
 
 def test_large_versions_show_the_most_edited_documents_in_full(demo):
     # 6 kept + 1 dropped duplicate; only the two most edited are drawn
-    vdir, _ = demo
-    manifest = json.loads((vdir / "manifest.json").read_text(encoding="utf-8"))
+    version, _ = demo
     from cleancorpus.report import render_report
 
-    tree = _tree(render_report(vdir, manifest, ReportOptions(max_documents=2)))
+    tree = _tree(render_report(version, ReportOptions(max_documents=2)))
     shown = [a.find("h3").text.split()[0] for a in tree.xpath("//article")]
     assert shown == ["000_15983545b3afe273.txt", "004_dff09041fee8fc03.txt"]
     assert "5 more documents" in tree.get_element_by_id("documents").text_content()
@@ -308,24 +304,19 @@ def test_large_versions_show_the_most_edited_documents_in_full(demo):
 # -- the command
 
 
-def test_report_command_prints_the_path_and_writes_a_missing_report(seed_version, monkeypatch):
+def test_report_command_writes_the_report_and_prints_its_path(seed_version, monkeypatch, tmp_path):
     version, _ = seed_version
     runner = CliRunner()
-    out_dir = str(version.path.parent)
+    out_dir = str(version.store.root)
     res = runner.invoke(app, ["report", version.id[:6], "--out", out_dir])
     assert res.exit_code == 0, res.output
-    assert res.stdout.strip() == str((version.path / REPORT_FILE).resolve())
-    old = version.path.parent / "vold"
-    shutil.copytree(version.path, old)
-    (old / REPORT_FILE).unlink()
-    manifest = json.loads((old / "manifest.json").read_text(encoding="utf-8"))
-    manifest["version"] = "vold"
-    (old / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert res.stdout.strip() == str(report_path(version).resolve())
     opened = []
     monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
-    res = runner.invoke(app, ["report", "vold", "--out", out_dir, "--open"])
+    target = tmp_path / "elsewhere" / "r.html"
+    res = runner.invoke(app, ["report", version.id, "--out", out_dir, "--to", str(target), "--open"])
     assert res.exit_code == 0, res.output
-    assert (old / REPORT_FILE).is_file() and opened == [(old / REPORT_FILE).resolve().as_uri()]
+    assert target.is_file() and opened == [target.resolve().as_uri()]
 
 
 def test_report_command_fails_clearly_for_an_unknown_version(tmp_path):

@@ -11,6 +11,7 @@ from cleancorpus import api
 from cleancorpus.cli import app
 from cleancorpus.config import Config
 from cleancorpus.document import Document, Edit, revert
+from cleancorpus.report import build_report
 from cleancorpus.signals import Tally, describe
 
 EN = ("The council met on 12 March 2024 to discuss the new library. About 1,200 residents signed the "
@@ -51,8 +52,9 @@ def test_version_counts_languages_and_pii_and_revert_restores(tmp_path):
 
 def test_keep_option_rejects_with_reason_language(tmp_path):
     cfg = Config(stage_options={"language": {"keep": ["en"]}})
-    m = api.clean(corpus(tmp_path), tmp_path / "clean", cfg).version.manifest
-    rejected = [o for o in m["outcomes"] if o["status"] == "rejected"]
+    v = api.clean(corpus(tmp_path), tmp_path / "clean", cfg).version
+    m = v.manifest
+    rejected = [o for o in v.outcome_rows() if o["status"] == "rejected"]
     assert [(o["source"], o["reason"].split(" (")[0]) for o in rejected] == [("b.txt", "language: language")]
     assert m["stages"]["language"]["rejected"] == {"language": 1}
 
@@ -60,7 +62,7 @@ def test_keep_option_rejects_with_reason_language(tmp_path):
 def test_report_and_show(tmp_path):
     out = tmp_path / "clean"
     api.clean(corpus(tmp_path), out)
-    html = (Path(api.load(out).path) / "report.html").read_text(encoding="utf-8")
+    html = build_report(api.load(out))
     assert "Language, quality and personal data" in html
     assert '<td class="lang">en 5' in html or '<td class="lang">fr 5' in html  # the mixed document's shares
     assert "personal data redacted: <b>email 1, phone 1</b>" in html

@@ -21,6 +21,7 @@ from cleancorpus import api
 from cleancorpus.config import DEFAULT_STAGES, Config
 from cleancorpus.ingest import iter_documents
 from cleancorpus.pipeline import Pipeline, RunResult, read_documents, spill
+from cleancorpus.store.export import export
 
 
 class ProgressFile:
@@ -61,12 +62,15 @@ def run(raw: Path, out: Path, stages: tuple[str, ...], progress: ProgressFile) -
         version = api.publish(p, result, dd, progress)
         steps["publish (write version + manifest)"] = time.perf_counter() - t
     removed, rejected = [], []
-    for o in version.manifest["outcomes"]:
+    for o in (x.to_dict() for x in version.outcomes()):
         if o["status"] == "duplicate":
             removed.append(o["source"])
         elif o["status"] == "rejected":
             rejected.append({"source": o["source"], "reason": o.get("reason")})
-    return {"steps": steps, "removed_sources": removed, "rejected": rejected, "version": str(version.path),
+    # the scorer reads plain files (documents.jsonl, edits.jsonl): the version exported, untimed
+    plain = Path(out) / f"export-{version.id}"
+    export(version, plain, "jsonl")
+    return {"steps": steps, "removed_sources": removed, "rejected": rejected, "version": str(plain),
             "stages": list(stages), "dedup_stats": {k: v for k, v in dd.stats.items() if not isinstance(v, (list, dict))},
             "config": p.config.to_dict()["dedup"]}
 

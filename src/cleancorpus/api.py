@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -20,8 +21,8 @@ from .document import Document, Edit, Outcome, Rejection, Status
 from .ingest import file_digest, iter_documents, list_inputs
 from .pipeline import Pipeline, Progress, RunResult, read_documents
 from .store import Store, Version
-from .store.store import TMP_PREFIX, VersionWriter, write_manifest
-from .report import REPORT_FILE, write_report
+from .store.store import TMP_PREFIX
+from .store.write import write_version
 from .signals import Tally
 
 
@@ -77,8 +78,8 @@ def describe_inputs(raw_dir: str | os.PathLike):
             item["problem"] = f.problem
         else:
             try:
-                item["sha256"] = file_digest(f.path)
-                item["bytes"] = f.path.stat().st_size
+                item["sha256"] = file_digest(f)
+                item["bytes"] = f.size()
             except OSError as exc:
                 item["problem"] = f"unreadable file: {exc.strerror or exc}"
         described.append(item)
@@ -114,64 +115,85 @@ def deduplicate(p: Plan, spill: Path, map_fn=None) -> DedupResult:
 
 
 def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None = None) -> Version:
-    """Write the version (documents, edits, drops, manifest) and make it the latest."""
-    parent = p.store.latest_id()
+    """Write the version (documents, edits, duplicates, outcomes) and make it the latest: only
+    the rows of input documents whose result changed since the parent are written."""
     duplicates = {} if p.config.dedup.report_only else dd.duplicates
+    counts = {"input_files": len(p.inputs), "documents": 0, "kept": 0, "duplicate": 0, "rejected": 0}
 
-    def fill(tmp: Path) -> None:
-        writer = VersionWriter(tmp)
-        outcomes: list[Outcome] = list(run.rejected)
+    signals = Tally()  # language mix, quality flags, PII redactions of the kept documents (signals.py)
+
+    def items():
+        nonlocal signals
         signals = Tally()
+        for c in counts:
+            if c != "input_files":
+                counts[c] = 0
+        for o in run.rejected:
+            counts["documents"] += 1
+            counts["rejected"] += 1
+            yield o, None
         for doc in read_documents(run.spill):
             dup = duplicates.get(doc.id)
             if dup is None:
-                writer.keep(doc)
+                o = Outcome(doc.id, doc.source, Status.KEPT)
                 signals.add(doc)
-                outcomes.append(Outcome(doc.id, doc.source, Status.KEPT))
             else:
-                writer.drop(doc)
-                outcomes.append(Outcome(doc.id, doc.source, Status.DUPLICATE, reason=dup.reason,
-                                        duplicate_of=dup.duplicate_of, similarity=dup.similarity))
+                o = Outcome(doc.id, doc.source, Status.DUPLICATE, reason=dup.reason,
+                            duplicate_of=dup.duplicate_of, similarity=dup.similarity)
+            counts["documents"] += 1
+            counts[o.status.value] += 1
             if progress:
                 progress("writing", 1)
-        files_info = writer.close()
-        outcomes.sort(key=lambda o: (o.source, o.id))
-        manifest = {
-            "version": p.version_id,
-            "parent": parent,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            yield o, doc
+
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    parent = p.store.latest_id()
+    config = p.config.to_dict()
+    def summary() -> dict[str, Any]:
+        clusters = _clusters(dd.duplicates)
+        return {
             "package_version": __version__,
             "package_sha256": package_fingerprint(),
-            "config": p.config.to_dict(),
-            "inputs": p.inputs,
-            "counts": _counts(outcomes, len(p.inputs)),
+            "config": config,
+            "inputs": {"files": len(p.inputs), "sha256": inputs_digest(p.inputs)},
+            "counts": dict(counts),
             "stages": {name: rep.to_dict() for name, rep in run.reports.items()},
-            "dedup": {**dd.stats, "report_only": p.config.dedup.report_only,
-                      "clusters": _clusters(dd.duplicates)},
-            "files": files_info,
-            "outcomes": [o.to_dict() for o in outcomes],
-            "signals": signals.to_dict(),  # language mix, quality flags, PII redactions (signals.py)
+            "dedup": {**dd.stats, "report_only": p.config.dedup.report_only, "clusters": len(clusters),
+                      "largest_clusters": clusters[:LARGEST_CLUSTERS]},
+            "signals": signals.to_dict(),
         }
-        manifest["files"][REPORT_FILE] = write_report(tmp, manifest)  # part of the version, hashed
-        write_manifest(tmp, manifest)
 
-    return p.store.build(p.version_id, fill)
+    meta = {"cleancorpus.parent": parent or "", "cleancorpus.created": created,
+            "cleancorpus.package_version": __version__, "cleancorpus.package_sha256": package_fingerprint(),
+            "cleancorpus.config": json.dumps(config, sort_keys=True)}
+    version, _ = write_version(p.store, p.version_id, items, summary, created=created,
+                               commit_metadata=meta, scratch=run.spill.parent, progress=progress)
+    return version
+
+
+LARGEST_CLUSTERS = 20
+
+
+def inputs_digest(inputs: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @contextlib.contextmanager
-def building(p: Plan, lock_timeout: float = 600.0):
-    """Hold the store lock for a build and give a scratch directory inside the store.
+def building(p: Plan, lock_timeout: float = 600.0, scratch: str | os.PathLike | None = None):
+    """Hold the store lock for a build and give a scratch directory (inside a local store, else
+    under ``scratch`` or the system's temporary directory).
 
-    Yields None when the version already exists (nothing to build; ``latest`` now names it).
+    Yields None when the version already is the latest (nothing to build or write).
     """
     with p.store.lock(lock_timeout):
         p.store.remove_leftovers()
-        if p.store.has(p.version_id):
-            if p.store.latest_id() != p.version_id:
-                p.store.set_latest(p.version_id)
+        if p.store.latest_id() == p.version_id:
             yield None
             return
-        work = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "work-", dir=p.store.root))
+        base = scratch if scratch is not None else (None if p.store.remote else p.store.root)
+        if base is not None:
+            Path(base).mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "work-", dir=base))
         try:
             yield work
         finally:
@@ -202,18 +224,17 @@ def clean(
     return CleanResult(version, True, version.manifest["counts"])
 
 
-def _counts(outcomes: list[Outcome], files: int) -> dict[str, int]:
-    counts = {"input_files": files, "documents": len(outcomes), "kept": 0, "duplicate": 0, "rejected": 0}
-    for o in outcomes:
-        counts[o.status.value] += 1
-    return counts
-
-
 def _clusters(duplicates) -> list[dict[str, Any]]:
+    """Clusters, largest first: the kept copy, how many copies it has and (the first
+    ``CLUSTER_MEMBERS`` of) them; every duplicate is in the outcomes table anyway."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for d in duplicates.values():
         groups.setdefault(d.duplicate_of, []).append({"id": d.id, "similarity": round(d.similarity, 4), "reason": d.reason})
-    return [{"kept": k, "dropped": sorted(v, key=lambda x: x["id"])} for k, v in sorted(groups.items())]
+    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return [{"kept": k, "size": len(v), "dropped": sorted(v, key=lambda x: x["id"])[:CLUSTER_MEMBERS]} for k, v in ranked]
+
+
+CLUSTER_MEMBERS = 20
 
 
 def repair_text(text: str, config: Config | None = None) -> Repaired:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ app = typer.Typer(
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-OutOpt = typer.Option(Path("clean"), "--out", "-o", help="Store directory holding the versions.")
+OutOpt = typer.Option("clean", "--out", "-o", help="Store holding the versions: a directory or an s3:// prefix.")
 VersionArg = typer.Argument("latest", help="Version id (a unique prefix will do) or 'latest'.")
 
 
@@ -71,8 +72,8 @@ def _config(path: Optional[Path]) -> Config:
 
 @app.command()
 def clean(
-    raw_dir: Path = typer.Argument(Path("raw"), help="Directory of raw .txt, .html and .jsonl documents."),
-    out_dir: Path = OutOpt,
+    raw_dir: str = typer.Argument("raw", help="Directory (or s3:// prefix) of raw .txt, .html and .jsonl documents."),
+    out_dir: str = OutOpt,
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="JSON configuration file."),
     report_only_duplicates: bool = typer.Option(False, "--report-duplicates-only", help="Find duplicate clusters but keep every document."),
     lock_timeout: float = typer.Option(600.0, help="Seconds to wait for another run writing to the same store."),
@@ -84,7 +85,9 @@ def clean(
         import dataclasses
 
         cfg = dataclasses.replace(cfg, dedup=dataclasses.replace(cfg.dedup, report_only=True))
-    if not raw_dir.is_dir():
+    from .ingest.remote import is_remote
+
+    if not is_remote(raw_dir) and not Path(raw_dir).is_dir():
         fail(f"input directory {raw_dir} does not exist; pass the folder of raw documents (default: raw/)")
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -109,7 +112,7 @@ def clean(
                 raise
             # a full disk, a file-size limit, a read-only store: nothing was published and
             # `latest` still names the previous version; the next run removes the leftovers
-            fail(f"{_os_error(exc, out_dir)}; no version was written and {out_dir}/latest is unchanged")
+            fail(f"{_os_error(exc, out_dir)}; no version was written and in {out_dir} the latest is unchanged")
             return
     c = result.summary
     state = "new version" if result.created else "unchanged, existing version"
@@ -152,7 +155,7 @@ def repair(
 
 
 @app.command()
-def versions(out_dir: Path = OutOpt) -> None:
+def versions(out_dir: str = OutOpt) -> None:
     """List the versions in the store, oldest first; * marks the latest."""
     store = Store(out_dir)
     vs = store.versions()
@@ -169,9 +172,12 @@ def versions(out_dir: Path = OutOpt) -> None:
         table.add_row("*" if v.id == latest else "", v.id, v.manifest["created"], v.manifest.get("parent") or "-",
                       str(c["kept"]), str(c["duplicate"]), str(c["rejected"]))
     out.print(table)
+    removed = store.removed()
+    if removed:
+        err.print(f"{len(removed)} version(s) removed by gc: {', '.join(r['version'] for r in removed)}", highlight=False)
 
 
-def _open(out_dir: Path, version: Optional[str]):
+def _open(out_dir: str, version: Optional[str]):
     try:
         return Store(out_dir).open(version)
     except StoreError as exc:
@@ -181,38 +187,67 @@ def _open(out_dir: Path, version: Optional[str]):
 @app.command()
 def show(
     version: str = VersionArg,
-    out_dir: Path = OutOpt,
-    as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
+    out_dir: str = OutOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    list_: Optional[str] = typer.Option(None, "--list", help="Also list documents: rejected, duplicate, kept or all."),
+    limit: int = typer.Option(20, "--limit", help="At most this many documents with --list."),
+    top: int = typer.Option(10, "--top", help="How many rejection reasons and clusters the summary shows."),
 ) -> None:
-    """Show a version: counts, stage reports and every document that was not kept."""
+    """Summarise a version: counts, stage reports, top rejection reasons, largest clusters."""
     v = _open(out_dir, version)
     m = v.manifest
     if as_json:
         out.print_json(json.dumps(m))
         return
+    if list_ not in (None, "rejected", "duplicate", "kept", "all"):
+        fail(f"--list takes rejected, duplicate, kept or all, not {list_!r}", 2)
+    if limit < 0 or top < 0:
+        fail("--limit and --top must not be negative", 2)
     c = m["counts"]
     out.print(f"[bold]{v.id}[/]  created {m['created']}  parent {m.get('parent') or '-'}  cleancorpus {m['package_version']}")
     out.print(f"{c['documents']} documents from {c['input_files']} files: {c['kept']} kept, {c['duplicate']} duplicates, {c['rejected']} rejected")
     table = Table("stage", "seen", "changed", "edits", "rejected")
     for name, s in m["stages"].items():
-        rej = ", ".join(f"{k}: {n}" for k, n in s["rejected"].items()) or "0"
-        table.add_row(name, str(s["seen"]), str(s["changed"]), str(s["edits"]), rej)
+        table.add_row(name, str(s["seen"]), str(s["changed"]), str(s["edits"]), str(sum(s["rejected"].values())))
     out.print(table)
-    for line in describe(m.get("signals", {}), m["stages"]):
+    for line in describe(m.get("signals", {}), m["stages"]):  # language mix, quality flags, PII
         out.print(line, highlight=False)
-    others = [o for o in m["outcomes"] if o["status"] != "kept"]
-    if others:
+    reasons: dict[str, int] = {}
+    for s in m["stages"].values():
+        for reason, n in s["rejected"].items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    if reasons and top:
+        t = Table("rejection reason", "documents", title=f"top {min(top, len(reasons))} of {len(reasons)} rejection reasons")
+        for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
+            t.add_row(reason, str(n))
+        out.print(t)
+    clusters = m.get("dedup", {}).get("largest_clusters", [])
+    if clusters and top:
+        t = Table("kept document", "dropped copies", title=f"largest {min(top, len(clusters))} of {m['dedup'].get('clusters', len(clusters))} duplicate clusters")
+        for cl in clusters[:top]:
+            t.add_row(cl["kept"], str(cl["size"]))
+        out.print(t)
+    if list_:
         t = Table("source", "id", "outcome", "detail")
-        for o in others:
-            detail = o.get("reason", "")
+        shown = 0
+        for o in v.outcome_rows():
+            if list_ != "all" and o["status"] != list_:
+                continue
+            if shown >= limit:
+                break
+            detail = o.get("reason") or ""
             if o["status"] == "duplicate":
                 detail = f"duplicate of {o['duplicate_of']} (similarity {o.get('similarity')}): {detail}"
             t.add_row(o["source"], o["id"], o["status"], detail)
+            shown += 1
         out.print(t)
+        total = c["documents"] if list_ == "all" else c.get(list_, 0)
+        if total > shown:
+            err.print(f"{shown} of {total} {list_} documents listed; --limit N for more", highlight=False)
 
 
 @app.command()
-def diff(old: str, new: str = VersionArg, out_dir: Path = OutOpt) -> None:
+def diff(old: str, new: str = VersionArg, out_dir: str = OutOpt) -> None:
     """Documents added, removed and changed between two versions."""
     a, b = _open(out_dir, old), _open(out_dir, new)
     d = diff_versions(a, b)
@@ -225,8 +260,8 @@ def diff(old: str, new: str = VersionArg, out_dir: Path = OutOpt) -> None:
 
 
 @app.command()
-def verify(version: str = VersionArg, out_dir: Path = OutOpt) -> None:
-    """Re-check a stored version: file hashes, row counts, unique ids, manifest against data."""
+def verify(version: str = VersionArg, out_dir: str = OutOpt) -> None:
+    """Re-check a stored version: data-file hashes, row digests, counts against the summary."""
     v = _open(out_dir, version)
     rep = verify_version(v)
     if not rep.ok:
@@ -239,20 +274,19 @@ def verify(version: str = VersionArg, out_dir: Path = OutOpt) -> None:
 @app.command()
 def report(
     version: str = VersionArg,
-    out_dir: Path = OutOpt,
+    out_dir: str = OutOpt,
+    to: Optional[Path] = typer.Option(None, "--to", help="Where to write the HTML (default: <store>/_reports/<version>.html)."),
     open_browser: bool = typer.Option(False, "--open", help="Open the report in a web browser."),
 ) -> None:
-    """Print the path of a version's self-contained HTML audit report (writing it if missing)."""
-    from .report import REPORT_FILE, build_report
+    """Write a version's self-contained HTML audit report (generated from the tables) and print its path."""
+    from .report import report_path, write_report
 
     v = _open(out_dir, version)
-    path = (v.path / REPORT_FILE).resolve()
-    if not path.exists():
-        # a version built before reports existed: derive it from the stored files
-        try:
-            path.write_text(build_report(v), encoding="utf-8")
-        except (OSError, StoreError, ValueError, KeyError, TypeError) as exc:
-            fail(f"cannot write the report of {v.id} to {path}: {exc}; run `cleancorpus verify {v.id}`")
+    path = (to or report_path(v)).resolve()
+    try:
+        write_report(v, path)
+    except (OSError, StoreError, ValueError, KeyError, TypeError) as exc:
+        fail(f"cannot write the report of {v.id} to {path}: {exc}; run `cleancorpus verify {v.id}`")
     out.print(str(path), highlight=False)
     if open_browser:
         import webbrowser
@@ -262,9 +296,82 @@ def report(
 
 
 @app.command()
+def gc(
+    out_dir: str = OutOpt,
+    keep: Optional[int] = typer.Option(None, "--keep", help="Keep the latest N versions."),
+    keep_since: Optional[str] = typer.Option(None, "--keep-since", help="Keep every version created since this date (ISO 8601, UTC)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be removed."),
+) -> None:
+    """Remove the versions nobody keeps and the data files only they needed (Delta vacuum)."""
+    from datetime import datetime
+
+    from .store.gc import gc as collect
+
+    since = None
+    if keep_since is not None:
+        try:
+            since = datetime.fromisoformat(keep_since)
+        except ValueError:
+            fail(f"--keep-since {keep_since!r} is not an ISO 8601 date (e.g. 2026-11-01 or 2026-11-01T03:00)", 2)
+    try:
+        res = collect(Store(out_dir), keep, since, dry_run)
+    except StoreError as exc:
+        fail(str(exc), 2 if "--keep" in str(exc) else 1)
+        return
+    verb = "would remove" if dry_run else "removed"
+    out.print(f"{verb} {len(res.removed)} version(s){': ' + ', '.join(res.removed) if res.removed else ''}; "
+              f"kept {len(res.kept)}: {', '.join(res.kept)}", highlight=False)
+    if not dry_run:
+        out.print(f"data files deleted: {sum(res.deleted_files.values())} "
+                  f"({', '.join(f'{k} {n}' for k, n in res.deleted_files.items())})", highlight=False)
+
+
+@app.command()
+def export(
+    version: str = VersionArg,
+    out_dir: str = OutOpt,
+    to: Path = typer.Option(..., "--to", help="Directory to write the files into."),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl or parquet."),
+) -> None:
+    """Write a version as plain files: documents, duplicates, edits, outcomes and manifest.json."""
+    from .store.export import FORMATS, export as export_version
+
+    if fmt not in FORMATS:
+        fail(f"--format takes {' or '.join(FORMATS)}, not {fmt!r}", 2)
+    v = _open(out_dir, version)
+    try:
+        files = export_version(v, to, fmt)
+    except (OSError, StoreError) as exc:
+        fail(f"cannot export {v.id} to {to}: {exc}")
+        return
+    for name, path in files.items():
+        out.print(str(path), highlight=False)
+
+
+@app.command()
+def migrate(
+    old_dir: Path = typer.Argument(..., help="A store of the folder layout (clean/<version>/manifest.json, ...)."),
+    out_dir: str = OutOpt,
+) -> None:
+    """Import versions of the old folder layout into the Delta tables (same ids, oldest first)."""
+    from .store.migrate import migrate as run_migration
+
+    if not old_dir.is_dir():
+        fail(f"{old_dir} is not a directory; pass the old store's folder")
+    try:
+        done, skipped = run_migration(old_dir, Store(out_dir))
+    except StoreError as exc:
+        fail(str(exc))
+        return
+    for vid in done:
+        out.print(vid, highlight=False)
+    err.print(f"{len(done)} version(s) migrated into {out_dir}, {len(skipped)} already there", highlight=False)
+
+
+@app.command()
 def serve(
     raw_dir: Path = typer.Argument(Path("raw"), help="Directory of raw documents each run cleans."),
-    out_dir: Path = OutOpt,
+    out_dir: str = OutOpt,
     cron: Optional[str] = typer.Option(None, "--cron", help='Cron schedule, e.g. "0 3 * * *" (03:00 every day).'),
     interval: Optional[float] = typer.Option(None, "--interval", help="Run every SECONDS instead of on a cron schedule."),
     name: str = typer.Option("scheduled", "--name", help="Deployment name (the flow is clean-corpus)."),
@@ -316,7 +423,23 @@ def serve(
 
 
 def main() -> None:  # pragma: no cover
-    app()
+    """The `cleancorpus` command. When the command is done (its files written and synced), the
+    process ends with ``os._exit``: delta-rs and Arrow keep background threads whose teardown
+    races the interpreter's at exit and can abort a finished run with "terminate called without
+    an active exception" (delta-io/delta-rs#2184), which a scheduler would read as a failure."""
+    code = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -139,14 +139,19 @@ def clean_corpus(
     shard_mb: float = 8.0,
     max_shards: int = 256,
     lock_timeout: float = 600.0,
+    scratch_dir: str | None = None,
 ) -> str:
-    """Build a new version of the corpus from RAW_DIR into OUT_DIR; returns the version id."""
+    """Build a new version of the corpus from RAW_DIR into OUT_DIR; returns the version id.
+    RAW_DIR and OUT_DIR may be s3:// prefixes. The run's scratch files (spills, fitted stages,
+    dedup shingle sets) go under SCRATCH_DIR, a local or shared directory every worker sees
+    (default: inside a local store, else the system's temporary directory)."""
     log = get_run_logger()
     config = Config.load(config_path) if config_path else Config()
     # absolute: Dask workers may run elsewhere (same shared filesystem, other working directory)
-    p = plan_inputs(str(Path(raw_dir).resolve()), str(Path(out_dir).resolve()), config)
+    p = plan_inputs(_absolute(raw_dir), _absolute(out_dir), config)
     log.info("version %s: %d input files", p.version_id, len(p.inputs))
-    with api.building(p, lock_timeout) as work_dir:
+    scratch = _absolute(scratch_dir) if scratch_dir else None
+    with api.building(p, lock_timeout, scratch) as work_dir:
         if work_dir is None:
             log.info("version %s already exists in %s; nothing to build", p.version_id, out_dir)
             return p.version_id
@@ -164,10 +169,17 @@ def clean_corpus(
     return version_id
 
 
+def _absolute(location: str) -> str:
+    """A local path made absolute; an object-storage URL (s3://...) as it is."""
+    from cleancorpus.ingest.remote import is_remote
+
+    return location if is_remote(location) else str(Path(location).resolve())
+
+
 def serve(raw_dir: str, out_dir: str, *, name: str, cron: str | None = None, interval: float | None = None,
           config_path: str | None = None) -> None:
     """Serve the flow as a deployment with one schedule until interrupted."""
-    params = {"raw_dir": str(Path(raw_dir).resolve()), "out_dir": str(Path(out_dir).resolve())}
+    params = {"raw_dir": _absolute(raw_dir), "out_dir": _absolute(out_dir)}
     if config_path:
         params["config_path"] = str(Path(config_path).resolve())
     from prefect.deployments.runner import EntrypointType

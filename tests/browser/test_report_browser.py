@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import cleancorpus
-from cleancorpus.report import REPORT_FILE
+from cleancorpus.report import report_path, write_report
 
 # the report tests' shared helper lives one folder up (a conftest.py here would shadow tests/conftest.py)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -54,7 +54,7 @@ def seed_report(tmp_path_factory) -> tuple[Path, dict]:
     raw = tmp_path_factory.mktemp("raw")
     shutil.copytree(ROOT / "raw", raw, dirs_exist_ok=True)
     version = cleancorpus.clean(raw, tmp_path_factory.mktemp("clean")).version
-    return version.path / REPORT_FILE, version.manifest
+    return write_report(version), version.manifest
 
 
 def test_seed_report_shows_summary_and_repairs(browser, seed_report):
@@ -96,11 +96,11 @@ def test_seed_report_shows_summary_and_repairs(browser, seed_report):
 def test_filter_hover_and_escaping_in_the_browser(browser, tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(ROOT / "raw", raw)
-    vdir = build_demo_version(tmp_path / "store", raw)
+    report = report_path(build_demo_version(tmp_path / "store", raw))
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto((vdir / REPORT_FILE).as_uri())
+    page.goto(report.resolve().as_uri())
     # a document holding </body><script> is shown as text and nothing of it ran
     assert page.evaluate("document.body.dataset.pwned") is None
     assert page.locator("article.doc", has_text="</body></html><script>").is_visible()

@@ -7,7 +7,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator
 
 from ..document import Document, Outcome, Status, stable_id
 from .decode import decode_bytes
@@ -38,13 +38,26 @@ class RejectedInput:
 
 @dataclass(frozen=True, slots=True)
 class InputFile:
-    path: Path
+    path: Path  # on object storage: the key as a PurePosixPath ("bucket/raw/x.txt")
     relpath: str
     problem: str | None = None  # set when the file must be rejected without reading it
+    fs: Any = None  # the fsspec filesystem of a remote input (None: the local disk)
+
+    def open(self) -> BinaryIO:
+        """The file's bytes as a binary stream, wherever it lives: what every reader gets."""
+        return open(self.path, "rb") if self.fs is None else self.fs.open(str(self.path), "rb")
+
+    def size(self) -> int:
+        return self.path.stat().st_size if self.fs is None else int(self.fs.size(str(self.path)))
 
 
 def list_inputs(raw_dir: str | os.PathLike) -> list[InputFile]:
-    """Every file under raw_dir, sorted, with symlinks leaving the directory flagged, not followed."""
+    """Every file under raw_dir, sorted, with symlinks leaving the directory flagged, not followed.
+    ``raw_dir`` may be an fsspec URL (``s3://bucket/raw``, ``gs://...``): see ingest/remote.py."""
+    from .remote import is_remote, list_remote
+
+    if is_remote(raw_dir):
+        return list_remote(str(raw_dir), SUPPORTED)
     root = Path(raw_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"input directory {root} does not exist or is not a directory")
@@ -84,9 +97,9 @@ def _rel(p: Path, root: Path) -> str:
     return p.relative_to(root).as_posix()
 
 
-def file_digest(path: Path) -> str:
+def file_digest(f: "InputFile | Path") -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with (f.open() if isinstance(f, InputFile) else open(f, "rb")) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -160,17 +173,19 @@ def _read_file(f: InputFile, limits: "Limits", fail_fast: bool) -> Iterator[Docu
     suffix = f.path.suffix.lower()
     if suffix in JSONL_SUFFIXES:
         try:
-            yield from iter_jsonl(f.path, f.relpath, limits, RejectedInput, fail_fast)
+            with f.open() as stream:
+                yield from iter_jsonl(stream, f.relpath, limits, RejectedInput, fail_fast)
         except OSError as exc:
             yield RejectedInput(stable_id(f.relpath, b""), f.relpath, f"unreadable file: {exc.strerror or exc}")
         return
     try:
-        size = f.path.stat().st_size
+        size = f.size()
         if size > limits.max_doc_bytes:
             yield RejectedInput(stable_id(f.relpath, b""), f.relpath,
                                 f"file is {size} bytes, over the per-document limit of {limits.max_doc_bytes}")
             return
-        data = f.path.read_bytes()
+        with f.open() as stream:
+            data = stream.read()
     except OSError as exc:
         yield RejectedInput(stable_id(f.relpath, b""), f.relpath, f"unreadable file: {exc.strerror or exc}")
         return

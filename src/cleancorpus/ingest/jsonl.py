@@ -12,8 +12,7 @@ for the unicode stage, which repairs them as recorded edits.
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator
 
 from ..document import Document, stable_id
 from ..jsonsafe import replace_lone_surrogates
@@ -22,22 +21,22 @@ from .decode import decode_bytes
 if TYPE_CHECKING:
     from ..config import Limits
 
-def iter_jsonl(path: Path, relpath: str, limits: "Limits", rejected: Callable, fail_fast: bool = False) -> Iterator:
+def iter_jsonl(stream: BinaryIO, relpath: str, limits: "Limits", rejected: Callable, fail_fast: bool = False) -> Iterator:
+    """The documents of one JSONL file, read line by line from an open binary ``stream``."""
     from . import guard_document
 
     seen_any = False
-    with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            seen_any = True
-            source = f"{relpath}:{lineno}"
-            doc_id = stable_id(source, raw)
-            if len(raw) > limits.max_doc_bytes:
-                yield rejected(doc_id, source, f"line is {len(raw)} bytes, over the per-document limit of {limits.max_doc_bytes}")
-                continue
-            yield guard_document(doc_id, source, lambda: _line_document(doc_id, source, raw, rejected),
-                                 limits.max_stage_seconds, fail_fast)
+    for lineno, raw in enumerate(stream, start=1):  # the caller opens and closes the stream
+        if not raw.strip():
+            continue
+        seen_any = True
+        source = f"{relpath}:{lineno}"
+        doc_id = stable_id(source, raw)
+        if len(raw) > limits.max_doc_bytes:
+            yield rejected(doc_id, source, f"line is {len(raw)} bytes, over the per-document limit of {limits.max_doc_bytes}")
+            continue
+        yield guard_document(doc_id, source, lambda: _line_document(doc_id, source, raw, rejected),
+                             limits.max_stage_seconds, fail_fast)
     if not seen_any:
         yield rejected(stable_id(relpath, b""), relpath, "empty file")
 

@@ -7,7 +7,6 @@ text and never runs or ends the page.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from importlib import resources
@@ -25,31 +24,43 @@ from .view import ReportOptions, build_view, metadata_rows
 REPORT_FILE = "report.html"
 _TIP_CHARS = 90
 
-__all__ = ["REPORT_FILE", "ReportOptions", "annotate", "build_report", "render_report", "write_report"]
+__all__ = ["REPORT_FILE", "ReportOptions", "annotate", "build_report", "render_report", "report_path", "write_report"]
 
 
-def render_report(directory: Path, manifest: dict[str, Any], options: ReportOptions | None = None) -> str:
-    """The report of the version whose files are in ``directory`` (its manifest given)."""
-    view = build_view(Path(directory), manifest, options or ReportOptions())
+def render_report(version: Version, options: ReportOptions | None = None) -> str:
+    """The report of a stored version, built from its tables."""
+    view = build_view(version, options or ReportOptions())
     assets = resources.files(__name__) / "templates"
     return _environment().get_template("report.html.j2").render(
         v=view,
-        m=manifest,
+        m=version.manifest,
         css=Markup((assets / "report.css").read_text(encoding="utf-8")),
         js=Markup((assets / "report.js").read_text(encoding="utf-8")),
-        chart=stage_chart(manifest.get("stages", {})),
+        chart=stage_chart(version.manifest.get("stages", {})),
     )
 
 
 def build_report(version: Version, options: ReportOptions | None = None) -> str:
-    return render_report(version.path, version.manifest, options)
+    return render_report(version, options)
 
 
-def write_report(directory: Path, manifest: dict[str, Any], options: ReportOptions | None = None) -> dict[str, str]:
-    """Write ``report.html`` into a version directory; returns its manifest ``files`` entry."""
-    data = render_report(directory, manifest, options).encode("utf-8")
-    (Path(directory) / REPORT_FILE).write_bytes(data)
-    return {"sha256": hashlib.sha256(data).hexdigest()}
+def report_path(version: Version) -> Path:
+    """Where ``cleancorpus report`` writes a version's report by default: beside the tables of a
+    local store (``_reports/<version>.html``), in the working directory for a remote one."""
+    store = version.store
+    base = Path("_reports") if store.remote else Path(store.root) / "_reports"
+    return base / f"{version.id}.html"
+
+
+def write_report(version: Version, path: Path | None = None, options: ReportOptions | None = None) -> Path:
+    """Write the report (generated on demand from the tables) and return its path."""
+    path = Path(path) if path is not None else report_path(version)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = render_report(version, options).encode("utf-8")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return path
 
 
 def _environment() -> jinja2.Environment:

@@ -1,4 +1,4 @@
-"""Read a version directory into what the report shows: summary, documents, clusters, rejects."""
+"""Read a stored version into what the report shows: summary, documents, clusters, rejects."""
 
 from __future__ import annotations
 
@@ -110,29 +110,40 @@ def document_view(doc: Document, status: str = "kept", duplicate_of: str | None 
         return DocView(doc, status, plain, why, duplicate_of)
 
 
-def build_view(directory: Path, manifest: dict[str, Any], options: ReportOptions) -> ReportView:
-    version = Version(manifest.get("version", directory.name), directory)
+def build_view(version: Version, options: ReportOptions) -> ReportView:
+    manifest = version.manifest
+    outcomes = [o.to_dict() for o in sorted(version.outcomes(), key=lambda o: (o.source, o.id))]
     edits = version.edits()
-    shown, hidden = _choose_documents(manifest, edits, options.max_documents)
+    shown, hidden = _choose_documents(outcomes, edits, options.max_documents)
     # dropped duplicates too: their repairs (and what was cut from them) are part of the audit
     docs = [document_view(d, "kept") for d in version.documents(with_edits=True) if d.id in shown]
     docs += [document_view(d, "duplicate", shown[d.id]) for d in version.dropped() if d.id in shown]
-    order = {o["id"]: i for i, o in enumerate(manifest.get("outcomes", []))}
+    order = {o["id"]: i for i, o in enumerate(outcomes)}
     docs.sort(key=lambda v: order.get(v.doc.id, len(order)))
-    clusters = manifest.get("dedup", {}).get("clusters", [])
+    clusters = clusters_of(outcomes)
     pairs = _pairs(version, clusters, options)
-    rejected = [o for o in manifest.get("outcomes", []) if o.get("status") == "rejected"]
+    rejected = [o for o in outcomes if o.get("status") == "rejected"]
     stages = [s for s in manifest.get("stages", {})]
     stages += sorted({e.stage for es in edits.values() for e in es} - set(stages))
-    source_of = {o["id"]: o["source"] for o in manifest.get("outcomes", [])}
+    source_of = {o["id"]: o["source"] for o in outcomes}
     return ReportView(manifest, docs, hidden, clusters, pairs, rejected, stages, source_of)
 
 
+def clusters_of(outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Duplicate clusters from the outcomes: each kept copy with its dropped duplicates."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for o in outcomes:
+        if o.get("status") == "duplicate":
+            groups.setdefault(o["duplicate_of"], []).append(
+                {"id": o["id"], "similarity": o.get("similarity"), "reason": o.get("reason")})
+    return [{"kept": k, "dropped": sorted(v, key=lambda x: x["id"])} for k, v in sorted(groups.items())]
+
+
 def _choose_documents(
-    manifest: dict[str, Any], edits: dict[str, list[Edit]], limit: int
+    outcomes: list[dict[str, Any]], edits: dict[str, list[Edit]], limit: int
 ) -> tuple[dict[str, str | None], list[dict[str, Any]]]:
     """The documents drawn in full (id -> duplicate_of), the most edited first, and the rest."""
-    ended = [o for o in manifest.get("outcomes", []) if o.get("status") in ("kept", "duplicate")]
+    ended = [o for o in outcomes if o.get("status") in ("kept", "duplicate")]
     ranked = sorted(ended, key=lambda o: -len(edits.get(o["id"], ())))
     shown = {o["id"]: o.get("duplicate_of") for o in ranked[:limit]}
     hidden = [{**o, "edits": len(edits.get(o["id"], ()))} for o in ended if o["id"] not in shown]

@@ -8,5 +8,6 @@ from . import language  # noqa: F401  (registers "language")
 from . import pii  # noqa: F401  (registers "pii")
 from . import spun  # noqa: F401  (registers "spun")
 from . import spelling  # noqa: F401  (registers "spelling")
+from . import quality  # noqa: F401  (registers "quality")
 
 __all__ = ["REGISTRY", "ConfigError", "Stage", "build_options", "register"]

@@ -1,21 +1,25 @@
-"""The versioned, immutable corpus store under ``clean/``.
+"""The versioned corpus store: Delta Lake tables under ``clean/`` (or an ``s3://`` prefix).
 
-Layout of one version ``clean/<version>/``:
-  documents.jsonl   kept documents: id, text, source, metadata
-  documents.parquet the same rows (metadata as a JSON string)
-  edits.jsonl       every edit of every document that reached the end (kept or duplicate)
-  dropped.jsonl     duplicates, with their text, for audit
-  report.html       the audit report (see cleancorpus.report)
-  manifest.json     inputs, config, counts, and the outcome of every input document
-``clean/latest`` holds the current version id.
+  documents/   kept documents: source, id, text, metadata (a struct), metadata_extra
+  duplicates/  documents dropped as near-duplicates, for audit (same columns)
+  edits/       one row per edit of every document that reached the end (kept or duplicate)
+  outcomes/    one row per input document: kept / duplicate (duplicate_of, similarity) / rejected (reason)
+  versions/    one row per cleancorpus version: its id, parent, the Delta version of each table,
+               the sha256 of every data file it added, and its summary (counts, stages, dedup, config)
+
+A cleancorpus version is one Delta commit per table (commit metadata: cleancorpus.version,
+parent, config, package), made visible by its row in ``versions``. Any Delta reader reads any
+version by time travel; ``cleancorpus.load`` maps version ids to table versions.
 """
 
 from .store import (
+    ConcurrentWrite,
     LockTimeout,
     Store,
     StoreError,
     Version,
     VersionNotFound,
+    VersionRemoved,
 )
 
-__all__ = ["LockTimeout", "Store", "StoreError", "Version", "VersionNotFound"]
+__all__ = ["ConcurrentWrite", "LockTimeout", "Store", "StoreError", "Version", "VersionNotFound", "VersionRemoved"]

@@ -2,33 +2,32 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from .. import jsonsafe
 from ..document import Document, Edit, Outcome
+from .tables import (
+    DATA_TABLES,
+    DOCUMENTS,
+    DUPLICATES,
+    EDITS,
+    OUTCOMES,
+    VERSIONS,
+    edit_of,
+    metadata_of,
+    outcome_of,
+)
 
-LATEST = "latest"
 LOCK = ".lock"
 TMP_PREFIX = ".tmp-"
-MANIFEST = "manifest.json"
-DOCS_JSONL = "documents.jsonl"
-DOCS_PARQUET = "documents.parquet"
-EDITS = "edits.jsonl"
-DROPPED = "dropped.jsonl"
-PARQUET_SCHEMA = pa.schema(
-    [("id", pa.string()), ("text", pa.string()), ("source", pa.string()), ("metadata", pa.string())]
-)
+MANIFEST = "manifest"  # the summary's key in the versions table
 
 
 class StoreError(Exception):
@@ -39,27 +38,71 @@ class VersionNotFound(StoreError):
     pass
 
 
+class VersionRemoved(VersionNotFound):
+    """The version existed but ``cleancorpus gc`` removed its data."""
+
+
 class LockTimeout(StoreError):
     pass
 
 
+class ConcurrentWrite(StoreError):
+    pass
+
+
+def is_remote(location: str | os.PathLike) -> bool:
+    s = str(location)
+    return "://" in s and not s.startswith("file://")
+
+
+def storage_options() -> dict[str, str] | None:
+    """deltalake reads the standard AWS_* variables itself; nothing to pass."""
+    return None
+
+
 @dataclass(frozen=True)
 class Version:
-    """One immutable version in the store."""
+    """One cleancorpus version: one Delta version of each table, named in the versions table."""
 
+    store: "Store"
     id: str
-    path: Path
+    record: dict[str, Any]
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
+        """The summary: counts, stage reports, dedup statistics, config, inputs digest."""
+        summary = json.loads(self.record["manifest"])
+        return {"version": self.id, "parent": self.record["parent"], "created": self.record["created"],
+                "tables": dict(self.record["tables"]), **summary}
+
+    @property
+    def tables(self) -> dict[str, int]:
+        return dict(self.record["tables"])
+
+    @property
+    def parent(self) -> str | None:
+        return self.record["parent"]
+
+    def table(self, name: str):
+        return self.store.table(name, self.tables[name])
+
+    def rows(self, name: str, columns: list[str] | None = None, filter=None) -> Iterator[dict[str, Any]]:
+        dt = self.table(name)
+        if columns is not None:
+            have = set(pa.schema(dt.schema().to_arrow()).names)
+            columns = [c for c in columns if c in have]
+        reader = dt.to_pyarrow_dataset().scanner(columns=columns, filter=filter, batch_size=4096).to_reader()
         try:
-            with open(self.path / MANIFEST, encoding="utf-8") as fh:
-                return json.load(fh)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise StoreError(f"version {self.id} has no readable manifest ({exc}); run `cleancorpus verify {self.id}`") from exc
+            for batch in reader:
+                yield from batch.to_pylist()
+        finally:  # a caller that stops early (show --limit) must not leave a scan running
+            reader.close()
 
     def outcomes(self) -> list[Outcome]:
-        return [Outcome.from_dict(o) for o in self.manifest["outcomes"]]
+        return [outcome_of(r) for r in self.rows(OUTCOMES)]
+
+    def outcome_rows(self) -> Iterator[dict[str, Any]]:
+        return self.rows(OUTCOMES)
 
     def __iter__(self) -> Iterator[Document]:
         return self.documents()
@@ -68,79 +111,134 @@ class Version:
         return int(self.manifest["counts"]["kept"])
 
     def documents(self, with_edits: bool = False) -> Iterator[Document]:
-        edits = self.edits() if with_edits else {}
-        with open(self.path / DOCS_JSONL, encoding="utf-8") as fh:
-            for line in fh:
-                row = json.loads(line)
-                yield Document(row["id"], row["text"], row["source"], row["metadata"], tuple(edits.get(row["id"], ())))
+        return self._documents(DOCUMENTS, with_edits)
 
     def dropped(self) -> Iterator[Document]:
         """Documents that reached the end but were dropped as duplicates (with their edits)."""
-        path = self.path / DROPPED
-        if not path.exists():
-            return iter(())
-        return _read_records(path)
+        return self._documents(DUPLICATES, True)
+
+    def _documents(self, table: str, with_edits: bool) -> Iterator[Document]:
+        edits = self.edits() if with_edits else {}
+        for row in self.rows(table, ["source", "id", "text", "metadata", "metadata_extra"]):
+            yield Document(row["id"], row["text"], row["source"], metadata_of(row.get("metadata"), row["metadata_extra"]),
+                           tuple(edits.get(row["id"], ())))
 
     def edits(self) -> dict[str, list[Edit]]:
-        out: dict[str, list[Edit]] = {}
-        path = self.path / EDITS
-        if path.exists():
-            with open(path, encoding="utf-8") as fh:
-                for line in fh:
-                    row = json.loads(line)
-                    out[row["id"]] = [Edit.from_dict(e) for e in row["edits"]]
-        return out
-
-
-def _read_records(path: Path) -> Iterator[Document]:
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            yield Document.from_record(json.loads(line))
+        out: dict[str, list[tuple[int, Edit]]] = {}
+        for row in self.rows(EDITS):
+            out.setdefault(row["id"], []).append((row["seq"], edit_of(row)))
+        return {k: [e for _, e in sorted(v, key=lambda x: x[0])] for k, v in out.items()}
 
 
 class Store:
-    def __init__(self, root: str | os.PathLike) -> None:
-        self.root = Path(root)
+    """The Delta tables under one location (a directory or an ``s3://`` prefix)."""
 
-    # -- reading
-    def latest_id(self) -> str | None:
-        try:
-            vid = (self.root / LATEST).read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.remote = is_remote(root)
+        if self.remote:
+            self.uri = str(root).rstrip("/")
+            self.root: Any = self.uri
+        else:
+            path = Path(str(root).removeprefix("file://"))
+            self.root = path
+            self.uri = str(path.resolve())
+        self.options = storage_options()
+
+    def __repr__(self) -> str:
+        return f"Store({self.uri!r})"
+
+    def table_uri(self, name: str) -> str:
+        return f"{self.uri}/{name}"
+
+    def table(self, name: str, version: int | None = None):
+        """The Delta table ``name`` (at ``version``), or None when it does not exist yet."""
+        from deltalake import DeltaTable
+
+        uri = self.table_uri(name)
+        if not DeltaTable.is_deltatable(uri, storage_options=self.options):
             return None
-        return vid or None
+        return DeltaTable(uri, version=version, storage_options=self.options)
+
+    # -- the versions table
+    def _records(self) -> list[dict[str, Any]]:
+        dt = self.table(VERSIONS)
+        if dt is None:
+            return []
+        return self._records_of(dt)
+
+    @staticmethod
+    def _records_of(dt) -> list[dict[str, Any]]:
+        rows = pa.table(dt.to_pyarrow_table()).to_pylist()
+        # file order is not commit order; the sequence number is
+        return sorted(rows, key=lambda r: r["seq"])
+
+    def _live(self, records: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], str | None]:
+        live: dict[str, dict[str, Any]] = {}
+        removed: dict[str, dict[str, Any]] = {}
+        latest = None
+        for r in records:
+            if r["event"] == "version":
+                live[r["version"]] = r
+                removed.pop(r["version"], None)
+                latest = r["version"]
+            elif r["event"] == "removed":
+                if r["version"] in live:
+                    removed[r["version"]] = r
+                    del live[r["version"]]
+        return live, removed, latest
+
+    def latest_id(self) -> str | None:
+        return self._live(self._records())[2]
 
     def has(self, version_id: str) -> bool:
-        return (self.root / version_id / MANIFEST).is_file()
+        return version_id in self._live(self._records())[0]
 
     def open(self, version: str | None = None) -> Version:
-        vid = version or self.latest_id()
+        live, removed, latest = self._live(self._records())
+        vid = version if version not in (None, "latest", "LATEST") else latest
         if vid is None:
             raise VersionNotFound(f"no versions in {self.root}; run `cleancorpus clean RAW_DIR --out {self.root}` first")
-        if vid in ("latest", "LATEST"):
-            return self.open(None)
-        if not self.has(vid):
-            matches = [v for v in self.version_ids() if v.startswith(vid)]
+        if vid not in live:
+            matches = [v for v in live if v.startswith(vid)]
+            gone = [v for v in removed if v.startswith(vid)]
             if len(matches) == 1:
                 vid = matches[0]
+            elif not matches and len(gone) == 1:
+                r = removed[gone[0]]
+                raise VersionRemoved(f"version {gone[0]} was removed by `cleancorpus gc` on {r['created']}; "
+                                     f"its data is gone (known versions: {', '.join(live) or 'none'})")
             else:
-                known = ", ".join(self.version_ids()) or "none"
+                known = ", ".join(live) or "none"
                 raise VersionNotFound(f"no version {vid!r} in {self.root} (known: {known})")
-        return Version(vid, self.root / vid)
+        return Version(self, vid, live[vid])
 
     def version_ids(self) -> list[str]:
-        if not self.root.is_dir():
-            return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file())
+        return [v.id for v in self.versions()]
 
     def versions(self) -> list[Version]:
-        vs = [Version(v, self.root / v) for v in self.version_ids()]
-        return sorted(vs, key=lambda v: (v.manifest.get("created", ""), v.id))
+        """Live versions, oldest first."""
+        live, _, _ = self._live(self._records())
+        return sorted((Version(self, vid, r) for vid, r in live.items()), key=lambda v: v.record["seq"])
+
+    def removed(self) -> list[dict[str, Any]]:
+        return list(self._live(self._records())[1].values())
+
+    def recorded_files(self) -> dict[str, str]:
+        """sha256 of every data file any version added ("table/file" -> hex)."""
+        files: dict[str, str] = {}
+        for r in self._records():
+            if r["event"] == "version" and r["files"]:
+                files.update(json.loads(r["files"]))
+        return files
 
     # -- writing
     @contextlib.contextmanager
     def lock(self, timeout: float = 600.0):
-        """Hold the store's write lock; a second writer waits up to ``timeout`` seconds."""
+        """Hold the store's write lock (a local store; on object storage Delta's conditional
+        commits stop a second writer instead); a second local writer waits up to ``timeout`` s."""
+        if self.remote:
+            yield
+            return
         self.root.mkdir(parents=True, exist_ok=True)
         fh = open(self.root / LOCK, "a+")
         deadline = time.monotonic() + timeout
@@ -161,119 +259,47 @@ class Store:
             fh.close()
 
     def remove_leftovers(self) -> list[str]:
-        """Delete half-built versions left by a crashed run (call while holding the lock)."""
+        """Delete scratch directories left by a crashed run (call while holding the lock)."""
+        import shutil
+
         removed = []
-        if self.root.is_dir():
+        if not self.remote and self.root.is_dir():
             for p in self.root.iterdir():
                 if p.name.startswith(TMP_PREFIX):
                     shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
                     removed.append(p.name)
         return removed
 
-    def build(self, version_id: str, fill: Callable[[Path], None]) -> Version:
-        """Build a version in a temporary directory with ``fill``, then rename it into place and
-        point ``latest`` at it. A crash at any point leaves the old version and ``latest`` intact."""
-        tmp = self.root / f"{TMP_PREFIX}{version_id}-{os.getpid()}"
-        tmp.mkdir(parents=True)
-        try:
-            fill(tmp)
-            for f in tmp.iterdir():
-                _fsync_file(f)
-            _fsync_dir(tmp)
-            os.rename(tmp, self.root / version_id)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        _fsync_dir(self.root)
-        self.set_latest(version_id)
-        return Version(version_id, self.root / version_id)
+    def repair(self) -> list[str]:
+        """Undo commits of a write that crashed before its version was recorded: each table
+        goes back (by a Delta restore) to the state the latest version names. Returns what was
+        done, one line per table."""
+        from deltalake import CommitProperties
 
-    def set_latest(self, version_id: str) -> None:
-        tmp = self.root / f"{TMP_PREFIX}latest-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(version_id + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.root / LATEST)
-        _fsync_dir(self.root)
+        live, _, latest = self._live(self._records())
+        done = []
+        for name in DATA_TABLES:
+            dt = self.table(name)
+            if dt is None:
+                continue
+            want = live[latest]["tables"][name] if latest else None
+            note = CommitProperties(custom_metadata={
+                "cleancorpus.repair": f"undo an interrupted write; back to the state of version {latest or '(none)'}"})
+            if want is None:
+                if dt.version() >= 0 and len(dt.file_uris()):
+                    dt.delete(commit_properties=note)
+                    done.append(f"{name}: rows of an interrupted first write deleted")
+            elif dt.version() > want:
+                dt.restore(want, commit_properties=note)
+                done.append(f"{name}: restored to Delta version {want}")
+        return done
 
+    def open_file(self, relpath: str):
+        """A data file of the store, by its path relative to the store."""
+        if not self.remote:
+            return open(Path(self.uri) / relpath, "rb")
+        import fsspec
 
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-# -- writers used while filling a version directory
-
-
-class VersionWriter:
-    """Streams kept documents to JSONL and Parquet (in batches), and edits and drops to JSONL."""
-
-    def __init__(self, directory: Path, batch_size: int = 2000) -> None:
-        self.dir = directory
-        self.batch_size = batch_size
-        self._docs = open(directory / DOCS_JSONL, "w", encoding="utf-8")
-        self._edits = open(directory / EDITS, "w", encoding="utf-8")
-        self._dropped = open(directory / DROPPED, "w", encoding="utf-8")
-        self._parquet = pq.ParquetWriter(directory / DOCS_PARQUET, PARQUET_SCHEMA, compression="zstd")
-        self._batch: list[dict[str, str]] = []
-        self.kept = 0
-        self._sha = hashlib.sha256()
-
-    def keep(self, doc: Document) -> None:
-        line = jsonsafe.dumps(doc.to_row()) + "\n"
-        self._docs.write(line)
-        self._sha.update(line.encode("utf-8"))
-        self.kept += 1
-        self._batch.append({"id": doc.id, "text": doc.text, "source": doc.source,
-                            "metadata": jsonsafe.dumps(doc.metadata, sort_keys=True)})
-        if len(self._batch) >= self.batch_size:
-            self._flush()
-        self._write_edits(doc)
-
-    def drop(self, doc: Document) -> None:
-        self._dropped.write(jsonsafe.dumps(doc.to_record()) + "\n")
-        self._write_edits(doc)
-
-    def _write_edits(self, doc: Document) -> None:
-        if doc.edits:
-            self._edits.write(jsonsafe.dumps({"id": doc.id, "edits": [e.to_dict() for e in doc.edits]}) + "\n")
-
-    def _flush(self) -> None:
-        if self._batch:
-            self._parquet.write_table(pa.Table.from_pylist(self._batch, schema=PARQUET_SCHEMA))
-            self._batch = []
-
-    def close(self) -> dict[str, Any]:
-        self._flush()
-        self._parquet.close()
-        for fh in (self._docs, self._edits, self._dropped):
-            fh.close()
-        return {"documents.jsonl": {"rows": self.kept, "sha256": self._sha.hexdigest()}}
-
-
-def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
-    files = manifest.setdefault("files", {})
-    for name in (DOCS_PARQUET, EDITS, DROPPED):
-        p = directory / name
-        if p.exists():
-            files.setdefault(name, {})["sha256"] = _sha256(p)
-    with open(directory / MANIFEST, "w", encoding="utf-8") as fh:
-        fh.write(jsonsafe.dumps(manifest, indent=1))
-        fh.write("\n")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        # no listing cache: other writers (and deltalake) add files under our feet
+        fs, root = fsspec.core.url_to_fs(self.uri, use_listings_cache=False)
+        return fs.open(f"{root.rstrip('/')}/{relpath}", "rb")

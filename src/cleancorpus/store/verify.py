@@ -1,15 +1,16 @@
-"""Re-check a stored version against its manifest, and compare two versions."""
+"""Re-check a stored version against what was recorded when it was written, and compare two."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow.parquet as pq
+import pyarrow as pa
 
-from .store import DOCS_JSONL, DOCS_PARQUET, MANIFEST, StoreError, Version, _sha256
+from ..document import Document, Status
+from .store import StoreError, Version
+from .tables import DATA_TABLES, DOCUMENTS, DUPLICATES, OUTCOMES, digest, outcome_of
 
 
 @dataclass
@@ -24,85 +25,109 @@ class VerifyReport:
 
 
 def verify(version: Version) -> VerifyReport:
+    """Every data file of the version's table snapshots against the sha256 recorded by the
+    version that added it; then the rows: unique sources and ids, every stored document's
+    outcome and digest, counts against the summary."""
     rep = VerifyReport(version.id)
     try:
-        m = version.manifest
+        files = _check_files(version, rep)
+        if rep.problems:
+            return rep
+        _check_rows(version, rep)
+        rep.checked["files"] = files
     except StoreError as exc:
         rep.problems.append(str(exc))
-        return rep
-    if m.get("version") != version.id:
-        rep.problems.append(f"manifest names version {m.get('version')!r}, directory is {version.id!r}")
-    files = m.get("files", {})
-    for name, info in files.items():
-        path = version.path / name
-        if not path.exists():
-            rep.problems.append(f"{name} is listed in the manifest but missing")
-            continue
-        if name != DOCS_JSONL and "sha256" in info and _sha256(path) != info["sha256"]:
-            rep.problems.append(f"{name} does not match its sha256 in the manifest")
-    docs_path = version.path / DOCS_JSONL
-    if not docs_path.exists():
-        rep.problems.append(f"{DOCS_JSONL} is missing")
-        return rep
-    ids: list[str] = []
-    sha = hashlib.sha256()
-    with open(docs_path, "rb") as fh:
-        for n, raw in enumerate(fh, start=1):
-            sha.update(raw)
-            try:
-                ids.append(json.loads(raw)["id"])
-            except (json.JSONDecodeError, KeyError, TypeError):
-                rep.problems.append(f"{DOCS_JSONL} line {n} is not a document row")
-    expected = files.get(DOCS_JSONL, {})
-    if expected.get("sha256") and sha.hexdigest() != expected["sha256"]:
-        rep.problems.append(f"{DOCS_JSONL} does not match its sha256 in the manifest")
-    if len(ids) != len(set(ids)):
-        rep.problems.append(f"{DOCS_JSONL} holds {len(ids) - len(set(ids))} repeated document id(s)")
-    counts = m.get("counts", {})
-    if counts.get("kept") != len(ids):
-        rep.problems.append(f"manifest counts {counts.get('kept')} kept documents, {DOCS_JSONL} holds {len(ids)}")
-    outcomes = m.get("outcomes", [])
-    kept = {o["id"] for o in outcomes if o.get("status") == "kept"}
-    if kept != set(ids):
-        rep.problems.append(
-            f"kept outcomes and stored documents disagree: {len(kept - set(ids))} kept but not stored, "
-            f"{len(set(ids) - kept)} stored but not kept"
-        )
-    if counts.get("documents") != len(outcomes):
-        rep.problems.append(f"manifest counts {counts.get('documents')} documents but lists {len(outcomes)} outcomes")
-    for o in outcomes:
-        if o.get("status") == "duplicate" and o.get("duplicate_of") is None:
-            rep.problems.append(f"duplicate {o.get('id')} does not name what it duplicates")
-        if o.get("status") == "rejected" and not o.get("reason"):
-            rep.problems.append(f"rejected {o.get('id')} has no reason")
-    pq_path = version.path / DOCS_PARQUET
-    if pq_path.exists():
-        try:
-            rows = pq.ParquetFile(pq_path).metadata.num_rows
-            if rows != len(ids):
-                rep.problems.append(f"{DOCS_PARQUET} holds {rows} rows, {DOCS_JSONL} {len(ids)}")
-        except Exception as exc:  # a damaged parquet file raises many kinds of errors
-            rep.problems.append(f"{DOCS_PARQUET} is unreadable: {exc}")
-    else:
-        rep.problems.append(f"{DOCS_PARQUET} is missing")
-    rep.checked = {"documents": len(ids), "outcomes": len(outcomes), "files": len(files) + 1}
+    except Exception as exc:  # a damaged data file or log raises many kinds of errors
+        rep.problems.append(f"cannot read the version's tables: {type(exc).__name__}: {exc}")
     return rep
+
+
+def _check_files(version: Version, rep: VerifyReport) -> int:
+    recorded = version.store.recorded_files()
+    n = 0
+    for name in DATA_TABLES:
+        dt = version.table(name)
+        paths = pa.table(dt.get_add_actions(flatten=True)).column("path").to_pylist()
+        for path in paths:
+            key = f"{name}/{path}"
+            n += 1
+            want = recorded.get(key)
+            if want is None:
+                rep.problems.append(f"{key} is in the table but was not written by any cleancorpus version")
+                continue
+            h = hashlib.sha256()
+            try:
+                with version.store.open_file(key) as fh:
+                    for block in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(block)
+            except FileNotFoundError:
+                rep.problems.append(f"{key} is missing")
+                continue
+            if h.hexdigest() != want:
+                rep.problems.append(f"{key} does not match the sha256 recorded when it was written")
+    return n
+
+
+def _check_rows(version: Version, rep: VerifyReport) -> None:
+    outcomes = {}
+    for row in version.rows(OUTCOMES):
+        if row["source"] in outcomes:
+            rep.problems.append(f"outcomes: source {row['source']!r} appears twice")
+        outcomes[row["source"]] = row
+    edits = version.edits()
+    stored: dict[str, str] = {}
+    for table, status in ((DOCUMENTS, Status.KEPT), (DUPLICATES, Status.DUPLICATE)):
+        for doc in version._documents(table, False):
+            doc = Document(doc.id, doc.text, doc.source, doc.metadata, tuple(edits.get(doc.id, ())))
+            if doc.source in stored:
+                rep.problems.append(f"{table}: source {doc.source!r} is stored twice")
+            stored[doc.source] = table
+            row = outcomes.get(doc.source)
+            if row is None or row["status"] != status.value or row["id"] != doc.id:
+                rep.problems.append(f"{table}: {doc.source} ({doc.id}) has no {status.value} outcome")
+            elif digest(outcome_of(row), doc) != row["digest"]:
+                rep.problems.append(f"{table}: {doc.source} ({doc.id}) does not match its recorded digest")
+    counts = {"kept": 0, "duplicate": 0, "rejected": 0}
+    for source, row in outcomes.items():
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+        if row["status"] == "rejected":
+            if not row["reason"]:
+                rep.problems.append(f"rejected {source} has no reason")
+            elif digest(outcome_of(row), None) != row["digest"]:
+                rep.problems.append(f"outcomes: {source} does not match its recorded digest")
+        elif source not in stored:
+            rep.problems.append(f"{row['status']} {source} ({row['id']}) is not stored")
+        if row["status"] == "duplicate" and not row["duplicate_of"]:
+            rep.problems.append(f"duplicate {source} does not name what it duplicates")
+    expected = version.manifest.get("counts", {})
+    for key, n in counts.items():
+        if expected.get(key) != n:
+            rep.problems.append(f"the summary counts {expected.get(key)} {key}, the tables hold {n}")
+    if expected.get("documents") != len(outcomes):
+        rep.problems.append(f"the summary counts {expected.get('documents')} documents, outcomes holds {len(outcomes)}")
+    rep.checked.update({"documents": counts["kept"], "outcomes": len(outcomes)})
 
 
 def diff(old: Version, new: Version) -> dict[str, list[dict[str, Any]]]:
     """Kept documents added, removed and changed between two versions, matched by source."""
-    def by_source(v: Version) -> dict[str, tuple[str, str]]:
-        return {d.source: (d.id, d.text) for d in v.documents()}
+    def kept(v: Version) -> dict[str, tuple[str, str]]:
+        return {r["source"]: (r["id"], r["digest"]) for r in v.rows(OUTCOMES) if r["status"] == "kept"}
 
-    a, b = by_source(old), by_source(new)
+    a, b = kept(old), kept(new)
+    changed_sources = {s for s in a.keys() & b.keys() if a[s][1] != b[s][1]}
+    chars = {}
+    if changed_sources:
+        for v, side in ((old, 0), (new, 1)):
+            for row in v.rows(DOCUMENTS, ["source", "text"]):
+                if row["source"] in changed_sources:
+                    chars[(side, row["source"])] = len(row["text"])
     added = [{"source": s, "id": b[s][0]} for s in sorted(b.keys() - a.keys())]
     removed = [{"source": s, "id": a[s][0]} for s in sorted(a.keys() - b.keys())]
     changed = [
-        {"source": s, "old_id": a[s][0], "new_id": b[s][0], "old_chars": len(a[s][1]), "new_chars": len(b[s][1])}
-        for s in sorted(a.keys() & b.keys())
-        if a[s][1] != b[s][1]
+        {"source": s, "old_id": a[s][0], "new_id": b[s][0], "old_chars": chars.get((0, s)), "new_chars": chars.get((1, s))}
+        for s in sorted(changed_sources)
     ]
     return {"added": added, "removed": removed, "changed": changed}
 
 
-__all__ = ["VerifyReport", "verify", "diff", "MANIFEST"]
+__all__ = ["VerifyReport", "verify", "diff"]

@@ -1,0 +1,299 @@
+"""Writing a version: new rows only for the input documents whose stored result changed.
+
+Every input document has one row in ``outcomes`` with a ``digest`` of everything stored for it
+(outcome, text, metadata, edits). A new version compares its digests with its parent's, by
+``source`` (one input document's unique name), and commits, in each table, one Delta write that
+deletes the rows of changed and removed sources and appends the rows of changed and new ones
+(``overwrite`` with a predicate: the touched partitions, then a ``starts_with`` term per input
+file whose every row goes and a ``source IN (...)`` list for the rest; plain ``append`` when
+nothing stored is touched). Unchanged documents keep their data files, so a new version costs
+what changed (a file that holds a changed row is rewritten whole: that is Delta without
+deletion vectors). Past ``FULL_REWRITE_FRACTION`` of the parent's sources, or when the
+predicate would be too long for delta-rs' parser, one overwrite of the whole table.
+
+Commit order: edits, duplicates, outcomes, documents, then one row in ``versions``, the commit
+that makes the version exist. A crash before it leaves commits no version names, which the next
+writer undoes (``Store.repair``); the latest version stays what it was. Every commit is made
+on the snapshot read when the write began, with no retries: if another writer committed in
+between, this one fails with ``ConcurrentWrite`` instead of building on a state it never saw.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import hashlib
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import pyarrow as pa
+
+from .. import jsonsafe
+from ..document import Document, Outcome, Status
+from .store import ConcurrentWrite, Store, StoreError, Version
+from .tables import (
+    DATA_TABLES,
+    DOCUMENTS,
+    DUPLICATES,
+    EDIT_SCHEMA,
+    EDITS,
+    OUTCOME_SCHEMA,
+    OUTCOMES,
+    VERSION_SCHEMA,
+    VERSIONS,
+    PART,
+    MetadataLayout,
+    batches,
+    digest,
+    document_row,
+    document_schema,
+    edit_rows,
+    metadata_type,
+    outcome_row,
+    input_file,
+    part_of,
+)
+
+Item = tuple[Outcome, "Document | None"]
+FULL_REWRITE_FRACTION = 0.5
+TARGET_FILE_BYTES = 8 * 2**20  # small files: a change rewrites little, reads stay few files
+
+
+@dataclass
+class WriteStats:
+    sources: int = 0
+    changed: int = 0  # new or different since the parent
+    removed: int = 0
+    full_rewrite: bool = False
+    rows: dict[str, int] = field(default_factory=dict)  # rows written per table
+    bytes_added: dict[str, int] = field(default_factory=dict)  # data-file bytes added per table
+    seconds: dict[str, float] = field(default_factory=dict)  # time of each table's commit
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sources": self.sources, "changed": self.changed, "removed": self.removed,
+                "full_rewrite": self.full_rewrite, "rows_written": self.rows, "bytes_added": self.bytes_added,
+                "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_in(column: str, values: Iterable[str]) -> str:
+    return f"{column} IN ({', '.join(_q(v) for v in sorted(values))})"
+
+
+# delta-rs parses the predicate with a recursive parser: an IN list of 50,000 strings crashed it
+# (measured); past these sizes one overwrite of the whole table is the safe choice
+MAX_IN_LIST = 10_000
+MAX_FILE_TERMS = 100
+
+
+def touched_predicate(touched: set[str], stored: set[str]) -> str | None:
+    """A predicate matching exactly the stored rows of the ``touched`` sources (and the new rows,
+    which are touched too), or None when it would be too long. An input file all of whose stored
+    rows are touched (a removed or rewritten JSONL file) is one ``starts_with`` term, not a
+    list of its lines."""
+    stored_sorted = sorted(stored)
+    files: dict[str, list[str]] = {}
+    for s in stored_sorted:
+        files.setdefault(input_file(s), []).append(s)
+    terms: list[str] = []
+    covered: set[str] = set()
+    for f, sources in files.items():
+        if len(sources) < 2 or not all(s in touched for s in sources) or len(terms) >= MAX_FILE_TERMS:
+            continue
+        # exact: every stored source the term matches must be touched, whichever file it is from
+        lo = bisect.bisect_left(stored_sorted, f + ":")
+        hi = bisect.bisect_left(stored_sorted, f + ";")  # ";" sorts right after ":"
+        if all(s in touched for s in stored_sorted[lo:hi]):
+            terms.append(f"(source = {_q(f)} OR starts_with(source, {_q(f + ':')}))")
+            covered.add(f)
+    rest = [s for s in touched if not (s in covered or any(s.startswith(f + ":") for f in covered))]
+    if len(rest) > MAX_IN_LIST:
+        return None
+    where = " OR ".join(terms + ([sql_in("source", rest)] if rest else []))
+    if not where:
+        return None
+    # the partitions first: delta-rs then reads and rewrites files of those partitions only
+    parts = sorted({part_of(s) for s in touched})
+    return f"{PART} IN ({', '.join(map(str, parts))}) AND ({where})"
+
+
+def _schema(dt) -> pa.Schema | None:
+    return None if dt is None else pa.schema(dt.schema().to_arrow())
+
+
+def _paths(dt) -> set[str]:
+    if dt is None:
+        return set()
+    return set(pa.table(dt.get_add_actions(flatten=True)).column("path").to_pylist())
+
+
+def write_version(
+    store: Store,
+    version_id: str,
+    items: Callable[[], Iterable[Item]],
+    summary: Callable[[], dict[str, Any]],
+    *,
+    created: str,
+    commit_metadata: dict[str, str],
+    scratch: Path,
+    progress: Callable[[str, int], None] | None = None,
+) -> tuple[Version, WriteStats]:
+    """Write ``items`` (every input document's outcome, with the document when it reached the
+    end) as version ``version_id``, a child of the store's latest version. ``summary`` is
+    called once the items were read (it may count them)."""
+    from deltalake import CommitProperties, WriterProperties, write_deltalake
+    from deltalake.exceptions import CommitFailedError, DeltaError
+
+    store.repair()
+    versions_dt = store.table(VERSIONS)  # the snapshot our version's commit must follow directly
+    records = store._records_of(versions_dt) if versions_dt is not None else []
+    live, _, latest = store._live(records)
+    parent = Version(store, latest, live[latest]) if latest else None
+    prev = {r["source"]: r["digest"] for r in parent.rows(OUTCOMES, ["source", "digest"])} if parent else {}
+    snapshots = {name: store.table(name) for name in DATA_TABLES}
+    layouts = {name: MetadataLayout(metadata_type(_schema(snapshots[name]))) for name in (DOCUMENTS, DUPLICATES)}
+
+    stats = WriteStats()
+    # pass 1 puts each table's changed rows in its own scratch file, so that each table's
+    # write reads only its rows (ASCII escapes: exactly what the run produced, surrogates too)
+    paths = {name: scratch / f"changed-{name}.jsonl" for name in DATA_TABLES}
+    seen: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+        out = {name: stack.enter_context(open(path, "w", encoding="utf-8")) for name, path in paths.items()}
+        for outcome, doc in items():
+            d = digest(outcome, doc)
+            if outcome.source in seen:
+                raise StoreError(f"two input documents share the source {outcome.source!r}; sources must be unique")
+            seen[outcome.source] = d
+            table = DUPLICATES if outcome.status is Status.DUPLICATE else DOCUMENTS
+            if doc is not None:
+                layouts[table].observe(doc.metadata)
+            if prev.get(outcome.source) == d:
+                continue
+            stats.changed += 1
+            out[OUTCOMES].write(json.dumps(outcome_row(outcome, d)) + "\n")
+            if doc is not None:
+                out[table].write(json.dumps(doc.to_record()) + "\n")
+                for row in edit_rows(doc):
+                    out[EDITS].write(json.dumps(row) + "\n")
+    removed = prev.keys() - seen.keys()
+    changed = {s for s, d in seen.items() if prev.get(s) != d}
+    touched = changed | removed
+    stats.sources, stats.removed = len(seen), len(removed)
+    predicate = touched_predicate(touched, set(prev)) if prev and touched else None
+    stats.full_rewrite = bool(prev) and bool(touched) and (
+        len(touched) > FULL_REWRITE_FRACTION * len(prev) or predicate is None)
+
+    def rows(name: str) -> Iterator[dict[str, Any]]:
+        if stats.full_rewrite:  # every row, from the run's items again
+            for outcome, doc in items():
+                if name == OUTCOMES:
+                    yield outcome_row(outcome, seen[outcome.source])
+                elif doc is None:
+                    continue
+                elif name == EDITS:
+                    yield from edit_rows(doc)
+                elif (name == DUPLICATES) == (outcome.status is Status.DUPLICATE):
+                    yield document_row(doc, layouts[name])
+            return
+        with open(paths[name], encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                yield document_row(Document.from_record(r), layouts[name]) if name in (DOCUMENTS, DUPLICATES) else r
+
+    schemas = {EDITS: EDIT_SCHEMA, OUTCOMES: OUTCOME_SCHEMA,
+               DOCUMENTS: document_schema(layouts[DOCUMENTS].struct()),
+               DUPLICATES: document_schema(layouts[DUPLICATES].struct())}
+    props = CommitProperties(custom_metadata={"cleancorpus.version": version_id, **commit_metadata},
+                             max_commit_retries=0)
+    writer_props = WriterProperties(compression="ZSTD")
+    table_versions: dict[str, int] = {}
+    files: dict[str, str] = {}
+    try:
+        for name in DATA_TABLES:
+            t0 = time.perf_counter()
+            dt, schema = snapshots[name], schemas[name]
+            before = _paths(dt)  # now: a write through ``dt`` moves it to the new version
+            counted = _Count(rows(name))
+            reader = pa.RecordBatchReader.from_batches(schema, batches(counted, schema))
+            kwargs: dict[str, Any] = {"commit_properties": props, "writer_properties": writer_props,
+                                      "target_file_size": TARGET_FILE_BYTES, "partition_by": [PART]}
+            if dt is None:
+                write_deltalake(store.table_uri(name), reader, mode="append", storage_options=store.options, **kwargs)
+            elif stats.full_rewrite:
+                write_deltalake(dt, reader, mode="overwrite", schema_mode="overwrite", **kwargs)
+            elif removed or (touched & prev.keys()):
+                write_deltalake(dt, reader, mode="overwrite", predicate=predicate,
+                                schema_mode="merge", **kwargs)
+            else:  # only new sources: nothing to delete
+                write_deltalake(dt, reader, mode="append", schema_mode="merge", **kwargs)
+            after = store.table(name)
+            table_versions[name] = after.version()
+            added = _paths(after) - before
+            size = 0
+            for path in sorted(added):
+                sha, n = _sha256(store, f"{name}/{path}")
+                files[f"{name}/{path}"] = sha
+                size += n
+            stats.rows[name], stats.bytes_added[name] = counted.n, size
+            stats.seconds[name] = time.perf_counter() - t0
+            if progress:
+                progress(f"writing {name}", counted.n)
+        row = {"seq": len(records), "version": version_id, "event": "version", "parent": latest, "created": created,
+               "tables": table_versions, "files": json.dumps(files, sort_keys=True),
+               "manifest": jsonsafe.dumps({**summary(), "write": stats.to_dict()}, sort_keys=True)}
+        data = pa.Table.from_pylist([row], schema=VERSION_SCHEMA)
+        if versions_dt is None:
+            write_deltalake(store.table_uri(VERSIONS), data, mode="append", commit_properties=props,
+                            storage_options=store.options)
+        else:
+            write_deltalake(versions_dt, data, mode="append", commit_properties=props)
+    except CommitFailedError as exc:
+        raise ConcurrentWrite(
+            f"another writer committed to {store.root} while this run was writing version {version_id}; "
+            f"this run's data is not a version (the next run undoes it): run again to build on the new latest ({exc})"
+        ) from exc
+    except DeltaError as exc:
+        raise _as_os_error(exc) from exc
+    finally:
+        for path in paths.values():
+            path.unlink(missing_ok=True)
+    return store.open(version_id), stats
+
+
+def _as_os_error(exc: Exception) -> Exception:
+    """A write that failed in delta-rs for an operating-system reason (full disk, file-size
+    limit, permissions) as the OSError it was, so the CLI reports it like any other write error."""
+    m = re.search(r"os error (\d+)", str(exc))
+    if m:
+        code = int(m.group(1))
+        return OSError(code, os.strerror(code))
+    return StoreError(f"the Delta write failed: {' '.join(str(exc).split())[:300]}")
+
+
+class _Count:
+    def __init__(self, rows: Iterator[dict[str, Any]]) -> None:
+        self.rows, self.n = rows, 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for r in self.rows:
+            self.n += 1
+            yield r
+
+
+def _sha256(store: Store, relpath: str) -> tuple[str, int]:
+    h = hashlib.sha256()
+    n = 0
+    with store.open_file(relpath) as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+            n += len(block)
+    return h.hexdigest(), n
