@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import api
 from .config import Config
+from .signals import describe
 from .stages.base import ConfigError
 from .store import Store, StoreError
 from .store.verify import diff as diff_versions
@@ -230,6 +231,8 @@ def show(
     if skipped:  # WARC records that are not documents by design (requests, non-200, non-HTML, ...)
         out.print("skipped input records (not documents): " + ", ".join(f"{k}: {n}" for k, n in skipped.items()),
                   highlight=False)
+    for line in describe(m.get("signals", {}), m["stages"]):  # language mix, quality flags, PII
+        out.print(line, highlight=False)
     reasons: dict[str, int] = {}
     for s in m["stages"].values():
         for reason, n in s["rejected"].items():

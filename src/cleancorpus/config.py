@@ -11,7 +11,9 @@ from .stages import REGISTRY, Stage, build_options
 from .stages.base import ConfigError, require_at_least
 
 # The default order; stages registered but not named here run after these.
-DEFAULT_ORDER = ("unicode", "boilerplate", "quality", "spun", "spelling")
+# language first (quality and the English-only repairs read its decision); pii after language
+# (its placeholders are not words) and before anything is counted or published
+DEFAULT_ORDER = ("unicode", "boilerplate", "language", "quality", "pii", "spun", "spelling")
 DEFAULT_STAGES: tuple[str, ...] = tuple(s for s in DEFAULT_ORDER if s in REGISTRY) + tuple(
     s for s in REGISTRY if s not in DEFAULT_ORDER
 )
