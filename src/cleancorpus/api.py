@@ -104,12 +104,11 @@ def plan(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, config: Config 
 
 
 def deduplicate(p: Plan, spill: Path, map_fn=None) -> DedupResult:
-    """The corpus-level duplicate passes over the cleaned documents of a run."""
-    parent = p.store.latest_id()
-    previous = (lambda: p.store.open(parent).documents()) if parent and parent != p.version_id else None
+    """The corpus-level duplicate passes over the cleaned documents of a run (all of the
+    current inputs; no earlier version takes part, so the version id names one content)."""
     kwargs = {"map_fn": map_fn} if map_fn is not None else {}
     # scratch files (text batches, signatures) next to the spill: same disk, removed with it
-    return find_duplicates(lambda: read_documents(spill), p.config.dedup, previous,
+    return find_duplicates(lambda: read_documents(spill), p.config.dedup,
                            workdir=spill.parent, **kwargs)
 
 
@@ -154,6 +153,9 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             "stages": {name: rep.to_dict() for name, rep in run.reports.items()},
             "dedup": {**dd.stats, "report_only": p.config.dedup.report_only, "clusters": len(clusters),
                       "largest_clusters": clusters[:LARGEST_CLUSTERS]},
+            # what this run reused from earlier runs and recomputed (README "Incremental runs");
+            # the only part of the summary that depends on history, not on the version's content
+            "work": {"documents_recomputed": run.work.documents_recomputed, "stages": run.work.to_dict()},
         }
 
     meta = {"cleancorpus.parent": parent or "", "cleancorpus.created": created,
@@ -200,18 +202,22 @@ def clean(
     progress: Progress | None = None,
     lock_timeout: float = 600.0,
     fail_fast: bool = False,
+    full: bool = False,
 ) -> CleanResult:
     """Build a new version of the corpus in ``out_dir`` from the documents in ``raw_dir``.
 
     A document that breaks a reader or a stage is rejected with the error in its outcome and
-    the run goes on; ``fail_fast=True`` lets the error escape instead (to debug a stage)."""
+    the run goes on; ``fail_fast=True`` lets the error escape instead (to debug a stage).
+    Each stage's stored result for a document is reused when it is still exactly right
+    (incremental.py); ``full=True`` recomputes everything (same result, byte for byte)."""
     p = plan(raw_dir, out_dir, config)
     with building(p, lock_timeout) as work:
         if work is None:
             v = p.store.open(p.version_id)
             return CleanResult(v, False, v.manifest["counts"])
         pipe = Pipeline(p.config, fail_fast=fail_fast)
-        run = pipe.run(iter_documents(p.files, p.config.limits, fail_fast), work, progress)
+        run = pipe.run(iter_documents(p.files, p.config.limits, fail_fast), work, progress,
+                       cache=str(p.store.root), full=full)
         dd = deduplicate(p, run.spill)
         version = publish(p, run, dd, progress)
     return CleanResult(version, True, version.manifest["counts"])

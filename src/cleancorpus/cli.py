@@ -76,6 +76,7 @@ def clean(
     report_only_duplicates: bool = typer.Option(False, "--report-duplicates-only", help="Find duplicate clusters but keep every document."),
     lock_timeout: float = typer.Option(600.0, help="Seconds to wait for another run writing to the same store."),
     fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first document a reader or stage fails on, with its traceback (to debug a stage); by default such a document is rejected with the error and the run goes on."),
+    full: bool = typer.Option(False, "--full", help="Recompute every document and every pass from the inputs instead of reusing the stored results of unchanged documents (the result is the same, byte for byte)."),
 ) -> None:
     """Build a new version of the corpus from RAW_DIR into the store."""
     cfg = _config(config)
@@ -101,7 +102,7 @@ def clean(
         try:
             with _write_errors_as_exceptions():
                 result = api.clean(raw_dir, out_dir, cfg, progress=progress, lock_timeout=lock_timeout,
-                                   fail_fast=fail_fast)
+                                   fail_fast=fail_fast, full=full)
         except (StoreError, ConfigError) as exc:
             fail(str(exc))
             return

@@ -140,11 +140,13 @@ def clean_corpus(
     max_shards: int = 256,
     lock_timeout: float = 600.0,
     scratch_dir: str | None = None,
+    full: bool = False,
 ) -> str:
     """Build a new version of the corpus from RAW_DIR into OUT_DIR; returns the version id.
     RAW_DIR and OUT_DIR may be s3:// prefixes. The run's scratch files (spills, fitted stages,
     dedup shingle sets) go under SCRATCH_DIR, a local or shared directory every worker sees
-    (default: inside a local store, else the system's temporary directory)."""
+    (default: inside a local store, else the system's temporary directory). Stage results of
+    unchanged documents are reused from the store when still exact; FULL recomputes everything."""
     log = get_run_logger()
     config = Config.load(config_path) if config_path else Config()
     # absolute: Dask workers may run elsewhere (same shared filesystem, other working directory)
@@ -157,9 +159,12 @@ def clean_corpus(
             return p.version_id
         run = work.run_stages(p, work_dir, max(1, int(shard_mb * 2**20)), max_shards,
                               run_passes=_run_passes, fit=_fit, gather=gather,
-                              run_partial_fits=_partial_fits)
+                              run_partial_fits=_partial_fits, full=full)
         dd = api.deduplicate(p, run.spill, map_fn=task_map)
         version_id = write_version(p, run, dd)
+    log.info("documents recomputed: %d of %d (%s)", run.work.documents_recomputed, run.documents_in,
+             ", ".join(f"{k} {v.get('recomputed', 0)} recomputed/{v.get('reused', 0)} reused"
+                       for k, v in run.work.to_dict().items() if "recomputed" in v))
     for name, rep in run.reports.items():
         rej = sum(rep.rejected.values())
         log.info("stage %s: %d seen, %d changed, %d edits, %d rejected", name, rep.seen, rep.changed, rep.edits, rej)

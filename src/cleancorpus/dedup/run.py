@@ -46,15 +46,15 @@ def serial_map(fn: Callable[[T], R], items: list[T]) -> list[R]:
 def find_duplicates(
     docs: Factory,
     config: DedupConfig,
-    previous: Factory | None = None,
     map_fn: MapFn | None = None,
     workdir: str | Path | None = None,
     batch_size: int = 5000,
     bands_per_task: int = 8,
     pairs_per_task: int = 1 << 18,
 ) -> DedupResult:
-    """Exact and near duplicates among ``docs()`` and against ``previous()`` (the last stored
-    version). Each factory is called once.
+    """Exact and near duplicates among ``docs()`` (called once). The result depends on these
+    documents and the configuration only, never on an earlier version: a version id (a hash of
+    inputs, configuration and code) names one content in every store (see README "Versions").
 
     ``map_fn`` runs the signature, band and verification passes (default: in this process); the
     result does not depend on it, nor on ``batch_size``/``bands_per_task``/``pairs_per_task``. Scratch files (text batches,
@@ -66,7 +66,7 @@ def find_duplicates(
     if min(batch_size, bands_per_task, pairs_per_task) < 1:
         raise ValueError("batch_size, bands_per_task and pairs_per_task must be at least 1")
     with _scratch(workdir) as work:
-        return _Run(docs, previous, config, map_fn or serial_map, work, (batch_size, bands_per_task, pairs_per_task)).go()
+        return _Run(docs, config, map_fn or serial_map, work, (batch_size, bands_per_task, pairs_per_task)).go()
 
 
 @contextmanager
@@ -80,37 +80,26 @@ def _scratch(workdir: str | Path | None) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def unique_documents(
-    docs: Factory, previous: Factory | None, on_same_id: Callable[[str], None] | None = None
-) -> Iterator[tuple[Document, bool]]:
-    """(document, is_previous): the new documents, then the previous version's documents whose
-    id is not among them (same id = same document, reported to ``on_same_id``). A repeated id
-    counts once."""
+def unique_documents(docs: Factory) -> Iterator[Document]:
+    """The documents, a repeated id counted once (same id = same document)."""
     seen: set[str] = set()
     for doc in docs():
         if doc.id not in seen:
             seen.add(doc.id)
-            yield doc, False
-    if previous is not None:
-        for doc in previous():
-            if doc.id not in seen:
-                seen.add(doc.id)
-                yield doc, True
-            elif on_same_id is not None:
-                on_same_id(doc.id)
+            yield doc
 
 
 class _Info:
     """The keep policy's numbers for every document: arrays, not a million Python records."""
 
-    def __init__(self, ids: list[str], in_previous: np.ndarray, repairs: np.ndarray, length: np.ndarray) -> None:
-        self.ids, self.in_previous, self.repairs, self.length = ids, in_previous, repairs, length
+    def __init__(self, ids: list[str], repairs: np.ndarray, length: np.ndarray) -> None:
+        self.ids, self.repairs, self.length = ids, repairs, length
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def __getitem__(self, i: int) -> Member:
-        return Member(self.ids[i], bool(self.in_previous[i]), int(self.repairs[i]), int(self.length[i]))
+        return Member(self.ids[i], int(self.repairs[i]), int(self.length[i]))
 
 
 def merge_codes(found: list[np.ndarray]) -> np.ndarray:
@@ -125,9 +114,9 @@ def merge_codes(found: list[np.ndarray]) -> np.ndarray:
 
 
 class _Run:
-    def __init__(self, docs, previous, config: DedupConfig, map_fn: MapFn, work: Path,
+    def __init__(self, docs, config: DedupConfig, map_fn: MapFn, work: Path,
                  sizes: tuple[int, int, int]) -> None:
-        self.docs, self.previous, self.config, self.map_fn = docs, previous, config, map_fn
+        self.docs, self.config, self.map_fn = docs, config, map_fn
         self.work, (self.batch_size, self.bands_per_task, self.pairs_per_task) = work, sizes
         self.accept = Thresholds(config.jaccard_threshold, config.containment_threshold,
                                  config.containment_min_shingles)
@@ -147,8 +136,7 @@ class _Run:
             roots = components(n, self._edges(leaders, accepted))
             result = self._select(roots, leaders, accepted, scores, store)
             self.timings["clusters"] = time.perf_counter() - t0
-        new = int(self.is_new.sum())
-        result.stats.update(documents=new, previous_documents=n - new,
+        result.stats.update(documents=n,
                             too_short=int(((sizes == 0) & (leaders == np.arange(n))).sum()),
                             candidate_pairs=int(codes.size), verified_pairs=int(accepted.size))
         result.timings = self.timings
@@ -166,8 +154,7 @@ class _Run:
         jobs: list[SignatureJob] = []
         batch: list[str] = []
         ids: list[str] = []
-        previous, repairs, length = array("b"), array("q"), array("q")
-        kept_before: set[str] = set()
+        repairs, length = array("q"), array("q")
 
         def flush() -> None:
             k = len(jobs)
@@ -176,9 +163,8 @@ class _Run:
             jobs.append(SignatureJob(path, self.work / f"sig-{k:06d}.npy", self.work / f"sets-{k:06d}.u64", params))
             batch.clear()
 
-        for doc, is_prev in unique_documents(self.docs, self.previous, kept_before.add):
+        for doc in unique_documents(self.docs):
             ids.append(doc.id)
-            previous.append(is_prev)
             repairs.append(sum(1 for e in doc.edits if e.stage in REPAIR_STAGES))
             length.append(len(doc.text))
             batch.append(doc.text)
@@ -186,11 +172,7 @@ class _Run:
                 flush()
         if batch:
             flush()
-        self.is_new = np.asarray(previous, dtype=np.int8) == 0
-        in_previous = ~self.is_new
-        if kept_before:  # a new document whose id was in the previous version is that (kept) document
-            in_previous[[i for i, d in enumerate(ids) if d in kept_before]] = True
-        self.info = _Info(ids, in_previous, np.asarray(repairs, dtype=np.int64), np.asarray(length, dtype=np.int64))
+        self.info = _Info(ids, np.asarray(repairs, dtype=np.int64), np.asarray(length, dtype=np.int64))
         return jobs
 
     # -- pass 2: exact digests, signatures and shingle sets, spread over map_fn
@@ -236,7 +218,7 @@ class _Run:
         dropped, kept = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
         for members in groups:
             rep = representative(members.tolist(), self.info)
-            m = members[(members != rep) & self.is_new[members]]
+            m = members[members != rep]
             dropped.append(m)
             kept.append(np.full(m.size, rep, dtype=np.int64))
         m, rep = np.concatenate(dropped), np.concatenate(kept)
@@ -244,11 +226,11 @@ class _Run:
         result = DedupResult()
         ids, c = self.info.ids, self.config
         for k, (a, b) in enumerate(zip(m.tolist(), rep.tolist())):
-            sim, reason = _explain(c, leaders[a] == leaders[b], not self.is_new[b], jac[k], con[k], small[k])
+            sim, reason = _explain(c, leaders[a] == leaders[b], jac[k], con[k], small[k])
             result.duplicates[ids[a]] = Duplicate(ids[a], ids[b], sim, reason)
         exact = leaders[m] == leaders[rep]
         result.stats = {"exact_duplicates": int(exact.sum()), "near_duplicates": int((~exact).sum()),
-                        "duplicates_of_previous": int((~self.is_new[rep]).sum()), "duplicate_clusters": len(groups)}
+                        "duplicate_clusters": len(groups)}
         return result
 
     def _direct_scores(self, a: np.ndarray, b: np.ndarray, accepted: np.ndarray, scores: PairScores,
@@ -272,15 +254,14 @@ class _Run:
         return jac.tolist(), con.tolist(), small.tolist()
 
 
-def _explain(c: DedupConfig, exact: bool, of_previous: bool, jac: float, con: float, smaller: int) -> tuple[float, str]:
-    where = " (kept in the previous version)" if of_previous else ""
+def _explain(c: DedupConfig, exact: bool, jac: float, con: float, smaller: int) -> tuple[float, str]:
     if exact:
-        return 1.0, f"exact duplicate (same normalized text){where}"
+        return 1.0, f"exact duplicate (same normalized text)"
     gram = f"word {c.shingle_size}-gram"
     if jac >= c.jaccard_threshold:
-        return jac, f"near duplicate: {gram} Jaccard {jac:.3f} >= {c.jaccard_threshold}{where}"
+        return jac, f"near duplicate: {gram} Jaccard {jac:.3f} >= {c.jaccard_threshold}"
     if con >= c.containment_threshold and smaller >= c.containment_min_shingles:
         return con, (f"near duplicate: {gram} containment {con:.3f} >= {c.containment_threshold} "
-                     f"(Jaccard {jac:.3f}){where}")
+                     f"(Jaccard {jac:.3f})")
     return con, (f"near duplicate through other members of its cluster: {gram} containment {con:.3f}, "
-                 f"Jaccard {jac:.3f} with the kept copy{where}")
+                 f"Jaccard {jac:.3f} with the kept copy")
