@@ -8,11 +8,13 @@ edit (merge) of a few documents, against a full copy per version (the folder lay
 kept) with the store's own writer, so the figures are the store's; ``--mode clean`` runs the
 whole pipeline for each step (``--stages``, default unicode only) and takes far longer.
 
-Steps on one store (inputs from bench/gen_corpus.py, a prefix-stable stream):
-  v1  raw/corpus.jsonl with DOCS documents
+Steps on one store (inputs from bench/gen_corpus.py, a prefix-stable stream, cut into 100
+JSONL files of DOCS/100 lines, raw/part-000.jsonl ... part-099.jsonl):
+  v1  the 100 files, DOCS documents
   v2  + raw/added.jsonl with DOCS/100 new documents          (append)
   v3  raw/added.jsonl removed again                           (delete)
-  v4  DOCS/1000 lines of raw/corpus.jsonl edited               (merge: delete + rewrite)
+  v4  DOCS/1000 documents edited, spread over all files       (merge: delete + rewrite)
+  v5  DOCS/1000 documents edited, all in one file             (merge, clustered)
 For each: CPU seconds of the whole `clean` and of the store write, the store write's wall time
 per table, data bytes added (the _reports folder excluded), rows written. The folder layout's
 cost of a version is measured as the export of v1 (documents.jsonl + documents.parquet +
@@ -112,7 +114,19 @@ def main() -> None:
     shutil.rmtree(raw, ignore_errors=True)
     shutil.rmtree(store, ignore_errors=True)
     raw.mkdir(parents=True)
-    (raw / "corpus.jsonl").write_text("".join(lines[:args.docs]), "utf-8")
+    per = max(1, args.docs // 100)
+    shards = [lines[i:i + per] for i in range(0, args.docs, per)]
+
+    def write_shards() -> None:
+        for k, part in enumerate(shards):
+            (raw / f"part-{k:03d}.jsonl").write_text("".join(part), "utf-8")
+
+    def edit(line: str) -> str:
+        obj = json.loads(line)
+        obj["text"] = obj["text"] + "\n\nAn added closing sentence for this edit."
+        return json.dumps(obj, ensure_ascii=False) + "\n"
+
+    write_shards()
     config = None
     if args.mode == "clean":
         config = Config() if args.stages == "default" else Config(stages=tuple(args.stages.split(",")))
@@ -123,15 +137,16 @@ def main() -> None:
     step(f"v2 append {extra} documents (1%)", raw, store, config, rows)
     (raw / "added.jsonl").unlink()
     step(f"v3 delete those {extra}", raw, store, config, rows)
-    edited = lines[:args.docs]
     n_edit = max(1, args.docs // 1000)
-    stride = len(edited) // n_edit
+    stride = max(1, args.docs // n_edit)
     for i in range(0, n_edit * stride, stride):
-        obj = json.loads(edited[i])
-        obj["text"] = obj["text"] + "\n\nAn added closing sentence for this edit."
-        edited[i] = json.dumps(obj, ensure_ascii=False) + "\n"
-    (raw / "corpus.jsonl").write_text("".join(edited), "utf-8")
+        shards[i // per][i % per] = edit(shards[i // per][i % per])
+    write_shards()
     step(f"v4 edit {n_edit} documents spread over the corpus (0.1%)", raw, store, config, rows)
+    for i in range(min(n_edit, per)):
+        shards[50][i] = edit(shards[50][i])
+    write_shards()
+    step(f"v5 edit {min(n_edit, per)} documents in one input file", raw, store, config, rows)
     v1 = cleancorpus.load(store, rows[0]["version"])
     plain = work / "export-v1"
     shutil.rmtree(plain, ignore_errors=True)

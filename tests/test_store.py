@@ -380,3 +380,20 @@ def test_removing_an_input_file_rewrites_only_its_partition(out, tmp_path):
     assert {f for f in before if f.startswith(mine)} != {f for f in after if f.startswith(mine)}
     assert len(v2) == 7800 and verify(v2).ok
     assert len(list(cleancorpus.load(out, "vone"))) == 8000
+
+
+def test_gc_keep_since_and_dry_run(out):
+    from datetime import datetime, timezone
+
+    docs = [Document("a", "first", "a.txt")]
+    for i in range(3):
+        docs.append(Document(f"n{i}", f"text {i}", f"n{i}.txt"))
+        _write(out, f"v{i}", docs)
+    assert gc(Store(out), keep_since=datetime(2000, 1, 1, tzinfo=timezone.utc)).removed == []
+    plan = gc(Store(out), keep_since=datetime(2999, 1, 1), dry_run=True)
+    assert plan.removed == ["v0", "v1"] and plan.kept == ["v2"]  # the latest is always kept
+    assert Store(out).version_ids() == ["v0", "v1", "v2"]  # a dry run changes nothing
+    with pytest.raises(Exception, match="--keep"):
+        gc(Store(out))
+    with pytest.raises(Exception, match="at least 1"):
+        gc(Store(out), keep=0)
