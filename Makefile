@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL := WARNING
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: setup run test bench clean-venv
+.PHONY: setup run test bench fuzz clean-venv
 
 setup: $(STAMP)
 
@@ -36,6 +36,11 @@ bench: setup
 	$(BIN)/python bench/neardup.py
 	$(BIN)/python bench/spun.py
 	$(BIN)/python bench/extraction.py
+
+# The long fuzz run (issue 12): random, not derandomized; FUZZ_EXAMPLES=5000 make fuzz for more.
+FUZZ_EXAMPLES ?= 500
+fuzz: setup
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py tests/test_properties.py
 
 clean-venv:
 	rm -rf $(VENV)
