@@ -181,3 +181,25 @@ def test_damaged_cache_entries_are_misses(tmp_path, base):
     fresh = cleancorpus.clean(raw, tmp_path / "fresh").version
     same_version(inc, fresh, tmp_path)
     assert inc.manifest["work"]["stages"]["unicode"]["reused"] == 0
+
+
+def test_the_flow_units_reuse_what_the_cli_stored(tmp_path, base):
+    """The flow's sharded passes (work.run_stages, here with its serial executors) read and
+    write the same cache as ``cleancorpus clean``, and spill what a full sequential run spills."""
+    from cleancorpus import api
+    from cleancorpus.pipeline import Pipeline
+    from cleancorpus_flows import work
+
+    store, raw = tmp_path / "store", tmp_path / "raw"
+    files = dict(base)
+    cleancorpus.clean(write_raw(raw, files), store)
+    files["part-005.jsonl"] = corpus(12, files=1, per_file=10)["part-000.jsonl"]
+    p = api.plan(write_raw(raw, files), store)
+    (tmp_path / "sharded").mkdir()
+    run = work.run_stages(p, tmp_path / "sharded", 1, 256)  # one shard per input file
+    seq = Pipeline(p.config).run(api.iter_documents(p.files, p.config.limits), tmp_path / "seq",
+                                 cache=str(tmp_path / "elsewhere"), full=True)
+    assert run.spill.read_bytes() == seq.spill.read_bytes()
+    assert {k: r.to_dict() for k, r in run.reports.items()} == {k: r.to_dict() for k, r in seq.reports.items()}
+    assert run.work.to_dict()["unicode"] == {"recomputed": 10, "reused": 40}
+    assert seq.work.to_dict()["unicode"] == {"recomputed": 50, "reused": 0}
