@@ -203,3 +203,25 @@ def test_the_flow_units_reuse_what_the_cli_stored(tmp_path, base):
     assert {k: r.to_dict() for k, r in run.reports.items()} == {k: r.to_dict() for k, r in seq.reports.items()}
     assert run.work.to_dict()["unicode"] == {"recomputed": 10, "reused": 40}
     assert seq.work.to_dict()["unicode"] == {"recomputed": 50, "reused": 0}
+
+
+def test_incremental_on_s3(tmp_path):
+    """The stored results live next to the tables, so a store on S3 reuses them too."""
+    from s3server import MOTO, moto_s3
+
+    if MOTO is None:
+        pytest.skip("moto[server] is not installed (pip install -e '.[test]')")
+    with moto_s3(tmp_path) as fs:
+        for p in sorted(RAW.iterdir()):
+            fs.pipe(f"corpus/raw/{p.name}", p.read_bytes())
+        raw, out = "s3://corpus/raw", "s3://corpus/clean"
+        cleancorpus.clean(raw, out)
+        assert fs.find("corpus/clean/_cache/stages")
+        fs.pipe("corpus/raw/new.txt", b"A new document about rivers, bridges and the boats that pass under them.")
+        v2 = cleancorpus.clean(raw, out).version
+        assert v2.manifest["work"]["stages"]["unicode"] == {"recomputed": 1, "reused": 5}
+        local = tmp_path / "raw"
+        local.mkdir()
+        for key in fs.find("corpus/raw"):
+            (local / key.rsplit("/", 1)[1]).write_bytes(fs.cat(key))
+        same_version(v2, cleancorpus.clean(local, tmp_path / "fresh").version, tmp_path)
