@@ -155,7 +155,8 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
                       "largest_clusters": clusters[:LARGEST_CLUSTERS]},
             # what this run reused from earlier runs and recomputed (README "Incremental runs");
             # the only part of the summary that depends on history, not on the version's content
-            "work": {"documents_recomputed": run.work.documents_recomputed, "stages": run.work.to_dict()},
+            "work": {"documents_from_scratch": run.work.documents_from_scratch(next(iter(p.config.stages), None)),
+                     "documents_recomputed": run.work.documents_recomputed, "stages": run.work.to_dict()},
         }
 
     meta = {"cleancorpus.parent": parent or "", "cleancorpus.created": created,

@@ -121,6 +121,11 @@ def clean(
         f"{c['kept']} kept, {c['duplicate']} duplicates, {c['rejected']} rejected",
         highlight=False,
     )
+    work = result.version.manifest.get("work") if result.created else None
+    if work:
+        stages = ", ".join(f"{k} {v['recomputed']}" for k, v in work["stages"].items() if "recomputed" in v)
+        err.print(f"recomputed: {work['documents_from_scratch']} documents from scratch; per stage: {stages}",
+                  highlight=False)
 
 
 @app.command()

@@ -103,6 +103,11 @@ class Work:
         """Documents that went through at least one stage again: the largest stage count."""
         return max(self.recomputed.values(), default=0)
 
+    def documents_from_scratch(self, first_stage: str | None) -> int:
+        """Documents that went through every stage again (new or changed inputs): the count of
+        the first stage, which reads no statistics."""
+        return self.recomputed.get(first_stage, 0) if first_stage else 0
+
 
 class _Files:
     """Blob files under ``<root>/_cache`` through fsspec (local path or s3://...)."""

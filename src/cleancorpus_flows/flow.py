@@ -162,7 +162,9 @@ def clean_corpus(
                               run_partial_fits=_partial_fits, full=full)
         dd = api.deduplicate(p, run.spill, map_fn=task_map)
         version_id = write_version(p, run, dd)
-    log.info("documents recomputed: %d of %d (%s)", run.work.documents_recomputed, run.documents_in,
+    first = next(iter(config.stages), None)
+    log.info("documents recomputed: %d of %d from scratch, %d in at least one stage (%s)",
+             run.work.documents_from_scratch(first), run.documents_in, run.work.documents_recomputed,
              ", ".join(f"{k} {v.get('recomputed', 0)} recomputed/{v.get('reused', 0)} reused"
                        for k, v in run.work.to_dict().items() if "recomputed" in v))
     for name, rep in run.reports.items():
