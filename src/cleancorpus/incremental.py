@@ -265,13 +265,13 @@ def cached_partial_fit(
         for d in chunk:
             h.update(doc_digest(d).encode())
         digest = h.hexdigest()
-        rel = f"fits/{stage.name}-{fp}/{file_key(relpath)}-{k:05d}.pickle"
+        rel = f"fits/{stage.name}-{fp}/{file_key(relpath)}-{k:05d}.pickle.gz"
         got = None
         if read:
             data = files.read(rel)
             if data is not None:
                 try:
-                    got = pickle.loads(data)
+                    got = pickle.loads(gzip.decompress(data))
                 except Exception:  # noqa: BLE001 - a damaged entry is a miss
                     got = None
                 if not (isinstance(got, dict) and got.get("digest") == digest and got.get("file") == relpath):
@@ -282,7 +282,7 @@ def cached_partial_fit(
             if not any(why.startswith("fit failed: time limit") for why in skip.values()):
                 buf = io.BytesIO()  # a time limit depends on the moment: such a count is not kept
                 pickle.dump(got, buf, protocol=pickle.HIGHEST_PROTOCOL)
-                files.write(rel, buf.getvalue())
+                files.write(rel, gzip.compress(buf.getvalue(), compresslevel=6, mtime=0))
             if work is not None:
                 work.fit_recomputed[stage.name] = work.fit_recomputed.get(stage.name, 0) + 1
         elif work is not None:
