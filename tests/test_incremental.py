@@ -225,3 +225,19 @@ def test_incremental_on_s3(tmp_path):
         for key in fs.find("corpus/raw"):
             (local / key.rsplit("/", 1)[1]).write_bytes(fs.cat(key))
         same_version(v2, cleancorpus.clean(local, tmp_path / "fresh").version, tmp_path)
+
+
+def test_dedup_index_gives_what_a_full_pass_gives(tmp_path, base):
+    """Signature rows of unchanged texts come from the store's dedup index; clusters and kept
+    copies are those of a full pass (a new copy of an old document, an edited one, a removed file)."""
+    store, raw = tmp_path / "store", tmp_path / "raw"
+    files = dict(base)
+    cleancorpus.clean(write_raw(raw, files), store)
+    new = corpus(13, files=1, per_file=6)["part-000.jsonl"]
+    new.append({"id": "copy", "text": files["part-002.jsonl"][4]["text"] + "\n\nWith a longer ending than before."})
+    files["part-006.jsonl"] = new
+    del files["part-003.jsonl"]
+    work = step(tmp_path, store, write_raw(raw, files), None, "dedup")
+    # 7 new texts; a few old documents' texts changed too (spun read the new statistics)
+    assert work["dedup"]["signatures_reused"] + work["dedup"]["signatures_computed"] == 37
+    assert work["dedup"]["signatures_reused"] >= 25

@@ -103,13 +103,13 @@ def plan(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, config: Config 
     return Plan(store, files, inputs, config, version_id(inputs, config))
 
 
-def deduplicate(p: Plan, spill: Path, map_fn=None) -> DedupResult:
+def deduplicate(p: Plan, spill: Path, map_fn=None, full: bool = False) -> DedupResult:
     """The corpus-level duplicate passes over the cleaned documents of a run (all of the
     current inputs; no earlier version takes part, so the version id names one content)."""
     kwargs = {"map_fn": map_fn} if map_fn is not None else {}
     # scratch files (text batches, signatures) next to the spill: same disk, removed with it
     return find_duplicates(lambda: read_documents(spill), p.config.dedup,
-                           workdir=spill.parent, **kwargs)
+                           workdir=spill.parent, index=str(p.store.root), full=full, **kwargs)
 
 
 def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None = None) -> Version:
@@ -156,7 +156,8 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             # what this run reused from earlier runs and recomputed (README "Incremental runs");
             # the only part of the summary that depends on history, not on the version's content
             "work": {"documents_from_scratch": run.work.documents_from_scratch(next(iter(p.config.stages), None)),
-                     "documents_recomputed": run.work.documents_recomputed, "stages": run.work.to_dict()},
+                     "documents_recomputed": run.work.documents_recomputed, "stages": run.work.to_dict(),
+                     "dedup": dd.work},
         }
 
     meta = {"cleancorpus.parent": parent or "", "cleancorpus.created": created,
@@ -219,7 +220,7 @@ def clean(
         pipe = Pipeline(p.config, fail_fast=fail_fast)
         run = pipe.run(iter_documents(p.files, p.config.limits, fail_fast), work, progress,
                        cache=str(p.store.root), full=full)
-        dd = deduplicate(p, run.spill)
+        dd = deduplicate(p, run.spill, full=full)
         version = publish(p, run, dd, progress)
     return CleanResult(version, True, version.manifest["counts"])
 
