@@ -169,6 +169,7 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
 
 
 LARGEST_CLUSTERS = 20
+SHARD_BYTES, MAX_SHARDS = 8 * 2**20, 256  # as the flow's defaults: the CLI runs the same plan
 
 
 def inputs_digest(inputs: list[dict[str, Any]]) -> str:
@@ -217,9 +218,10 @@ def clean(
         if work is None:
             v = p.store.open(p.version_id)
             return CleanResult(v, False, v.manifest["counts"])
-        pipe = Pipeline(p.config, fail_fast=fail_fast)
-        run = pipe.run(iter_documents(p.files, p.config.limits, fail_fast), work, progress,
-                       cache=str(p.store.root), full=full)
+        # the flow's plan (shards, segments, fits) with its local executors: one orchestration
+        from cleancorpus_flows import work as passes
+
+        run = passes.run_stages(p, work, SHARD_BYTES, MAX_SHARDS, full=full, fail_fast=fail_fast, progress=progress)
         dd = deduplicate(p, run.spill, full=full)
         version = publish(p, run, dd, progress)
     return CleanResult(version, True, version.manifest["counts"])

@@ -135,6 +135,7 @@ class PassJob:
     fitted: dict[int, Path] = field(default_factory=dict)
     cache: str | None = None  # the store whose per-document results may be reused
     full: bool = False  # recompute everything (the cache is refreshed, not read)
+    fail_fast: bool = False  # a reader's or stage's exception escapes (debugging, local runs)
 
 
 @dataclass
@@ -147,22 +148,25 @@ class PassResult:
     work: Work = field(default_factory=Work)
 
 
-def run_pass(job: PassJob) -> PassResult:
+def run_pass(job: PassJob, progress: Callable[[str, int], None] | None = None) -> PassResult:
     t0 = time.perf_counter()
     pipe = pipeline_for(job.config, job.fitted)
+    if job.fail_fast:
+        pipe = copy.copy(pipe)  # the cached pipeline is shared: only this copy lets errors escape
+        pipe.fail_fast = True
     reports = new_reports(job.config)
     rejected: list[Outcome] = []
     if isinstance(job.source, Path):
         docs: Iterator[Document] = read_documents(job.source)
     else:
-        raw = iter_documents(list(job.source), job.config.limits)
+        raw = iter_documents(list(job.source), job.config.limits, job.fail_fast)
         docs = pipe.admit(raw, reports, rejected)
     cache = None
     if job.segment is not None:
         cache = pipe.segment_cache(job.segment, job.cache, not job.full)
         docs = pipe.apply_segment(job.segment, docs, reports, rejected, cache)
     counted = _Counter(docs)
-    spill(counted, job.out)
+    spill(counted, job.out, progress, job.label.split(":")[0])
     return PassResult(job.out, counted.n, reports, rejected, time.perf_counter() - t0,
                       cache.work if cache is not None else Work())
 
@@ -218,6 +222,7 @@ class PartialFitJob:
     out: Path  # where its pickled statistics go
     cache: str | None = None
     full: bool = False
+    fail_fast: bool = False
 
 
 @dataclass(frozen=True)
@@ -242,7 +247,7 @@ def partial_fit(job: PartialFitJob) -> PartialFitResult:
         return counted[0]
 
     def fit(d):
-        return guarded_partial_fit(stage, d, job.config.limits.max_stage_seconds)
+        return guarded_partial_fit(stage, d, job.config.limits.max_stage_seconds, job.fail_fast)
 
     done = Work()
     stats, skipped = cached_partial_fit(stage, docs, fit, job.cache, not job.full, done)
@@ -319,17 +324,22 @@ def run_stages(
     work_dir: Path,
     shard_bytes: int,
     max_shards: int,
-    run_passes: Callable[[list[PassJob]], list[PassResult]] = lambda jobs: [run_pass(j) for j in jobs],
+    run_passes: Callable[[list[PassJob]], list[PassResult]] | None = None,
     fit: Callable[[FitJob], FitResult] = merge_fit,
     gather: Callable[[list[Path], Path], Path] = concatenate,
     run_partial_fits: Callable[[list[PartialFitJob]], list[PartialFitResult]] = (
         lambda jobs: [partial_fit(j) for j in jobs]),
     full: bool = False,
+    fail_fast: bool = False,
+    progress: Callable[[str, int], None] | None = None,
 ) -> RunResult:
     """Every segment over every shard, fitting corpus stages in between: what
     ``Pipeline.run`` does, cut into independent jobs. The flow passes executors that submit
     tasks; the defaults run here, one job after another. A corpus stage is fitted by one
     partial fit per shard and one ``fit`` (merge) of their statistics."""
+    if run_passes is None:  # here, one job after another (``cleancorpus clean``)
+        def run_passes(jobs: list[PassJob]) -> list[PassResult]:
+            return [run_pass(j, progress) for j in jobs]
     config = p.config
     reports = new_reports(config)
     rejected: list[Outcome] = []
@@ -340,7 +350,7 @@ def run_stages(
 
     def one_pass(tag: str, segment: int | None) -> list[Path]:
         jobs = [PassJob(f"{tag}: shard {i + 1}/{len(sources)}", config, segment, src,
-                        work_dir / f"{tag.replace(' ', '-')}-{i:05d}.jsonl", dict(fitted), cache, full)
+                        work_dir / f"{tag.replace(' ', '-')}-{i:05d}.jsonl", dict(fitted), cache, full, fail_fast)
                 for i, src in enumerate(sources)]
         results = run_passes(jobs)
         for r in results:
@@ -358,7 +368,7 @@ def run_stages(
             name = seg.stages[0]
             partials = run_partial_fits([
                 PartialFitJob(f"count {name}: shard {i + 1}/{len(sources)}", config, seg.start, src,  # type: ignore[arg-type]
-                              work_dir / f"stats-{seg.start}-{name}-{i:05d}.pickle", cache, full)
+                              work_dir / f"stats-{seg.start}-{name}-{i:05d}.pickle", cache, full, fail_fast)
                 for i, src in enumerate(sources)])
             for r in partials:
                 reports[name].fit_skipped.update(r.skipped)
