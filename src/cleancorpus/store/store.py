@@ -91,9 +91,12 @@ class Version:
         if columns is not None:
             have = set(pa.schema(dt.schema().to_arrow()).names)
             columns = [c for c in columns if c in have]
-        dataset = dt.to_pyarrow_dataset()
-        for batch in dataset.to_batches(columns=columns, filter=filter, batch_size=4096):
-            yield from batch.to_pylist()
+        reader = dt.to_pyarrow_dataset().scanner(columns=columns, filter=filter, batch_size=4096).to_reader()
+        try:
+            for batch in reader:
+                yield from batch.to_pylist()
+        finally:  # a caller that stops early (show --limit) must not leave a scan running
+            reader.close()
 
     def outcomes(self) -> list[Outcome]:
         return [outcome_of(r) for r in self.rows(OUTCOMES)]

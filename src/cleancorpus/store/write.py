@@ -4,11 +4,12 @@ Every input document has one row in ``outcomes`` with a ``digest`` of everything
 (outcome, text, metadata, edits). A new version compares its digests with its parent's, by
 ``source`` (one input document's unique name), and commits, in each table, one Delta write that
 deletes the rows of changed and removed sources and appends the rows of changed and new ones
-(``overwrite`` with a ``source IN (...)`` predicate; plain ``append`` when nothing is removed).
-Unchanged documents keep their data files, so a new version costs what changed (a file that
-holds a changed row is rewritten whole: that is Delta without deletion vectors). Past
-``FULL_REWRITE_FRACTION`` of the parent's sources, one overwrite of the whole table is cheaper
-than a predicate that long.
+(``overwrite`` with a predicate: the touched partitions, then a ``starts_with`` term per input
+file whose every row goes and a ``source IN (...)`` list for the rest; plain ``append`` when
+nothing stored is touched). Unchanged documents keep their data files, so a new version costs
+what changed (a file that holds a changed row is rewritten whole: that is Delta without
+deletion vectors). Past ``FULL_REWRITE_FRACTION`` of the parent's sources, or when the
+predicate would be too long for delta-rs' parser, one overwrite of the whole table.
 
 Commit order: edits, duplicates, outcomes, documents, then one row in ``versions``, the commit
 that makes the version exist. A crash before it leaves commits no version names, which the next
