@@ -19,6 +19,7 @@ import pytest
 
 import cleancorpus
 from cleancorpus.config import Config
+from cleancorpus.incremental import file_key
 from cleancorpus.store.export import export
 from paths import RAW
 
@@ -155,6 +156,9 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     del files["part-001.jsonl"]
     work = step(tmp_path, store, write_raw(raw, files), None, "delete")
     assert work["stages"]["unicode"] == {"recomputed": 0, "reused": 40}
+    gone = file_key("part-001.jsonl")
+    cached = [p for p in (store / "_cache").rglob("*") if p.is_file()]
+    assert cached and not [p for p in cached if p.name.startswith(gone)]  # removed inputs leave the cache
 
     # a config change of the last stage: the stages before it are all reused
     config = Config(stage_options={"spelling": {"protect_min_count": 3}})
@@ -163,6 +167,9 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     assert work["stages"]["boilerplate"]["recomputed"] == 0
     assert work["stages"]["spun"]["recomputed"] == 0
     assert work["stages"]["spelling"]["reused"] == 0
+    # the results of the old spelling options are dropped: the cache holds one configuration
+    assert len(list((store / "_cache" / "stages").glob("spelling-*"))) == 1
+    assert len(list((store / "_cache" / "stages").glob("unicode-*"))) == 1
 
 
 def test_damaged_cache_entries_are_misses(tmp_path, base):

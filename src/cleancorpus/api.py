@@ -165,7 +165,23 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             "cleancorpus.config": json.dumps(config, sort_keys=True)}
     version, _ = write_version(p.store, p.version_id, items, summary, created=created,
                                commit_metadata=meta, scratch=run.spill.parent, progress=progress)
+    sweep_cache(p)
     return version
+
+
+def sweep_cache(p: Plan) -> int:
+    """Drop stored per-document results the new latest version cannot use (other
+    configurations or code, removed input files), so the cache stays the size of one version."""
+    from .dedup.index import index_dir
+    from .dedup.minhash import MinHashParams
+    from .incremental import file_key, options_fingerprint, sweep
+
+    opts = p.config._resolved  # type: ignore[attr-defined]
+    fps = {name: options_fingerprint(name, opts[name]) for name in p.config.stages}
+    keep = {f"{kind}/{name}-{fp}" for name, fp in fps.items() for kind in ("stages", "fits")}
+    d = p.config.dedup
+    keep.add(index_dir(MinHashParams(d.shingle_size, d.num_perm, d.seed)))
+    return sweep(str(p.store.root), keep, {file_key(item["path"]) for item in p.inputs})
 
 
 LARGEST_CLUSTERS = 20

@@ -57,11 +57,43 @@ def doc_digest(doc: Document) -> str:
 
 
 def stage_fingerprint(stage: Any) -> str:
+    return options_fingerprint(stage.name, stage.options)
+
+
+def options_fingerprint(name: str, options: Any) -> str:
     from .api import package_fingerprint
 
-    options = dataclasses.asdict(stage.options) if dataclasses.is_dataclass(stage.options) else repr(stage.options)
-    blob = json.dumps([stage.name, options, package_fingerprint()], sort_keys=True, default=repr)
+    opts = dataclasses.asdict(options) if dataclasses.is_dataclass(options) else repr(options)
+    blob = json.dumps([name, opts, package_fingerprint()], sort_keys=True, default=repr)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def sweep(root: str, keep_dirs: set[str], keep_files: set[str]) -> int:
+    """Remove what no later run can use: entries of other configurations or code (directories
+    not in ``keep_dirs``, e.g. "stages/spun-<fingerprint>") and of input files no longer in
+    the inputs (file keys not in ``keep_files``). Returns the number of files removed. Stored
+    results are a cache: removing them costs recomputation, never correctness."""
+    files = _Files(root)
+    removed = 0
+    for kind in ("stages", "fits", "dedup"):
+        try:
+            dirs = files.fs.ls(f"{files.base}/{kind}", detail=False)
+        except FileNotFoundError:
+            continue
+        for d in dirs:
+            name = f"{kind}/{d.rstrip('/').rsplit('/', 1)[-1]}"
+            entries = files.fs.ls(d, detail=False)
+            for e in entries:
+                base = e.rsplit("/", 1)[-1]
+                if name not in keep_dirs or base.split(".", 1)[0].split("-", 1)[0] not in keep_files:
+                    files.fs.rm(e)
+                    removed += 1
+            if name not in keep_dirs:
+                try:
+                    files.fs.rmdir(d)
+                except (OSError, NotImplementedError):
+                    pass  # object stores have no directories to remove
+    return removed
 
 
 def file_key(relpath: str) -> str:

@@ -31,6 +31,11 @@ class Row:
     shingles: np.ndarray  # sorted unique uint64
 
 
+def index_dir(params: MinHashParams) -> str:
+    fp = hashlib.sha256(repr((params.shingle_size, params.num_perm, params.seed, 1)).encode()).hexdigest()[:24]
+    return f"dedup/{fp}"
+
+
 def text_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:16]
 
@@ -39,8 +44,7 @@ class DedupIndex:
     def __init__(self, root: str, params: MinHashParams, read: bool = True) -> None:
         self.files = _Files(root)
         self.params, self.read = params, read
-        fp = hashlib.sha256(repr((params.shingle_size, params.num_perm, params.seed, 1)).encode()).hexdigest()[:24]
-        self.prefix = f"dedup/{fp}"
+        self.prefix = index_dir(params)
         self.reused = self.computed = 0
 
     def load(self, relpath: str) -> dict[bytes, Row]:
