@@ -11,7 +11,7 @@ from .stages import REGISTRY, Stage, build_options
 from .stages.base import ConfigError, require_at_least
 
 # The default order; stages registered but not named here run after these.
-DEFAULT_ORDER = ("unicode", "boilerplate", "spun", "spelling")
+DEFAULT_ORDER = ("unicode", "boilerplate", "quality", "spun", "spelling")
 DEFAULT_STAGES: tuple[str, ...] = tuple(s for s in DEFAULT_ORDER if s in REGISTRY) + tuple(
     s for s in REGISTRY if s not in DEFAULT_ORDER
 )

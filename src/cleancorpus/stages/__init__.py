@@ -6,5 +6,6 @@ from . import unicode  # noqa: F401  (registers "unicode")
 from . import boilerplate  # noqa: F401  (registers "boilerplate")
 from . import spun  # noqa: F401  (registers "spun")
 from . import spelling  # noqa: F401  (registers "spelling")
+from . import quality  # noqa: F401  (registers "quality")
 
 __all__ = ["REGISTRY", "ConfigError", "Stage", "build_options", "register"]

@@ -1,0 +1,463 @@
+"""Quality signals: the published heuristics of Gopher, C4 and FineWeb, as annotations (and, on
+request, a filter).
+
+Every document gets ``metadata["quality"]`` (signal name -> value) and ``metadata["quality_flags"]``
+(the names of the rules it fails, in the order of ``resources/quality/thresholds.json``). The text
+is never changed. With ``filter`` on, a document that fails a rule (of ``filter_rules``, or any
+rule when that is empty) is rejected; the reason names the failing rules and the detail gives
+the values against the thresholds.
+
+The rule sets, each as its paper defines it and as datatrove (their reference implementation,
+used to build FineWeb) computes it; the thresholds and the source of every rule are data, in
+``resources/quality/thresholds.json``:
+
+- ``gopher_quality``: Rae et al. 2021 (arXiv:2112.11446), Appendix A.1.1: word count, mean word
+  length, hash and ellipsis per word, bullet and ellipsis lines, words with a letter, stop words.
+- ``gopher_repetition``: Rae et al. 2021, Appendix A.1.1 and Table A1: duplicated lines and
+  paragraphs (share of items and of characters), the most frequent 2-4-gram's characters, the
+  characters in duplicated 5-10-grams.
+- ``c4``: Raffel et al. 2020 (JMLR 21(140)), section 2.2: sentences in the lines C4 keeps,
+  "lorem ipsum", curly brackets. C4's line removal is counted (``c4_kept_line_frac``) but not applied.
+- ``fineweb``: Penedo et al. 2024 (arXiv:2406.17557), section 3.3.3: lines ending in punctuation,
+  short lines, characters in duplicated lines; and datatrove's newline-per-word list rule.
+
+Words are counted as datatrove counts them for English (spaCy's rule-based tokenizer), by
+:mod:`.quality_words`; bench/quality.py measures the agreement with datatrove's filters.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import operator
+import re
+from collections import Counter
+from functools import partial
+from itertools import accumulate, compress, filterfalse
+from typing import Any
+
+import numpy as np
+
+from ..document import Document, Rejection
+from .base import ConfigError, Stage, register
+from .quality_words import _MEMO_SIZE, RESOURCE_DIR, WordSplitter, _load_json
+
+RULE_SETS = ("gopher_quality", "gopher_repetition", "c4", "fineweb")
+def _is(value: Any, expected: bool) -> bool:
+    return bool(value) is expected
+
+
+_OPS = {"<": operator.lt, ">": operator.gt, "true": _is}
+
+
+def load_thresholds() -> dict[str, Any]:
+    data = _load_json("thresholds.json")
+    for name in RULE_SETS:
+        rules = data.get(name, {}).get("rules")
+        if not isinstance(rules, dict) or not rules:
+            raise ConfigError(f"quality resource thresholds.json has no rules for {name!r}")
+        for rule, spec in rules.items():
+            if spec.get("fails_if") not in _OPS or "signal" not in spec or "threshold" not in spec:
+                raise ConfigError(f"quality rule {rule!r} in thresholds.json needs signal, fails_if (<, >, true) and threshold")
+    return data
+
+
+@dataclasses.dataclass(frozen=True)
+class QualityOptions:
+    # which rule sets to compute (signals and flags)
+    rule_sets: tuple[str, ...] = RULE_SETS
+    # reject documents that fail a rule (off: annotate only)
+    filter: bool = False
+    # with filter on, only these rules or rule sets reject (empty: every computed rule)
+    filter_rules: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.filter, bool):
+            raise ValueError("filter must be true or false")
+        for name in ("rule_sets", "filter_rules"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"{name} must be a list of names")
+            object.__setattr__(self, name, tuple(value))
+        unknown = sorted(set(self.rule_sets) - set(RULE_SETS))
+        if unknown or not self.rule_sets:
+            raise ValueError(f"rule_sets must be some of {', '.join(RULE_SETS)}; unknown: {', '.join(unknown) or 'none given'}")
+        rules = load_thresholds()
+        known = set(RULE_SETS) | {r for s in RULE_SETS for r in rules[s]["rules"]}
+        unknown = sorted(set(self.filter_rules) - known)
+        if unknown:
+            raise ValueError(f"filter_rules: unknown rule(s) or rule set(s) {', '.join(unknown)}")
+
+
+@register
+class QualityStage(Stage):
+    name = "quality"
+    Options = QualityOptions
+
+    def __init__(self, options: QualityOptions | None = None) -> None:
+        super().__init__(options)
+        self.words = WordSplitter()
+        t = load_thresholds()
+        punct = _load_json("punctuation.json")
+        symbol_chars = frozenset(punct["punctuation"]) | frozenset(punct["terminal_punctuation"])
+        # per token (memos): made only of datatrove's punctuation? holds a letter?
+        self._only_symbols = _TokenTest(partial(_only_symbols, symbol_chars))
+        self._has_letter = _TokenTest(_has_letter)
+        self._terminal = frozenset(punct["terminal_punctuation"])  # single characters
+        self._stop_words = frozenset(t["gopher_quality"]["stop_words"])
+        c4 = t["c4"]
+        self._c4_end_chars = frozenset(c4["end_punctuation"])
+        if not all(len(c) == 1 for c in self._c4_end_chars):
+            raise ConfigError("c4 end_punctuation in thresholds.json must be single characters")
+        self._c4_min_words = int(c4["min_words_per_line"])
+        self._c4_max_word = int(c4["max_word_length"])
+        self._c4_policy = tuple(c4["policy_substrings"])
+        self._c4_citation = re.compile(c4["citation_pattern"])
+        self._c4_phrases = re.compile("|".join(map(re.escape, ("lorem ipsum", "javascript", *self._c4_policy)))).search
+        self._short_line = int(t["fineweb"]["short_line_length"])
+        self._specs = {rule: spec for set_name in RULE_SETS for rule, spec in t[set_name]["rules"].items()}
+        self._rules = [
+            (rule, spec["signal"], _OPS[spec["fails_if"]], spec["threshold"], set_name)
+            for set_name in RULE_SETS if set_name in self.options.rule_sets
+            for rule, spec in t[set_name]["rules"].items()
+        ]
+        self._filter_on = frozenset(self.options.filter_rules)
+
+    # -- the stage --------------------------------------------------------------------------------
+    def apply(self, doc: Document) -> Document | Rejection:
+        signals = self.signals(doc.text)
+        flags = self.flags(signals)
+        if self.options.filter:
+            failing = [r for r in flags if not self._filter_on or r in self._filter_on
+                       or self._rule_set(r) in self._filter_on]
+            if failing:
+                detail = "; ".join(self._explain(r, signals) for r in failing)
+                return self.reject(", ".join(failing), detail)
+        shown = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in signals.items()}
+        return doc.with_metadata(quality=shown, quality_flags=flags)
+
+    def flags(self, signals: dict[str, Any]) -> list[str]:
+        """The names of the rules the signals fail, in the order of thresholds.json (a signal that
+        is undefined, None, for this text, such as the mean length of no words, fails no rule)."""
+        return [rule for rule, signal, fails, threshold, _ in self._rules
+                if signals[signal] is not None and fails(signals[signal], threshold)]
+
+    def _rule_set(self, rule: str) -> str:
+        return next(s for r, _, _, _, s in self._rules if r == rule)
+
+    def _explain(self, rule: str, signals: dict[str, Any]) -> str:
+        spec = self._specs[rule]
+        value = signals[spec["signal"]]
+        value = round(value, 4) if isinstance(value, float) else value
+        if spec["fails_if"] == "true":
+            return f"{spec['signal']}"
+        return f"{spec['signal']} {value} {spec['fails_if']} {spec['threshold']}"
+
+    # -- signals ----------------------------------------------------------------------------------
+    def signals(self, text: str) -> dict[str, Any]:
+        """Every signal of the chosen rule sets (plain numbers and booleans, deterministic)."""
+        split_lines = text.splitlines()
+        chunks = text.split()
+        words = self.words.words_of_chunks(chunks)
+        out: dict[str, Any] = {"char_count": len(text), "word_count": len(words)}
+        sets = self.options.rule_sets
+        if "gopher_quality" in sets:
+            out.update(self._gopher_quality(text, words, split_lines))
+        if "gopher_repetition" in sets:
+            out.update(self._gopher_repetition(text, words))
+        if "c4" in sets:
+            out.update(self._c4(split_lines))
+        if "fineweb" in sets:
+            out.update(self._fineweb(text, words))
+        return out
+
+    def _gopher_quality(self, text: str, words: list[str], lines: list[str]) -> dict[str, Any]:
+        # Gopher A.1.1. "Words" that are only punctuation (datatrove's PUNCTUATION_SET) do not count
+        # towards the word count and the mean length; the per-word ratios divide by all tokens.
+        n_all = len(words)
+        other = list(filterfalse(str.isalpha, words))  # most words are letters only: no test needed
+        symbols = list(compress(other, map(self._only_symbols.__getitem__, other)))
+        n_words = n_all - len(symbols)
+        n_alpha = n_all - len(other) + sum(map(self._has_letter.__getitem__, other))
+        n_lines = len(lines)
+        return {
+            "gopher_word_count": n_words,
+            "gopher_mean_word_length":
+                (sum(map(len, words)) - sum(map(len, symbols))) / n_words if n_words else None,
+            "gopher_hash_word_ratio": text.count("#") / n_all if n_all else None,
+            "gopher_ellipsis_word_ratio": (text.count("...") + text.count("…")) / n_all if n_all else None,
+            "gopher_bullet_line_frac":
+                sum(1 for s in lines if s.lstrip().startswith(("•", "-"))) / n_lines if n_lines else None,
+            "gopher_ellipsis_line_frac":
+                sum(1 for s in lines if s.rstrip().endswith(("...", "…"))) / n_lines if n_lines else None,
+            "gopher_alpha_word_frac":
+                n_alpha / n_all if n_all else None,
+            "gopher_stop_word_count": len(self._stop_words.intersection(words)),
+        }
+
+    def _gopher_repetition(self, text: str, words: list[str]) -> dict[str, Any]:
+        # Gopher A.1.1 / Table A1, as datatrove computes them: paragraphs are split at two or more
+        # newlines (of the stripped text), lines at one or more; every fraction of characters is
+        # of the whole text's length.
+        n_chars = len(text) or 1
+        paras = _PARAGRAPHS(text.strip())
+        lines = _LINES(text)
+        para_items, para_chars = _duplicates(paras)
+        line_items, line_chars = _duplicates(lines)
+        out: dict[str, Any] = {
+            "gopher_dup_para_frac": para_items / len(paras),
+            "gopher_dup_para_char_frac": para_chars / n_chars,
+            "gopher_dup_line_frac": line_items / len(lines),
+            "gopher_dup_line_char_frac": line_chars / n_chars,
+        }
+        top, dup = ngram_repetition(words)
+        for n, chars in top.items():
+            out[_TOP_KEYS[n]] = chars / n_chars
+        for n, chars in dup.items():
+            out[_DUP_KEYS[n]] = chars / n_chars
+        return out
+
+    def _c4(self, lines: list[str]) -> dict[str, Any]:
+        # C4 (Raffel et al. 2020, 2.2) line by line as its clean_page does: drop lines with a word
+        # over 1000 characters, remove citation markers, keep lines that end in terminal
+        # punctuation (not an ellipsis) with at least 3 words and neither "javascript" nor a
+        # policy phrase; count the sentences of the kept lines. (The tests that only drop a
+        # line run cheapest first; lorem ipsum and curly brackets count only in lines that pass
+        # them, as in clean_page.)
+        kept = n_lines = 0
+        kinds: list[str] = []  # token kinds of the kept lines, for the sentence count
+        lorem = curly = False
+        end_chars = self._c4_end_chars
+        for raw in lines:
+            line = raw.strip()
+            if not line:
+                continue
+            n_lines += 1
+            cited = False
+            if "[" in line:
+                cleaned = self._c4_citation.sub("", line)
+                if cleaned != line:
+                    line, cited = cleaned, True
+            if not line or line[-1] not in end_chars or line.endswith("..."):
+                continue
+            ws = raw.split()  # words before the citation markers went, as clean_page counts them
+            if len(ws) < self._c4_min_words:
+                continue
+            if len(raw) > self._c4_max_word and any(len(w) > self._c4_max_word for w in ws):
+                continue
+            low = line.lower()
+            if "{" in line or self._c4_phrases(low):  # (most lines have none of these)
+                if "lorem ipsum" in low:
+                    lorem = True
+                    continue
+                if "javascript" in low:
+                    continue
+                if "{" in line:
+                    curly = True
+                    continue
+                if any(p in low for p in self._c4_policy):
+                    continue
+            kept += 1
+            kinds.append(self.words.line_kinds(line, None if cited else self.words.chunk_kinds(ws)))
+        # every kept line starts a sentence; more start after sentence ends inside the lines
+        sentences = kept + self.words.count_boundaries("|".join(kinds))
+        return {
+            "c4_sentence_count": sentences,
+            "c4_kept_line_frac": kept / n_lines if n_lines else None,
+            "c4_lorem_ipsum": lorem,
+            "c4_curly_bracket": curly,
+        }
+
+    def _fineweb(self, text: str, words: list[str]) -> dict[str, Any]:
+        # FineWeb 3.3.3 as datatrove computes it: non-blank lines of text.split("\n"), unstripped
+        lines = [ln for ln in text.split("\n") if ln.strip()]
+        n = len(lines)
+        body = len(text) - text.count("\n")
+        return {
+            "fineweb_line_count": n,
+            "fineweb_line_punct_frac": sum(1 for ln in lines if ln[-1] in self._terminal) / n if n else None,
+            "fineweb_short_line_frac": sum(1 for ln in lines if len(ln) <= self._short_line) / n if n else None,
+            "fineweb_dup_line_char_frac": _duplicates(lines)[1] / body if body else None,
+            "fineweb_newline_word_ratio": text.count("\n") / len(words) if words else None,
+        }
+
+
+# Below this many words the n-gram statistics run in plain Python; above, with numpy (the same
+# numbers: tests/test_quality.py checks both on the same texts).
+NUMPY_MIN_WORDS = 1500
+TOP_NS = (2, 3, 4)
+DUP_NS = (5, 6, 7, 8, 9, 10)
+
+
+_PARAGRAPHS = re.compile(r"\n{2,}").split
+_LINES = re.compile(r"\n+").split
+_TOP_KEYS = {n: f"gopher_top_{n}_gram_char_frac" for n in TOP_NS}
+_DUP_KEYS = {n: f"gopher_dup_{n}_gram_char_frac" for n in DUP_NS}
+
+
+def ngram_repetition(words: list[str], use_numpy: bool | None = None) -> tuple[dict[int, int], dict[int, int]]:
+    """Gopher's n-gram repetition (Rae et al. 2021, Table A1), in characters, as datatrove counts:
+
+    - top: for n = 2, 3, 4, the most frequent n-gram (the first seen among equals) times its
+      count, an n-gram's characters counted with the spaces between its words;
+    - dup: for n = 5 ... 10, the characters (without spaces) of the n-grams that repeat one seen
+      before, scanning left to right and jumping over a repeat, so overlapping repeats count once.
+
+    An n-gram is a sequence of words (datatrove joins an n-gram's words without a separator,
+    so "ab c" and "a bc" would also count as a repeat there; never seen in bench/quality.py).
+    """
+    if use_numpy is None:
+        use_numpy = len(words) >= NUMPY_MIN_WORDS
+    return _ngram_numpy(words) if use_numpy else _ngram_python(words)
+
+
+def _ngram_python(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
+    """Plain Python, for short texts: count the 2-grams, then look at longer n-grams only where
+    the shorter one repeats (as ``_ngram_numpy`` does)."""
+    n_words = len(words)
+    # when no n-gram repeats, the top one is the first, once
+    top = {n: sum(map(len, words[:n])) + n - 1 if n_words >= n else 0 for n in TOP_NS}
+    dup = {n: 0 for n in DUP_NS}
+    if n_words < 2:
+        return top, dup
+    grams = list(zip(words, words[1:]))
+    counts = Counter(grams)
+    best = max(counts.values())
+    if best == 1:
+        return top, dup
+    gram = next(g for g, c in counts.items() if c == best)  # dicts keep first-seen order
+    top[2] = (sum(map(len, gram)) + 1) * best
+    repeated = {g for g, c in counts.items() if c > 1}
+    pos = list(compress(range(len(grams)), map(repeated.__contains__, grams)))
+    cum: list[int] = []
+    for n in range(3, DUP_NS[-1] + 1):
+        pos = [i for i in pos if i + n <= n_words]
+        if not pos:
+            break
+        grams = [tuple(words[i:i + n]) for i in pos]
+        counts = Counter(grams)
+        best = max(counts.values())
+        if best == 1:
+            break
+        if n in top:
+            gram = next(g for g, c in counts.items() if c == best)
+            top[n] = (sum(map(len, gram)) + n - 1) * best
+        else:
+            if not cum:
+                cum = list(accumulate(map(len, words), initial=0))
+            # the left-to-right scan, over the only positions that can repeat
+            seen: set = set()
+            chars = idx = 0
+            for i, g in zip(pos, grams):
+                if i < idx:
+                    continue  # inside the jump over the last repeat
+                if g in seen:
+                    chars += cum[i + n] - cum[i]
+                    idx = i + n
+                else:
+                    seen.add(g)
+            dup[n] = chars
+        pos = [i for i, g in zip(pos, grams) if counts[g] > 1]
+    return top, dup
+
+
+def _ngram_numpy(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
+    """The same numbers with exact integer n-gram ids: the id of an n-gram is the rank of the pair
+    (id of its first n-1 words, id of its last word), so no hashing and no collisions. An n-gram
+    can only repeat where its first n-1 words repeat, so each n looks only at those positions."""
+    n_words = len(words)
+    vocab = dict.fromkeys(words)  # distinct words, in order of first use
+    for i, w in enumerate(vocab):
+        vocab[w] = i
+    ids = np.fromiter(map(vocab.__getitem__, words), dtype=np.int64, count=n_words)
+    cum = np.zeros(n_words + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=n_words), out=cum[1:])
+    width = max(len(vocab), 1)
+    # when no n-gram repeats, the top one is the first, once
+    top = {n: int(cum[n] - cum[0]) + n - 1 if n_words >= n else 0 for n in TOP_NS}
+    dup = {n: 0 for n in DUP_NS}
+    pos = np.arange(n_words, dtype=np.int64)  # where an n-gram may repeat (all, to begin with)
+    gram = ids  # the id of the (n-1)-gram at each of those positions
+    for n in range(2, DUP_NS[-1] + 1):
+        fits = pos + n <= n_words
+        pos, gram = pos[fits], gram[fits]
+        if not len(pos):
+            break
+        key = gram * width + ids[pos + n - 1]
+        order = np.argsort(key, kind="stable")  # equal n-grams together, in text order
+        sorted_keys = key[order]
+        first = np.empty(len(key), dtype=bool)  # first of its kind, in sorted order
+        first[0] = True
+        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        counts = np.diff(np.append(starts, len(key)))
+        best = int(counts.max())
+        if best == 1:
+            break  # no repeated n-gram: no longer one repeats either
+        if n in top:
+            i = int(pos[order[starts[counts == best]]].min())
+            top[n] = (int(cum[i + n] - cum[i]) + n - 1) * best
+        dense = np.empty(len(key), dtype=np.int64)
+        dense[order] = np.cumsum(first) - 1
+        if n in dup:
+            later = np.flatnonzero(~first)  # sorted slots that repeat the slot before them
+            dup[n] = _greedy_repeats(pos[order[later]].tolist(), pos[order[later - 1]].tolist(), cum, n)
+        repeated = counts[dense] >= 2
+        pos, gram = pos[repeated], dense[repeated]
+    return top, dup
+
+
+def _greedy_repeats(later: list[int], earlier: list[int], cum: "np.ndarray", n: int) -> int:
+    """datatrove's left-to-right scan, visiting only the n-grams that occurred before (at
+    ``later[k]``, the previous occurrence at ``earlier[k]``): one is a repeat when an earlier
+    occurrence was scanned, not jumped over by an earlier repeat."""
+    prev = dict(zip(later, earlier))
+    cum_l = cum.tolist()
+    hits: list[int] = []
+    chars = idx = 0
+    for j in sorted(later):
+        if j < idx:
+            continue  # inside the jump over the last repeat
+        k = prev[j]
+        while k >= 0:
+            pos = bisect.bisect_left(hits, k) - 1
+            if pos < 0 or k >= hits[pos] + n:
+                break  # k was scanned
+            k = prev.get(k, -1)
+        if k >= 0:
+            chars += cum_l[j + n] - cum_l[j]
+            hits.append(j)
+            idx = j + n
+    return chars
+
+
+def _only_symbols(symbol_chars: frozenset[str], token: str) -> bool:
+    return not token.isalnum() and symbol_chars.issuperset(token)
+
+
+def _has_letter(token: str) -> bool:
+    return any(c.isalpha() for c in token)
+
+
+class _TokenTest(dict):
+    """token -> 1 or 0, a test's answer, remembered (bounded like the word splitter's memos)."""
+
+    def __init__(self, test) -> None:
+        super().__init__()
+        self.test = test
+
+    def __missing__(self, token: str) -> int:
+        answer = 1 if self.test(token) else 0
+        if len(self) >= _MEMO_SIZE:
+            self.clear()
+        self[token] = answer
+        return answer
+
+
+def _duplicates(items: list[str]) -> tuple[int, int]:
+    """How many items repeat an earlier one, and their characters (each repeat counted)."""
+    unique = set(items)
+    return len(items) - len(unique), sum(map(len, items)) - sum(map(len, unique))
+
+
+__all__ = ["QualityStage", "QualityOptions", "RULE_SETS", "RESOURCE_DIR", "load_thresholds"]

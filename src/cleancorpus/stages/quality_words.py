@@ -1,0 +1,475 @@
+"""English word and sentence splitting as the published quality filters' reference code counts them.
+
+The Gopher, C4 and FineWeb rules count "words" and "sentences"; datatrove, whose filters are the
+reference implementation of all three, counts them with spaCy's rule-based English tokenizer
+(``spacy.blank("en")``, no model) and spaCy's sentencizer. To agree with it, this module splits
+text by the same published rules, written here in plain Python (no spaCy):
+
+1. split on whitespace;
+2. a whitespace-separated chunk that is a *special case* (``resources/quality/spacy_en_exceptions.json``,
+   exported from spaCy: "don't" -> "do" "n't", "Mr." stays whole) becomes its pieces;
+3. otherwise strip *prefixes* (opening punctuation, quotes, currency signs, symbols) and *suffixes*
+   (closing punctuation, quotes, "'s", units and currency after a digit, a final period after a
+   lower-case letter, digit or two capitals) one at a time, stopping as soon as the rest is a
+   special case;
+4. what is left is one token if it looks like a URL, else it is cut at *infixes* (ellipses, hyphens
+   and "/" ":" between letters, "." between a lower-case and an upper-case letter, "," between
+   letters, arithmetic signs between digits).
+
+The character classes follow spaCy's ``lang/char_classes.py`` and ``lang/punctuation.py`` (its
+English infixes), expressed with Unicode categories instead of spaCy's hand-made ranges.
+Sentences (C4's "at least 5 sentences") follow spaCy's sentencizer: a new sentence starts at the
+first non-punctuation token after a sentence-ending token (``sentence_end_tokens`` in
+``resources/quality/punctuation.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from itertools import chain
+from pathlib import Path
+
+from .base import ConfigError
+
+RESOURCE_DIR = Path(__file__).resolve().parent.parent / "resources" / "quality"
+
+
+def _load_json(name: str) -> dict:
+    path = RESOURCE_DIR / name
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"quality resource {path} cannot be read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"quality resource {path} must hold a JSON object")
+    return data
+
+
+def _class(chars: str) -> str:
+    """A regex character class body for the given characters."""
+    return "".join(re.escape(c) for c in chars)
+
+
+def _ranges(codepoints: list[int]) -> str:
+    """A compact regex character class body (ranges) of the sorted code points."""
+    out: list[tuple[int, int]] = []
+    for cp in codepoints:
+        if out and out[-1][1] == cp - 1:
+            out[-1] = (out[-1][0], cp)
+        else:
+            out.append((cp, cp))
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in out)
+
+
+@lru_cache(maxsize=1)
+def _classes() -> dict[str, str]:
+    """Unicode letter and symbol classes, built once per process from the Unicode database (planes
+    0-1 scanned; planes 2-3 hold only CJK ideographs, all letters)."""
+    cat = unicodedata.category
+    lower: list[int] = []
+    upper: list[int] = []
+    alpha: list[int] = []
+    icon: list[int] = []
+    for cp in range(0x20000):
+        c = cat(chr(cp))
+        if c[0] == "L" or c in ("Mn", "Mc"):
+            alpha.append(cp)
+            if c == "Ll":
+                lower.append(cp)
+            elif c in ("Lu", "Lt"):
+                upper.append(cp)
+            elif c == "Lo":  # letters of scripts without case count as both (spaCy's _uncased)
+                lower.append(cp)
+                upper.append(cp)
+        elif c == "So":
+            icon.append(cp)
+    # spaCy's _cjk ranges also cover CJK symbol and punctuation blocks, taken as letters there
+    cjk = ("\U00020000-\U0003134F\u2E80-\u2EFF\u2F00-\u2FDF\u2FF0-\u2FFF\u3000-\u303F\u31C0-\u31EF"
+           "\u3200-\u32FF\u3300-\u33FF\uF900-\uFAFF\uFE30-\uFE4F\U0001F200-\U0001F2FF")
+    return {"lower": _ranges(lower) + cjk, "upper": _ranges(upper) + cjk, "alpha": _ranges(alpha) + cjk,
+            "icon": _ranges(icon)}
+
+
+# spaCy's punctuation, quote, hyphen, currency and unit lists (lang/char_classes.py), as data
+_PUNCT = "…,:;!?¿؟¡()[]{}<>_#*&。？！，、；：～·।،۔؛٪"
+_QUOTES = "'\"”“`‘´’‚,„»«「」『』（）〔〕【】《》〈〉〈〉⟦⟧"
+_CURRENCY_CHARS = "$£€¥฿₽﷼₴" + "".join(chr(c) for c in range(0x20A0, 0x20C0))
+_HYPHENS = ("-", "–", "—", "--", "---", "——", "~")
+_UNITS = (
+    "km km² km³ m m² m³ dm dm² dm³ cm cm² cm³ mm mm² mm³ ha µm nm yd in ft kg g mg µg t lb oz "
+    "m/s km/h kmh mph hPa Pa mbar mb MB kb KB gb GB tb TB T G M K % км км² км³ м м² м³ дм дм² дм³ "
+    "см см² см³ мм мм² мм³ нм кг г мг м/с км/ч кПа Па мбар Кб КБ кб Мб МБ мб Гб ГБ гб Тб ТБ тб"
+).split()
+
+
+# closing marks the affix loop strips from a word of letters whatever the letters are, and opening
+# marks it strips from one (fast paths of ``words``; the general loop gives the same tokens)
+_PLAIN_SUFFIX = frozenset(',;:!?)]"”’“‘\'«»„‚…')
+_PLAIN_PREFIX = frozenset('(["“‘„‚\'«»’')
+_MEMO_SIZE = 100_000  # entries per memo (a few tens of MB at most)
+
+
+class WordSplitter:
+    """Splits text into datatrove's English words (see the module docstring). Pure and
+    deterministic; keeps a bounded memo of chunk -> tokens (chunks repeat a lot)."""
+
+    def __init__(self) -> None:
+        exc = _load_json("spacy_en_exceptions.json").get("exceptions")
+        if not isinstance(exc, dict):
+            raise ConfigError("quality resource spacy_en_exceptions.json has no 'exceptions' table")
+        self.specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in exc.items()}
+        punct = _load_json("punctuation.json")
+        self.sentence_end = frozenset(punct["sentence_end_tokens"])
+        k = _classes()
+        lower, upper, alpha, icon = k["lower"], k["upper"], k["alpha"], k["icon"]
+        quotes = _class(_QUOTES)
+        punct_cls = _class(_PUNCT)
+        hyph = "|".join(re.escape(h) for h in _HYPHENS)
+        prefixes = [
+            f"[§%=—–{punct_cls}{quotes}{_class(_CURRENCY_CHARS)}{icon}]",
+            r"\+(?![0-9])", r"\.\.+", r"US\$", r"C\$", r"A\$",
+        ]
+        currency = "|".join(["US\\$", "C\\$", "A\\$"] + [re.escape(c) for c in _CURRENCY_CHARS])
+        units = "|".join(re.escape(u) for u in _UNITS)
+        suffixes = [
+            f"[{punct_cls}{quotes}{icon}]", "……", r"\.\.+", "'s", "'S", "’s", "’S", "—", "–",
+            r"(?<=[0-9])\+",
+            r"(?<=°[FfCcKk])\.",
+            f"(?<=[0-9])(?:{currency})",
+            f"(?<=[0-9])(?:{units})",
+            f"(?<=[0-9{lower}%²\\-+{punct_cls}{quotes}])\\.",
+            f"(?<=[{upper}][{upper}])\\.",
+        ]
+        infixes = [
+            r"\.\.+", "…", f"[{icon}]",
+            r"(?<=[0-9])[+\-*^](?=[0-9-])",
+            f"(?<=[{lower}{quotes}])\\.(?=[{upper}{quotes}])",
+            f"(?<=[{alpha}]),(?=[{alpha}])",
+            f"(?<=[{alpha}0-9])(?:{hyph})(?=[{alpha}])",
+            f"(?<=[{alpha}0-9])[:<>=/](?=[{alpha}])",
+        ]
+        # a prefix is tried at the start only; a suffix ends at the end: every suffix but a run
+        # of dots is at most 6 characters, so the search starts there (look-behinds still see
+        # the characters before it)
+        self._prefix = re.compile("|".join(f"(?:{p})" for p in prefixes)).match
+        self._suffix_search = re.compile("|".join(f"(?:{s})$" for s in suffixes)).search
+        self._infix = re.compile("|".join(infixes)).finditer
+        self._url = re.compile(_url_pattern(lower)).match
+        self._memo = _ChunkTokens(self)
+        # special cases that the affix rules would cut into several tokens ("z." -> "z" "."): when
+        # those tokens appear side by side in a chunk, they are put back together ("z.B." ->
+        # "z." "B."), as spaCy's special-case matcher does after the affix pass
+        self._rejoin: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for key, pieces in self.specials.items():
+            toks = self._split(key, with_specials=False)
+            if len(toks) > 1:
+                self._rejoin[toks] = pieces
+        self._rejoin_max = max(map(len, self._rejoin), default=0)
+        self._rejoin_first = frozenset(k[0] for k in self._rejoin)
+        self._kind = _TokenKinds(self.sentence_end)
+        self._chunk_kinds = _ChunkKinds(self)
+
+    # -- words ------------------------------------------------------------------------------------
+    def words(self, text: str) -> list[str]:
+        return self.words_of_chunks(text.split())
+
+    def chunk_kinds(self, chunks: list[str]) -> list[str]:
+        """Per whitespace-separated chunk, the kinds of its tokens (see ``count_boundaries``)."""
+        return list(map(self._chunk_kinds.__getitem__, chunks))
+
+    def words_of_chunks(self, chunks: list[str]) -> list[str]:
+        """The words of a text given as ``text.split()``."""
+        return list(chain.from_iterable(map(self._memo.__getitem__, chunks)))
+
+    def _chunk(self, chunk: str) -> tuple[str, ...]:
+        toks = self._chunk_affixes(chunk)
+        return self._rejoin_specials(toks) if len(toks) > 2 else toks
+
+    def _chunk_affixes(self, chunk: str) -> tuple[str, ...]:
+        specials = self.specials
+        if chunk in specials:
+            return specials[chunk]
+        if chunk.isalpha():
+            return (chunk,)
+        return self._plain(chunk) or self._split(chunk)
+
+    def _plain(self, chunk: str) -> tuple[str, ...] | None:
+        """The common shapes without the general loop: an opening mark, then letters (with
+        inner apostrophes or soft hyphens), letters or digits joined by hyphens, a number or a
+        possessive, then up to two closing marks or dot runs ("(word", "well-known,", "„Hi“",
+        "1,000).", "England's,", "so..."). None for anything else, or when a part could be a
+        special case (then the general loop decides)."""
+        specials = self.specials
+        pre = ""
+        core = chunk
+        if core[0] in _PLAIN_PREFIX:
+            pre, core = core[0], core[1:]
+        post: list[str] = []
+        for _ in range(2):
+            if len(core) < 2:
+                break
+            last = core[-1]
+            if last == "." and core[-2] == ".":
+                run = len(core) - len(core.rstrip("."))
+                if run == len(core):
+                    break
+                post.insert(0, core[-run:])
+                core = core[:-run]
+            elif last == "…" and core[-2] == "…":
+                return None  # "……" is one suffix
+            elif last in _PLAIN_SUFFIX or (last == "." and _DOT_AFTER(core[-2])):
+                post.insert(0, last)
+                core = core[:-1]
+            else:
+                break
+        if not core:
+            return None
+        # every string the general loop could stop at must not be a special case
+        cut = len(chunk)
+        cuts = [cut]
+        for mark in reversed(post):
+            cut -= len(mark)
+            cuts.append(cut)
+        for i in {0, len(pre)}:
+            for j in cuts:
+                part = chunk[i:j]
+                if part != chunk and part in specials:
+                    return None
+        if core.isalpha():
+            body: tuple[str, ...] = specials.get(core, (core,))
+        elif _NUMBER(core):
+            body = (core,)  # no affix or infix rule cuts digits joined by , . or :
+        elif core[-2:] in _POSSESSIVE:
+            word = core[:-2]
+            if not word.isalpha():
+                return None
+            body = specials.get(word, (word,)) + (core[-2:],)
+        elif "-" in core:
+            parts = core.split("-")
+            if not (all(p.isalpha() for p in parts) or all(p.isascii() and p.isdigit() for p in parts)):
+                return None  # letters-hyphen-letters and digits-hyphen-digits are infixes
+            body = tuple(t for p in parts for t in (p, "-"))[:-1]
+        elif _INNER_MARKS(core):
+            body = (core,)  # no rule cuts an apostrophe or a soft hyphen between letters
+        else:
+            return None
+        return ((pre,) if pre else ()) + body + tuple(post)
+
+    def _split(self, string: str, with_specials: bool = True) -> tuple[str, ...]:
+        specials = self.specials if with_specials else {}
+        prefixes: list[str] = []
+        suffixes: list[str] = []
+        last = -1
+        while string and len(string) != last:
+            if string in specials:
+                break
+            last = len(string)
+            m = self._prefix(string)
+            pre = m.end() if m else 0
+            if pre:
+                minus_pre = string[pre:]
+                if minus_pre and minus_pre in specials:
+                    prefixes.append(string[:pre])
+                    string = minus_pre
+                    break
+            m = self._suffix(string[pre:]) if len(string) > pre else None
+            suf = (len(string) - pre - m.start()) if m else 0
+            if suf:
+                minus_suf = string[:-suf]
+                if minus_suf and minus_suf in specials:
+                    suffixes.append(string[-suf:])
+                    string = minus_suf
+                    break
+            if pre and suf and pre + suf <= len(string):
+                prefixes.append(string[:pre])
+                suffixes.append(string[-suf:])
+                string = string[pre:-suf]
+            elif pre:
+                prefixes.append(string[:pre])
+                string = string[pre:]
+            elif suf:
+                suffixes.append(string[-suf:])
+                string = string[:-suf]
+        toks = prefixes
+        if string:
+            if string in specials:
+                toks.extend(specials[string])
+            elif self._url(string):
+                toks.append(string)
+            else:
+                start = 0
+                for m in self._infix(string):
+                    a, b = m.span()
+                    if a == 0:
+                        continue
+                    if a != start:
+                        toks.append(string[start:a])
+                    if a != b:
+                        toks.append(string[a:b])
+                    start = b
+                if string[start:]:
+                    toks.append(string[start:])
+        toks.extend(reversed(suffixes))
+        out = tuple(t.strip() for t in toks if t.strip())
+        if with_specials and len(out) > 1:
+            out = self._rejoin_specials(out)
+        return out
+
+    def _rejoin_specials(self, toks: tuple[str, ...]) -> tuple[str, ...]:
+        """Put back special cases cut by the affix rules: the longest first, then the leftmost,
+        never overlapping (spaCy's filter_spans)."""
+        found = []
+        first = self._rejoin_first
+        for i in range(len(toks) - 1):
+            if toks[i] not in first:
+                continue
+            for j in range(i + 2, min(len(toks), i + self._rejoin_max) + 1):
+                if toks[i:j] in self._rejoin:
+                    found.append((i, j))
+        if not found:
+            return toks
+        taken: list[tuple[int, int]] = []
+        for i, j in sorted(found, key=lambda s: (s[0] - s[1], s[0])):
+            if all(j <= a or i >= b for a, b in taken):
+                taken.append((i, j))
+        out: list[str] = []
+        pos = 0
+        for i, j in sorted(taken):
+            out.extend(toks[pos:i])
+            out.extend(self._rejoin[toks[i:j]])
+            pos = j
+        out.extend(toks[pos:])
+        return tuple(out)
+
+    def _suffix(self, string: str):
+        """The leftmost suffix match ending at the end of ``string`` (None if none)."""
+        if string.endswith(".."):
+            dots = len(string) - len(string.rstrip("."))
+            return self._suffix_search(string, len(string) - dots)
+        return self._suffix_search(string, max(0, len(string) - _MAX_SUFFIX))
+
+    # -- sentences --------------------------------------------------------------------------------
+    def sentence_count(self, text: str) -> int:
+        """How many sentences spaCy's sentencizer finds in the line ``text`` (0 for blank text)."""
+        kinds = self.line_kinds(text.strip())
+        return 1 + self.count_boundaries(kinds) if kinds else 0
+
+    def line_kinds(self, line: str, chunk_kinds: list[str] | None = None) -> str:
+        """The token kinds of a stripped line, whitespace tokens included: spaCy keeps a run of
+        whitespace other than one plain space as a token, which the sentencizer takes for a word
+        (so "end.\u2009»" ends with a one-token sentence). ``chunk_kinds``: the kinds of the
+        line's chunks, if known."""
+        if not _ODD_SPACE.search(line):
+            if chunk_kinds is None:
+                chunk_kinds = self.chunk_kinds(line.split())
+            return "".join(chunk_kinds)
+        out = []
+        for i, part in enumerate(_SPACES.split(line)):
+            if i % 2:
+                if part != " ":
+                    out.append("w")
+            elif part:
+                out.append(self._chunk_kinds[part])
+        return "".join(out)
+
+    @staticmethod
+    def count_boundaries(kinds: str) -> int:
+        """Sentence starts after the first token, in a string of token kinds: e (a token that
+        ends a sentence), p (other punctuation), w (anything else). As spaCy's sentencizer: a
+        sentence starts at the first w after an e. Lines joined by "|" may be counted at once."""
+        return len(_BOUNDARY.findall(kinds))
+
+
+class _ChunkTokens(dict):
+    """whitespace-separated chunk -> its tokens, filled on first sight. A memo only: bounded
+    (emptied when full), and safe to share between threads (a miss is computed again)."""
+
+    def __init__(self, splitter: "WordSplitter") -> None:
+        super().__init__()
+        self.splitter = splitter
+
+    def __missing__(self, chunk: str) -> tuple[str, ...]:
+        toks = (chunk,) if chunk.isalpha() and chunk not in self.splitter.specials else self.splitter._chunk(chunk)
+        if len(self) >= _MEMO_SIZE:
+            self.clear()
+        self[chunk] = toks
+        return toks
+
+
+class _ChunkKinds(dict):
+    """whitespace-separated chunk -> the kinds of its tokens, filled on first sight."""
+
+    def __init__(self, splitter: "WordSplitter") -> None:
+        super().__init__()
+        self.splitter = splitter
+
+    def __missing__(self, chunk: str) -> str:
+        sp = self.splitter
+        toks = sp._memo[chunk]
+        kinds = "w" if len(toks) == 1 and chunk.isalnum() else "".join(map(sp._kind.__getitem__, toks))
+        if len(self) >= _MEMO_SIZE:
+            self.clear()
+        self[chunk] = kinds
+        return kinds
+
+
+class _TokenKinds(dict):
+    """token -> "e", "p" or "w" (see ``count_boundaries``), filled on first sight."""
+
+    def __init__(self, ends: frozenset[str]) -> None:
+        super().__init__()
+        self.ends = ends
+
+    def __missing__(self, token: str) -> str:
+        kind = "e" if token in self.ends else "w" if token.isalnum() or not _all_punct(token) else "p"
+        if len(self) >= _MEMO_SIZE:
+            self.clear()
+        self[token] = kind
+        return kind
+
+
+_BOUNDARY = re.compile("e[ep]*w")
+_NUMBER = re.compile(r"[0-9]+(?:[.,:][0-9]+)*").fullmatch
+_POSSESSIVE = ("'s", "'S", "’s", "’S")
+# letters with apostrophes or soft hyphens inside ("l’homme", "infor\xadmation"), not at the ends
+_INNER_MARKS = re.compile(r"[^\W\d_](?:['’\xad]?[^\W\d_])*").fullmatch
+_MAX_SUFFIX = 6  # longest suffix but a run of dots ("km/h", "mbar", "US$", "……" are shorter)
+
+
+def _DOT_AFTER(c: str) -> bool:
+    """A final "." is cut off after a lower-case letter, a digit or a closing mark (spaCy's
+    suffix rule; after capitals only when two precede it, left to the general loop)."""
+    return c.islower() or "0" <= c <= "9" or c in _PLAIN_SUFFIX
+_ODD_SPACE = re.compile(r"[^\S ]|  ")  # whitespace other than single plain spaces
+_SPACES = re.compile(r"(\s+)")
+
+
+def _all_punct(token: str) -> bool:
+    cat = unicodedata.category
+    return all(cat(c)[0] == "P" for c in token)
+
+
+def _url_pattern(lower: str) -> str:
+    """URL-shaped chunks stay whole (spaCy's URL_MATCH: scheme, user, IPv4 or host.tld, port, path)."""
+    return (
+        r"(?u)^"
+        r"(?:(?:[\w+\-.]{2,})://)?"
+        r"(?:\S+(?::\S*)?@)?"
+        r"(?:"
+        r"(?!(?:10|127)(?:\.\d{1,3}){3})"
+        r"(?!(?:169\.254|192\.168)(?:\.\d{1,3}){2})"
+        r"(?!172\.(?:1[6-9]|2\d|3[0-1])(?:\.\d{1,3}){2})"
+        r"(?:[1-9]\d?|1\d\d|2[01]\d|22[0-3])"
+        r"(?:\.(?:1?\d{1,2}|2[0-4]\d|25[0-5])){2}"
+        r"(?:\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4]))"
+        r"|"
+        r"(?:(?:[A-Za-z0-9\u00a1-\uffff][A-Za-z0-9\u00a1-\uffff_-]{0,62})?[A-Za-z0-9\u00a1-\uffff]\.)+"
+        f"(?:[{lower}]{{2,63}})"
+        r")"
+        r"(?::\d{2,5})?"
+        r"(?:[/?#]\S*)?"
+        r"$"
+    )
