@@ -1,6 +1,7 @@
 """Spun-text repair and spelling: quality and throughput.
 
     .venv/bin/python bench/spun.py [--articles 40] [--rate 0.6] [--split test|dev] [--tune]
+    .venv/bin/python bench/spun.py --learned      # sections 5-7 only (issue 17)
 
 1. WER of repaired raw/000 against raw/001 on the sentences the two share (aligned here), with
    repair_text alone (no corpus statistics) and with the spun stage fitted on raw/ as a corpus.
@@ -11,6 +12,14 @@
    (``--tune`` prints that grid); the rest ("test") were not.
 3. False alarms: spun edits made on the clean originals of those articles and on raw/001-004.
 4. Throughput (words/s) of the spun and spelling stages on clean and on spun text.
+5. Learned swaps: all eligible articles split by parity; the even half gives (clean, spun) pairs,
+   the spun stage is fitted on them plus the odd half's spun documents (no clean twin), and the
+   odd half's spun documents are repaired: WER without fit and with the mined corpus lexicon,
+   false alarms of the fitted stage on the odd half's clean articles.
+6. Scorer components on the synthetic sets (test split): symspellpy unigrams alone, + wordfreq,
+   + WordNet proposals; and the WordNet proposals forced on (every document treated as spun).
+7. Detection: precision and recall, document and sentence level, on a labelled set built from
+   the test split's articles (clean = negatives; spun with each swap set = positives).
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ import time
 from pathlib import Path
 
 from cleancorpus.document import Document
-from cleancorpus.spinsim import SWAP_SETS, spin, word_errors, words
+from cleancorpus.spinsim import SWAP_SETS, spin, spin_wordnet, word_errors, words
 from cleancorpus.stages.spelling import SpellingStage
 from cleancorpus.stages.spun import SpunOptions, SpunStage, sentences, tokenize
 
@@ -121,15 +130,162 @@ def throughput(stage, texts: list[str], repeat: int = 2) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def all_articles() -> list[str]:
+    return articles("dev", DEV) + articles("test", 10_000)
+
+
+def spun_set(clean: list[str], which: str, rate: float, seed0: int = 0) -> list[str]:
+    if which == "wordnet":
+        return [spin_wordnet(t, rate, seed=seed0 + i) for i, t in enumerate(clean)]
+    return [spin(t, rate, seed=seed0 + i, swaps=which) for i, t in enumerate(clean)]
+
+
+def corpus_wer(fn, clean: list[str], spun: list[str]) -> tuple[float, float]:
+    before = after = n = 0
+    for c, s in zip(clean, spun):
+        r = words(c)
+        n += len(r)
+        before += word_errors(r, words(s))
+        after += word_errors(r, words(fn(s)))
+    return before / n, after / n
+
+
+def learned(rate: float) -> None:
+    arts = all_articles()
+    mine_half, rep_half = arts[0::2], arts[1::2]
+    print(f"== learned swaps: {len(mine_half)} articles mine (clean + spun pairs), {len(rep_half)} are repaired "
+          f"(swap rate {rate})")
+    # "issue" alone shows the lexicon's share of the "mixed" figures: the rest is the held-out swaps
+    for which in ("heldout", "mixed", "issue"):
+        docs = []
+        for i, c in enumerate(mine_half):
+            docs.append(Document(f"m{i:03d}-clean", c, "bench"))
+            docs.append(Document(f"m{i:03d}-spun", spun_set([c], which, rate, 1000 + i)[0], "bench"))
+        spun = spun_set(rep_half, which, rate)
+        docs += [Document(f"r{i:03d}-spun", s, "bench") for i, s in enumerate(spun)]
+        fitted = SpunStage()
+        t0 = time.process_time()
+        fitted.fit(docs)
+        cpu = time.process_time() - t0
+        before, nofit = corpus_wer(repairer([SpunStage()]), rep_half, spun)
+        _, fit = corpus_wer(repairer([fitted]), rep_half, spun)
+        fingerprints = sum(1 for e in fitted._index.values() for x in e if x.lexicon == "corpus" and x.kind == "marker")
+        alarms = [len(fitted.apply(Document("c", c, "c")).edits) for c in rep_half]
+        print(f"  {which:8s}: WER before {before:.4f}  repaired without fit {nofit:.4f}  with the mined lexicon {fit:.4f}; "
+              f"{len(fitted.mined)} swaps mined ({fingerprints} fingerprints), fit {cpu:.1f} s CPU; "
+              f"false alarms on the clean half: {sum(1 for a in alarms if a)} docs / {sum(alarms)} edits")
+        if which == "heldout":
+            top = sorted(fitted.mined.values(), key=lambda m: (-m.count, m.spun))[:8]
+            print("    mined: " + ", ".join(f"{' '.join(m.spun)}->{m.original} x{m.count} ({m.clean_uses} clean)" for m in top))
+
+
+def components(rate: float) -> None:
+    clean = articles("test", 40)
+    sets = [(w, rate) for w in SWAP_SETS] + [("wordnet", 0.3)]
+    print(f"== scorer components on the test split ({len(clean)} articles): WER after, "
+          + " / ".join(f"{w} {r}" for w, r in sets))
+    spun = {w: spun_set(clean, w, r) for w, r in sets}
+    print("  before                                    " + " / ".join(f"{corpus_wer(lambda t: t, clean, spun[w])[0]:.4f}" for w, _ in sets))
+    rows = [("symspellpy unigrams alone", dict(wordfreq_weight=0.0)),
+            ("+ wordfreq (default)", dict()),
+            ("+ WordNet proposals (costs 7/9/7)", dict(wordnet=True, spun_wordnet_cost=7.0, spun_inflection_cost=9.0, spun_phrase_cost=7.0)),
+            ("+ WordNet proposals (costs 3/5/3)", dict(wordnet=True, spun_wordnet_cost=3.0, spun_inflection_cost=5.0, spun_phrase_cost=3.0)),
+            ("WordNet forced on every document, 3/5/3", dict(wordnet=True, document_threshold=0.0, spun_wordnet_cost=3.0,
+                                                         spun_inflection_cost=5.0, spun_phrase_cost=3.0)),
+            ("no WordNet, forced on every document", dict(document_threshold=0.0))]
+    raw = {p.name[:3]: p.read_text(encoding="utf-8") for p in sorted(RAW.glob("*.txt"))}
+    for label, kw in rows:
+        fix = repairer([SpunStage(SpunOptions(**kw))])
+        cells = [corpus_wer(fix, clean, spun[w])[1] for w, _ in sets]
+        strict, loose, _ = aligned_wer(shared_pairs(fix(raw["000"]), raw["001"]))
+        print(f"  {label:42s}" + " / ".join(f"{c:.4f}" for c in cells) + f"   raw/000 vs 001 {strict:.3f} / {loose:.3f}")
+
+
+def detection(rate: float) -> None:
+    """Document flagged = the stage made a spun edit (or set ``spun_unseen``); sentence flagged =
+    an edit inside it (the unseen detector flags documents only, so its sentence recall is 0)."""
+    clean = articles("test", 40)
+    arts = all_articles()
+    mined = SpunStage()
+    # the fitted detector mines from the dev split and the even half of the rest, none of the test
+    # articles used here: pairs spun with the held-out swaps
+    mine_from = [a for a in arts[0::2] if a not in clean]
+    mined.fit([Document(f"m{i}-{k}", t, "b") for i, c in enumerate(mine_from)
+               for k, t in (("c", c), ("s", spin(c, rate, seed=1000 + i, swaps="heldout")))])
+    print(f"== detection on the test split ({len(clean)} clean articles as negatives; each swap set's spun copies as positives; "
+          f"'fitted' = mined from {len(mine_from)} other articles' held-out-swap pairs)")
+    unseen = SpunStage(SpunOptions(detect_unseen=True))
+    raw = {p.name[:3]: p.read_text(encoding="utf-8") for p in sorted(RAW.glob("*.txt"))}
+    raw_flags = {k: _doc_flag(unseen.apply(Document(k, raw[k], k))) for k in ("001", "002", "003", "004")}
+    print(f"  (detect_unseen on raw/001-004: {raw_flags})")
+    for label, stage in (("no fit", SpunStage()), ("fitted", mined), ("unseen", unseen)):
+        neg_docs = [stage.apply(Document("c", c, "c")) for c in clean]
+        fp_docs = sum(1 for d in neg_docs if _doc_flag(d))
+        fp_sent = sum(_flagged(d)[1] for d in neg_docs)
+        for which, r in [(w, rate) for w in SWAP_SETS] + [("wordnet", 0.3), ("wordnet", 0.15)]:
+            spun = spun_set(clean, which, r)
+            tp_docs = tp_s = pos_s = flag_s = 0
+            for c, s in zip(clean, spun):
+                d = stage.apply(Document("s", s, "s"))
+                tp_docs += _doc_flag(d) and s != c
+                labels = _sentence_labels(c, s)
+                flags, _ = _flagged(d)
+                if labels is None or len(labels) != len(flags):
+                    continue
+                pos_s += sum(labels)
+                tp_s += sum(1 for a, b in zip(labels, flags) if a and b)
+                flag_s += sum(flags)
+            pos_docs = sum(1 for c, s in zip(clean, spun) if s != c)
+            p_doc = f"{tp_docs / (tp_docs + fp_docs):.3f}" if tp_docs + fp_docs else "-"
+            p_sent = f"{tp_s / (flag_s + fp_sent):.3f}" if flag_s + fp_sent else "-"
+            print(f"  {label:7s} {which:8s} {r:.2f}: documents P {p_doc} R {tp_docs / max(1, pos_docs):.3f} "
+                  f"({tp_docs}/{pos_docs}, {fp_docs} clean flagged); sentences P {p_sent} R {tp_s / max(1, pos_s):.3f} "
+                  f"({tp_s}/{pos_s}, {fp_sent} clean sentences flagged)")
+
+
+def _doc_flag(doc: Document) -> bool:
+    """Flagged: a spun edit was made, or (detect_unseen) the document was flagged as spun with
+    swaps no lexicon holds."""
+    return bool(doc.edits) or bool(doc.metadata.get("spun_unseen"))
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    toks = tokenize(text)
+    return [(toks[s].start, toks[e - 1].end) for s, e in sentences(toks)]
+
+
+def _sentence_labels(clean: str, spun: str) -> list[bool] | None:
+    a, b = sentence_texts(clean), sentence_texts(spun)
+    if len(a) != len(b):
+        return None
+    return [x != y for x, y in zip(a, b)]
+
+
+def _flagged(doc: Document) -> tuple[list[bool], int]:
+    """Per sentence of the stage's input: whether a spun edit falls inside it (edit spans index
+    the input text, which the document's edits let us rebuild)."""
+    from cleancorpus.document import revert
+    source = revert(doc.text, doc.edits)
+    spans = _sentence_spans(source)
+    flags = [any(s <= e.start < t for e in doc.edits) for s, t in spans]
+    return flags, sum(flags)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--articles", type=int, default=40)
     ap.add_argument("--rate", type=float, default=0.6)
     ap.add_argument("--split", choices=("dev", "test"), default="test")
     ap.add_argument("--tune", action="store_true", help="only print the dev-split cost grid")
+    ap.add_argument("--learned", action="store_true", help="only sections 5-7 (learned swaps, components, detection)")
     args = ap.parse_args()
     if args.tune:
         return tune(args.rate)
+    if args.learned:
+        learned(args.rate)
+        components(args.rate)
+        detection(args.rate)
+        return None
 
     spun_stage, spelling = SpunStage(), SpellingStage()
     raw = {p.name[:3]: p.read_text(encoding="utf-8") for p in sorted(RAW.glob("*.txt"))}

@@ -22,7 +22,7 @@ from poison import (
     strict_json_files, write_config,
 )
 
-CLI = [sys.executable, "-c", "from cleancorpus.cli import app; app()"]
+CLI = [sys.executable, "-c", "from cleancorpus.cli import main; main()"]
 
 
 def _outcomes(version) -> dict[str, dict]:

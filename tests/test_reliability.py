@@ -15,7 +15,7 @@ from cleancorpus.config import Config, Limits
 from cleancorpus.store import Store
 from cleancorpus.store.verify import verify
 
-CLI = [sys.executable, "-c", "from cleancorpus.cli import app; app()"]
+CLI = [sys.executable, "-c", "from cleancorpus.cli import main; main()"]
 PROSE = (Path(__file__).resolve().parent.parent / "raw" / "002_0bc2088ad81ff738.txt").read_text("utf-8")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -425,7 +426,23 @@ def serve(
 
 
 def main() -> None:  # pragma: no cover
-    app()
+    """The `cleancorpus` command. When the command is done (its files written and synced), the
+    process ends with ``os._exit``: delta-rs and Arrow keep background threads whose teardown
+    races the interpreter's at exit and can abort a finished run with "terminate called without
+    an active exception" (delta-io/delta-rs#2184), which a scheduler would read as a failure."""
+    code = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -52,7 +52,8 @@ FIT_CHUNK = 2048  # documents per counted chunk of an input file: bounds the mem
 
 
 def doc_digest(doc: Document) -> str:
-    blob = json.dumps(doc.to_record(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    # key order kept (not sorted): it is part of what a run writes, so it is part of the key
+    blob = json.dumps(doc.to_record(), ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -211,7 +212,8 @@ class StageCache:
             return
         for name, used in self._used.items():
             if used != self._stored.get(name):
-                blob = json.dumps({"file": self._file, "entries": used}, ensure_ascii=False, sort_keys=True)
+                # not sort_keys: metadata's key order is part of the result, byte for byte
+                blob = json.dumps({"file": self._file, "entries": used}, ensure_ascii=False)
                 self.files.write(self._rel(name, self._file),
                                  gzip.compress(blob.encode("utf-8", "surrogatepass"), mtime=0))
         self._file = None

@@ -5,6 +5,11 @@ The web counts are the unigram and bigram frequency dictionaries that ship insid
 missing pair means "rarer than that", and the back-off is capped accordingly. Counts from a
 corpus's own clean documents can be mixed in (``with_corpus``) so that its names and phrasing
 are known to the model.
+
+Unigrams are interpolated with ``wordfreq``'s English frequencies (several sources: news, web,
+subtitles, Wikipedia, books; data shipped in the wheel), which know the words symspellpy's 82k
+list lacks ("vapor", "centered", "tweeted" were out of vocabulary, 5,000 times rarer than they
+are, so any synonym of theirs looked like a repair).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Iterable, Sequence
+
+from wordfreq import word_frequency
 
 # Ratio between the bigram and unigram dictionaries' totals: the bigram counts come from a
 # larger collection. Measured as sum_x c(w x) / c(w) for frequent w ("is": 53, "to": 47);
@@ -31,7 +38,15 @@ NUMBER = "<num>"
 # "two years", and "November 4" must not turn into "November four"
 NUMBER_SHARE = 0.01
 _DIGIT = re.compile(r"\d")
+# share of wordfreq's frequency in the unigram probability of a word symspellpy knows (a word it
+# lacks takes wordfreq's alone, when wordfreq knows it)
+WORDFREQ_WEIGHT = 0.5
 MEMO_SIZE = 1 << 17  # remembered log probabilities per model (about 20 MB at most)
+
+
+@lru_cache(maxsize=1 << 16)
+def wordfreq_p(word: str) -> float:
+    return word_frequency(word, "en")
 
 
 @lru_cache(maxsize=1 << 16)  # called for every word of every reading the decoder weighs
@@ -67,6 +82,14 @@ class CorpusCounts:
                 pairs = ((a, b) for a, b in pairs if a in pivots or b in pivots)
             self.bigrams.update(pairs)
 
+    def without(self, part: "CorpusCounts") -> "CorpusCounts":
+        """These counts less those of some of the same sentences (exact: ``part`` was counted in)."""
+        out = CorpusCounts(Counter(self.unigrams), Counter(self.bigrams), self.pivots)
+        out.unigrams.subtract(part.unigrams)
+        out.bigrams.subtract(part.bigrams)
+        out.unigrams, out.bigrams = +out.unigrams, +out.bigrams  # drop the zeros
+        return out
+
     @classmethod
     def merged(cls, parts: Sequence["CorpusCounts"]) -> "CorpusCounts":
         """Counts of the union of the parts' sentences (exact, in any order)."""
@@ -82,12 +105,14 @@ class CorpusCounts:
 
 class BigramLM:
     def __init__(self, unigrams: dict[str, int], bigrams: dict[tuple[str, str], int],
-                 corpus: CorpusCounts | None = None, corpus_weight: float = 0.5) -> None:
+                 corpus: CorpusCounts | None = None, corpus_weight: float = 0.5,
+                 wordfreq_weight: float = WORDFREQ_WEIGHT) -> None:
         self._uni = unigrams
         self._bi = bigrams
         self._total = float(sum(unigrams.values()))
         self.corpus = corpus or CorpusCounts()
         self._corpus_weight = corpus_weight
+        self.wordfreq_weight = wordfreq_weight
         self._corpus_total = float(sum(self.corpus.unigrams.values()))
         self._memo: dict[tuple[str | None, str], float] = {}
 
@@ -104,7 +129,11 @@ class BigramLM:
         self.__dict__.update(state)
 
     def with_corpus(self, corpus: CorpusCounts) -> "BigramLM":
-        return BigramLM(self._uni, self._bi, corpus, self._corpus_weight)
+        return BigramLM(self._uni, self._bi, corpus, self._corpus_weight, self.wordfreq_weight)
+
+    def with_wordfreq(self, weight: float) -> "BigramLM":
+        """The same model with another wordfreq share (0: symspellpy's unigrams alone)."""
+        return BigramLM(self._uni, self._bi, self.corpus, self._corpus_weight, weight)
 
     def knows(self, word: str) -> bool:
         w = norm(word)
@@ -117,7 +146,13 @@ class BigramLM:
         if w == NUMBER:
             p = NUMBER_SHARE
         else:
-            p = (self._uni.get(w) or OOV_COUNT / 100) / self._total
+            c = self._uni.get(w)
+            a = self.wordfreq_weight
+            f = wordfreq_p(w) if a else 0.0
+            if c:
+                p = (1 - a) * c / self._total + a * f
+            else:
+                p = f or OOV_COUNT / 100 / self._total
         c = self.corpus.unigrams[w]
         if c:
             p = max(p, self._corpus_weight * c / self._corpus_total)
@@ -177,6 +212,7 @@ def web_lm() -> BigramLM:
         for line in fh:
             a, b, c = line.split()
             bigrams[(a, b)] = int(c)
+    wordfreq_p("the")  # wordfreq loads its English table (about 0.5 s) now, with the others
     return BigramLM(unigrams, bigrams)
 
 

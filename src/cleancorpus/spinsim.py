@@ -7,7 +7,13 @@ after, against the clean original). Three swap sets (``SWAP_SETS``):
 * ``issue``: the swaps issue 4 lists for this spinner (resources/spun/forward_swaps.tsv);
 * ``lexicon``: every single-word entry of the reverse lexicon (word_spinner.tsv), run forwards;
 * ``heldout``: synonym swaps the lexicon does not hold (resources/spun/heldout_swaps.tsv), to
-  measure honestly what the repair does with swaps it has never seen.
+  measure honestly what the repair does with swaps it has never seen;
+* ``mixed``: the issue's swaps and the held-out ones together (a spinner whose known swaps give it
+  away, with unseen ones among them: what the WordNet proposer works on).
+
+``spin_wordnet`` imitates a heavier spinner family: any content word may be replaced by a WordNet
+synonym in its inflection (the same candidates synonyms.py proposes, so this measures detection
+and the language model's choice, not the candidate generator's coverage).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from importlib import resources
 
 from .stages.spun import cased, load_lexicon, tokenize
 
-SWAP_SETS = ("issue", "lexicon", "heldout")
+SWAP_SETS = ("issue", "lexicon", "heldout", "mixed")
 Swaps = dict[str, tuple[tuple[str, ...], str | None]]
 
 
@@ -26,6 +32,8 @@ def forward_swaps(which: str = "issue") -> Swaps:
     """original word -> (spun alternatives, required previous word or None)."""
     if which not in SWAP_SETS:
         raise ValueError(f"swap set must be one of {SWAP_SETS}, not {which!r}")
+    if which == "mixed":
+        return {**_swap_file("forward_swaps"), **_swap_file("heldout_swaps")}
     return _lexicon_swaps() if which == "lexicon" else _swap_file(f"{which}_swaps" if which == "heldout" else "forward_swaps")
 
 
@@ -67,6 +75,29 @@ def spin(text: str, rate: float = 0.6, seed: int = 0, swaps: str = "issue") -> s
         else:
             out.append(tok.text)
         pos, prev = tok.end, word
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def spin_wordnet(text: str, rate: float = 0.3, seed: int = 0) -> str:
+    """``text`` with each content word that has WordNet synonyms replaced, with probability
+    ``rate``, by one of its one-word synonyms (case kept; capitalised words after a sentence's
+    first are names and stay)."""
+    from .synonyms import word_candidates
+
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"rate must be in [0, 1], not {rate}")
+    rng = random.Random(seed)
+    out, pos = [], 0
+    for tok in tokenize(text):
+        out.append(text[pos:tok.start])
+        cands = [c.words[0] for c in word_candidates(tok.text.lower())
+                 if len(c.words) == 1 and c.source.startswith("wordnet:")]
+        if cands and (tok.text.islower() or not pos) and rng.random() < rate:
+            out.append(cased(rng.choice(cands), tok.text))
+        else:
+            out.append(tok.text)
+        pos = tok.end
     out.append(text[pos:])
     return "".join(out)
 

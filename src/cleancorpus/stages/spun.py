@@ -13,6 +13,16 @@ of the text as it stands) plus a bonus per spinner fingerprint ("marker" entries
 score is the evidence per word over the whole document; it goes into the metadata as
 ``spin_score``. A sentence is repaired when the document score or its own score passes a
 threshold.
+
+Learning (issue 17): ``fit`` also keeps a pairing sketch of every document (spunpairs.py); once
+all are known it finds (spun, clean) near-duplicate pairs, aligns them word by word and mines
+their substitutions into a corpus lexicon with provenance (``self.mined``), used for every
+document. A mined swap the corpus's clean side hardly ever writes is a fingerprint of the
+corpus's spinner: two or more read back in one document get their sentences repaired even when
+the document's score is low. Beyond any lexicon, WordNet synonyms in the context's inflection
+and multi-word phrases (synonyms.py) can be proposed inside documents found spun (``wordnet``
+option, off by default: measured in bench/README.md, the bigram model cannot yet choose among
+them well enough).
 """
 
 from __future__ import annotations
@@ -29,6 +39,8 @@ from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
 from ..lm import Arc, BigramLM, CorpusCounts, Path, chain_score, norm, viterbi, web_lm
+from ..spunpairs import MIN_ALIGNED, MinedSwap, Sketch, align, candidate_pairs, mine, sketch
+from ..synonyms import phrase_candidates, phrase_lengths, word_candidates
 from .base import ConfigError, Stage, register, require_at_least
 
 LEXICONS = ("word_spinner", "tortured_phrases")
@@ -78,6 +90,26 @@ class SpunOptions:
     spun_synonym_cost: float = 0.3
     # style rewrites (a digit read back as a number word) are considered in spun documents only
     spun_rewrite_cost: float = 1.0
+    # inside a spun document only, propose beyond the lexicons: WordNet synonyms of content words
+    # in the inflection the context needs, other forms of a verb, multi-word function phrases
+    # both ways (synonyms.py); each reading pays its cost and the LM decides
+    wordnet: bool = False
+    spun_wordnet_cost: float = 3.0
+    spun_inflection_cost: float = 4.0
+    spun_phrase_cost: float = 2.0
+    # a proposed reading also pays this share of how much more frequent (unigram log ratio) it is
+    # than the word it replaces: the LM alone would trade any word for its most common synonym,
+    # whereas a spun word gives itself away by fitting its context badly, not by being rare
+    frequency_penalty: float = 1.0
+    # detect spinning no lexicon entry explains (a thesaurus spinner's content-word swaps): a
+    # document not found spun is decoded once more with WordNet readings alone, and flagged
+    # (metadata "spun_unseen", no edits) when their LM gain per word passes unseen_threshold.
+    # Off by default: it costs a second decoding of every clean document
+    detect_unseen: bool = False
+    # chosen on the dev split: clean articles reach 0.019 at most, WordNet-spun ones (rate 0.3)
+    # 0.023 in the median
+    unseen_threshold: float = 0.025
+    unseen_cost: float = 4.0
     # inside a spun document, restore the case changes the spinner makes (sentence-initial
     # lower case, one word of a known proper name lower-cased: "united States")
     restore_case: bool = True
@@ -91,6 +123,25 @@ class SpunOptions:
     min_words: int = 40
     # fraction of corpus documents' LM gain under which a document counts as clean for fit()
     clean_fit_threshold: float = 0.1
+    # learn swaps from the corpus: at fit time, find (spun, clean) near-duplicate pairs and mine
+    # their word substitutions into a corpus lexicon used for every document (spunpairs.py)
+    learn_swaps: bool = True
+    # share of wordfreq's unigram frequencies in the LM (lm.py; 0: symspellpy's counts alone)
+    wordfreq_weight: float = 0.5
+    # a pair is mined only when alignment shows at least this many swaps (editors' changes are
+    # mostly insertions and cuts; a spinner's are substitutions)
+    min_pair_swaps: int = 3
+    # a mined swap is used once seen this many times in all pairs
+    min_swap_count: int = 1
+    # a mined swap seen at least fingerprint_count times, and at least fingerprint_odds times as
+    # often as a swap as the clean members write the spun words themselves, is this corpus's
+    # spinner's fingerprint: read back and counted like a lexicon marker ("stated" for "said"
+    # in a corpus whose clean copies say "said" and never "stated")
+    fingerprint_count: int = 3
+    fingerprint_odds: float = 3.0
+    # a document not found spun has the sentences with such fingerprints repaired when it holds
+    # at least this many
+    min_fingerprints: int = 2
 
     def __post_init__(self) -> None:
         if isinstance(self.lexicons, list):
@@ -99,9 +150,14 @@ class SpunOptions:
         if unknown or not self.lexicons:
             raise ValueError(f"lexicons must be a non-empty subset of {LEXICONS}, not {self.lexicons!r}")
         require_at_least(self, ("marker_cost", "ambiguous_cost", "spun_ambiguous_cost", "spun_synonym_cost",
-                                "spun_rewrite_cost", "marker_bonus", "document_threshold",
+                                "spun_rewrite_cost", "spun_wordnet_cost", "spun_inflection_cost",
+                                "spun_phrase_cost", "frequency_penalty", "unseen_threshold", "unseen_cost", "marker_bonus", "document_threshold",
                                 "sentence_threshold", "clean_fit_threshold"), 0)
-        require_at_least(self, ("min_words",), 1)
+        require_at_least(self, ("min_words", "min_pair_swaps", "min_swap_count", "fingerprint_count",
+                                "min_fingerprints"), 1)
+        require_at_least(self, ("fingerprint_odds", "wordfreq_weight"), 0)
+        if self.wordfreq_weight > 1:
+            raise ValueError(f"wordfreq_weight must be <= 1, not {self.wordfreq_weight}")
 
 
 @lru_cache(maxsize=None)
@@ -196,6 +252,8 @@ class SpunStats:
 
     counts: CorpusCounts
     names: Counter = dataclasses.field(default_factory=Counter)
+    # every document's pairing sketch (spunpairs.Sketch), sorted by document id
+    sketches: list = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -236,8 +294,16 @@ class SpunStage(Stage):
         for lex in self.options.lexicons:
             for e in load_lexicon(lex):
                 self._index.setdefault(e.spun[0], []).append(e)
-        self._lm: BigramLM = web_lm()
+        self._base_index = {k: list(v) for k, v in self._index.items()}
+        self._web: BigramLM = self._web_model()
+        self._lm: BigramLM = self._web
         self._proper = load_proper_names()
+        # the corpus lexicon learned by fit, with provenance: (spun words, original) -> MinedSwap
+        self.mined: dict[tuple[tuple[str, ...], str], MinedSwap] = {}
+
+    def _web_model(self) -> BigramLM:
+        lm = web_lm()
+        return lm if self.options.wordfreq_weight == lm.wordfreq_weight else lm.with_wordfreq(self.options.wordfreq_weight)
 
     # -- corpus statistics
     def partial_fit(self, docs: Iterable[Document]) -> SpunStats:
@@ -246,37 +312,106 @@ class SpunStage(Stage):
         clean is judged with the web model alone, so that no shard's counts depend on another's.
         Bigrams are kept only around the lexicon's words (see ``CorpusCounts``)."""
         stats = SpunStats(CorpusCounts(pivots=self._pivots()))
-        lm, costs = web_lm(), self._costs(False)
+        lm, costs = self._web, self._base_costs()
         for doc in docs:
             tokens = tokenize(doc.text)
-            if self._doc_score(self._analyse(tokens, costs, lm)) < self.options.clean_fit_threshold:
-                stats.counts.add([t.text for t in tokens[s:e]] for s, e in sentences(tokens))
-                stats.names.update(_capitalised_pairs(tokens))
+            score = self._doc_score(self._analyse(tokens, costs, lm, self._base_index))
+            counted = score < self.options.clean_fit_threshold
+            if counted:
+                self._count(stats.counts, stats.names, tokens)
+            if self.options.learn_swaps:
+                sk = sketch(doc.id, doc.text, round(score, 6), counted)
+                if sk is not None:
+                    stats.sketches.append(sk)
+        stats.sketches.sort(key=lambda k: k.doc_id)
         return stats
 
     def merge_stats(self, parts: Sequence[SpunStats]) -> SpunStats:
         names: Counter = Counter()
         for p in parts:
             names.update(p.names)
-        return SpunStats(CorpusCounts.merged([p.counts for p in parts]), names)
+        sketches = sorted((k for p in parts for k in p.sketches), key=lambda k: k.doc_id)
+        return SpunStats(CorpusCounts.merged([p.counts for p in parts]), names, sketches)
+
+    @staticmethod
+    def _count(counts: CorpusCounts, names: Counter, tokens: Sequence[Token]) -> None:
+        counts.add([t.text for t in tokens[s:e]] for s, e in sentences(tokens))
+        names.update(_capitalised_pairs(tokens))
 
     def finish_fit(self, stats: SpunStats) -> None:
-        self._lm = web_lm().with_corpus(stats.counts)
-        self._proper = load_proper_names() | {p for p, n in stats.names.items() if n >= 2}
+        pairs = self.spun_pairs(stats.sketches) if self.options.learn_swaps else []
+        # a document found to be the spun member of a pair is not clean, even when the lexicons
+        # did not give it away: its words leave the clean-document counts (its unseen swaps would
+        # otherwise become "known phrasing")
+        counts, names = stats.counts, stats.names
+        spun_ids = {p[0] for p in pairs}
+        leaked = [k for k in stats.sketches if k.counted and k.doc_id in spun_ids]
+        if leaked:
+            less, less_names = CorpusCounts(pivots=counts.pivots), Counter()
+            for k in leaked:
+                self._count(less, less_names, tokenize(k.text))
+            counts, names = counts.without(less), +(names - less_names)
+        self._lm = self._web.with_corpus(counts)
+        self._proper = load_proper_names() | {p for p, n in names.items() if n >= 2}
+        self._index = {k: list(v) for k, v in self._base_index.items()}
+        self.mined = mine(pairs, _usable_swap)
+        known = {(e.spun, e.original) for entries in self._index.values() for e in entries}
+        for (spun, original), m in sorted(self.mined.items()):
+            if m.count < self.options.min_swap_count or (spun, original) in known:
+                continue
+            first = "~".join(m.pairs[0])
+            entry = Entry(spun, original, self._mined_kind(m), None,
+                          f"mined {m.count}x from {len(m.pairs)} pair(s), {m.clean_uses} clean use(s), "
+                          f"first {first}", "corpus")
+            self._index.setdefault(spun[0], []).append(entry)
+
         self._stats_digest = _stats_digest(stats)
 
     # -- reuse across runs: the language model mixes corpus counts with the corpus total, which
     # every new clean document changes, so a document's result is reused only under the same
-    # statistics (a digest of them)
+    # statistics (a digest of them, learned swaps' sketches included)
     def apply_recorded(self, doc: Document) -> tuple[Document, str]:
         return self.apply(doc), getattr(self, "_stats_digest", "unfitted")
 
     def reads_hold(self, reads: str | None) -> bool:
         return reads == getattr(self, "_stats_digest", "unfitted")
 
+    # -- learning swaps from (spun, clean) pairs
+    def spun_pairs(self, sketches: Sequence[Sketch]) -> list[tuple[str, list[str], str, list[str]]]:
+        """(spun id, spun words, clean id, clean words) for every near-duplicate pair whose
+        alignment shows a spinner's substitutions. Which member is spun: the one whose swapped
+        words the web LM finds less likely in their context (summed over the pair's swaps)."""
+        out = []
+        lm = self._web
+        for i, j in candidate_pairs(sketches):
+            a, b = sketches[i], sketches[j]
+            wa, wb = [t.text for t in tokenize(a.text)], [t.text for t in tokenize(b.text)]
+            share, swaps = align(wa, wb)
+            swaps = [sw for sw in swaps if _usable_swap(sw)]
+            if share < MIN_ALIGNED or len(swaps) < self.options.min_pair_swaps:
+                continue
+            # positive: reading a's words as b's improves the LM (a is the spun one)
+            gain = sum(lm.score([norm(w) for w in (sw.left, *sw.original, sw.right)])
+                       - lm.score([norm(w) for w in (sw.left, *sw.spun, sw.right)]) for sw in swaps)
+            gain += 10.0 * (a.score - b.score)
+            out.append((a.doc_id, wa, b.doc_id, wb) if gain >= 0 else (b.doc_id, wb, a.doc_id, wa))
+        return out
+
+    def _mined_kind(self, m: MinedSwap) -> str:
+        """A learned swap frequent and hardly ever written by the clean side is a fingerprint
+        (marker); one of a frequent function word is as ambiguous as the lexicon's ("the" for
+        "that"); another content-word swap is a synonym swap."""
+        o, spun = self.options, m.spun
+        if m.count >= o.fingerprint_count and m.odds >= o.fingerprint_odds:
+            return "marker"
+        base = self._base_index.get(spun[0], ())
+        if any(e.kind == "ambiguous" and e.spun == spun for e in base):
+            return "ambiguous"
+        return "ambiguous" if len(spun) == 1 and self._lm.count(spun[0]) > 1e9 else "synonym"
+
     def _pivots(self) -> frozenset[str]:
         """Every word a lexicon entry reads or writes: the only places readings differ."""
-        return frozenset(norm(w) for entries in self._index.values() for e in entries
+        return frozenset(norm(w) for entries in self._base_index.values() for e in entries
                          for w in (*e.spun, *e.original.split(" ")))
 
     # -- one document
@@ -289,28 +424,51 @@ class SpunStage(Stage):
             results = self._analyse(tokens, self._costs(True))
         reps: list[Replacement] = []
         repaired = 0
+        # the corpus's own fingerprints, read back in two places or more, are evidence enough
+        # for the sentences they are in (one alone may be a clean writer's "stated")
+        trusted = sum(_fingerprints(r) for r in results) >= self.options.min_fingerprints
         for r in results:
-            if r.gain > 0 and (spun_doc or self._evidence(r) / r.words >= self.options.sentence_threshold):
+            if r.gain > 0 and (spun_doc or self._evidence(r) / r.words >= self.options.sentence_threshold
+                               or (trusted and _fingerprints(r))):
                 repaired += 1
                 reps.extend(self._replacements(tokens, r, score))
         if spun_doc and self.options.restore_case:
             reps = self._restore_case(tokens, reps)
         meta = {"spin_score": round(score, 4), "spun_sentences": repaired}
+        if self.options.detect_unseen and not spun_doc:
+            unseen = self._unseen_score(tokens)
+            meta["unseen_spin_score"] = round(unseen, 4)
+            meta["spun_unseen"] = unseen >= self.options.unseen_threshold
         return doc.revise(self.name, reps, meta)
+
+    def _unseen_score(self, tokens: Sequence[Token]) -> float:
+        """LM gain per word of reading content words back through WordNet synonyms alone, each
+        reading paying ``unseen_cost`` plus its frequency share (see ``_extra_cost``)."""
+        c = self.options.unseen_cost
+        costs = {"wordnet": c, "inflection": c + 2.0, "phrase": c}
+        results = self._analyse(tokens, costs, index={})
+        words = sum(r.words for r in results)
+        return sum(r.gain for r in results) / max(words, self.options.min_words)
+
+    def _base_costs(self) -> dict[str, float]:
+        return self._costs(False)
 
     def _costs(self, spun_doc: bool) -> dict[str, float]:
         o = self.options
         if not spun_doc:
             return {"marker": o.marker_cost, "ambiguous": o.ambiguous_cost, "synonym": o.ambiguous_cost}
-        return {"marker": o.marker_cost, "ambiguous": o.spun_ambiguous_cost,
-                "synonym": o.spun_synonym_cost, "rewrite": o.spun_rewrite_cost}
+        costs = {"marker": o.marker_cost, "ambiguous": o.spun_ambiguous_cost,
+                 "synonym": o.spun_synonym_cost, "rewrite": o.spun_rewrite_cost}
+        if o.wordnet:
+            costs.update(wordnet=o.spun_wordnet_cost, inflection=o.spun_inflection_cost, phrase=o.spun_phrase_cost)
+        return costs
 
     def _analyse(self, tokens: Sequence[Token], costs: dict[str, float],
-                 lm: BigramLM | None = None) -> list[SentenceResult]:
+                 lm: BigramLM | None = None, index: dict | None = None) -> list[SentenceResult]:
         lm = lm or self._lm
         out = []
         for s, e in sentences(tokens):
-            arcs, markers = self._arcs(tokens, s, e, costs)
+            arcs, markers = self._arcs(tokens, s, e, costs, index)
             if len(arcs) == e - s:  # identity readings only: nothing to decode
                 continue
             breaks = self._breaks(tokens, s, e)
@@ -319,17 +477,52 @@ class SpunStage(Stage):
             out.append(SentenceResult(s, e, best, best.score - plain, markers, costs))
         return out
 
-    def _arcs(self, tokens: Sequence[Token], s: int, e: int, costs: dict[str, float]) -> tuple[list[Arc], int]:
+    def _arcs(self, tokens: Sequence[Token], s: int, e: int, costs: dict[str, float],
+              index: dict | None = None) -> tuple[list[Arc], int]:
         """Identity arcs first (one per token), then every lexicon reading that matches."""
+        index = self._index if index is None else index
         arcs = [Arc(i - s, i - s + 1, (tokens[i].text,)) for i in range(s, e)]
         markers = 0
         for i in range(s, e):
-            for entry in self._index.get(key(tokens[i].text), ()):
+            for entry in index.get(key(tokens[i].text), ()):
                 if entry.kind in costs and self._matches(tokens, i, e, entry):
                     n = len(entry.spun)
                     arcs.append(Arc(i - s, i - s + n, tuple(entry.original.split(" ")), costs[entry.kind], entry))
                     markers += entry.kind == "marker"
+        if "wordnet" in costs:
+            arcs.extend(self._proposed(tokens, s, e, costs))
         return arcs, markers
+
+    def _extra_cost(self, before: Sequence[str], after: Sequence[str]) -> float:
+        """The frequency share of a proposed reading's cost (never negative)."""
+        pu = self._lm.p_unigram
+        lb = sum(math.log(pu(norm(w))) for w in before)
+        la = sum(math.log(pu(norm(w))) for w in after)
+        return max(0.0, self.options.frequency_penalty * (la - lb))
+
+    def _proposed(self, tokens: Sequence[Token], s: int, e: int, costs: dict[str, float]) -> list[Arc]:
+        """WordNet and phrase readings (synonyms.py) of the sentence's tokens. Capitalised words
+        after the first are names ("Soviet", "Budapest"): never proposed for."""
+        arcs = []
+        for i in range(s, e):
+            t = tokens[i]
+            word = key(t.text)
+            if t.text[:1].isupper() and i > s and not t.text.isupper():
+                continue
+            if t.text.isupper() and len(t.text) > 1:
+                continue
+            for c in word_candidates(word):
+                kind = c.source.split(":", 1)[0]
+                entry = Entry((word,), " ".join(c.words), kind, None, c.source, "wordnet")
+                arcs.append(Arc(i - s, i - s + 1, c.words, costs[kind] + self._extra_cost((word,), c.words), entry))
+            for n in phrase_lengths():
+                if i + n > e or any(tokens[k].gap.strip() for k in range(i + 1, i + n)):
+                    continue
+                words = tuple(key(tokens[k].text) for k in range(i, i + n))
+                for c in phrase_candidates(words):
+                    entry = Entry(words, " ".join(c.words), "phrase", None, c.source, "phrases")
+                    arcs.append(Arc(i - s, i - s + n, c.words, costs["phrase"] + self._extra_cost(words, c.words), entry))
+        return arcs
 
     @staticmethod
     def _matches(tokens: Sequence[Token], i: int, e: int, entry: Entry) -> bool:
@@ -342,6 +535,8 @@ class SpunStage(Stage):
                 return False
         if entry.kind == "rewrite" and not _standalone(tokens, i):
             return False
+        if entry.lexicon == "corpus" and tokens[i].text[:1].isupper() and i > 0 and not _NEW_SENTENCE.search(tokens[i].gap):
+            return False  # learned from lower-case swaps: a capitalised word mid-sentence is a name
         if entry.left is not None:
             return i > 0 and not tokens[i].gap.strip() and key(tokens[i - 1].text) == entry.left
         return True
@@ -425,7 +620,25 @@ def _stats_digest(stats: SpunStats) -> str:
         h.update(repr(sorted(counter.items())).encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     h.update(repr(sorted(stats.counts.pivots or ())).encode("utf-8", "surrogatepass"))
+    for k in stats.sketches:  # learned swaps come from these (sorted by document id)
+        h.update(repr((k.doc_id, k.signature, k.score, k.text_z, k.counted)).encode("utf-8", "surrogatepass"))
     return h.hexdigest()
+
+
+def _fingerprints(r: SentenceResult) -> int:
+    """How many of the corpus's own fingerprints (mined swaps the clean side of the corpus hardly
+    ever writes) the best reading reads back."""
+    return sum(a.tag is not None and a.tag.lexicon == "corpus" and a.tag.kind == "marker" for a in r.best.arcs)
+
+
+_SWAP_WORD = re.compile(r"^[a-z]+(?:'[a-z]+)?$|^~$")
+
+
+def _usable_swap(sw) -> bool:
+    """A word swap worth learning: lower-case words on both sides (capitals are names, sentence
+    starts or the spinner's case changes, handled apart), no numbers, not a case change."""
+    return (all(_SWAP_WORD.match(w) for w in sw.spun) and all(_SWAP_WORD.match(w) for w in sw.original)
+            and sw.spun != tuple(sw.original))
 
 
 def _units(tokens: Sequence[Token], reps: Sequence[Replacement]) -> list[Unit]:
