@@ -14,6 +14,7 @@ import cleancorpus
 from cleancorpus.config import Config, Limits
 from cleancorpus.store import Store
 from cleancorpus.store.verify import verify
+from warcs import record_id
 
 CLI = [sys.executable, "-c", "from cleancorpus.cli import main; main()"]
 PROSE = (Path(__file__).resolve().parent.parent / "raw" / "002_0bc2088ad81ff738.txt").read_text("utf-8")
@@ -53,6 +54,42 @@ def build_battery(d: Path) -> dict[str, str]:
     (d / "sub").mkdir()
     (d / "sub" / "nested.txt").write_text("A nested document in a sub folder.", "utf-8"); expect["sub/nested.txt"] = "kept"
     (d / "link-in.txt").symlink_to(d / "sub" / "nested.txt"); expect["link-in.txt"] = "kept"
+    expect.update(_bad_archives(d))
+    return expect
+
+
+def _bad_archives(d: Path) -> dict[str, str]:
+    """Cut and malformed WARC, compressed JSONL and Parquet files (issue 15): the records
+    before the damage are kept, the damaged one and the unread rest rejected with the reason."""
+    import gzip
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from warcs import WARC_DATA, Page, record_id, response_record
+
+    expect = {}
+    rid = "urn:uuid:a9c51e3e-0221-11e7-bf66-0242ac120005"
+    shutil.copy(WARC_DATA / "example-trunc.warc", d / "trunc.warc")  # body cut, then a broken header
+    expect.update({f"trunc.warc#{rid}": "rejected", "trunc.warc@record 4": "rejected"})
+    shutil.copy(WARC_DATA / "bad.arc", d / "notwarc.warc")
+    expect["notwarc.warc"] = "rejected"
+    pages = [Page(f"https://cut.example/{i}", f"<p>Page {i}: {PROSE[:400]}</p>".encode()) for i in range(2)]
+    second = gzip.compress(response_record(pages[1]), mtime=0)
+    (d / "cut.warc.gz").write_bytes(gzip.compress(response_record(pages[0]), mtime=0) + second[: len(second) // 2])
+    expect[f"cut.warc.gz#{record_id(pages[0].url).strip('<>')}"] = "kept"
+    expect[f"cut.warc.gz#{record_id(pages[1].url).strip('<>')}"] = "rejected"
+    (d / "empty.warc.gz").write_bytes(b"")
+    expect["empty.warc.gz"] = "rejected"
+    lines = [json.dumps({"text": f"Line {i} of a gzip shard: {PROSE[:200]}"}).encode() + b"\n" for i in range(2)]
+    (d / "cut.jsonl.gz").write_bytes(gzip.compress(lines[0], mtime=0) + gzip.compress(lines[1], mtime=0)[:20])
+    expect.update({"cut.jsonl.gz:1": "kept", "cut.jsonl.gz:2": "rejected"})
+    pq.write_table(pa.table({"text": [PROSE[:300], PROSE[300:600]]}), d / "whole.parquet")
+    data = (d / "whole.parquet").read_bytes()
+    (d / "whole.parquet").unlink()
+    (d / "cut.parquet").write_bytes(data[: len(data) - 20])  # footer gone
+    expect["cut.parquet"] = "rejected"
     return expect
 
 
@@ -78,6 +115,12 @@ def test_bad_input_battery_every_document_accounted_for(tmp_path):
     assert "invalid JSON" in reasons["mixed.jsonl:2"]
     assert "no 'text' field" in reasons["mixed.jsonl:3"]
     assert "not a string" in reasons["mixed.jsonl:4"]
+    assert "truncated WARC record" in reasons[f"cut.warc.gz#{record_id('https://cut.example/1').strip('<>')}"]
+    assert "cut short" in reasons["trunc.warc#urn:uuid:a9c51e3e-0221-11e7-bf66-0242ac120005"]
+    assert "malformed WARC" in reasons["trunc.warc@record 4"] and "not a WARC file" in reasons["notwarc.warc"]
+    assert "empty file" in reasons["empty.warc.gz"]
+    assert "truncated or corrupt compressed stream" in reasons["cut.jsonl.gz:2"]
+    assert "not a readable Parquet file" in reasons["cut.parquet"]
     texts = {d.source: d.text for d in version}
     assert "secret text" not in "".join(texts.values())
     assert "événements" in texts.get("latin1.txt", "événements")

@@ -23,6 +23,7 @@ from .pipeline import Pipeline, Progress, RunResult, read_documents
 from .store import Store, Version
 from .store.store import TMP_PREFIX
 from .store.write import write_version
+from .signals import Tally
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,11 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
     duplicates = {} if p.config.dedup.report_only else dd.duplicates
     counts = {"input_files": len(p.inputs), "documents": 0, "kept": 0, "duplicate": 0, "rejected": 0}
 
+    signals = Tally()  # language mix, quality flags, PII redactions of the kept documents (signals.py)
+
     def items():
+        nonlocal signals
+        signals = Tally()
         for c in counts:
             if c != "input_files":
                 counts[c] = 0
@@ -130,6 +135,7 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             dup = duplicates.get(doc.id)
             if dup is None:
                 o = Outcome(doc.id, doc.source, Status.KEPT)
+                signals.add(doc)
             else:
                 o = Outcome(doc.id, doc.source, Status.DUPLICATE, reason=dup.reason,
                             duplicate_of=dup.duplicate_of, similarity=dup.similarity)
@@ -153,6 +159,7 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             "stages": {name: rep.to_dict() for name, rep in run.reports.items()},
             "dedup": {**dd.stats, "report_only": p.config.dedup.report_only, "clusters": len(clusters),
                       "largest_clusters": clusters[:LARGEST_CLUSTERS]},
+            "signals": signals.to_dict(),
             # what this run reused from earlier runs and recomputed (README "Incremental runs");
             # the only part of the summary that depends on history, not on the version's content
             "work": {"documents_from_scratch": run.work.documents_from_scratch(next(iter(p.config.stages), None)),

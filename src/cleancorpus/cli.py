@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import api
 from .config import Config
+from .signals import describe
 from .stages.base import ConfigError
 from .store import Store, StoreError
 from .store.verify import diff as diff_versions
@@ -61,6 +62,21 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def with_fields(cfg: Config, text_field: Optional[str], id_field: Optional[str]) -> Config:
+    """The configuration with --text-field/--id-field applied (they override the file's)."""
+    if text_field is None and id_field is None:
+        return cfg
+    import dataclasses
+
+    try:
+        fields = dataclasses.replace(cfg.input, **{k: v for k, v in
+                                                  (("text_field", text_field), ("id_field", id_field)) if v is not None})
+        return dataclasses.replace(cfg, input=fields)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+        raise
+
+
 def _config(path: Optional[Path]) -> Config:
     try:
         return Config.load(str(path)) if path else Config()
@@ -71,16 +87,18 @@ def _config(path: Optional[Path]) -> Config:
 
 @app.command()
 def clean(
-    raw_dir: str = typer.Argument("raw", help="Directory (or s3:// prefix) of raw .txt, .html and .jsonl documents."),
+    raw_dir: str = typer.Argument("raw", help="Directory (or s3:// prefix) of raw documents: .txt, .html, .jsonl (also .gz/.zst/.bz2), .warc(.gz), WET, .parquet."),
     out_dir: str = OutOpt,
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="JSON configuration file."),
     report_only_duplicates: bool = typer.Option(False, "--report-duplicates-only", help="Find duplicate clusters but keep every document."),
     lock_timeout: float = typer.Option(600.0, help="Seconds to wait for another run writing to the same store."),
     fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first document a reader or stage fails on, with its traceback (to debug a stage); by default such a document is rejected with the error and the run goes on."),
+    text_field: Optional[str] = typer.Option(None, "--text-field", help="JSONL/Parquet field holding the text (default 'text'; e.g. content, raw_content)."),
+    id_field: Optional[str] = typer.Option(None, "--id-field", help="JSONL/Parquet field holding the input's own id, copied to metadata.input_id (default 'id')."),
     full: bool = typer.Option(False, "--full", help="Recompute every document and every pass from the inputs instead of reusing the stored results of unchanged documents (the result is the same, byte for byte)."),
 ) -> None:
     """Build a new version of the corpus from RAW_DIR into the store."""
-    cfg = _config(config)
+    cfg = with_fields(_config(config), text_field, id_field)
     if report_only_duplicates:
         import dataclasses
 
@@ -215,6 +233,12 @@ def show(
     for name, s in m["stages"].items():
         table.add_row(name, str(s["seen"]), str(s["changed"]), str(s["edits"]), str(sum(s["rejected"].values())))
     out.print(table)
+    skipped = m["stages"].get("ingest", {}).get("skipped")
+    if skipped:  # WARC records that are not documents by design (requests, non-200, non-HTML, ...)
+        out.print("skipped input records (not documents): " + ", ".join(f"{k}: {n}" for k, n in skipped.items()),
+                  highlight=False)
+    for line in describe(m.get("signals", {}), m["stages"]):  # language mix, quality flags, PII
+        out.print(line, highlight=False)
     reasons: dict[str, int] = {}
     for s in m["stages"].values():
         for reason, n in s["rejected"].items():

@@ -11,7 +11,9 @@ from .stages import REGISTRY, Stage, build_options
 from .stages.base import ConfigError, require_at_least
 
 # The default order; stages registered but not named here run after these.
-DEFAULT_ORDER = ("unicode", "boilerplate", "quality", "spun", "spelling")
+# language first (quality and the English-only repairs read its decision); pii after language
+# (its placeholders are not words) and before anything is counted or published
+DEFAULT_ORDER = ("unicode", "boilerplate", "language", "quality", "pii", "spun", "spelling")
 DEFAULT_STAGES: tuple[str, ...] = tuple(s for s in DEFAULT_ORDER if s in REGISTRY) + tuple(
     s for s in REGISTRY if s not in DEFAULT_ORDER
 )
@@ -64,7 +66,8 @@ class Limits:
     max_doc_bytes: int = 20_000_000
     # reading one document (decoding, HTML extraction) or one stage on one document taking
     # longer than this gets the document rejected with reason "time limit" (0 disables); holds
-    # in any thread (see timeout.py), so in flow tasks and on Dask workers too
+    # in any thread (see timeout.py), so in flow tasks and on Dask workers too; counted in the
+    # thread's CPU time, so machine load does not decide which documents are rejected
     max_stage_seconds: float = 60.0
     # HTML structural pre-check before parsing (0 disables each): pages beyond these are
     # rejected with the reason instead of keeping a run busy for minutes (see ingest/html.py)
@@ -80,11 +83,30 @@ class Limits:
 
 
 @dataclasses.dataclass(frozen=True)
+class InputConfig:
+    """Where JSONL and Parquet inputs keep a document's text and their own id (README "Input
+    formats"): ``text_field`` is the text (e.g. ``content``, ``raw_content``); the value of
+    ``id_field`` is copied to ``metadata["input_id"]`` (every field stays in metadata too)."""
+
+    text_field: str = "text"
+    id_field: str = "id"
+
+    def __post_init__(self) -> None:
+        for name in ("text_field", "id_field"):
+            v = getattr(self, name)
+            if not isinstance(v, str) or not v.strip():
+                raise ConfigError(f"input.{name} must be a non-empty field name, not {v!r}")
+        if self.text_field == self.id_field:
+            raise ConfigError(f"input.text_field and input.id_field are both {self.text_field!r}")
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     stages: tuple[str, ...] = DEFAULT_STAGES
     stage_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     dedup: DedupConfig = DedupConfig()
     limits: Limits = Limits()
+    input: InputConfig = InputConfig()
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.stages if s not in REGISTRY]
@@ -110,6 +132,7 @@ class Config:
             },
             "dedup": dataclasses.asdict(self.dedup),
             "limits": dataclasses.asdict(self.limits),
+            "input": dataclasses.asdict(self.input),
         }
 
     def fingerprint(self) -> str:
@@ -118,7 +141,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Config":
-        known = {"stages", "stage_options", "dedup", "limits"}
+        known = {"stages", "stage_options", "dedup", "limits", "input"}
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
@@ -128,6 +151,7 @@ class Config:
                 stage_options=dict(d.get("stage_options", {})),
                 dedup=DedupConfig(**d.get("dedup", {})),
                 limits=Limits(**d.get("limits", {})),
+                input=InputConfig(**d.get("input", {})),
             )
         except TypeError as exc:
             raise ConfigError(f"bad configuration: {exc}") from exc

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator
 from .config import Config, Limits
 from .document import Document, Outcome, Rejection, Status
 from .incremental import UNCACHEABLE, StageCache, Work, cached_partial_fit
-from .ingest import RejectedInput, describe_error
+from .ingest import RejectedInput, SkippedRecords, describe_error
 from .jsonsafe import has_lone_surrogates
 from .stages import Stage
 from .timeout import TimeLimitExceeded, time_limit
@@ -36,6 +36,9 @@ class StageReport:
     seconds: float = 0.0
     # documents a corpus stage's fit failed on: left out of its statistics (id -> why)
     fit_skipped: dict[str, str] = field(default_factory=dict)
+    # ingest only: input records that are not documents by design (a WARC's request records,
+    # non-200 responses, ...), counted by reason; they have no outcome
+    skipped: Counter = field(default_factory=Counter)
 
     def merge(self, other: "StageReport") -> None:
         self.seen += other.seen
@@ -44,6 +47,7 @@ class StageReport:
         self.rejected.update(other.rejected)
         self.seconds += other.seconds
         self.fit_skipped.update(other.fit_skipped)
+        self.skipped.update(other.skipped)
 
     def to_dict(self) -> dict:
         d = {
@@ -54,6 +58,8 @@ class StageReport:
         }
         if self.fit_skipped:
             d["fit_skipped"] = dict(sorted(self.fit_skipped.items()))
+        if self.skipped:
+            d["skipped"] = dict(sorted(self.skipped.items()))
         return d
 
 
@@ -96,11 +102,14 @@ class Pipeline:
         return reports
 
     def admit(
-        self, items: Iterable[Document | RejectedInput], reports: dict[str, StageReport], rejected: list[Outcome]
+        self, items: Iterable[Document | RejectedInput | SkippedRecords], reports: dict[str, StageReport], rejected: list[Outcome]
     ) -> Iterator[Document]:
         """Ingest bookkeeping: count inputs, turn ingest rejections and oversize documents into outcomes."""
         ingest = reports["ingest"]
         for item in items:
+            if isinstance(item, SkippedRecords):
+                ingest.skipped.update(item.counts)
+                continue
             ingest.seen += 1
             if isinstance(item, RejectedInput):
                 ingest.rejected[item.reason.split(":")[0]] += 1

@@ -2,11 +2,17 @@
 worker thread, a Dask worker.
 
 A signal (SIGALRM) can only interrupt the main thread, so the limit is enforced by one watchdog
-thread per process instead. Each guarded block registers its thread and deadline; when a
-deadline passes, the watchdog raises :class:`TimeLimitExceeded` *in that thread* (CPython's
+thread per process instead. Each guarded block registers its thread; when the block has used
+its time, the watchdog raises :class:`TimeLimitExceeded` *in that thread* (CPython's
 ``PyThreadState_SetAsyncExc``), and raises it again every half second in case the code under
 the limit swallowed it. Arming is one dictionary store under an uncontended lock, cheap enough
 for every stage of every document.
+
+The time counted is the thread's own CPU time (``pthread_getcpuclockid``), not the wall clock:
+on a loaded machine (a nightly run sharing its cores, a Dask worker with busy neighbours) a
+document that needs 5 s of CPU can take a minute of wall time, and a wall-clock limit would
+reject it on one night and keep it on the next. A wall-clock backstop of ``WALL_FACTOR`` times
+the limit still ends a block that waits without using CPU.
 
 Limits: the exception arrives when the thread next runs Python bytecode, so a single long call
 into C (one huge regular expression match, one lxml parse) finishes first; that is why HTML
@@ -25,6 +31,7 @@ from typing import Iterator
 
 POLL_SECONDS = 0.05
 REFIRE_SECONDS = 0.5
+WALL_FACTOR = 10.0
 
 
 class TimeLimitExceeded(BaseException):
@@ -34,8 +41,8 @@ class TimeLimitExceeded(BaseException):
 class _Watchdog:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        # thread ident -> [deadline, next time to (re)fire]
-        self.armed: dict[int, list[float]] = {}
+        # thread ident -> _Armed
+        self.armed: dict[int, _Armed] = {}
         self.fired: set[int] = set()
         self._thread = threading.Thread(target=self._run, name="cleancorpus-time-limit", daemon=True)
         self._thread.start()
@@ -48,10 +55,37 @@ class _Watchdog:
             now = time.monotonic()
             with self.lock:
                 for ident, entry in self.armed.items():
-                    if now >= entry[1]:
+                    if now >= entry.next_fire and entry.over(now):
                         _raise_in(ident, TimeLimitExceeded)
                         self.fired.add(ident)
-                        entry[1] = now + REFIRE_SECONDS
+                        entry.next_fire = now + REFIRE_SECONDS
+
+
+class _Armed:
+    """One guarded block: its thread's CPU clock and where it started, and the wall backstop."""
+
+    __slots__ = ("clock", "cpu_start", "seconds", "wall_deadline", "next_fire")
+
+    def __init__(self, seconds: float) -> None:
+        try:
+            self.clock: int | None = time.pthread_getcpuclockid(threading.get_ident())
+            self.cpu_start = time.clock_gettime(self.clock)
+        except (AttributeError, OSError):  # no per-thread CPU clock here: wall time only
+            self.clock, self.cpu_start = None, 0.0
+        now = time.monotonic()
+        self.seconds = seconds
+        self.wall_deadline = now + (seconds * WALL_FACTOR if self.clock is not None else seconds)
+        self.next_fire = now + (seconds if self.clock is None else 0.0)
+
+    def over(self, now: float) -> bool:
+        if now >= self.wall_deadline:
+            return True
+        if self.clock is None:
+            return False
+        try:
+            return time.clock_gettime(self.clock) - self.cpu_start >= self.seconds
+        except OSError:  # the thread is gone; its entry is about to be removed
+            return False
 
 
 def _raise_in(ident: int, exc: type[BaseException] | None) -> None:
@@ -80,9 +114,9 @@ def time_limit(seconds: float) -> Iterator[None]:
         return
     wd = _get_watchdog()
     ident = threading.get_ident()
-    deadline = time.monotonic() + seconds
+    entry = _Armed(seconds)
     with wd.lock:
-        wd.armed[ident] = [deadline, deadline]
+        wd.armed[ident] = entry
     try:
         yield
     finally:

@@ -9,6 +9,8 @@ a stage that fails on a document already turns it into a recorded rejection.
 
 from __future__ import annotations
 
+import dataclasses
+
 from .env import apply_defaults
 
 apply_defaults()  # before Prefect is imported; keeps values the caller already set
@@ -139,16 +141,23 @@ def clean_corpus(
     shard_mb: float = 8.0,
     max_shards: int = 256,
     lock_timeout: float = 600.0,
+    text_field: str | None = None,
+    id_field: str | None = None,
     scratch_dir: str | None = None,
     full: bool = False,
 ) -> str:
     """Build a new version of the corpus from RAW_DIR into OUT_DIR; returns the version id.
     RAW_DIR and OUT_DIR may be s3:// prefixes. The run's scratch files (spills, fitted stages,
     dedup shingle sets) go under SCRATCH_DIR, a local or shared directory every worker sees
-    (default: inside a local store, else the system's temporary directory). Stage results of
-    unchanged documents are reused from the store when still exact; FULL recomputes everything."""
+    (default: inside a local store, else the system's temporary directory).
+    ``text_field``/``id_field`` override the configuration's ``input`` (JSONL and Parquet).
+    Stage results of unchanged documents are reused from the store when still exact; FULL
+    recomputes everything."""
     log = get_run_logger()
     config = Config.load(config_path) if config_path else Config()
+    if text_field or id_field:
+        config = dataclasses.replace(config, input=dataclasses.replace(
+            config.input, text_field=text_field or config.input.text_field, id_field=id_field or config.input.id_field))
     # absolute: Dask workers may run elsewhere (same shared filesystem, other working directory)
     p = plan_inputs(_absolute(raw_dir), _absolute(out_dir), config)
     log.info("version %s: %d input files", p.version_id, len(p.inputs))

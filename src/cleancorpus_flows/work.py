@@ -159,7 +159,7 @@ def run_pass(job: PassJob, progress: Callable[[str, int], None] | None = None) -
     if isinstance(job.source, Path):
         docs: Iterator[Document] = read_documents(job.source)
     else:
-        raw = iter_documents(list(job.source), job.config.limits, job.fail_fast)
+        raw = iter_documents(list(job.source), job.config.limits, job.fail_fast, fields=job.config.input)
         docs = pipe.admit(raw, reports, rejected)
     cache = None
     if job.segment is not None:

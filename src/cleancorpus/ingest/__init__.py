@@ -9,31 +9,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator
 
-from ..document import Document, Outcome, Status, stable_id
-from .decode import decode_bytes
+from ..document import Document, stable_id
 from ..timeout import TimeLimitExceeded, time_limit
-from .html import html_to_text, precheck_html
-from .jsonl import iter_jsonl
+from .columnar import iter_parquet
+from .jsonl import COMPRESSIONS, iter_jsonl
+from .page import page_document
+from .records import RejectedInput, SkippedRecords
+from .warc import iter_warc
 
 if TYPE_CHECKING:
-    from ..config import Limits
+    from ..config import InputConfig, Limits
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+# a name's ending (lower case) -> reader; the longest matching ending wins
+FORMATS: dict[str, str] = {
+    **{s: "text" for s in TEXT_SUFFIXES}, **{s: "html" for s in HTML_SUFFIXES},
+    **{s: "jsonl" for s in JSONL_SUFFIXES},
+    **{s + c: "jsonl" for s in JSONL_SUFFIXES for c in COMPRESSIONS},
+    ".warc": "warc", ".warc.gz": "warc", ".wet": "warc", ".wet.gz": "warc",
+    ".parquet": "parquet",
+}
+SUPPORTED = set(FORMATS)
 
 
-@dataclass(frozen=True, slots=True)
-class RejectedInput:
-    """An input (a whole file, or one JSONL line) that never became a Document."""
-
-    id: str
-    source: str
-    reason: str
-
-    def outcome(self) -> Outcome:
-        return Outcome(self.id, self.source, Status.REJECTED, reason=f"ingest: {self.reason}")
+def input_format(name: str) -> tuple[str, str] | None:
+    """(reader, the ending that chose it) for a file name, or None when unsupported."""
+    lower = name.lower()
+    matches = [s for s in FORMATS if lower.endswith(s) and len(lower) > len(s)]
+    if not matches:
+        return None
+    suffix = max(matches, key=len)
+    return FORMATS[suffix], suffix
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +93,7 @@ def list_inputs(raw_dir: str | os.PathLike) -> list[InputFile]:
             if not p.is_file() and not p.is_symlink():
                 found.append(InputFile(p, rel, "not a regular file"))
                 continue
-            if p.suffix.lower() not in SUPPORTED:
+            if input_format(name) is None:
                 found.append(InputFile(p, rel, f"unsupported file type {p.suffix or '(no extension)'!r}; supported: {', '.join(sorted(SUPPORTED))}"))
                 continue
             found.append(InputFile(p, rel))
@@ -106,19 +114,21 @@ def file_digest(f: "InputFile | Path") -> str:
 
 
 def iter_documents(
-    files: list[InputFile], limits: "Limits | None" = None, fail_fast: bool = False
-) -> Iterator[Document | RejectedInput]:
+    files: list[InputFile], limits: "Limits | None" = None, fail_fast: bool = False,
+    fields: "InputConfig | None" = None,
+) -> Iterator[Document | RejectedInput | SkippedRecords]:
     """Documents and rejections, one file at a time (only one file's bytes held at once).
 
     Whatever goes wrong with one document (an exception of any type, the time limit) becomes a
     rejection of that document naming the reader and the error; ``fail_fast`` re-raises instead,
     for someone debugging a reader.
     """
-    from ..config import Limits
+    from ..config import InputConfig, Limits
 
     limits = limits or Limits()
+    fields = fields or InputConfig()
     for f in files:
-        reader = _read_file(f, limits, fail_fast)
+        reader = _read_file(f, limits, fail_fast, fields)
         produced = 0
         while True:
             try:
@@ -166,15 +176,22 @@ def guard_document(
         return RejectedInput(doc_id, source, f"{what} error: {describe_error(exc)}")
 
 
-def _read_file(f: InputFile, limits: "Limits", fail_fast: bool) -> Iterator[Document | RejectedInput]:
+def _read_file(f: InputFile, limits: "Limits", fail_fast: bool, fields: "InputConfig") -> Iterator[Document | RejectedInput | SkippedRecords]:
     if f.problem:
         yield RejectedInput(stable_id(f.relpath, b""), f.relpath, f.problem)
         return
-    suffix = f.path.suffix.lower()
-    if suffix in JSONL_SUFFIXES:
+    kind, suffix = input_format(f.path.name) or ("text", "")
+    if kind in ("jsonl", "warc", "parquet"):
         try:
-            with f.open() as stream:
-                yield from iter_jsonl(stream, f.relpath, limits, RejectedInput, fail_fast)
+            with f.open() as fh:
+                if kind == "jsonl":
+                    compression = COMPRESSIONS.get("." + suffix.rsplit(".", 1)[-1])
+                    yield from iter_jsonl(fh, f.relpath, limits, RejectedInput, fail_fast, compression,
+                                          fields.text_field, fields.id_field)
+                elif kind == "warc":
+                    yield from iter_warc(fh, f.relpath, limits, fail_fast)
+                else:
+                    yield from iter_parquet(fh, f.relpath, limits, fail_fast, fields.text_field, fields.id_field)
         except OSError as exc:
             yield RejectedInput(stable_id(f.relpath, b""), f.relpath, f"unreadable file: {exc.strerror or exc}")
         return
@@ -190,27 +207,6 @@ def _read_file(f: InputFile, limits: "Limits", fail_fast: bool) -> Iterator[Docu
         yield RejectedInput(stable_id(f.relpath, b""), f.relpath, f"unreadable file: {exc.strerror or exc}")
         return
     doc_id = stable_id(f.relpath, data)
-    yield guard_document(doc_id, f.relpath, lambda: _file_document(doc_id, f.relpath, data, suffix, limits),
-                         limits.max_stage_seconds, fail_fast)
-
-
-def _file_document(doc_id: str, relpath: str, data: bytes, suffix: str, limits: "Limits") -> Document | RejectedInput:
-    decoded = decode_bytes(data)
-    if isinstance(decoded, str):
-        return RejectedInput(doc_id, relpath, decoded)
-    doc = Document(doc_id, decoded.naive, relpath, {"format": "text"})
-    doc = decoded.apply_to(doc)
-    if suffix in HTML_SUFFIXES:
-        problem = precheck_html(doc.text, limits.max_html_tags, limits.max_html_attributes)
-        if problem:
-            return RejectedInput(doc_id, relpath, f"HTML pre-check: {problem}")
-        page = html_to_text(doc.text)
-        # built from the page's full text; what extraction drops is recorded as "html" edits
-        doc = Document(doc_id, page.text, relpath, {**doc.metadata, **page.meta, "format": "html"})
-        doc = doc.revise("html", page.removals)
-    if not doc.text.strip():
-        why = "empty file" if not data else "no text content"
-        if suffix in HTML_SUFFIXES and data.strip():
-            why = "HTML page has no visible text (all script, style or markup)"
-        return RejectedInput(doc_id, relpath, why)
-    return doc
+    is_html = kind == "html"
+    yield guard_document(doc_id, f.relpath, lambda: page_document(
+        doc_id, f.relpath, data, is_html, {"format": kind}, limits), limits.max_stage_seconds, fail_fast)

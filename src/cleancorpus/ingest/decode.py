@@ -3,8 +3,10 @@ and a clear rejection for binary data."""
 
 from __future__ import annotations
 
+import codecs
 import difflib
 from dataclasses import dataclass
+from typing import Sequence
 
 import charset_normalizer
 
@@ -63,8 +65,12 @@ def _best_guess(data: bytes):
     return min(clean, key=lambda m: (rank.get(m.encoding, len(rank)), matches.index(m)))
 
 
-def decode_bytes(data: bytes) -> Decoded | str:
-    """A Decoded, or a string saying why these bytes are not a text document."""
+def decode_bytes(data: bytes, declared: Sequence[tuple[str, str]] = ()) -> Decoded | str:
+    """A Decoded, or a string saying why these bytes are not a text document.
+
+    UTF-8 when the bytes are UTF-8 (a page labelled latin-1 that is really UTF-8 is common; the
+    reverse, non-UTF-8 bytes that happen to be valid UTF-8, is rare beyond pure ASCII); else the
+    first ``declared`` (charset, where) that decodes the bytes without error; else detection."""
     if not data:
         return "empty file"
     if data.startswith(b"\xef\xbb\xbf"):
@@ -77,6 +83,11 @@ def decode_bytes(data: bytes) -> Decoded | str:
     except UnicodeDecodeError:
         pass
     naive = data.decode("utf-8", errors="replace")
+    for charset, where in declared:
+        text = _decode_declared(data, charset)
+        if text is not None:
+            enc = _WHATWG_ALIASES.get(charset.lower(), charset.lower())
+            return Decoded(naive, text, f"not valid UTF-8; decoded as {enc} (declared in {where})")
     best = _best_guess(data)
     if best is None:
         # not text in any encoding we know; keep what UTF-8 can read only if it is mostly text
@@ -87,3 +98,19 @@ def decode_bytes(data: bytes) -> Decoded | str:
     if text == naive:
         return Decoded(naive, naive)
     return Decoded(naive, text, f"not valid UTF-8; decoded as {best.encoding}")
+
+
+# The WHATWG Encoding Standard reads these labels as windows-1252, as every browser does: pages
+# labelled latin-1 are nearly always cp1252 (curly quotes in 0x80-0x9F).
+_WHATWG_ALIASES = {"iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
+                   "l1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252", "windows-1252": "cp1252"}
+
+
+def _decode_declared(data: bytes, charset: str) -> str | None:
+    name = _WHATWG_ALIASES.get(charset.strip().lower(), charset.strip().lower())
+    try:
+        if codecs.lookup(name).name in ("utf-8", "utf-8-sig"):
+            return None  # not valid UTF-8 (checked before): the label is wrong
+        return data.decode(name)
+    except (LookupError, UnicodeDecodeError):
+        return None  # unknown label, or bytes the declared charset cannot read: detect instead

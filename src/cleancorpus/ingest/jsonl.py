@@ -1,4 +1,7 @@
-"""JSONL: one document a line, its ``text`` field the text, every other field metadata.
+"""JSONL, plain or compressed (gzip, zstd, bz2): one document a line, its text field (``text``
+unless configured) the text, every other field metadata. Read as a stream, a line at a time; a
+compressed stream that is cut short or corrupt keeps the lines before the damage and ends with
+one rejection saying where reading stopped.
 
 Each line is read on its own and under the per-document time limit: a line that cannot be
 parsed (invalid JSON, a number too long to convert, nesting deeper than the parser's recursion
@@ -11,8 +14,14 @@ for the unicode stage, which repairs them as recorded edits.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
 import json
+import zlib
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator
+
+import pyarrow as pa
 
 from ..document import Document, stable_id
 from ..jsonsafe import replace_lone_surrogates
@@ -21,12 +30,44 @@ from .decode import decode_bytes
 if TYPE_CHECKING:
     from ..config import Limits
 
-def iter_jsonl(stream: BinaryIO, relpath: str, limits: "Limits", rejected: Callable, fail_fast: bool = False) -> Iterator:
-    """The documents of one JSONL file, read line by line from an open binary ``stream``."""
+COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2"}
+# what a cut or corrupt compressed stream raises part-way through
+_STREAM_ERRORS = (EOFError, OSError, zlib.error, pa.ArrowException)
+
+
+def decompressed(stream: BinaryIO, compression: str | None) -> BinaryIO:
+    """The stream, decompressed on the fly (never whole into memory)."""
+    if compression is None:
+        return stream
+    if compression == "gzip":
+        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+    if compression == "bz2":
+        return bz2.BZ2File(stream, mode="rb")  # type: ignore[return-value]
+    if compression == "zstd":
+        # pyarrow (already a dependency) streams zstd; Python 3.11 has no zstd module
+        return io.BufferedReader(pa.CompressedInputStream(pa.PythonFile(stream, mode="r"), "zstd"))  # type: ignore[arg-type,return-value]
+    raise ValueError(f"unknown compression {compression!r}")
+
+
+def iter_jsonl(stream: BinaryIO, relpath: str, limits: "Limits", rejected: Callable, fail_fast: bool = False,
+               compression: str | None = None, text_field: str = "text", id_field: str = "id") -> Iterator:
     from . import guard_document
 
     seen_any = False
-    for lineno, raw in enumerate(stream, start=1):  # the caller opens and closes the stream
+    lineno = 0
+    lines = iter(decompressed(stream, compression))
+    while True:
+        try:
+            raw = next(lines)
+        except StopIteration:
+            break
+        except _STREAM_ERRORS as exc:
+            what = "truncated or corrupt compressed stream" if compression else "unreadable file"
+            where = f"{relpath}:{lineno + 1}" if seen_any else relpath
+            yield rejected(stable_id(where, b""), where,
+                           f"{what}: {exc or type(exc).__name__} after line {lineno}; the rest of the file is not read")
+            return
+        lineno += 1
         if not raw.strip():
             continue
         seen_any = True
@@ -35,13 +76,15 @@ def iter_jsonl(stream: BinaryIO, relpath: str, limits: "Limits", rejected: Calla
         if len(raw) > limits.max_doc_bytes:
             yield rejected(doc_id, source, f"line is {len(raw)} bytes, over the per-document limit of {limits.max_doc_bytes}")
             continue
-        yield guard_document(doc_id, source, lambda: _line_document(doc_id, source, raw, rejected),
+        yield guard_document(doc_id, source,
+                             lambda: _line_document(doc_id, source, raw, rejected, text_field, id_field),
                              limits.max_stage_seconds, fail_fast)
     if not seen_any:
         yield rejected(stable_id(relpath, b""), relpath, "empty file")
 
 
-def _line_document(doc_id: str, source: str, raw: bytes, rejected: Callable):
+def _line_document(doc_id: str, source: str, raw: bytes, rejected: Callable, text_field: str = "text",
+                   id_field: str = "id"):
     decoded = decode_bytes(raw)
     if isinstance(decoded, str):
         return rejected(doc_id, source, decoded)
@@ -64,14 +107,16 @@ def _line_document(doc_id: str, source: str, raw: bytes, rejected: Callable):
         obj = _nonfinite_to_null(obj, "", nonfinite)
     if not isinstance(obj, dict):
         return rejected(doc_id, source, f"line is a JSON {type(obj).__name__}, not an object")
-    if "text" not in obj:
-        return rejected(doc_id, source, "no 'text' field")
-    text = obj.pop("text")
+    if text_field not in obj:
+        return rejected(doc_id, source, f"no {text_field!r} field")
+    text = obj.pop(text_field)
     if not isinstance(text, str):
-        return rejected(doc_id, source, f"'text' is a {type(text).__name__}, not a string")
+        return rejected(doc_id, source, f"{text_field!r} is a {type(text).__name__}, not a string")
     if not text.strip():
-        return rejected(doc_id, source, "empty 'text'")
+        return rejected(doc_id, source, f"empty {text_field!r}")
     meta: dict[str, Any] = {"format": "jsonl", **obj}
+    if obj.get(id_field) is not None and "input_id" not in obj:
+        meta["input_id"] = obj[id_field]  # the input's own id, under one key for every format
     if b"\\u" in raw or b"\\U" in raw:  # only escapes can smuggle an unpaired surrogate in
         meta = replace_lone_surrogates(meta)
     if nonfinite:

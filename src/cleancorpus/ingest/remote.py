@@ -25,7 +25,7 @@ def is_remote(location: str | os.PathLike) -> bool:
 def list_remote(url: str, supported: set[str]) -> list["InputFile"]:
     import fsspec
 
-    from . import InputFile
+    from . import InputFile, input_format
 
     fs, root = fsspec.core.url_to_fs(url, use_listings_cache=False)  # a scheduled run must see new files
     root = root.rstrip("/")
@@ -41,7 +41,7 @@ def list_remote(url: str, supported: set[str]) -> list["InputFile"]:
             continue
         path = PurePosixPath(key)
         rel = path.relative_to(root).as_posix()
-        if path.suffix.lower() not in supported:
+        if input_format(path.name) is None:  # multi-part endings too (.warc.gz, .jsonl.zst)
             files.append(InputFile(path, rel, f"unsupported file type {path.suffix or '(no extension)'!r}; "
                                               f"supported: {', '.join(sorted(supported))}", fs))
             continue

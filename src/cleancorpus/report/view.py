@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..document import Document, Edit, revert
+from ..stages.pii import edit_kind
 from ..store import Version
 from .annotate import Piece, annotate
 
@@ -44,6 +45,28 @@ class DocView:
         counts: dict[str, int] = {}
         for e in self.doc.edits:
             counts[e.stage] = counts.get(e.stage, 0) + 1
+        return counts
+
+    @property
+    def language(self) -> str:
+        """"en", "en 83% · fr 17%" for a mix, "" when the language stage did not run."""
+        meta = self.doc.metadata
+        if "language" not in meta:
+            return ""
+        mix = meta.get("languages") or {}
+        if len(mix) > 1:
+            return " · ".join(f"{k} {v:.0%}" for k, v in mix.items())
+        return meta["language"] or "none"
+
+    @property
+    def quality_flags(self) -> list[str]:
+        return list(self.doc.metadata.get("quality_flags") or [])
+
+    @property
+    def pii(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for kind in filter(None, map(edit_kind, self.doc.edits)):
+            counts[kind] = counts.get(kind, 0) + 1
         return counts
 
     @property

@@ -27,6 +27,7 @@ from symspellpy import SymSpell, Verbosity
 
 from ..document import Document, Replacement
 from .base import Stage, register, require_at_least
+from .english import english_spans
 
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _CHUNK = re.compile(r"\S+")
@@ -182,12 +183,20 @@ class SpellingStage(Stage):
 
     def _apply(self, doc: Document, corpus: Counter) -> Document:
         local = Counter(m.group() for m in _WORD.finditer(doc.text))
-        if self._unknown_rate(local) > self.options.max_unknown_rate:
+        # the language stage's English lines (None: it did not run, read the whole text); the
+        # unknown-word rate still guards them: foreign phrases inside English lines are not typos
+        spans = english_spans(doc)
+        english = local
+        if spans is None:
+            spans = [(0, len(doc.text))]
+        elif spans != [(0, len(doc.text))]:
+            english = Counter(m.group() for start, end in spans for m in _WORD.finditer(doc.text, start, end))
+        if not spans or self._unknown_rate(english) > self.options.max_unknown_rate:
             return doc
         # without fit() (or after a fit on no words) the document is its own corpus
         seen = corpus if self._fitted else local
         reps = []
-        for chunk in _CHUNK.finditer(doc.text):
+        for chunk in (c for start, end in spans for c in _CHUNK.finditer(doc.text, start, end)):
             if _WEBBY.search(chunk.group()):
                 continue
             for m in _WORD.finditer(chunk.group()):

@@ -42,6 +42,7 @@ from ..lm import Arc, BigramLM, CorpusCounts, Path, chain_score, norm, viterbi, 
 from ..spunpairs import MIN_ALIGNED, MinedSwap, Sketch, align, candidate_pairs, mine, sketch
 from ..synonyms import phrase_candidates, phrase_lengths, word_candidates
 from .base import ConfigError, Stage, register, require_at_least
+from .english import english_spans, within
 
 LEXICONS = ("word_spinner", "tortured_phrases")
 # marker: a fingerprint, almost never clean English; ambiguous: a function-word swap, common
@@ -417,6 +418,9 @@ class SpunStage(Stage):
     # -- one document
     def apply(self, doc: Document) -> Document:
         tokens = tokenize(doc.text)
+        spans = english_spans(doc)  # None: no language stage ran; read every line
+        if spans is not None:
+            tokens = within(tokens, spans)
         results = self._analyse(tokens, self._costs(False))
         score = self._doc_score(results)
         spun_doc = score >= self.options.document_threshold
