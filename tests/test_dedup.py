@@ -128,14 +128,12 @@ def test_components_do_not_depend_on_edge_order():
 
 def test_keep_policy_order():
     info = [
-        Member("b", False, 3, 900),  # needed more repairs
-        Member("a", False, 0, 500),  # shorter
-        Member("c", False, 0, 800),  # fewer repairs, longer: the best new copy
-        Member("z", True, 9, 10),  # already in the previous version: kept whatever else
+        Member("b", 3, 900),  # needed more repairs
+        Member("a", 0, 500),  # shorter
+        Member("c", 0, 800),  # fewer repairs, longer: the best copy
     ]
     assert representative([0, 1, 2], info) == 2
-    assert representative([0, 1, 2, 3], info) == 3
-    tie = [Member("b", False, 0, 10), Member("a", False, 0, 10)]
+    tie = [Member("b", 0, 10), Member("a", 0, 10)]
     assert representative([0, 1], tie) == 1
 
 
@@ -224,23 +222,6 @@ def test_result_does_not_depend_on_map_fn_or_batching():
     assert base.stats["too_short"] == 1
 
 
-def test_previous_version_document_is_the_kept_copy():
-    previous = docs_of(("old", ARTICLE), ("gone", OTHER))
-    res = find_duplicates(docs_of(("new", ARTICLE + " One more sentence at the end of it."), ("fresh", THIRD)),
-                          CONFIG, previous)
-    assert res.duplicates["new"].duplicate_of == "old"
-    assert "previous version" in res.duplicates["new"].reason
-    assert "old" not in res.duplicates and "gone" not in res.duplicates
-    assert res.stats["duplicates_of_previous"] == 1 and res.stats["previous_documents"] == 2
-
-
-def test_same_id_as_previous_is_the_same_document():
-    previous = docs_of(("same", ARTICLE))
-    res = find_duplicates(docs_of(("same", ARTICLE), ("other", OTHER)), CONFIG, previous)
-    assert res.duplicates == {}
-    assert res.stats["previous_documents"] == 0
-
-
 def test_documents_are_read_once():
     calls = {"n": 0}
 
@@ -311,24 +292,28 @@ def outcomes(version) -> dict[str, dict]:
 
 def test_cross_version_new_file_duplicating_an_old_one(tmp_path, out):
     first = cleancorpus.clean(write(tmp_path / "r1", {"a.txt": ARTICLE, "b.txt": OTHER}), out)
-    old_id = outcomes(first.version)["a.txt"]["id"]
     again = ARTICLE + "\n\nA new closing paragraph that the earlier copy did not have at all.\n"
+    # a.txt is gone from raw/: it leaves the corpus, and c.txt has nothing to duplicate
     second = cleancorpus.clean(write(tmp_path / "r2", {"b.txt": OTHER, "c.txt": again}), out)
     got = outcomes(second.version)
-    assert got["b.txt"]["status"] == "kept"
-    assert got["c.txt"]["status"] == "duplicate" and got["c.txt"]["duplicate_of"] == old_id
-    assert "previous version" in got["c.txt"]["reason"]
-    assert [d.id for d in second.version.dropped()] == [got["c.txt"]["id"]]
+    assert set(got) == {"b.txt", "c.txt"} and outcomes(first.version)["b.txt"] == got["b.txt"]
+    assert got["c.txt"]["status"] == "kept"
+    assert list(second.version.dropped()) == []
 
 
-def test_cross_version_keeps_the_copy_already_published(tmp_path, out):
+def test_kept_copy_does_not_depend_on_history(tmp_path, out):
+    """The same inputs give the same version in a store with history and in a fresh one: the
+    kept copy of a cluster is the best copy under the keep policy, not the one kept before."""
     cleancorpus.clean(write(tmp_path / "r1", {"a.txt": ARTICLE}), out)
     longer = ARTICLE + "\n\nA new closing paragraph that the earlier copy did not have at all.\n"
     second = cleancorpus.clean(write(tmp_path / "r2", {"a.txt": ARTICLE, "c.txt": longer}), out)
     got = outcomes(second.version)
-    # c is longer, but a is already in the corpus: a stays, c is its duplicate
-    assert got["a.txt"]["status"] == "kept"
-    assert got["c.txt"]["duplicate_of"] == got["a.txt"]["id"]
+    # c is longer: it becomes the kept copy, a (kept in the first version) its duplicate
+    assert got["c.txt"]["status"] == "kept"
+    assert got["a.txt"]["duplicate_of"] == got["c.txt"]["id"]
+    fresh = cleancorpus.clean(tmp_path / "r2", tmp_path / "fresh")
+    assert fresh.version.id == second.version.id
+    assert outcomes(fresh.version) == got
 
 
 def test_report_only_keeps_everything_and_lists_clusters(tmp_path, out):

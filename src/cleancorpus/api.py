@@ -104,14 +104,13 @@ def plan(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, config: Config 
     return Plan(store, files, inputs, config, version_id(inputs, config))
 
 
-def deduplicate(p: Plan, spill: Path, map_fn=None) -> DedupResult:
-    """The corpus-level duplicate passes over the cleaned documents of a run."""
-    parent = p.store.latest_id()
-    previous = (lambda: p.store.open(parent).documents()) if parent and parent != p.version_id else None
+def deduplicate(p: Plan, spill: Path, map_fn=None, full: bool = False) -> DedupResult:
+    """The corpus-level duplicate passes over the cleaned documents of a run (all of the
+    current inputs; no earlier version takes part, so the version id names one content)."""
     kwargs = {"map_fn": map_fn} if map_fn is not None else {}
     # scratch files (text batches, signatures) next to the spill: same disk, removed with it
-    return find_duplicates(lambda: read_documents(spill), p.config.dedup, previous,
-                           workdir=spill.parent, **kwargs)
+    return find_duplicates(lambda: read_documents(spill), p.config.dedup,
+                           workdir=spill.parent, index=str(p.store.root), full=full, **kwargs)
 
 
 def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None = None) -> Version:
@@ -161,6 +160,11 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             "dedup": {**dd.stats, "report_only": p.config.dedup.report_only, "clusters": len(clusters),
                       "largest_clusters": clusters[:LARGEST_CLUSTERS]},
             "signals": signals.to_dict(),
+            # what this run reused from earlier runs and recomputed (README "Incremental runs");
+            # the only part of the summary that depends on history, not on the version's content
+            "work": {"documents_from_scratch": run.work.documents_from_scratch(next(iter(p.config.stages), None)),
+                     "documents_recomputed": run.work.documents_recomputed, "stages": run.work.to_dict(),
+                     "dedup": dd.work},
         }
 
     meta = {"cleancorpus.parent": parent or "", "cleancorpus.created": created,
@@ -168,10 +172,27 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             "cleancorpus.config": json.dumps(config, sort_keys=True)}
     version, _ = write_version(p.store, p.version_id, items, summary, created=created,
                                commit_metadata=meta, scratch=run.spill.parent, progress=progress)
+    sweep_cache(p)
     return version
 
 
+def sweep_cache(p: Plan) -> int:
+    """Drop stored per-document results the new latest version cannot use (other
+    configurations or code, removed input files), so the cache stays the size of one version."""
+    from .dedup.index import index_dir
+    from .dedup.minhash import MinHashParams
+    from .incremental import file_key, options_fingerprint, sweep
+
+    opts = p.config._resolved  # type: ignore[attr-defined]
+    fps = {name: options_fingerprint(name, opts[name]) for name in p.config.stages}
+    keep = {f"{kind}/{name}-{fp}" for name, fp in fps.items() for kind in ("stages", "fits")}
+    d = p.config.dedup
+    keep.add(index_dir(MinHashParams(d.shingle_size, d.num_perm, d.seed)))
+    return sweep(str(p.store.root), keep, {file_key(item["path"]) for item in p.inputs})
+
+
 LARGEST_CLUSTERS = 20
+SHARD_BYTES, MAX_SHARDS = 8 * 2**20, 256  # as the flow's defaults: the CLI runs the same plan
 
 
 def inputs_digest(inputs: list[dict[str, Any]]) -> str:
@@ -207,19 +228,24 @@ def clean(
     progress: Progress | None = None,
     lock_timeout: float = 600.0,
     fail_fast: bool = False,
+    full: bool = False,
 ) -> CleanResult:
     """Build a new version of the corpus in ``out_dir`` from the documents in ``raw_dir``.
 
     A document that breaks a reader or a stage is rejected with the error in its outcome and
-    the run goes on; ``fail_fast=True`` lets the error escape instead (to debug a stage)."""
+    the run goes on; ``fail_fast=True`` lets the error escape instead (to debug a stage).
+    Each stage's stored result for a document is reused when it is still exactly right
+    (incremental.py); ``full=True`` recomputes everything (same result, byte for byte)."""
     p = plan(raw_dir, out_dir, config)
     with building(p, lock_timeout) as work:
         if work is None:
             v = p.store.open(p.version_id)
             return CleanResult(v, False, v.manifest["counts"])
-        pipe = Pipeline(p.config, fail_fast=fail_fast)
-        run = pipe.run(iter_documents(p.files, p.config.limits, fail_fast, p.config.input), work, progress)
-        dd = deduplicate(p, run.spill)
+        # the flow's plan (shards, segments, fits) with its local executors: one orchestration
+        from cleancorpus_flows import work as passes
+
+        run = passes.run_stages(p, work, SHARD_BYTES, MAX_SHARDS, full=full, fail_fast=fail_fast, progress=progress)
+        dd = deduplicate(p, run.spill, full=full)
         version = publish(p, run, dd, progress)
     return CleanResult(version, True, version.manifest["counts"])
 

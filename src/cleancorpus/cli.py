@@ -95,6 +95,7 @@ def clean(
     fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first document a reader or stage fails on, with its traceback (to debug a stage); by default such a document is rejected with the error and the run goes on."),
     text_field: Optional[str] = typer.Option(None, "--text-field", help="JSONL/Parquet field holding the text (default 'text'; e.g. content, raw_content)."),
     id_field: Optional[str] = typer.Option(None, "--id-field", help="JSONL/Parquet field holding the input's own id, copied to metadata.input_id (default 'id')."),
+    full: bool = typer.Option(False, "--full", help="Recompute every document and every pass from the inputs instead of reusing the stored results of unchanged documents (the result is the same, byte for byte)."),
 ) -> None:
     """Build a new version of the corpus from RAW_DIR into the store."""
     cfg = with_fields(_config(config), text_field, id_field)
@@ -120,7 +121,7 @@ def clean(
         try:
             with _write_errors_as_exceptions():
                 result = api.clean(raw_dir, out_dir, cfg, progress=progress, lock_timeout=lock_timeout,
-                                   fail_fast=fail_fast)
+                                   fail_fast=fail_fast, full=full)
         except (StoreError, ConfigError) as exc:
             fail(str(exc))
             return
@@ -139,6 +140,11 @@ def clean(
         f"{c['kept']} kept, {c['duplicate']} duplicates, {c['rejected']} rejected",
         highlight=False,
     )
+    work = result.version.manifest.get("work") if result.created else None
+    if work:
+        stages = ", ".join(f"{k} {v['recomputed']}" for k, v in work["stages"].items() if "recomputed" in v)
+        err.print(f"recomputed: {work['documents_from_scratch']} documents from scratch; per stage: {stages}",
+                  highlight=False)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .config import Config, Limits
 from .document import Document, Outcome, Rejection, Status
+from .incremental import UNCACHEABLE, StageCache, Work, cached_partial_fit
 from .ingest import RejectedInput, SkippedRecords, describe_error
 from .jsonsafe import has_lone_surrogates
 from .stages import Stage
@@ -68,6 +69,7 @@ class RunResult:
     rejected: list[Outcome]
     reports: dict[str, StageReport]
     documents_in: int
+    work: Work = field(default_factory=Work)  # what was reused and recomputed (incremental.py)
 
 
 class Pipeline:
@@ -131,67 +133,103 @@ class Pipeline:
             yield item
 
     def fit_segment(self, index: int, docs: Callable[[], Iterable[Document]],
-                    reports: dict[str, StageReport] | None = None) -> None:
-        """Fit the segment's corpus stage on ``docs()`` (a fresh iterator per call)."""
+                    reports: dict[str, StageReport] | None = None, cache: str | None = None,
+                    read: bool = True, work: Work | None = None) -> None:
+        """Fit the segment's corpus stage on ``docs()`` (a fresh iterator per call); with a
+        ``cache`` (a store location) the counts of unchanged chunks of documents are reused."""
         head = self.segments[index][0]
         if head.needs_corpus:
-            stats, skipped = guarded_partial_fit(head, docs, self.limits.max_stage_seconds, self.fail_fast)
+            stats, skipped = self.partial_fit(head, docs, cache, read, work)
             head.finish_fit(stats)
             if reports is not None:
                 reports.setdefault(head.name, StageReport(head.name)).fit_skipped.update(skipped)
 
+    def partial_fit(self, stage: Stage, docs: Callable[[], Iterable[Document]], cache: str | None = None,
+                    read: bool = True, work: Work | None = None) -> tuple[Any, dict[str, str]]:
+        """The stage's statistics of ``docs()`` and the documents left out of them."""
+        def fit(d: Callable[[], Iterable[Document]]) -> tuple[Any, dict[str, str]]:
+            return guarded_partial_fit(stage, d, self.limits.max_stage_seconds, self.fail_fast)
+        return cached_partial_fit(stage, docs, fit, cache, read, work)
+
     def apply_segment(
-        self, index: int, docs: Iterable[Document], reports: dict[str, StageReport], rejected: list[Outcome]
+        self, index: int, docs: Iterable[Document], reports: dict[str, StageReport], rejected: list[Outcome],
+        cache: StageCache | None = None,
     ) -> Iterator[Document]:
-        """Stream documents through one segment; rejections land in ``rejected``."""
+        """Stream documents through one segment; rejections land in ``rejected``. With a
+        ``cache``, a stage's stored result for a document is reused when still exact."""
         segment = self.segments[index]
-        for doc in docs:
-            out = self._through(doc, segment, reports)
-            if isinstance(out, Rejection):
-                rejected.append(Outcome(doc.id, doc.source, Status.REJECTED, reason=str(out)))
-            else:
-                yield out
+        try:
+            for doc in docs:
+                out = self._through(doc, segment, reports, cache)
+                if isinstance(out, Rejection):
+                    rejected.append(Outcome(doc.id, doc.source, Status.REJECTED, reason=str(out)))
+                else:
+                    yield out
+        finally:
+            if cache is not None:
+                cache.flush()
+
+    def segment_cache(self, index: int, root: str | None, read: bool = True) -> StageCache | None:
+        return None if root is None else StageCache(root, self.segments[index], read)
 
     def run(
         self,
         items: Iterable[Document | RejectedInput],
         workdir: Path,
         progress: Progress | None = None,
+        cache: str | None = None,
+        full: bool = False,
     ) -> RunResult:
-        """The whole per-document part of a run, sequentially, spilling where a stage must fit."""
+        """The whole per-document part of a run, sequentially, spilling where a stage must fit.
+        ``cache``: the store whose per-document results are reused (none when ``full``)."""
         workdir.mkdir(parents=True, exist_ok=True)
         reports = self.new_reports()
         rejected: list[Outcome] = []
+        work = Work()
+        caches: list[StageCache] = []
         stream: Iterable[Document] = self.admit(items, reports, rejected)
         for k, segment in enumerate(self.segments):
             if segment and segment[0].needs_corpus:
                 path = spill(stream, workdir / f"spill-{k}.jsonl", progress, f"reading for {segment[0].name}")
-                self.fit_segment(k, lambda path=path: read_documents(path), reports)
+                self.fit_segment(k, lambda path=path: read_documents(path), reports, cache, not full, work)
                 stream = read_documents(path)
-            stream = self.apply_segment(k, stream, reports, rejected)
+            c = self.segment_cache(k, cache, not full)
+            if c is not None:
+                caches.append(c)
+            stream = self.apply_segment(k, stream, reports, rejected, c)
         final = spill(stream, workdir / "documents.jsonl", progress, "cleaning")
-        return RunResult(final, rejected, reports, reports["ingest"].seen)
+        for c in caches:
+            work.merge(c.work)
+        return RunResult(final, rejected, reports, reports["ingest"].seen, work)
 
-    def _through(self, doc: Document, stages: list[Stage], reports) -> Document | Rejection:
+    def _through(self, doc: Document, stages: list[Stage], reports, cache: StageCache | None = None) -> Document | Rejection:
         for stage in stages:
             rep = reports.setdefault(stage.name, StageReport(stage.name))
             rep.seen += 1
             t0 = time.perf_counter()
-            try:
-                with time_limit(self.limits.max_stage_seconds):
-                    out = stage.apply(doc)
-            except TimeLimitExceeded:
-                if self.fail_fast:
-                    raise
-                out = Rejection(stage.name, "time limit", f"over {self.limits.max_stage_seconds:g} s on one document")
-            except RecursionError:
-                if self.fail_fast:
-                    raise
-                out = Rejection(stage.name, "too deeply nested to process")
-            except Exception as exc:  # a bad document must not stop the run; say what happened
-                if self.fail_fast:
-                    raise
-                out = Rejection(stage.name, "stage error", describe_error(exc))
+            key = cache.key(stage, doc) if cache is not None else ""
+            hit = cache.get(stage, doc, key) if cache is not None else None
+            reads: Any = None
+            if hit is not None:
+                out = hit
+            else:
+                try:
+                    with time_limit(self.limits.max_stage_seconds):
+                        out, reads = stage.apply_recorded(doc) if cache is not None else (stage.apply(doc), None)
+                except TimeLimitExceeded:
+                    if self.fail_fast:
+                        raise
+                    out, reads = Rejection(stage.name, "time limit", f"over {self.limits.max_stage_seconds:g} s on one document"), UNCACHEABLE
+                except RecursionError:
+                    if self.fail_fast:
+                        raise
+                    out = Rejection(stage.name, "too deeply nested to process")
+                except Exception as exc:  # a bad document must not stop the run; say what happened
+                    if self.fail_fast:
+                        raise
+                    out = Rejection(stage.name, "stage error", describe_error(exc))
+                if cache is not None:
+                    cache.put(stage, doc, key, out, reads)
             rep.seconds += time.perf_counter() - t0
             if isinstance(out, Rejection):
                 rep.rejected[out.reason] += 1

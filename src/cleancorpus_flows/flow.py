@@ -144,12 +144,15 @@ def clean_corpus(
     text_field: str | None = None,
     id_field: str | None = None,
     scratch_dir: str | None = None,
+    full: bool = False,
 ) -> str:
     """Build a new version of the corpus from RAW_DIR into OUT_DIR; returns the version id.
     RAW_DIR and OUT_DIR may be s3:// prefixes. The run's scratch files (spills, fitted stages,
     dedup shingle sets) go under SCRATCH_DIR, a local or shared directory every worker sees
     (default: inside a local store, else the system's temporary directory).
-    ``text_field``/``id_field`` override the configuration's ``input`` (JSONL and Parquet)."""
+    ``text_field``/``id_field`` override the configuration's ``input`` (JSONL and Parquet).
+    Stage results of unchanged documents are reused from the store when still exact; FULL
+    recomputes everything."""
     log = get_run_logger()
     config = Config.load(config_path) if config_path else Config()
     if text_field or id_field:
@@ -165,9 +168,14 @@ def clean_corpus(
             return p.version_id
         run = work.run_stages(p, work_dir, max(1, int(shard_mb * 2**20)), max_shards,
                               run_passes=_run_passes, fit=_fit, gather=gather,
-                              run_partial_fits=_partial_fits)
-        dd = api.deduplicate(p, run.spill, map_fn=task_map)
+                              run_partial_fits=_partial_fits, full=full)
+        dd = api.deduplicate(p, run.spill, map_fn=task_map, full=full)
         version_id = write_version(p, run, dd)
+    first = next(iter(config.stages), None)
+    log.info("documents recomputed: %d of %d from scratch, %d in at least one stage (%s)",
+             run.work.documents_from_scratch(first), run.documents_in, run.work.documents_recomputed,
+             ", ".join(f"{k} {v.get('recomputed', 0)} recomputed/{v.get('reused', 0)} reused"
+                       for k, v in run.work.to_dict().items() if "recomputed" in v))
     for name, rep in run.reports.items():
         rej = sum(rep.rejected.values())
         log.info("stage %s: %d seen, %d changed, %d edits, %d rejected", name, rep.seen, rep.changed, rep.edits, rej)

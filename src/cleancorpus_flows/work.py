@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator, Sequence
 from cleancorpus.api import Plan
 from cleancorpus.config import Config
 from cleancorpus.document import Document, Outcome
+from cleancorpus.incremental import Work, cached_partial_fit
 from cleancorpus.ingest import InputFile, iter_documents
 from cleancorpus.pipeline import Pipeline, RunResult, StageReport, guarded_partial_fit, read_documents, spill
 from cleancorpus.stages import REGISTRY, Stage
@@ -132,6 +133,9 @@ class PassJob:
     source: Shard | Path  # raw files for the first pass, else the previous pass's spill
     out: Path
     fitted: dict[int, Path] = field(default_factory=dict)
+    cache: str | None = None  # the store whose per-document results may be reused
+    full: bool = False  # recompute everything (the cache is refreshed, not read)
+    fail_fast: bool = False  # a reader's or stage's exception escapes (debugging, local runs)
 
 
 @dataclass
@@ -141,23 +145,30 @@ class PassResult:
     reports: dict[str, StageReport]
     rejected: list[Outcome]
     seconds: float
+    work: Work = field(default_factory=Work)
 
 
-def run_pass(job: PassJob) -> PassResult:
+def run_pass(job: PassJob, progress: Callable[[str, int], None] | None = None) -> PassResult:
     t0 = time.perf_counter()
     pipe = pipeline_for(job.config, job.fitted)
+    if job.fail_fast:
+        pipe = copy.copy(pipe)  # the cached pipeline is shared: only this copy lets errors escape
+        pipe.fail_fast = True
     reports = new_reports(job.config)
     rejected: list[Outcome] = []
     if isinstance(job.source, Path):
         docs: Iterator[Document] = read_documents(job.source)
     else:
-        raw = iter_documents(list(job.source), job.config.limits, fields=job.config.input)
+        raw = iter_documents(list(job.source), job.config.limits, job.fail_fast, fields=job.config.input)
         docs = pipe.admit(raw, reports, rejected)
+    cache = None
     if job.segment is not None:
-        docs = pipe.apply_segment(job.segment, docs, reports, rejected)
+        cache = pipe.segment_cache(job.segment, job.cache, not job.full)
+        docs = pipe.apply_segment(job.segment, docs, reports, rejected, cache)
     counted = _Counter(docs)
-    spill(counted, job.out)
-    return PassResult(job.out, counted.n, reports, rejected, time.perf_counter() - t0)
+    spill(counted, job.out, progress, job.label.split(":")[0])
+    return PassResult(job.out, counted.n, reports, rejected, time.perf_counter() - t0,
+                      cache.work if cache is not None else Work())
 
 
 class _Counter:
@@ -209,6 +220,9 @@ class PartialFitJob:
     position: int  # of the stage in config.stages
     source: Path  # one shard's spill
     out: Path  # where its pickled statistics go
+    cache: str | None = None
+    full: bool = False
+    fail_fast: bool = False
 
 
 @dataclass(frozen=True)
@@ -218,6 +232,7 @@ class PartialFitResult:
     documents: int
     seconds: float
     skipped: dict[str, str] = field(default_factory=dict)  # documents the fit failed on
+    work: Work = field(default_factory=Work)
 
 
 def partial_fit(job: PartialFitJob) -> PartialFitResult:
@@ -231,10 +246,15 @@ def partial_fit(job: PartialFitJob) -> PartialFitResult:
         counted[:] = [_Counter(read_documents(job.source))]
         return counted[0]
 
-    stats, skipped = guarded_partial_fit(stage, docs, job.config.limits.max_stage_seconds)
+    def fit(d):
+        return guarded_partial_fit(stage, d, job.config.limits.max_stage_seconds, job.fail_fast)
+
+    done = Work()
+    stats, skipped = cached_partial_fit(stage, docs, fit, job.cache, not job.full, done)
     with open(job.out, "wb") as fh:
         pickle.dump(stats, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    return PartialFitResult(job.out, job.out.stat().st_size, counted[0].n, time.perf_counter() - t0, skipped)
+    return PartialFitResult(job.out, job.out.stat().st_size, counted[0].n if counted else 0,
+                            time.perf_counter() - t0, skipped, done)
 
 
 MERGE_BATCH = 8  # statistics files loaded at once while merging: bounds the merge's memory
@@ -304,30 +324,39 @@ def run_stages(
     work_dir: Path,
     shard_bytes: int,
     max_shards: int,
-    run_passes: Callable[[list[PassJob]], list[PassResult]] = lambda jobs: [run_pass(j) for j in jobs],
+    run_passes: Callable[[list[PassJob]], list[PassResult]] | None = None,
     fit: Callable[[FitJob], FitResult] = merge_fit,
     gather: Callable[[list[Path], Path], Path] = concatenate,
     run_partial_fits: Callable[[list[PartialFitJob]], list[PartialFitResult]] = (
         lambda jobs: [partial_fit(j) for j in jobs]),
+    full: bool = False,
+    fail_fast: bool = False,
+    progress: Callable[[str, int], None] | None = None,
 ) -> RunResult:
     """Every segment over every shard, fitting corpus stages in between: what
     ``Pipeline.run`` does, cut into independent jobs. The flow passes executors that submit
     tasks; the defaults run here, one job after another. A corpus stage is fitted by one
     partial fit per shard and one ``fit`` (merge) of their statistics."""
+    if run_passes is None:  # here, one job after another (``cleancorpus clean``)
+        def run_passes(jobs: list[PassJob]) -> list[PassResult]:
+            return [run_pass(j, progress) for j in jobs]
     config = p.config
     reports = new_reports(config)
     rejected: list[Outcome] = []
     sources: list[Shard | Path] = list(plan_shards(p.files, p.inputs, shard_bytes, max_shards))
     fitted: dict[int, Path] = {}
+    cache = str(p.store.root)
+    done = Work()
 
     def one_pass(tag: str, segment: int | None) -> list[Path]:
         jobs = [PassJob(f"{tag}: shard {i + 1}/{len(sources)}", config, segment, src,
-                        work_dir / f"{tag.replace(' ', '-')}-{i:05d}.jsonl", dict(fitted))
+                        work_dir / f"{tag.replace(' ', '-')}-{i:05d}.jsonl", dict(fitted), cache, full, fail_fast)
                 for i, src in enumerate(sources)]
         results = run_passes(jobs)
         for r in results:
             merge_reports(reports, r.reports)
             rejected.extend(r.rejected)
+            done.merge(r.work)
         _remove(sources)  # the previous pass's spills are no longer needed
         return [r.out for r in results]
 
@@ -339,17 +368,18 @@ def run_stages(
             name = seg.stages[0]
             partials = run_partial_fits([
                 PartialFitJob(f"count {name}: shard {i + 1}/{len(sources)}", config, seg.start, src,  # type: ignore[arg-type]
-                              work_dir / f"stats-{seg.start}-{name}-{i:05d}.pickle")
+                              work_dir / f"stats-{seg.start}-{name}-{i:05d}.pickle", cache, full, fail_fast)
                 for i, src in enumerate(sources)])
             for r in partials:
                 reports[name].fit_skipped.update(r.skipped)
+                done.merge(r.work)
             job = FitJob(f"fit {name}", config, seg.start, tuple(r.path for r in partials),
                          work_dir / f"fitted-{seg.start}-{name}.pickle")
             fitted[seg.start] = fit(job).path
         sources = one_pass(label if isinstance(sources[0], Path) else f"ingest+{label}", seg.index)
     final = gather(sources, work_dir / "documents.jsonl")  # type: ignore[arg-type]
     _remove(sources)
-    return RunResult(final, rejected, reports, reports["ingest"].seen)
+    return RunResult(final, rejected, reports, reports["ingest"].seen, done)
 
 
 def _remove(paths: Sequence[Shard | Path]) -> None:

@@ -40,7 +40,8 @@ def test_flow_matches_the_cli(prefect_api, corpus, tmp_path):
     again = clean_corpus(raw_dir=str(corpus), out_dir=str(tmp_path / "flow"))
     assert again == got
     tables = ["documents", "duplicates", "edits", "outcomes", "versions"]
-    assert sorted(p.name for p in (tmp_path / "flow").iterdir()) == sorted([*tables, ".lock"])
+    # (_cache: the per-document results later runs reuse, README "Versions and incremental runs")
+    assert sorted(p.name for p in (tmp_path / "flow").iterdir()) == sorted([*tables, ".lock", "_cache"])
 
 
 def test_bad_configuration_fails_the_flow_run_with_the_reason(prefect_api, corpus, tmp_path):

@@ -1,10 +1,11 @@
 """Pass 5: clusters as connected components of the verified pairs; pass 6: one representative per cluster.
 
 Representative policy (deterministic, the first rule that separates two members decides):
-1. a document already in the previous stored version (so a kept document stays kept);
-2. fewer repair edits (stages "unicode", "spun", "spelling"): the copy that needed less fixing;
-3. the longer text (more content survives);
-4. the smaller document id.
+1. fewer repair edits (stages "unicode", "spun", "spelling"): the copy that needed less fixing;
+2. the longer text (more content survives);
+3. the smaller document id.
+History plays no part: the same documents give the same kept copies in a fresh store and in a
+store with versions (a kept copy can change when a better copy arrives; README "Versions").
 """
 
 from __future__ import annotations
@@ -39,12 +40,11 @@ class Member:
     """What the keep policy looks at for one document."""
 
     id: str
-    in_previous: bool
     repairs: int
     length: int
 
-    def rank(self) -> tuple[bool, int, int, str]:
-        return (not self.in_previous, self.repairs, -self.length, self.id)
+    def rank(self) -> tuple[int, int, str]:
+        return (self.repairs, -self.length, self.id)
 
 
 def clusters(roots: np.ndarray) -> list[np.ndarray]:

@@ -22,3 +22,6 @@ class DedupResult:
     stats: dict[str, int] = field(default_factory=dict)
     # wall seconds per pass; for benchmarks and logs, kept out of the manifest
     timings: dict[str, float] = field(default_factory=dict)
+    # signature rows taken from the store's dedup index / computed now (depends on history:
+    # in the manifest's "work", not in "dedup")
+    work: dict[str, int] = field(default_factory=dict)

@@ -14,6 +14,7 @@ import tempfile
 import time
 from array import array
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TypeVar
 
@@ -21,8 +22,10 @@ import numpy as np
 
 from ..config import DedupConfig
 from ..document import Document
+from ..incremental import input_file
 from .cluster import REPAIR_STAGES, Member, clusters, components, representative
-from .exact import exact_groups
+from .exact import HASH_DTYPE, exact_groups
+from .index import DedupIndex, Row, text_key
 from .lsh import decode_pairs
 from .minhash import MinHashParams
 from .records import DedupResult, Duplicate
@@ -46,27 +49,33 @@ def serial_map(fn: Callable[[T], R], items: list[T]) -> list[R]:
 def find_duplicates(
     docs: Factory,
     config: DedupConfig,
-    previous: Factory | None = None,
     map_fn: MapFn | None = None,
     workdir: str | Path | None = None,
     batch_size: int = 5000,
     bands_per_task: int = 8,
     pairs_per_task: int = 1 << 18,
+    index: str | None = None,
+    full: bool = False,
 ) -> DedupResult:
-    """Exact and near duplicates among ``docs()`` and against ``previous()`` (the last stored
-    version). Each factory is called once.
+    """Exact and near duplicates among ``docs()`` (called once). The result depends on these
+    documents and the configuration only, never on an earlier version: a version id (a hash of
+    inputs, configuration and code) names one content in every store (see README "Versions").
 
     ``map_fn`` runs the signature, band and verification passes (default: in this process); the
     result does not depend on it, nor on ``batch_size``/``bands_per_task``/``pairs_per_task``. Scratch files (text batches,
     signatures, shingle sets: about 8 bytes per shingle) go under ``workdir``, which ``map_fn``'s
     workers must be able to read and write (a shared filesystem when they run on other machines).
+    ``index``: a store location whose dedup index (index.py) gives the signature rows of
+    unchanged texts (``full``: not read, rewritten); the result is the same either way.
     """
     if not config.enabled:
         return DedupResult()
     if min(batch_size, bands_per_task, pairs_per_task) < 1:
         raise ValueError("batch_size, bands_per_task and pairs_per_task must be at least 1")
     with _scratch(workdir) as work:
-        return _Run(docs, previous, config, map_fn or serial_map, work, (batch_size, bands_per_task, pairs_per_task)).go()
+        params = MinHashParams(config.shingle_size, config.num_perm, config.seed)
+        idx = DedupIndex(str(index), params, read=not full) if index is not None else None
+        return _Run(docs, config, map_fn or serial_map, work, (batch_size, bands_per_task, pairs_per_task), idx).go()
 
 
 @contextmanager
@@ -80,37 +89,26 @@ def _scratch(workdir: str | Path | None) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def unique_documents(
-    docs: Factory, previous: Factory | None, on_same_id: Callable[[str], None] | None = None
-) -> Iterator[tuple[Document, bool]]:
-    """(document, is_previous): the new documents, then the previous version's documents whose
-    id is not among them (same id = same document, reported to ``on_same_id``). A repeated id
-    counts once."""
+def unique_documents(docs: Factory) -> Iterator[Document]:
+    """The documents, a repeated id counted once (same id = same document)."""
     seen: set[str] = set()
     for doc in docs():
         if doc.id not in seen:
             seen.add(doc.id)
-            yield doc, False
-    if previous is not None:
-        for doc in previous():
-            if doc.id not in seen:
-                seen.add(doc.id)
-                yield doc, True
-            elif on_same_id is not None:
-                on_same_id(doc.id)
+            yield doc
 
 
 class _Info:
     """The keep policy's numbers for every document: arrays, not a million Python records."""
 
-    def __init__(self, ids: list[str], in_previous: np.ndarray, repairs: np.ndarray, length: np.ndarray) -> None:
-        self.ids, self.in_previous, self.repairs, self.length = ids, in_previous, repairs, length
+    def __init__(self, ids: list[str], repairs: np.ndarray, length: np.ndarray) -> None:
+        self.ids, self.repairs, self.length = ids, repairs, length
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def __getitem__(self, i: int) -> Member:
-        return Member(self.ids[i], bool(self.in_previous[i]), int(self.repairs[i]), int(self.length[i]))
+        return Member(self.ids[i], int(self.repairs[i]), int(self.length[i]))
 
 
 def merge_codes(found: list[np.ndarray]) -> np.ndarray:
@@ -125,9 +123,9 @@ def merge_codes(found: list[np.ndarray]) -> np.ndarray:
 
 
 class _Run:
-    def __init__(self, docs, previous, config: DedupConfig, map_fn: MapFn, work: Path,
-                 sizes: tuple[int, int, int]) -> None:
-        self.docs, self.previous, self.config, self.map_fn = docs, previous, config, map_fn
+    def __init__(self, docs, config: DedupConfig, map_fn: MapFn, work: Path,
+                 sizes: tuple[int, int, int], index: DedupIndex | None = None) -> None:
+        self.docs, self.config, self.map_fn, self.index = docs, config, map_fn, index
         self.work, (self.batch_size, self.bands_per_task, self.pairs_per_task) = work, sizes
         self.accept = Thresholds(config.jaccard_threshold, config.containment_threshold,
                                  config.containment_min_shingles)
@@ -147,11 +145,12 @@ class _Run:
             roots = components(n, self._edges(leaders, accepted))
             result = self._select(roots, leaders, accepted, scores, store)
             self.timings["clusters"] = time.perf_counter() - t0
-        new = int(self.is_new.sum())
-        result.stats.update(documents=new, previous_documents=n - new,
+        result.stats.update(documents=n,
                             too_short=int(((sizes == 0) & (leaders == np.arange(n))).sum()),
                             candidate_pairs=int(codes.size), verified_pairs=int(accepted.size))
         result.timings = self.timings
+        if self.index is not None:
+            result.work = {"signatures_reused": self.index.reused, "signatures_computed": self.index.computed}
         return result
 
     def _timed(self, name: str, fn: Callable[[], R]) -> R:
@@ -160,47 +159,149 @@ class _Run:
         self.timings[name] = time.perf_counter() - t0
         return out
 
-    # -- pass 1: batch files and the per-document numbers the keep policy needs
-    def _read(self) -> list[SignatureJob]:
+    # -- pass 1: batch files and the per-document numbers the keep policy needs; with an
+    # index, the rows of texts it holds go to a side file and only the others are hashed
+    def _read(self) -> list[_Batch]:
         params = MinHashParams(self.config.shingle_size, self.config.num_perm, self.config.seed)
-        jobs: list[SignatureJob] = []
+        plans: list[_Batch] = []
         batch: list[str] = []
+        misses: list[int] = []
+        hits: list[tuple[int, Row]] = []
         ids: list[str] = []
-        previous, repairs, length = array("b"), array("q"), array("q")
-        kept_before: set[str] = set()
+        repairs, length = array("q"), array("q")
+        self.files: list[str] = []  # input file of each row (with an index)
+        self.keys: list[bytes] = []
+        self.dirty: set[str] = set()
+        current: dict[str, object] = {"file": None, "stored": {}, "used": set(), "missed": False}
 
         def flush() -> None:
-            k = len(jobs)
-            path = self.work / f"batch-{k:06d}.jsonl"
-            write_batch(path, batch)
-            jobs.append(SignatureJob(path, self.work / f"sig-{k:06d}.npy", self.work / f"sets-{k:06d}.u64", params))
-            batch.clear()
+            k = len(plans)
+            job = pre = None
+            if batch:
+                path = self.work / f"batch-{k:06d}.jsonl"
+                write_batch(path, batch)
+                job = SignatureJob(path, self.work / f"sig-{k:06d}.npy", self.work / f"sets-{k:06d}.u64", params)
+            if hits:
+                pre = self.work / f"pre-{k:06d}.npz"
+                _save_rows(pre, [p for p, _ in hits], [r for _, r in hits], params.num_perm)
+            plans.append(_Batch(len(batch) + len(hits), np.asarray(misses, dtype=np.int64), job, pre))
+            batch.clear(), misses.clear(), hits.clear()
 
-        for doc, is_prev in unique_documents(self.docs, self.previous, kept_before.add):
+        def close_file() -> None:
+            f = current["file"]
+            if f is not None and (current["missed"] or set(current["stored"]) != current["used"]):  # type: ignore[arg-type]
+                self.dirty.add(f)  # type: ignore[arg-type]
+
+        for doc in unique_documents(self.docs):
             ids.append(doc.id)
-            previous.append(is_prev)
             repairs.append(sum(1 for e in doc.edits if e.stage in REPAIR_STAGES))
             length.append(len(doc.text))
-            batch.append(doc.text)
-            if len(batch) >= self.batch_size:
+            row = None
+            if self.index is not None:
+                rel = input_file(doc.source)
+                if rel != current["file"]:
+                    close_file()
+                    current.update(file=rel, stored=self.index.load(rel), used=set(), missed=False)
+                key = text_key(doc.text)
+                self.files.append(rel)
+                self.keys.append(key)
+                current["used"].add(key)  # type: ignore[union-attr]
+                row = current["stored"].get(key)  # type: ignore[union-attr]
+                if row is None:
+                    current["missed"] = True
+            position = len(batch) + len(hits)
+            if row is not None:
+                hits.append((position, row))
+                self.index.reused += 1  # type: ignore[union-attr]
+            else:
+                misses.append(position)
+                batch.append(doc.text)
+                if self.index is not None:
+                    self.index.computed += 1
+            if len(batch) + len(hits) >= self.batch_size:
                 flush()
-        if batch:
+        if batch or hits:
             flush()
-        self.is_new = np.asarray(previous, dtype=np.int8) == 0
-        in_previous = ~self.is_new
-        if kept_before:  # a new document whose id was in the previous version is that (kept) document
-            in_previous[[i for i, d in enumerate(ids) if d in kept_before]] = True
-        self.info = _Info(ids, in_previous, np.asarray(repairs, dtype=np.int64), np.asarray(length, dtype=np.int64))
-        return jobs
+        close_file()
+        self.info = _Info(ids, np.asarray(repairs, dtype=np.int64), np.asarray(length, dtype=np.int64))
+        return plans
 
     # -- pass 2: exact digests, signatures and shingle sets, spread over map_fn
-    def _signatures(self, jobs: list[SignatureJob]) -> list[SignatureOut]:
-        outs = list(self.map_fn(signature_task, jobs)) if jobs else []
-        if len(outs) != len(jobs):
-            raise DedupError(f"map_fn returned {len(outs)} results for {len(jobs)} signature batches")
+    def _signatures(self, plans: list[_Batch]) -> list[SignatureOut]:
+        jobs = [p.job for p in plans if p.job is not None]
+        computed = list(self.map_fn(signature_task, jobs)) if jobs else []
+        if len(computed) != len(jobs):
+            raise DedupError(f"map_fn returned {len(computed)} results for {len(jobs)} signature batches")
         for job in jobs:  # the texts are not read again
             job.texts.unlink(missing_ok=True)
+        got = iter(computed)
+        outs = []
+        for k, plan in enumerate(plans):
+            out = next(got) if plan.job is not None else None
+            outs.append(out if plan.pre is None else self._combine(k, plan, out))
+        if self.index is not None:
+            self._save_index(outs)
         return outs
+
+    def _combine(self, k: int, plan: _Batch, out: SignatureOut | None) -> SignatureOut:
+        """One batch's rows in document order, from the index (``plan.pre``) and the texts
+        hashed now (``out``, rows ``plan.misses``)."""
+        n, perm = plan.n, self.config.num_perm
+        hashes = np.empty(n, dtype=HASH_DTYPE)
+        sizes = np.zeros(n, dtype=np.int64)
+        sig = np.empty((perm, n), dtype=np.uint32)
+        sets: list[np.ndarray] = [np.zeros(0, np.uint64)] * n
+        if out is not None:
+            m = plan.misses
+            hashes[m], sizes[m], sig[:, m] = out.hashes, out.shingles, np.load(out.signatures)
+            computed = np.fromfile(out.sets, dtype=np.uint64)
+            for j, pos in enumerate(m.tolist()):
+                sets[pos] = computed[out.offsets[j]:out.offsets[j + 1]]
+            out.signatures.unlink(missing_ok=True)
+            out.sets.unlink(missing_ok=True)
+        z = np.load(plan.pre)
+        pos = z["positions"]
+        hashes[pos], sizes[pos], sig[:, pos] = z["hashes"], z["sizes"], z["sigs"]
+        pre_sets, pre_off = z["sets"], z["offsets"]
+        for j, p in enumerate(pos.tolist()):
+            sets[p] = pre_sets[pre_off[j]:pre_off[j + 1]]
+        plan.pre.unlink(missing_ok=True)
+        sig_path, sets_path = self.work / f"sig-{k:06d}-all.npy", self.work / f"sets-{k:06d}-all.u64"
+        np.save(sig_path, sig)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum([x.size for x in sets], out=offsets[1:])
+        with open(sets_path, "wb") as fh:
+            for x in sets:
+                fh.write(x.astype(np.uint64, copy=False).tobytes())
+        return SignatureOut(sig_path, hashes, sizes, sets_path, offsets)
+
+    def _save_index(self, outs: list[SignatureOut]) -> None:
+        """Rewrite the index entry of every input file whose documents changed (rows are in
+        input-file order, so one file's rows are gathered at a time)."""
+        if not self.dirty:
+            return
+        rel, keys, rows = None, [], []
+        g = 0
+        for out in outs:
+            n = out.hashes.size
+            files = self.files[g:g + n]
+            if not any(f in self.dirty for f in files):
+                g += n
+                continue
+            sig = np.load(out.signatures, mmap_mode="r")
+            sets = np.memmap(out.sets, dtype=np.uint64, mode="r") if out.offsets[-1] else np.zeros(0, np.uint64)
+            for i, f in enumerate(files):
+                if f != rel:
+                    if rel is not None and rel in self.dirty:
+                        self.index.save(rel, keys, rows)  # type: ignore[union-attr]
+                    rel, keys, rows = f, [], []
+                if f in self.dirty:
+                    keys.append(self.keys[g + i])
+                    rows.append(Row(bytes(out.hashes[i]), int(out.shingles[i]), np.array(sig[:, i]),
+                                    np.array(sets[out.offsets[i]:out.offsets[i + 1]])))
+            g += n
+        if rel is not None and rel in self.dirty:
+            self.index.save(rel, keys, rows)  # type: ignore[union-attr]
 
     # -- pass 3: LSH bands, spread over map_fn in groups
     def _bands(self, sig_paths: list[Path], active: np.ndarray) -> np.ndarray:
@@ -236,7 +337,7 @@ class _Run:
         dropped, kept = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
         for members in groups:
             rep = representative(members.tolist(), self.info)
-            m = members[(members != rep) & self.is_new[members]]
+            m = members[members != rep]
             dropped.append(m)
             kept.append(np.full(m.size, rep, dtype=np.int64))
         m, rep = np.concatenate(dropped), np.concatenate(kept)
@@ -244,11 +345,11 @@ class _Run:
         result = DedupResult()
         ids, c = self.info.ids, self.config
         for k, (a, b) in enumerate(zip(m.tolist(), rep.tolist())):
-            sim, reason = _explain(c, leaders[a] == leaders[b], not self.is_new[b], jac[k], con[k], small[k])
+            sim, reason = _explain(c, leaders[a] == leaders[b], jac[k], con[k], small[k])
             result.duplicates[ids[a]] = Duplicate(ids[a], ids[b], sim, reason)
         exact = leaders[m] == leaders[rep]
         result.stats = {"exact_duplicates": int(exact.sum()), "near_duplicates": int((~exact).sum()),
-                        "duplicates_of_previous": int((~self.is_new[rep]).sum()), "duplicate_clusters": len(groups)}
+                        "duplicate_clusters": len(groups)}
         return result
 
     def _direct_scores(self, a: np.ndarray, b: np.ndarray, accepted: np.ndarray, scores: PairScores,
@@ -272,15 +373,33 @@ class _Run:
         return jac.tolist(), con.tolist(), small.tolist()
 
 
-def _explain(c: DedupConfig, exact: bool, of_previous: bool, jac: float, con: float, smaller: int) -> tuple[float, str]:
-    where = " (kept in the previous version)" if of_previous else ""
+@dataclass
+class _Batch:
+    n: int  # documents in the batch
+    misses: np.ndarray  # their positions whose rows are computed now (the job's texts, in order)
+    job: SignatureJob | None
+    pre: Path | None  # the other rows, from the index
+
+
+def _save_rows(path: Path, positions: list[int], rows: list[Row], num_perm: int) -> None:
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([r.shingles.size for r in rows], out=offsets[1:])
+    np.savez(path, positions=np.asarray(positions, dtype=np.int64),
+             hashes=np.array([r.hash for r in rows], dtype=HASH_DTYPE),
+             sizes=np.array([r.size for r in rows], dtype=np.int64),
+             sigs=np.stack([r.signature for r in rows], axis=1) if rows else np.zeros((num_perm, 0), np.uint32),
+             sets=np.concatenate([r.shingles for r in rows]) if rows else np.zeros(0, np.uint64),
+             offsets=offsets)
+
+
+def _explain(c: DedupConfig, exact: bool, jac: float, con: float, smaller: int) -> tuple[float, str]:
     if exact:
-        return 1.0, f"exact duplicate (same normalized text){where}"
+        return 1.0, f"exact duplicate (same normalized text)"
     gram = f"word {c.shingle_size}-gram"
     if jac >= c.jaccard_threshold:
-        return jac, f"near duplicate: {gram} Jaccard {jac:.3f} >= {c.jaccard_threshold}{where}"
+        return jac, f"near duplicate: {gram} Jaccard {jac:.3f} >= {c.jaccard_threshold}"
     if con >= c.containment_threshold and smaller >= c.containment_min_shingles:
         return con, (f"near duplicate: {gram} containment {con:.3f} >= {c.containment_threshold} "
-                     f"(Jaccard {jac:.3f}){where}")
+                     f"(Jaccard {jac:.3f})")
     return con, (f"near duplicate through other members of its cluster: {gram} containment {con:.3f}, "
-                 f"Jaccard {jac:.3f} with the kept copy{where}")
+                 f"Jaccard {jac:.3f} with the kept copy")

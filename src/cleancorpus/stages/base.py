@@ -66,6 +66,17 @@ class Stage:
     def apply(self, doc: Document) -> Document | Rejection:
         raise NotImplementedError
 
+    # -- per-document reuse across runs (see incremental.py)
+    def apply_recorded(self, doc: Document) -> tuple[Document | Rejection, Any]:
+        """``apply`` and a JSON-able record of what it read of the fitted statistics for this
+        document (None: nothing). A stage that reads statistics must override this and
+        ``reads_hold`` so that its cached results are reused exactly when still right."""
+        return self.apply(doc), None
+
+    def reads_hold(self, reads: Any) -> bool:
+        """Whether every read in ``reads`` gives the same answer with this stage's statistics."""
+        return reads is None
+
     def reject(self, reason: str, detail: str = "") -> Rejection:
         return Rejection(self.name, reason, detail)
 

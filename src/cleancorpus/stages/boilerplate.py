@@ -119,6 +119,18 @@ class BoilerplateStage(Stage):
         frequent = stats.at_least(self.options.min_docs_in_corpus)
         self._frequent = frozenset(int(k).to_bytes(8, "big") for k in frequent)
 
+    # -- reuse across runs: the document reads, per candidate line, "is it frequent"
+    def apply_recorded(self, doc: Document) -> tuple[Document | Rejection, dict]:
+        keys = sorted({_digest(ln.norm) for ln in _lines(doc.text) if self._corpus_candidate(ln)})
+        return self.apply(doc), {"lines": [k.hex() for k in keys],
+                                 "frequent": [k.hex() for k in keys if k in self._frequent]}
+
+    def reads_hold(self, reads: dict | None) -> bool:
+        if not isinstance(reads, dict):
+            return False
+        now = [k for k in reads["lines"] if bytes.fromhex(k) in self._frequent]
+        return now == reads["frequent"]
+
     def _corpus_candidate(self, line: Line) -> bool:
         o = self.options
         return (

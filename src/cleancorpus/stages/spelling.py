@@ -163,6 +163,25 @@ class SpellingStage(Stage):
         return not self._known(word.lower())
 
     def apply(self, doc: Document) -> Document:
+        return self._apply(doc, self._corpus)
+
+    # -- reuse across runs: whether the corpus was empty, and for each word looked up in the
+    # corpus counts, the two comparisons _correct makes with its count
+    def apply_recorded(self, doc: Document) -> tuple[Document, dict]:
+        seen = _Recording(self._corpus)
+        out = self._apply(doc, seen)
+        return out, {"fitted": self._fitted, "words": {w: self._marks(w) for w in sorted(seen.read)}}
+
+    def reads_hold(self, reads: dict | None) -> bool:
+        if not isinstance(reads, dict) or reads.get("fitted") != self._fitted:
+            return False
+        return all(self._marks(w) == list(m) for w, m in reads["words"].items())
+
+    def _marks(self, word: str) -> list[bool]:
+        n = self._corpus[word]
+        return [n >= self.options.protect_min_count, n >= self.options.min_corpus_target]
+
+    def _apply(self, doc: Document, corpus: Counter) -> Document:
         local = Counter(m.group() for m in _WORD.finditer(doc.text))
         # the language stage's English lines (None: it did not run, read the whole text); the
         # unknown-word rate still guards them: foreign phrases inside English lines are not typos
@@ -175,7 +194,7 @@ class SpellingStage(Stage):
         if not spans or self._unknown_rate(english) > self.options.max_unknown_rate:
             return doc
         # without fit() (or after a fit on no words) the document is its own corpus
-        seen = self._corpus if self._fitted else local
+        seen = corpus if self._fitted else local
         reps = []
         for chunk in (c for start, end in spans for c in _CHUNK.finditer(doc.text, start, end)):
             if _WEBBY.search(chunk.group()):
@@ -238,6 +257,18 @@ class SpellingStage(Stage):
     def _known(self, lower: str) -> bool:
         straight = lower.replace("\u2019", "'")
         return straight in self._sym.words or straight in self._words
+
+
+class _Recording(Counter):
+    """The corpus counts, remembering which words were read (for ``apply_recorded``)."""
+
+    def __init__(self, counts: Counter) -> None:
+        super().__init__()
+        self.counts, self.read = counts, set()
+
+    def __getitem__(self, word: str) -> int:
+        self.read.add(word)
+        return self.counts[word]
 
 
 def _hyphenated(text: str, start: int, end: int) -> bool:

@@ -28,6 +28,7 @@ them well enough).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import re
 from collections import Counter
@@ -365,6 +366,17 @@ class SpunStage(Stage):
                           f"first {first}", "corpus")
             self._index.setdefault(spun[0], []).append(entry)
 
+        self._stats_digest = _stats_digest(stats)
+
+    # -- reuse across runs: the language model mixes corpus counts with the corpus total, which
+    # every new clean document changes, so a document's result is reused only under the same
+    # statistics (a digest of them, learned swaps' sketches included)
+    def apply_recorded(self, doc: Document) -> tuple[Document, str]:
+        return self.apply(doc), getattr(self, "_stats_digest", "unfitted")
+
+    def reads_hold(self, reads: str | None) -> bool:
+        return reads == getattr(self, "_stats_digest", "unfitted")
+
     # -- learning swaps from (spun, clean) pairs
     def spun_pairs(self, sketches: Sequence[Sketch]) -> list[tuple[str, list[str], str, list[str]]]:
         """(spun id, spun words, clean id, clean words) for every near-duplicate pair whose
@@ -604,6 +616,17 @@ class SpunStage(Stage):
             unit.rep = dataclasses.replace(unit.rep, after=unit.text, reason=f"{unit.rep.reason}; {reason}")
         else:
             unit.reason, unit.confidence = reason, confidence
+
+
+def _stats_digest(stats: SpunStats) -> str:
+    h = hashlib.sha256()
+    for counter in (stats.counts.unigrams, stats.counts.bigrams, stats.names):
+        h.update(repr(sorted(counter.items())).encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    h.update(repr(sorted(stats.counts.pivots or ())).encode("utf-8", "surrogatepass"))
+    for k in stats.sketches:  # learned swaps come from these (sorted by document id)
+        h.update(repr((k.doc_id, k.signature, k.score, k.text_z, k.counted)).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 def _fingerprints(r: SentenceResult) -> int:

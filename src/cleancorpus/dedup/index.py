@@ -1,0 +1,82 @@
+"""The dedup index kept with the store: each document's exact digest, shingle count, MinHash
+signature and sorted shingle set, keyed by a digest of its text, one file per input file under
+``<store>/_cache/dedup/<parameters>/`` (through fsspec: local or S3).
+
+The signature pass is the part of dedup that reads and hashes every text; a run takes these
+rows from the index for every document whose text is unchanged and hashes only the others, then
+runs the band, verification and cluster passes over all rows as before. The rows are pure
+functions of the text and the MinHash parameters, so a run that uses the index decides exactly
+what a full pass decides. An input file's entry is rewritten only when its documents changed;
+removed files' documents are not read, so they leave the dedup result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..incremental import _Files, file_key
+from .exact import HASH_DTYPE
+from .minhash import MinHashParams
+
+
+@dataclass
+class Row:
+    hash: bytes
+    size: int
+    signature: np.ndarray  # (num_perm,) uint32
+    shingles: np.ndarray  # sorted unique uint64
+
+
+def index_dir(params: MinHashParams) -> str:
+    fp = hashlib.sha256(repr((params.shingle_size, params.num_perm, params.seed, 1)).encode()).hexdigest()[:24]
+    return f"dedup/{fp}"
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:16]
+
+
+class DedupIndex:
+    def __init__(self, root: str, params: MinHashParams, read: bool = True) -> None:
+        self.files = _Files(root)
+        self.params, self.read = params, read
+        self.prefix = index_dir(params)
+        self.reused = self.computed = 0
+
+    def load(self, relpath: str) -> dict[bytes, Row]:
+        if not self.read:
+            return {}
+        data = self.files.read(f"{self.prefix}/{file_key(relpath)}.npz")
+        if data is None:
+            return {}
+        try:
+            z = np.load(io.BytesIO(data), allow_pickle=False)
+            if str(z["relpath"]) != relpath:
+                return {}
+            keys, hashes, sizes, sigs, sets, offsets = (z["keys"], z["hashes"], z["sizes"], z["sigs"], z["sets"],
+                                                        z["offsets"])
+            if sigs.shape[0] != self.params.num_perm:
+                return {}
+            return {keys[i].tobytes(): Row(bytes(hashes[i]), int(sizes[i]), sigs[:, i].copy(),
+                                        sets[offsets[i]:offsets[i + 1]].copy())
+                    for i in range(len(keys))}
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
+            return {}
+
+    def save(self, relpath: str, keys: list[bytes], rows: list[Row]) -> None:
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([r.shingles.size for r in rows], out=offsets[1:])
+        buf = io.BytesIO()
+        np.savez(buf, relpath=np.array(relpath),
+                 keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16),
+                 hashes=np.array([r.hash for r in rows], dtype=HASH_DTYPE),
+                 sizes=np.array([r.size for r in rows], dtype=np.int64),
+                 sigs=(np.stack([r.signature for r in rows], axis=1) if rows
+                       else np.zeros((self.params.num_perm, 0), np.uint32)),
+                 sets=np.concatenate([r.shingles for r in rows]) if rows else np.zeros(0, np.uint64),
+                 offsets=offsets)
+        self.files.write(f"{self.prefix}/{file_key(relpath)}.npz", buf.getvalue())

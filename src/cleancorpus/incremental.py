@@ -1,0 +1,330 @@
+"""Per-document reuse across versions: a run recomputes what changed, exactly.
+
+A stage's result for a document is a function of (1) the document as it enters the stage (its
+text, metadata, earlier edits, id and source), (2) the stage's options and the package's code,
+and (3) for a stage fitted on the corpus, the part of the corpus statistics the stage *read*
+for that document. The cache keeps, per stage and input document, the stage's result (the
+edits it added and the metadata after it, or the rejection) under a key made of (1) and (2),
+with a record of (3) made while the stage ran (``Stage.apply_recorded``). A later run reuses
+the result when the key matches and every recorded read gives the same answer under the new
+statistics (``Stage.reads_hold``); otherwise it runs the stage again. What each stage reads:
+
+- boilerplate: for each distinct line of the document, whether that line is frequent in the
+  corpus (in at least ``min_docs_in_corpus`` documents). A document is recomputed only when one
+  of its own lines crosses that threshold.
+- spelling: whether the corpus statistics were empty, and, for each word the stage looked up
+  (unknown words, capitalised correction targets), whether its corpus count reaches
+  ``protect_min_count`` and ``min_corpus_target``: the only two comparisons the stage makes.
+  A document is recomputed only when one of the words it looked up crosses one of them.
+- spun: the whole of its statistics (its language model mixes corpus counts with the corpus
+  total, which any new clean document changes), as a digest. Any change to the spun counts
+  recomputes the spun stage of every document; the stages after it still reuse their results
+  for the documents whose spun output came out the same.
+- the other stages read no statistics: same input, same options and code, same result.
+
+Fits are reused the same way: each input file's documents, as they enter a corpus stage, are
+counted in chunks whose statistics are kept with a digest of the chunk's documents; a run
+recounts only the chunks whose documents changed and merges (``merge_stats``, exact and
+order-independent) the rest, so the fitted statistics are those of a full count.
+
+The cache lives next to the tables (``<store>/_cache/``, through fsspec: on S3 too when the
+store is there). Entries are content-addressed, so a stale or foreign entry can only miss,
+never give a wrong result; ``--full`` ignores what is stored and recomputes everything (and
+refreshes the cache). Scores of the time limit are not cached: a document a stage timed out on
+is tried again next run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import io
+import json
+import pickle
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from .document import Document, Edit, Rejection
+
+CACHE_DIR = "_cache"
+FIT_CHUNK = 2048  # documents per counted chunk of an input file: bounds the memory a chunk takes
+
+
+def doc_digest(doc: Document) -> str:
+    # key order kept (not sorted): it is part of what a run writes, so it is part of the key
+    blob = json.dumps(doc.to_record(), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def stage_fingerprint(stage: Any) -> str:
+    return options_fingerprint(stage.name, stage.options)
+
+
+def options_fingerprint(name: str, options: Any) -> str:
+    from .api import package_fingerprint
+
+    opts = dataclasses.asdict(options) if dataclasses.is_dataclass(options) else repr(options)
+    blob = json.dumps([name, opts, package_fingerprint()], sort_keys=True, default=repr)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def sweep(root: str, keep_dirs: set[str], keep_files: set[str]) -> int:
+    """Remove what no later run can use: entries of other configurations or code (directories
+    not in ``keep_dirs``, e.g. "stages/spun-<fingerprint>") and of input files no longer in
+    the inputs (file keys not in ``keep_files``). Returns the number of files removed. Stored
+    results are a cache: removing them costs recomputation, never correctness."""
+    files = _Files(root)
+    removed = 0
+    for kind in ("stages", "fits", "dedup"):
+        try:
+            dirs = files.fs.ls(f"{files.base}/{kind}", detail=False)
+        except FileNotFoundError:
+            continue
+        for d in dirs:
+            name = f"{kind}/{d.rstrip('/').rsplit('/', 1)[-1]}"
+            entries = files.fs.ls(d, detail=False)
+            for e in entries:
+                base = e.rsplit("/", 1)[-1]
+                if name not in keep_dirs or base.split(".", 1)[0].split("-", 1)[0] not in keep_files:
+                    files.fs.rm(e)
+                    removed += 1
+            if name not in keep_dirs:
+                try:
+                    files.fs.rmdir(d)
+                except (OSError, NotImplementedError):
+                    pass  # object stores have no directories to remove
+    return removed
+
+
+def file_key(relpath: str) -> str:
+    return hashlib.sha256(relpath.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def input_file(source: str) -> str:
+    """The input file of a source: "part.jsonl:12" -> "part.jsonl", "a.txt" -> "a.txt"."""
+    head, sep, tail = source.rpartition(":")
+    return head if sep and tail.isdigit() else source
+
+
+@dataclass
+class Work:
+    """What a run reused and recomputed, per stage (documents) and per fit (chunks)."""
+
+    reused: dict[str, int] = field(default_factory=dict)
+    recomputed: dict[str, int] = field(default_factory=dict)
+    fit_reused: dict[str, int] = field(default_factory=dict)
+    fit_recomputed: dict[str, int] = field(default_factory=dict)
+
+    def merge(self, other: "Work") -> None:
+        for mine, theirs in ((self.reused, other.reused), (self.recomputed, other.recomputed),
+                             (self.fit_reused, other.fit_reused), (self.fit_recomputed, other.fit_recomputed)):
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0) + v
+
+    def to_dict(self) -> dict[str, Any]:
+        names = list(dict.fromkeys([*self.recomputed, *self.reused]))
+        out: dict[str, Any] = {n: {"recomputed": self.recomputed.get(n, 0), "reused": self.reused.get(n, 0)}
+                               for n in names}
+        for n in dict.fromkeys([*self.fit_recomputed, *self.fit_reused]):
+            out.setdefault(n, {}).update(fit_chunks_recounted=self.fit_recomputed.get(n, 0),
+                                         fit_chunks_reused=self.fit_reused.get(n, 0))
+        return out
+
+    @property
+    def documents_recomputed(self) -> int:
+        """Documents that went through at least one stage again: the largest stage count."""
+        return max(self.recomputed.values(), default=0)
+
+    def documents_from_scratch(self, first_stage: str | None) -> int:
+        """Documents that went through every stage again (new or changed inputs): the count of
+        the first stage, which reads no statistics."""
+        return self.recomputed.get(first_stage, 0) if first_stage else 0
+
+
+class _Files:
+    """Blob files under ``<root>/_cache`` through fsspec (local path or s3://...)."""
+
+    def __init__(self, root: str) -> None:
+        import fsspec
+
+        self.fs, base = fsspec.core.url_to_fs(str(root), use_listings_cache=False)
+        self.base = f"{base.rstrip('/')}/{CACHE_DIR}"
+
+    def read(self, rel: str) -> bytes | None:
+        try:
+            with self.fs.open(f"{self.base}/{rel}", "rb") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return None
+
+    def write(self, rel: str, data: bytes) -> None:
+        path = f"{self.base}/{rel}"
+        parent = path.rsplit("/", 1)[0]
+        self.fs.makedirs(parent, exist_ok=True)
+        tmp = f"{path}.tmp"
+        with self.fs.open(tmp, "wb") as fh:
+            fh.write(data)
+        self.fs.mv(tmp, path)
+
+
+class StageCache:
+    """The stored results of a segment's stages for the documents of one input file at a time.
+
+    Documents arrive in input-file order (every pass keeps it); when the file changes, the
+    previous file's entries (the ones this run used or made) are written back if they differ
+    from what was stored, and the next file's are loaded. ``read=False`` (``--full``) starts
+    every file empty: everything is recomputed and the cache refreshed.
+    """
+
+    def __init__(self, root: str, stages: Sequence[Any], read: bool = True) -> None:
+        self.files = _Files(root)
+        self.read = read
+        self.fps = {s.name: stage_fingerprint(s) for s in stages}
+        self.work = Work()
+        self._file: str | None = None
+        self._stored: dict[str, dict[str, Any]] = {}
+        self._used: dict[str, dict[str, Any]] = {}
+
+    def _switch(self, relpath: str) -> None:
+        if relpath == self._file:
+            return
+        self.flush()
+        self._file = relpath
+        self._stored = {n: (self._load(n, relpath) if self.read else {}) for n in self.fps}
+        self._used = {n: {} for n in self.fps}
+
+    def _rel(self, name: str, relpath: str) -> str:
+        return f"stages/{name}-{self.fps[name]}/{file_key(relpath)}.json.gz"
+
+    def _load(self, name: str, relpath: str) -> dict[str, Any]:
+        data = self.files.read(self._rel(name, relpath))
+        if data is None:
+            return {}
+        try:
+            got = json.loads(gzip.decompress(data).decode("utf-8", "surrogatepass"))
+        except (OSError, ValueError):
+            return {}  # a damaged entry file is a miss, never an error
+        return got.get("entries", {}) if got.get("file") == relpath else {}
+
+    def flush(self) -> None:
+        if self._file is None:
+            return
+        for name, used in self._used.items():
+            if used != self._stored.get(name):
+                # not sort_keys: metadata's key order is part of the result, byte for byte
+                blob = json.dumps({"file": self._file, "entries": used}, ensure_ascii=False)
+                self.files.write(self._rel(name, self._file),
+                                 gzip.compress(blob.encode("utf-8", "surrogatepass"), mtime=0))
+        self._file = None
+        self._stored, self._used = {}, {}
+
+    def get(self, stage: Any, doc: Document, key: str) -> Document | Rejection | None:
+        self._switch(input_file(doc.source))
+        entry = self._stored[stage.name].get(key)
+        if entry is None or not stage.reads_hold(entry.get("reads")):
+            return None
+        self._used[stage.name][key] = entry
+        self.work.reused[stage.name] = self.work.reused.get(stage.name, 0) + 1
+        if "rejected" in entry:
+            r = entry["rejected"]
+            return Rejection(r["stage"], r["reason"], r["detail"])
+        edits = tuple(Edit.from_dict(e) for e in entry["edits"])
+        text = doc.text
+        if edits:
+            from .document import apply_edits
+
+            text = apply_edits(doc.text, edits)
+        return Document(doc.id, text, doc.source, entry["metadata"], doc.edits + edits)
+
+    def put(self, stage: Any, doc: Document, key: str, out: Document | Rejection, reads: Any) -> None:
+        self._switch(input_file(doc.source))
+        self.work.recomputed[stage.name] = self.work.recomputed.get(stage.name, 0) + 1
+        if reads is _UNCACHEABLE:
+            return
+        if isinstance(out, Rejection):
+            entry: dict[str, Any] = {"rejected": {"stage": out.stage, "reason": out.reason, "detail": out.detail}}
+        else:
+            if out.id != doc.id or out.source != doc.source or out.edits[:len(doc.edits)] != doc.edits:
+                return  # not the shape the cache rebuilds: never reused
+            entry = {"edits": [e.to_dict() for e in out.edits[len(doc.edits):]], "metadata": out.metadata}
+        if reads is not None:
+            entry["reads"] = reads
+        try:
+            json.dumps(entry, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):
+            return  # metadata JSON cannot hold exactly: not cached
+        self._used[stage.name][key] = entry
+
+    def key(self, stage: Any, doc: Document) -> str:
+        return hashlib.sha256(f"{self.fps[stage.name]}\0{doc_digest(doc)}".encode()).hexdigest()
+
+
+_UNCACHEABLE = object()  # the result depended on the moment (a time limit): never stored
+UNCACHEABLE = _UNCACHEABLE
+
+
+# -- fits ------------------------------------------------------------------------------------
+def chunks_by_file(docs: Iterable[Document], size: int = FIT_CHUNK) -> Iterator[tuple[str, int, list[Document]]]:
+    """(input file, chunk number, documents): consecutive documents of one file, at most ``size``."""
+    current: list[Document] = []
+    relpath, k = None, 0
+    for doc in docs:
+        f = input_file(doc.source)
+        if f != relpath or len(current) >= size:
+            if current:
+                yield relpath, k, current  # type: ignore[misc]
+            k = k + 1 if f == relpath else 0
+            relpath, current = f, []
+        current.append(doc)
+    if current:
+        yield relpath, k, current  # type: ignore[misc]
+
+
+def cached_partial_fit(
+    stage: Any, docs: Callable[[], Iterable[Document]], fit: Callable[[Callable[[], Iterable[Document]]], tuple[Any, dict]],
+    root: str | None, read: bool, work: Work | None = None,
+) -> tuple[Any, dict[str, str]]:
+    """``fit`` (a guarded partial fit) over ``docs()``, chunk by chunk of each input file, the
+    statistics of a chunk whose documents are unchanged taken from the cache; the merged
+    result equals one partial fit over the whole stream (``merge_stats`` is exact)."""
+    if root is None:
+        return fit(docs)
+    files = _Files(root)
+    fp = stage_fingerprint(stage)
+    parts: list[Any] = []
+    skipped: dict[str, str] = {}
+    for relpath, k, chunk in chunks_by_file(docs()):
+        h = hashlib.sha256()
+        for d in chunk:
+            h.update(doc_digest(d).encode())
+        digest = h.hexdigest()
+        rel = f"fits/{stage.name}-{fp}/{file_key(relpath)}-{k:05d}.pickle.gz"
+        got = None
+        if read:
+            data = files.read(rel)
+            if data is not None:
+                try:
+                    got = pickle.loads(gzip.decompress(data))
+                except Exception:  # noqa: BLE001 - a damaged entry is a miss
+                    got = None
+                if not (isinstance(got, dict) and got.get("digest") == digest and got.get("file") == relpath):
+                    got = None
+        if got is None:
+            stats, skip = fit(lambda chunk=chunk: iter(chunk))
+            got = {"file": relpath, "digest": digest, "stats": stats, "skipped": skip}
+            if not any(why.startswith("fit failed: time limit") for why in skip.values()):
+                buf = io.BytesIO()  # a time limit depends on the moment: such a count is not kept
+                pickle.dump(got, buf, protocol=pickle.HIGHEST_PROTOCOL)
+                files.write(rel, gzip.compress(buf.getvalue(), compresslevel=6, mtime=0))
+            if work is not None:
+                work.fit_recomputed[stage.name] = work.fit_recomputed.get(stage.name, 0) + 1
+        elif work is not None:
+            work.fit_reused[stage.name] = work.fit_reused.get(stage.name, 0) + 1
+        parts.append(got["stats"])
+        skipped.update(got["skipped"])
+        if len(parts) >= 8:
+            parts = [stage.merge_stats(parts)]
+    if not parts:
+        return fit(lambda: iter(()))
+    return stage.merge_stats(parts), skipped

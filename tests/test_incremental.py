@@ -1,0 +1,250 @@
+"""Incremental runs: a version is a function of its inputs, configuration and code, never of
+history, and a run that reuses stored per-document results gives byte for byte what a run that
+recomputes everything (``--full``) gives.
+
+The corpora are generated from the seed documents (raw/): paragraphs recombined with a seeded
+generator into JSONL files, with lines every document of a "site" repeats (corpus boilerplate),
+misspellings, a spinner's word swaps and planted copies (duplicates), so that every corpus
+stage and dedup have work to do.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+import cleancorpus
+from cleancorpus.config import Config
+from cleancorpus.incremental import file_key
+from cleancorpus.store.export import export
+from paths import RAW
+
+CHROME = [
+    ("Home | News | Sport | Weather | Contact", "Share this article on Facebook"),
+    ("Menu Search Subscribe Sign in", "Sign up for our daily newsletter"),
+]
+TYPOS = [("government", "governmnet"), ("people", "peopel"), ("which", "whcih"), ("between", "betwen")]
+SPINS = [(" on ", " top top "), (" and ", " and also "), (" from ", " indigenous ")]
+
+
+def paragraphs() -> list[str]:
+    out = []
+    for path in sorted(RAW.iterdir()):
+        if path.name.startswith("000_"):
+            continue  # already spun
+        out += [p.strip() for p in path.read_text("utf-8").split("\n\n") if len(p.split()) >= 12]
+    return out
+
+
+def make_doc(rng: random.Random, pool: list[str], k: int) -> str:
+    body = rng.sample(pool, 3)
+    if rng.random() < 0.3:
+        a, b = rng.choice(TYPOS)
+        body = [p.replace(a, b) for p in body]
+    if rng.random() < 0.2:
+        a, b = rng.choice(SPINS)
+        body = [p.replace(a, b) for p in body]
+    head, foot = CHROME[k % len(CHROME)]
+    return "\n\n".join([head, *body, foot, f"Story {k} of the archive"])
+
+
+def corpus(seed: int, files: int, per_file: int) -> dict[str, list[dict]]:
+    rng = random.Random(seed)
+    pool = paragraphs()
+    out: dict[str, list[dict]] = {}
+    k = 0
+    for f in range(files):
+        docs = []
+        for _ in range(per_file):
+            if docs and rng.random() < 0.1:  # a planted copy, lightly edited
+                text = rng.choice(docs)["text"] + "\n\nUpdated later with one more line."
+            else:
+                text = make_doc(rng, pool, k)
+            docs.append({"id": f"d{k:04d}", "text": text})
+            k += 1
+        out[f"part-{f:03d}.jsonl"] = docs
+    return out
+
+
+def write_raw(raw: Path, files: dict[str, list[dict]]) -> Path:
+    if raw.exists():
+        shutil.rmtree(raw)
+    raw.mkdir(parents=True)
+    for name, docs in files.items():
+        (raw / name).write_text("".join(json.dumps(d) + "\n" for d in docs), "utf-8")
+    return raw
+
+
+def rows(version, to: Path) -> dict[str, list[str]]:
+    """Every table of the version as exported, one JSON line a row, sorted (row order in a
+    Delta table depends on which files hold the rows, not on the content)."""
+    written = export(version, to)
+    return {name: sorted(path.read_text("utf-8").splitlines()) for name, path in written.items() if name != "manifest"}
+
+
+def same_version(a, b, tmp: Path) -> None:
+    assert a.id == b.id
+    ra, rb = rows(a, tmp / f"{a.id}-a"), rows(b, tmp / f"{b.id}-b")
+    assert ra.keys() == rb.keys()
+    for name in ra:
+        assert ra[name] == rb[name], name
+    content = ("counts", "stages", "dedup", "inputs", "config")
+    assert {k: a.manifest[k] for k in content} == {k: b.manifest[k] for k in content}
+
+
+@pytest.fixture(scope="module")
+def base() -> dict[str, list[dict]]:
+    return corpus(7, files=4, per_file=10)
+
+
+def test_same_inputs_same_version_in_a_fresh_store_and_with_history(tmp_path, base):
+    history = tmp_path / "history"
+    cleancorpus.clean(write_raw(tmp_path / "raw", base), history)
+    changed = dict(base)
+    del changed["part-000.jsonl"]  # removed inputs leave the corpus
+    extra = corpus(8, files=1, per_file=10)["part-000.jsonl"]
+    # a better (longer) copy of a kept document arrives: it becomes the kept copy in both stores
+    extra.append({"id": "better", "text": base["part-001.jsonl"][0]["text"] + "\n\nAnd a closing paragraph."})
+    changed["part-009.jsonl"] = extra
+    raw = write_raw(tmp_path / "raw", changed)
+    with_history = cleancorpus.clean(raw, history).version
+    fresh = cleancorpus.clean(raw, tmp_path / "fresh").version
+    same_version(with_history, fresh, tmp_path)
+    sources = {o.source.split(":")[0] for o in fresh.outcomes()}
+    assert "part-000.jsonl" not in sources
+    assert with_history.parent is not None and fresh.parent is None
+
+
+def step(tmp_path: Path, store: Path, raw: Path, config: Config | None, name: str):
+    """One run incremental on ``store`` and one --full on a copy of it: the same version."""
+    full_store = tmp_path / f"full-{name}"
+    shutil.copytree(store, full_store)
+    inc = cleancorpus.clean(raw, store, config)
+    full = cleancorpus.clean(raw, full_store, config, full=True)
+    assert inc.created and full.created
+    same_version(inc.version, full.version, tmp_path / name)
+    assert full.version.manifest["work"]["stages"]["unicode"]["reused"] == 0
+    return inc.version.manifest["work"]
+
+
+def test_incremental_and_full_give_the_same_version(tmp_path, base):
+    store, raw = tmp_path / "store", tmp_path / "raw"
+    files = dict(base)
+    first = cleancorpus.clean(write_raw(raw, files), store).version
+    assert first.manifest["work"]["stages"]["unicode"] == {"recomputed": 40, "reused": 0}
+
+    # additions: one new file of 10 documents; unchanged documents skip the per-document stages
+    files["part-004.jsonl"] = corpus(9, files=1, per_file=10)["part-000.jsonl"]
+    work = step(tmp_path, store, write_raw(raw, files), None, "add")
+    assert work["stages"]["unicode"] == {"recomputed": 10, "reused": 40}
+    assert work["stages"]["boilerplate"]["fit_chunks_recounted"] == 1
+    assert work["stages"]["boilerplate"]["fit_chunks_reused"] == 4
+
+    # edits: two documents of one file change, the rest of that file is reused
+    edited = [dict(d) for d in files["part-002.jsonl"]]
+    edited[3]["text"] = edited[3]["text"].replace("the", "teh", 2)
+    edited[7]["text"] += "\n\nA correction was appended to this story."
+    files["part-002.jsonl"] = edited
+    work = step(tmp_path, store, write_raw(raw, files), None, "edit")
+    assert work["stages"]["unicode"] == {"recomputed": 2, "reused": 48}
+
+    # deletions: a whole file
+    del files["part-001.jsonl"]
+    work = step(tmp_path, store, write_raw(raw, files), None, "delete")
+    assert work["stages"]["unicode"] == {"recomputed": 0, "reused": 40}
+    gone = file_key("part-001.jsonl")
+    cached = [p for p in (store / "_cache").rglob("*") if p.is_file()]
+    assert cached and not [p for p in cached if p.name.startswith(gone)]  # removed inputs leave the cache
+
+    # a config change of the last stage: the stages before it are all reused
+    config = Config(stage_options={"spelling": {"protect_min_count": 3}})
+    work = step(tmp_path, store, raw, config, "config")
+    assert work["stages"]["unicode"]["recomputed"] == 0
+    assert work["stages"]["boilerplate"]["recomputed"] == 0
+    assert work["stages"]["spun"]["recomputed"] == 0
+    assert work["stages"]["spelling"]["reused"] == 0
+    # the results of the old spelling options are dropped: the cache holds one configuration
+    assert len(list((store / "_cache" / "stages").glob("spelling-*"))) == 1
+    assert len(list((store / "_cache" / "stages").glob("unicode-*"))) == 1
+
+
+def test_damaged_cache_entries_are_misses(tmp_path, base):
+    store, raw = tmp_path / "store", write_raw(tmp_path / "raw", base)
+    cleancorpus.clean(raw, store)
+    damaged = 0
+    for path in (store / "_cache").rglob("*"):
+        if path.is_file():
+            path.write_bytes(b"\x1f\x8bnot a cache entry" if damaged % 2 else b"")
+            damaged += 1
+    assert damaged
+    files = dict(base)
+    files["part-007.jsonl"] = corpus(11, files=1, per_file=5)["part-000.jsonl"]
+    raw = write_raw(raw, files)
+    inc = cleancorpus.clean(raw, store).version
+    fresh = cleancorpus.clean(raw, tmp_path / "fresh").version
+    same_version(inc, fresh, tmp_path)
+    assert inc.manifest["work"]["stages"]["unicode"]["reused"] == 0
+
+
+def test_the_flow_units_reuse_what_the_cli_stored(tmp_path, base):
+    """The flow's sharded passes (work.run_stages, here with its serial executors) read and
+    write the same cache as ``cleancorpus clean``, and spill what a full sequential run spills."""
+    from cleancorpus import api
+    from cleancorpus.pipeline import Pipeline
+    from cleancorpus_flows import work
+
+    store, raw = tmp_path / "store", tmp_path / "raw"
+    files = dict(base)
+    cleancorpus.clean(write_raw(raw, files), store)
+    files["part-005.jsonl"] = corpus(12, files=1, per_file=10)["part-000.jsonl"]
+    p = api.plan(write_raw(raw, files), store)
+    (tmp_path / "sharded").mkdir()
+    run = work.run_stages(p, tmp_path / "sharded", 1, 256)  # one shard per input file
+    seq = Pipeline(p.config).run(api.iter_documents(p.files, p.config.limits), tmp_path / "seq",
+                                 cache=str(tmp_path / "elsewhere"), full=True)
+    assert run.spill.read_bytes() == seq.spill.read_bytes()
+    assert {k: r.to_dict() for k, r in run.reports.items()} == {k: r.to_dict() for k, r in seq.reports.items()}
+    assert run.work.to_dict()["unicode"] == {"recomputed": 10, "reused": 40}
+    assert seq.work.to_dict()["unicode"] == {"recomputed": 50, "reused": 0}
+
+
+def test_incremental_on_s3(tmp_path):
+    """The stored results live next to the tables, so a store on S3 reuses them too."""
+    from s3server import MOTO, moto_s3
+
+    if MOTO is None:
+        pytest.skip("moto[server] is not installed (pip install -e '.[test]')")
+    with moto_s3(tmp_path) as fs:
+        for p in sorted(RAW.iterdir()):
+            fs.pipe(f"corpus/raw/{p.name}", p.read_bytes())
+        raw, out = "s3://corpus/raw", "s3://corpus/clean"
+        cleancorpus.clean(raw, out)
+        assert fs.find("corpus/clean/_cache/stages")
+        fs.pipe("corpus/raw/new.txt", b"A new document about rivers, bridges and the boats that pass under them.")
+        v2 = cleancorpus.clean(raw, out).version
+        assert v2.manifest["work"]["stages"]["unicode"] == {"recomputed": 1, "reused": 5}
+        local = tmp_path / "raw"
+        local.mkdir()
+        for key in fs.find("corpus/raw"):
+            (local / key.rsplit("/", 1)[1]).write_bytes(fs.cat(key))
+        same_version(v2, cleancorpus.clean(local, tmp_path / "fresh").version, tmp_path)
+
+
+def test_dedup_index_gives_what_a_full_pass_gives(tmp_path, base):
+    """Signature rows of unchanged texts come from the store's dedup index; clusters and kept
+    copies are those of a full pass (a new copy of an old document, an edited one, a removed file)."""
+    store, raw = tmp_path / "store", tmp_path / "raw"
+    files = dict(base)
+    cleancorpus.clean(write_raw(raw, files), store)
+    new = corpus(13, files=1, per_file=6)["part-000.jsonl"]
+    new.append({"id": "copy", "text": files["part-002.jsonl"][4]["text"] + "\n\nWith a longer ending than before."})
+    files["part-006.jsonl"] = new
+    del files["part-003.jsonl"]
+    work = step(tmp_path, store, write_raw(raw, files), None, "dedup")
+    # 7 new texts; a few old documents' texts changed too (spun read the new statistics)
+    assert work["dedup"]["signatures_reused"] + work["dedup"]["signatures_computed"] == 37
+    assert work["dedup"]["signatures_reused"] >= 25
