@@ -16,8 +16,9 @@ from pathlib import Path
 
 from paths import ROOT
 
-EXTRACTION = ROOT.parent / "shared" / "benchmarks" / "extraction"
-WARC_DATA = ROOT.parent / "shared" / "benchmarks" / "warc"
+EXTRACTION = ROOT.parent / "shared" / "benchmarks" / "extraction"  # bench/warc_ingest.py only
+DATA = Path(__file__).resolve().parent / "data"  # copied into the repository (see its README)
+WARC_DATA = DATA / "warc"
 
 
 def record_id(key: str) -> str:
@@ -132,7 +133,7 @@ SMALL_PAGES = ("85439e26c41c75901820d01a13e8cea7836abb58635ea3986f71a163ab0311d3
 
 def small_pages() -> list[tuple[str, bytes]]:
     """Two of the smallest extraction-benchmark pages (real news pages, quick to extract)."""
-    d = EXTRACTION / "article-extraction-benchmark" / "html"
+    d = DATA / "pages"
     return [(n, gzip.decompress((d / f"{n}.html.gz").read_bytes())) for n in SMALL_PAGES]
 
 
