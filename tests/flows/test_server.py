@@ -2,6 +2,7 @@
 triggered run: the new version lands in the output directory. Every process started here is
 stopped in ``finally``, whatever happens, and each wait is bounded."""
 
+import contextlib
 import json
 import os
 import signal
@@ -73,26 +74,45 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait(10)
 
 
-def test_served_deployment_runs_against_a_real_server(seeds, tmp_path):
+@contextlib.contextmanager
+def served_deployment(raw: Path, out: Path, tmp_path: Path, name: str):
+    """A real Prefect server on a free port and `cleancorpus serve RAW --out OUT` registered as
+    ``clean-corpus/NAME``; yields ``trigger(seconds)``, which runs the deployment once and
+    returns (the trigger process, the serve log so far). Every process is stopped on exit."""
     port = _free_port()
     env = {**os.environ,
            "PREFECT_HOME": str(tmp_path / "prefect-home"),  # its own database, deleted with tmp_path
            "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
            "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
-    out = tmp_path / "clean"
     logs = {n: open(tmp_path / f"{n}.log", "wb") for n in ("server", "serve")}
     procs: list[subprocess.Popen] = []
+
+    def trigger(seconds: float) -> tuple[subprocess.CompletedProcess, str]:
+        done = subprocess.run([sys.executable, "-c", TRIGGER, f"clean-corpus/{name}", str(seconds)], env=env,
+                              capture_output=True, text=True, timeout=seconds + 30)
+        return done, (tmp_path / "serve.log").read_text(errors="replace")
+
     try:
         procs.append(subprocess.Popen(
             [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
             env=env, stdout=logs["server"], stderr=subprocess.STDOUT, start_new_session=True))
         _wait_healthy(f"http://127.0.0.1:{port}/api/health", procs[0], 90)
         procs.append(subprocess.Popen(
-            [str(BIN / "cleancorpus"), "serve", str(seeds), "--out", str(out), "--interval", "3600", "--name", "test"],
+            [str(BIN / "cleancorpus"), "serve", str(raw), "--out", str(out), "--interval", "3600", "--name", name],
             env=env, stdout=logs["serve"], stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp_path))
-        done = subprocess.run([sys.executable, "-c", TRIGGER, "clean-corpus/test", "120"], env=env,
-                              capture_output=True, text=True, timeout=150)
-        served = (tmp_path / "serve.log").read_text(errors="replace")
+        yield trigger
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+        for fh in logs.values():
+            fh.close()
+    assert all(p.poll() is not None for p in procs)
+
+
+def test_served_deployment_runs_against_a_real_server(seeds, tmp_path):
+    out = tmp_path / "clean"
+    with served_deployment(seeds, out, tmp_path, "test") as trigger:
+        done, served = trigger(120)
         assert done.returncode == 0, done.stderr[-3000:] + served[-3000:]
         assert done.stdout.strip().endswith("COMPLETED"), done.stdout + served[-3000:]
         v = api.load(out)
@@ -100,9 +120,3 @@ def test_served_deployment_runs_against_a_real_server(seeds, tmp_path):
         assert v.manifest["config"] == json.loads(json.dumps(want.config.to_dict()))
         assert v.manifest["inputs"] == {"files": len(want.inputs), "sha256": api.inputs_digest(want.inputs)}
         assert v.id == want.version_id
-    finally:
-        for proc in reversed(procs):
-            _stop(proc)
-        for fh in logs.values():
-            fh.close()
-    assert all(p.poll() is not None for p in procs)
