@@ -41,6 +41,12 @@ _DIGIT = re.compile(r"\d")
 # share of wordfreq's frequency in the unigram probability of a word symspellpy knows (a word it
 # lacks takes wordfreq's alone, when wordfreq knows it)
 WORDFREQ_WEIGHT = 0.5
+# ... but only for words symspellpy counts rarer than this (relative frequency). The frequent
+# (function) words are where the bigram model backs off most, and wordfreq rates them 1.2-2.4x
+# higher than symspellpy ("come" 2.1x, "to" 1.2x): mixing it in there tilts the near-ties between
+# a spinner's function-word swaps ("come"/"to", "yet"/"but") without knowing more. Chosen on the
+# dev split (issue swaps 0.0131 -> 0.0127; 1e-4 ties, the lower bound changes fewer words).
+WORDFREQ_BELOW = 5e-5
 MEMO_SIZE = 1 << 17  # remembered log probabilities per model (about 20 MB at most)
 
 
@@ -128,8 +134,11 @@ class BigramLM:
             state["_uni"], state["_bi"] = web_lm()._uni, web_lm()._bi
         self.__dict__.update(state)
 
-    def with_corpus(self, corpus: CorpusCounts) -> "BigramLM":
-        return BigramLM(self._uni, self._bi, corpus, self._corpus_weight, self.wordfreq_weight)
+    def with_corpus(self, corpus: CorpusCounts, weight: float | None = None) -> "BigramLM":
+        """The same model with a corpus's counts mixed in (``weight``: their share; this model's
+        when None)."""
+        weight = self._corpus_weight if weight is None else weight
+        return BigramLM(self._uni, self._bi, corpus, weight, self.wordfreq_weight)
 
     def with_wordfreq(self, weight: float) -> "BigramLM":
         """The same model with another wordfreq share (0: symspellpy's unigrams alone)."""
@@ -150,7 +159,9 @@ class BigramLM:
             a = self.wordfreq_weight
             f = wordfreq_p(w) if a else 0.0
             if c:
-                p = (1 - a) * c / self._total + a * f
+                p = c / self._total
+                if p < WORDFREQ_BELOW:
+                    p = (1 - a) * p + a * f
             else:
                 p = f or OOV_COUNT / 100 / self._total
         c = self.corpus.unigrams[w]

@@ -38,9 +38,10 @@ from importlib import resources
 from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
-from ..lm import Arc, BigramLM, CorpusCounts, Path, chain_score, norm, viterbi, web_lm
+from ..lm import Arc, BigramLM, CorpusCounts, Path, norm, web_lm
 from ..spunpairs import MIN_ALIGNED, MinedSwap, Sketch, align, candidate_pairs, mine, sketch
 from ..synonyms import phrase_candidates, phrase_lengths, word_candidates
+from ..trigram import TrigramCounts, TrigramLM, chain, decode
 from .base import ConfigError, Stage, register, require_at_least
 from .english import english_spans, within
 
@@ -127,6 +128,12 @@ class SpunOptions:
     # learn swaps from the corpus: at fit time, find (spun, clean) near-duplicate pairs and mine
     # their word substitutions into a corpus lexicon used for every document (spunpairs.py)
     learn_swaps: bool = True
+    # count the clean documents' word triples around lexicon words at fit time and decode with a
+    # trigram model on top of the bigram one (trigram.py); weight of the bigram model there
+    trigrams: bool = True
+    trigram_prior: float = 300.0
+    # share of the clean documents' own counts in the LM after a fit (lm.py's corpus mix)
+    corpus_weight: float = 0.05
     # share of wordfreq's unigram frequencies in the LM (lm.py; 0: symspellpy's counts alone)
     wordfreq_weight: float = 0.5
     # a pair is mined only when alignment shows at least this many swaps (editors' changes are
@@ -152,11 +159,15 @@ class SpunOptions:
             raise ValueError(f"lexicons must be a non-empty subset of {LEXICONS}, not {self.lexicons!r}")
         require_at_least(self, ("marker_cost", "ambiguous_cost", "spun_ambiguous_cost", "spun_synonym_cost",
                                 "spun_rewrite_cost", "spun_wordnet_cost", "spun_inflection_cost",
-                                "spun_phrase_cost", "frequency_penalty", "unseen_threshold", "unseen_cost", "marker_bonus", "document_threshold",
+                                "spun_phrase_cost", "frequency_penalty", "unseen_threshold", "unseen_cost", "corpus_weight", "marker_bonus", "document_threshold",
                                 "sentence_threshold", "clean_fit_threshold"), 0)
         require_at_least(self, ("min_words", "min_pair_swaps", "min_swap_count", "fingerprint_count",
                                 "min_fingerprints"), 1)
         require_at_least(self, ("fingerprint_odds", "wordfreq_weight"), 0)
+        if self.corpus_weight > 1:
+            raise ValueError(f"corpus_weight must be <= 1, not {self.corpus_weight}")
+        if self.trigram_prior <= 0:
+            raise ValueError(f"trigram_prior must be > 0, not {self.trigram_prior}")
         if self.wordfreq_weight > 1:
             raise ValueError(f"wordfreq_weight must be <= 1, not {self.wordfreq_weight}")
 
@@ -255,6 +266,8 @@ class SpunStats:
     names: Counter = dataclasses.field(default_factory=Counter)
     # every document's pairing sketch (spunpairs.Sketch), sorted by document id
     sketches: list = dataclasses.field(default_factory=list)
+    # the clean documents' word triples around lexicon words (``trigrams`` option; else None)
+    trigrams: TrigramCounts | None = None
 
 
 @dataclass(frozen=True)
@@ -297,7 +310,7 @@ class SpunStage(Stage):
                 self._index.setdefault(e.spun[0], []).append(e)
         self._base_index = {k: list(v) for k, v in self._index.items()}
         self._web: BigramLM = self._web_model()
-        self._lm: BigramLM = self._web
+        self._lm: BigramLM | TrigramLM = self._web
         self._proper = load_proper_names()
         # the corpus lexicon learned by fit, with provenance: (spun words, original) -> MinedSwap
         self.mined: dict[tuple[tuple[str, ...], str], MinedSwap] = {}
@@ -313,13 +326,15 @@ class SpunStage(Stage):
         clean is judged with the web model alone, so that no shard's counts depend on another's.
         Bigrams are kept only around the lexicon's words (see ``CorpusCounts``)."""
         stats = SpunStats(CorpusCounts(pivots=self._pivots()))
+        if self.options.trigrams:
+            stats.trigrams = TrigramCounts(pivots=stats.counts.pivots)
         lm, costs = self._web, self._base_costs()
         for doc in docs:
             tokens = tokenize(doc.text)
             score = self._doc_score(self._analyse(tokens, costs, lm, self._base_index))
             counted = score < self.options.clean_fit_threshold
             if counted:
-                self._count(stats.counts, stats.names, tokens)
+                self._count(stats.counts, stats.names, tokens, stats.trigrams)
             if self.options.learn_swaps:
                 sk = sketch(doc.id, doc.text, round(score, 6), counted)
                 if sk is not None:
@@ -332,11 +347,19 @@ class SpunStage(Stage):
         for p in parts:
             names.update(p.names)
         sketches = sorted((k for p in parts for k in p.sketches), key=lambda k: k.doc_id)
-        return SpunStats(CorpusCounts.merged([p.counts for p in parts]), names, sketches)
+        tri = [p.trigrams for p in parts if p.trigrams is not None]
+        if tri and len(tri) != len(parts):
+            raise ValueError("cannot merge spun statistics fitted with and without trigrams")
+        return SpunStats(CorpusCounts.merged([p.counts for p in parts]), names, sketches,
+                         TrigramCounts.merged(tri) if tri else None)
 
     @staticmethod
-    def _count(counts: CorpusCounts, names: Counter, tokens: Sequence[Token]) -> None:
-        counts.add([t.text for t in tokens[s:e]] for s, e in sentences(tokens))
+    def _count(counts: CorpusCounts, names: Counter, tokens: Sequence[Token],
+               trigrams: TrigramCounts | None = None) -> None:
+        words = [[t.text for t in tokens[s:e]] for s, e in sentences(tokens)]
+        counts.add(words)
+        if trigrams is not None:
+            trigrams.add(words)
         names.update(_capitalised_pairs(tokens))
 
     def finish_fit(self, stats: SpunStats) -> None:
@@ -344,15 +367,20 @@ class SpunStage(Stage):
         # a document found to be the spun member of a pair is not clean, even when the lexicons
         # did not give it away: its words leave the clean-document counts (its unseen swaps would
         # otherwise become "known phrasing")
-        counts, names = stats.counts, stats.names
+        counts, names, trigrams = stats.counts, stats.names, stats.trigrams
         spun_ids = {p[0] for p in pairs}
         leaked = [k for k in stats.sketches if k.counted and k.doc_id in spun_ids]
         if leaked:
             less, less_names = CorpusCounts(pivots=counts.pivots), Counter()
+            less_tri = None if trigrams is None else TrigramCounts(pivots=trigrams.pivots)
             for k in leaked:
-                self._count(less, less_names, tokenize(k.text))
+                self._count(less, less_names, tokenize(k.text), less_tri)
             counts, names = counts.without(less), +(names - less_names)
-        self._lm = self._web.with_corpus(counts)
+            if trigrams is not None:
+                trigrams = trigrams.without(less_tri)
+        self._lm = self._web.with_corpus(counts, self.options.corpus_weight)
+        if trigrams is not None and self.options.trigrams:
+            self._lm = TrigramLM(self._lm, trigrams, self.options.trigram_prior)
         self._proper = load_proper_names() | {p for p, n in names.items() if n >= 2}
         self._index = {k: list(v) for k, v in self._base_index.items()}
         self.mined = mine(pairs, _usable_swap)
@@ -468,7 +496,7 @@ class SpunStage(Stage):
         return costs
 
     def _analyse(self, tokens: Sequence[Token], costs: dict[str, float],
-                 lm: BigramLM | None = None, index: dict | None = None) -> list[SentenceResult]:
+                 lm: BigramLM | TrigramLM | None = None, index: dict | None = None) -> list[SentenceResult]:
         lm = lm or self._lm
         out = []
         for s, e in sentences(tokens):
@@ -476,8 +504,8 @@ class SpunStage(Stage):
             if len(arcs) == e - s:  # identity readings only: nothing to decode
                 continue
             breaks = self._breaks(tokens, s, e)
-            best = viterbi(lm, e - s, arcs, breaks)
-            plain = chain_score(lm, [t.text for t in tokens[s:e]], breaks)
+            best = decode(lm, e - s, arcs, breaks)
+            plain = chain(lm, [t.text for t in tokens[s:e]], breaks)
             out.append(SentenceResult(s, e, best, best.score - plain, markers, costs))
         return out
 
@@ -567,7 +595,7 @@ class SpunStage(Stage):
             first, last = tokens[r.start + arc.start], tokens[r.start + arc.end - 1]
             # confidence: how much better the best reading is than the best one without this change
             kept = [a for a in arcs_all if a.tag is None or a.end <= arc.start or a.start >= arc.end]
-            margin = r.best.score - viterbi(self._lm, r.end - r.start, kept, breaks).score
+            margin = r.best.score - decode(self._lm, r.end - r.start, kept, breaks).score
             reps.append(Replacement(
                 first.start, last.end, cased(entry.original, first.text),
                 f"spun ({entry.lexicon}, {entry.source}): {' '.join(entry.spun)!r} read as "
@@ -624,6 +652,8 @@ def _stats_digest(stats: SpunStats) -> str:
         h.update(repr(sorted(counter.items())).encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     h.update(repr(sorted(stats.counts.pivots or ())).encode("utf-8", "surrogatepass"))
+    if stats.trigrams is not None:
+        h.update(repr(sorted(stats.trigrams.trigrams.items())).encode("utf-8", "surrogatepass"))
     for k in stats.sketches:  # learned swaps come from these (sorted by document id)
         h.update(repr((k.doc_id, k.signature, k.score, k.text_z, k.counted)).encode("utf-8", "surrogatepass"))
     return h.hexdigest()

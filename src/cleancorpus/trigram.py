@@ -1,0 +1,189 @@
+"""Trigram counts of a corpus's clean documents, and the decoder that reads them (issue 17).
+
+The bigram model (lm.py) cannot settle many of a spinner's swaps from the word on the left
+alone: "payloads come and" against "payloads to and", "the book yet it's" against "the book
+but it's". A corpus's own clean text often has the three-word phrase. ``TrigramCounts`` keeps
+the clean documents' word triples that hold at least one lexicon word (the only places readings
+differ, as for ``CorpusCounts``' bigrams); ``TrigramLM`` reads them on top of a ``BigramLM``:
+
+    P(w | a, b) = (c(a b w) + k * P_bigram(w | b)) / (n(a b) + k)
+
+where ``n(a b)`` is the total of the kept triples that start with ``a b`` and ``k`` the weight
+of the bigram model (a Dirichlet prior). A context the corpus never showed falls back to the
+bigram model exactly. When neither ``a`` nor ``b`` is a lexicon word, ``n(a b)`` counts only
+the kept triples, not every occurrence of ``a b``; such a context is the same on every reading
+the decoder compares at ``w`` (readings differ only at lexicon words), so the normaliser cancels
+out of every choice and every gain the spun stage computes from them.
+
+``decode`` and ``chain`` choose the decoder: ``lm.viterbi``'s one-word state for a bigram model,
+a two-word state (``viterbi3``) for a trigram model.
+
+Counts are Counters of normalised word triples, so shard counts merge exactly in any order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from .lm import Arc, BigramLM, Path, chain_score, norm, viterbi
+
+# weight of the bigram model in a trigram context the corpus has seen (chosen on the dev split)
+PRIOR = 300.0
+MEMO_SIZE = 1 << 17
+
+
+@dataclass
+class TrigramCounts:
+    """Counts of normalised word triples inside sentences, restricted to triples with at least
+    one word in ``pivots`` (when given)."""
+
+    trigrams: Counter = field(default_factory=Counter)
+    pivots: frozenset[str] | None = None
+
+    def add(self, sentences: Iterable[Sequence[str]]) -> None:
+        pivots = self.pivots
+        for words in sentences:
+            normed = [norm(w) for w in words]
+            triples = zip(normed, normed[1:], normed[2:])
+            if pivots is not None:
+                triples = (t for t in triples if t[0] in pivots or t[1] in pivots or t[2] in pivots)
+            self.trigrams.update(triples)
+
+    def without(self, part: "TrigramCounts") -> "TrigramCounts":
+        """These counts less those of some of the same sentences (exact: ``part`` was counted in)."""
+        out = TrigramCounts(Counter(self.trigrams), self.pivots)
+        out.trigrams.subtract(part.trigrams)
+        out.trigrams = +out.trigrams
+        return out
+
+    @classmethod
+    def merged(cls, parts: Sequence["TrigramCounts"]) -> "TrigramCounts":
+        """Counts of the union of the parts' sentences (exact, in any order)."""
+        pivots = {p.pivots for p in parts}
+        if len(pivots) > 1:
+            raise ValueError("cannot merge trigram counts restricted to different pivot words")
+        total = cls(pivots=pivots.pop() if pivots else None)
+        for p in parts:
+            total.trigrams.update(p.trigrams)
+        return total
+
+
+class TrigramLM:
+    """A ``BigramLM`` with a corpus's trigram counts on top. Everything the spun stage asks of a
+    language model goes through its methods (``logp``, ``logp3``, ``p_unigram``, ``count``,
+    ``knows``, ``score``)."""
+
+    def __init__(self, base: BigramLM, counts: TrigramCounts, prior: float = PRIOR) -> None:
+        if prior <= 0:
+            raise ValueError(f"trigram prior must be > 0, not {prior}")
+        self.base = base
+        self.counts = counts
+        self.prior = prior
+        contexts: Counter = Counter()
+        for (a, b, _), c in counts.trigrams.items():
+            contexts[(a, b)] += c
+        self._contexts = contexts
+        self._memo: dict[tuple[str, str, str], float] = {}
+
+    def __getstate__(self) -> dict:
+        return dict(self.__dict__, _memo={})
+
+    @property
+    def corpus(self):
+        return self.base.corpus
+
+    # the bigram model's answers, unchanged
+    def logp(self, prev: str | None, w: str) -> float:
+        return self.base.logp(prev, w)
+
+    def p_unigram(self, w: str) -> float:
+        return self.base.p_unigram(w)
+
+    def count(self, word: str) -> int:
+        return self.base.count(word)
+
+    def knows(self, word: str) -> bool:
+        return self.base.knows(word)
+
+    def logp3(self, prev2: str | None, prev: str | None, w: str) -> float:
+        """log P(w | prev2 prev) for normalised words (None: no such context word)."""
+        if prev2 is None or prev is None:
+            return self.logp(prev, w)
+        n = self._contexts.get((prev2, prev))
+        if not n:
+            return self.logp(prev, w)
+        key = (prev2, prev, w)
+        value = self._memo.get(key)
+        if value is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            c = self.counts.trigrams.get(key, 0)
+            k = self.prior
+            value = self._memo[key] = math.log((c + k * math.exp(self.logp(prev, w))) / (n + k))
+        return value
+
+    def score(self, words: Sequence[str]) -> float:
+        """Log probability of a word sequence (already normalised)."""
+        total, a, b = 0.0, None, None
+        for w in words:
+            total += self.logp3(a, b, w)
+            a, b = b, w
+        return total
+
+
+def viterbi3(lm: TrigramLM, n: int, arcs: Sequence[Arc], breaks: frozenset[int] = frozenset()) -> Path:
+    """``lm.viterbi`` with the last two output words as the state, scored with ``lm.logp3``."""
+    by_start: dict[int, list[Arc]] = {}
+    for a in arcs:
+        by_start.setdefault(a.start, []).append(a)
+    best: list[dict[tuple, tuple[float, tuple | None]]] = [dict() for _ in range(n + 1)]
+    best[0][(None, None)] = (0.0, None)
+    for pos in range(n):
+        for last, (score, back) in best[pos].items():
+            ctx = (None, None) if pos in breaks else last
+            for arc in by_start.get(pos, ()):
+                s, (p2, p1) = score - arc.cost, ctx
+                for w in arc.words:
+                    x = norm(w)
+                    s += lm.logp3(p2, p1, x)
+                    p2, p1 = p1, x
+                key = (p2, p1) if arc.words else ctx
+                cur = best[arc.end].get(key)
+                if cur is None or s > cur[0]:
+                    best[arc.end][key] = (s, (arc, back))
+    score, back = max(best[n].values(), key=lambda v: v[0])
+    chosen: list[Arc] = []
+    while back is not None:
+        arc, back = back
+        chosen.append(arc)
+    return Path(tuple(reversed(chosen)), score)
+
+
+def chain3(lm: TrigramLM, words: Sequence[str], breaks: frozenset[int] = frozenset()) -> float:
+    """The score ``viterbi3`` gives when every token has only its identity arc (same additions
+    in the same order, so the same float)."""
+    score, p2, p1 = 0.0, None, None
+    for pos, w in enumerate(words):
+        if pos in breaks:
+            p2 = p1 = None
+        x = norm(w)
+        score += lm.logp3(p2, p1, x)
+        p2, p1 = p1, x
+    return score
+
+
+def decode(lm: BigramLM | TrigramLM, n: int, arcs: Sequence[Arc], breaks: frozenset[int] = frozenset()) -> Path:
+    """Best reading of tokens 0..n through ``arcs``, with the decoder the model needs."""
+    if isinstance(lm, TrigramLM):
+        return viterbi3(lm, n, arcs, breaks)
+    return viterbi(lm, n, arcs, breaks)
+
+
+def chain(lm: BigramLM | TrigramLM, words: Sequence[str], breaks: frozenset[int] = frozenset()) -> float:
+    """The score of the text as it stands, as ``decode`` would give it with identity arcs only."""
+    if isinstance(lm, TrigramLM):
+        return chain3(lm, words, breaks)
+    return chain_score(lm, words, breaks)
