@@ -264,6 +264,42 @@ def test_mined_lexicon_repairs_a_spun_document_without_a_clean_twin():
     assert stage.apply(Document("c", paras[5], "case")).edits == ()
 
 
+def test_lone_and_repeated_fingerprints_gate_twinless_documents():
+    paras = mining_corpus()
+    options = SpunOptions(fingerprint_count=2, fingerprint_odds=2)
+    # a twinless document with one swap only: "utilize", which the pairs' clean members never
+    # wrote and clean writers rarely choose over "use"
+    one = paras[4].replace("will use the grant", "will utilize the grant")
+    docs = pair_docs(paras[:4]) + [Document("t", one, "case")]
+    stage = SpunStage(options)
+    stage.fit(docs)
+    assert stage.mined[(("utilize",), "use")].clean_uses == 0
+    assert "will use the grant" in stage.apply(Document("t", one, "case")).text
+    # it wrote a fingerprint, so it left the clean-document counts (it would vouch for itself)
+    assert stage._lm.corpus.unigrams["teacher"] == 0
+    plain = SpunStage(dataclasses.replace(options, learn_swaps=False))
+    plain.fit(docs)
+    assert plain._lm.corpus.unigrams["teacher"] > 0
+    # lone fingerprints off: one swap alone is not trusted
+    off = SpunStage(dataclasses.replace(options, lone_fingerprint_ratio=0.0))
+    off.fit(docs)
+    assert off.apply(Document("t", one, "case")).text == one
+    # a fingerprint clean writers choose often ("town" for "city") counts once however often a
+    # document repeats it; one clean writers rarely choose ("stated") counts every time
+    town = ("After a long debate about the state of the old bridge, the town council met on Monday with "
+            "engineers and residents from both banks of the river. Engineers who inspected it last month "
+            "found rust on several beams, and the repairs will cost more than the council had planned. "
+            "The town will vote on a repair contract in the autumn session, after a public hearing at the library. "
+            "Residents who drive across the river every morning have complained for years about the noise, the "
+            "potholes and the long queues at the junction, and several of them plan to speak at the hearing.")
+    assert (("town",), "city") in stage.mined and stage.apply(Document("c", town, "case")).edits == ()
+    every = SpunStage(dataclasses.replace(options, repeat_fingerprint_ratio=1.0))
+    every.fit(docs)
+    assert every.apply(Document("c", town, "case")).edits != ()
+    stated = "The mayor stated the budget was final. Her deputy stated the vote would be held in the spring."
+    assert stage.apply(Document("s", stated, "case")).text.count(" said ") == 2
+
+
 def test_spun_fit_statistics_merge_exactly():
     paras = mining_corpus()
     docs = pair_docs(paras[:4]) + [Document(p.name[:3], p.read_text(encoding="utf-8"), p.name) for p in RAW]

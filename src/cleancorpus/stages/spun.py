@@ -150,6 +150,15 @@ class SpunOptions:
     # a document not found spun has the sentences with such fingerprints repaired when it holds
     # at least this many
     min_fingerprints: int = 2
+    # ... or one alone: a single-word fingerprint the pairs' clean members never wrote, whose
+    # word is at most this share as frequent in general English as the word it stands for
+    # ("utilize" 0.006 of "use", "obtain" 0.05 of "get"; not "nation", 0.24 of "country", which
+    # clean writers choose often enough; "stated", written once by a clean member, needs company).
+    # Set on the learned-swap bench (bench/README); 0 turns lone fingerprints off
+    lone_fingerprint_ratio: float = 0.1
+    # fingerprints counted toward min_fingerprints once per occurrence (others once per word, so
+    # that a clean writer's repeated "nation" is not two): those at most this share as frequent
+    repeat_fingerprint_ratio: float = 0.2
 
     def __post_init__(self) -> None:
         if isinstance(self.lexicons, list):
@@ -159,7 +168,7 @@ class SpunOptions:
             raise ValueError(f"lexicons must be a non-empty subset of {LEXICONS}, not {self.lexicons!r}")
         require_at_least(self, ("marker_cost", "ambiguous_cost", "spun_ambiguous_cost", "spun_synonym_cost",
                                 "spun_rewrite_cost", "spun_wordnet_cost", "spun_inflection_cost",
-                                "spun_phrase_cost", "frequency_penalty", "unseen_threshold", "unseen_cost", "corpus_weight", "marker_bonus", "document_threshold",
+                                "spun_phrase_cost", "frequency_penalty", "unseen_threshold", "unseen_cost", "corpus_weight", "lone_fingerprint_ratio", "repeat_fingerprint_ratio", "marker_bonus", "document_threshold",
                                 "sentence_threshold", "clean_fit_threshold"), 0)
         require_at_least(self, ("min_words", "min_pair_swaps", "min_swap_count", "fingerprint_count",
                                 "min_fingerprints"), 1)
@@ -314,6 +323,8 @@ class SpunStage(Stage):
         self._proper = load_proper_names()
         # the corpus lexicon learned by fit, with provenance: (spun words, original) -> MinedSwap
         self.mined: dict[tuple[tuple[str, ...], str], MinedSwap] = {}
+        self._lone: frozenset[Entry] = frozenset()  # fingerprints trusted alone (finish_fit)
+        self._repeatable: frozenset[Entry] = frozenset()  # counted per occurrence (finish_fit)
 
     def _web_model(self) -> BigramLM:
         lm = web_lm()
@@ -364,12 +375,36 @@ class SpunStage(Stage):
 
     def finish_fit(self, stats: SpunStats) -> None:
         pairs = self.spun_pairs(stats.sketches) if self.options.learn_swaps else []
+        self._index = {k: list(v) for k, v in self._base_index.items()}
+        self.mined = mine(pairs, _usable_swap)
+        known = {(e.spun, e.original) for entries in self._index.values() for e in entries}
+        fingerprints, lone = set(), set()
+        for (spun, original), m in sorted(self.mined.items()):
+            if m.count < self.options.min_swap_count or (spun, original) in known:
+                continue
+            first = "~".join(m.pairs[0])
+            kind = self._mined_kind(m)
+            entry = Entry(spun, original, kind, None,
+                          f"mined {m.count}x from {len(m.pairs)} pair(s), {m.clean_uses} clean use(s), "
+                          f"first {first}", "corpus")
+            self._index.setdefault(spun[0], []).append(entry)
+            if kind == "marker":
+                fingerprints.add(spun)
+                if m.clean_uses == 0 and self._rare_choice(spun, original):
+                    lone.add(entry)
+        self._lone = frozenset(lone)
+        self._repeatable = frozenset(e for entries in self._index.values() for e in entries
+                                     if e.lexicon == "corpus" and e.kind == "marker"
+                                     and self._rare_choice(e.spun, e.original, self.options.repeat_fingerprint_ratio))
         # a document found to be the spun member of a pair is not clean, even when the lexicons
         # did not give it away: its words leave the clean-document counts (its unseen swaps would
-        # otherwise become "known phrasing")
+        # otherwise become "known phrasing"). So does a document that writes one of the corpus's
+        # fingerprints: a spun document without a clean twin would otherwise vouch for its own
+        # swaps ("to utilize the" counted as clean phrasing); a clean writer's "stated" costs only
+        # that document's counts
         counts, names, trigrams = stats.counts, stats.names, stats.trigrams
         spun_ids = {p[0] for p in pairs}
-        leaked = [k for k in stats.sketches if k.counted and k.doc_id in spun_ids]
+        leaked = [k for k in stats.sketches if k.counted and (k.doc_id in spun_ids or _writes_any(k.text, fingerprints))]
         if leaked:
             less, less_names = CorpusCounts(pivots=counts.pivots), Counter()
             less_tri = None if trigrams is None else TrigramCounts(pivots=trigrams.pivots)
@@ -382,18 +417,6 @@ class SpunStage(Stage):
         if trigrams is not None and self.options.trigrams:
             self._lm = TrigramLM(self._lm, trigrams, self.options.trigram_prior)
         self._proper = load_proper_names() | {p for p, n in names.items() if n >= 2}
-        self._index = {k: list(v) for k, v in self._base_index.items()}
-        self.mined = mine(pairs, _usable_swap)
-        known = {(e.spun, e.original) for entries in self._index.values() for e in entries}
-        for (spun, original), m in sorted(self.mined.items()):
-            if m.count < self.options.min_swap_count or (spun, original) in known:
-                continue
-            first = "~".join(m.pairs[0])
-            entry = Entry(spun, original, self._mined_kind(m), None,
-                          f"mined {m.count}x from {len(m.pairs)} pair(s), {m.clean_uses} clean use(s), "
-                          f"first {first}", "corpus")
-            self._index.setdefault(spun[0], []).append(entry)
-
         self._stats_digest = _stats_digest(stats)
 
     # -- reuse across runs: the language model mixes corpus counts with the corpus total, which
@@ -436,7 +459,16 @@ class SpunStage(Stage):
         base = self._base_index.get(spun[0], ())
         if any(e.kind == "ambiguous" and e.spun == spun for e in base):
             return "ambiguous"
-        return "ambiguous" if len(spun) == 1 and self._lm.count(spun[0]) > 1e9 else "synonym"
+        return "ambiguous" if len(spun) == 1 and self._web.count(spun[0]) > 1e9 else "synonym"
+
+    def _rare_choice(self, spun: tuple[str, ...], original: str, ratio: float | None = None) -> bool:
+        """A single word clean writers rarely choose over the word it stands for (web unigrams:
+        at most ``ratio`` as frequent; ``lone_fingerprint_ratio`` by default)."""
+        if len(spun) != 1 or " " in original:
+            return False
+        pu = self._web.p_unigram
+        ratio = self.options.lone_fingerprint_ratio if ratio is None else ratio
+        return pu(norm(spun[0])) <= ratio * pu(norm(original))
 
     def _pivots(self) -> frozenset[str]:
         """Every word a lexicon entry reads or writes: the only places readings differ."""
@@ -458,7 +490,15 @@ class SpunStage(Stage):
         repaired = 0
         # the corpus's own fingerprints, read back in two places or more, are evidence enough
         # for the sentences they are in (one alone may be a clean writer's "stated")
-        trusted = sum(_fingerprints(r) for r in results) >= self.options.min_fingerprints
+        # (a fingerprint clean writers hardly choose is enough alone: ``lone_fingerprint_ratio``)
+        lone = getattr(self, "_lone", frozenset())
+        # a repeated fingerprint counts once per occurrence only when clean writers rarely choose
+        # its word (a clean writer's "nation" comes back: "stated" twice is a spinner's)
+        read = [a.tag for r in results for a in r.best.arcs if _is_fingerprint(a)]
+        repeats = getattr(self, "_repeatable", frozenset())
+        evidence = len({t.spun for t in read}) + sum(1 for t in read if t in repeats) - len({t for t in read if t in repeats})
+        trusted = (evidence >= self.options.min_fingerprints
+                   or any(a.tag in lone for r in results for a in r.best.arcs))
         for r in results:
             if r.gain > 0 and (spun_doc or self._evidence(r) / r.words >= self.options.sentence_threshold
                                or (trusted and _fingerprints(r))):
@@ -659,10 +699,28 @@ def _stats_digest(stats: SpunStats) -> str:
     return h.hexdigest()
 
 
+def _writes_any(text: str, phrases: set[tuple[str, ...]]) -> bool:
+    """Whether the text holds one of the word sequences (lexicon keys), as whole tokens."""
+    if not phrases:
+        return False
+    firsts = {p[0] for p in phrases}
+    lowered = text.lower()
+    if not any(f in lowered for f in firsts):  # cheap test first: most documents hold none
+        return False
+    keys = [key(t.text) for t in tokenize(text)]
+    longest = max(len(p) for p in phrases)
+    return any(tuple(keys[i:i + n]) in phrases for i in range(len(keys)) for n in range(1, longest + 1)
+               if keys[i] in firsts)
+
+
+def _is_fingerprint(a: Arc) -> bool:
+    return a.tag is not None and a.tag.lexicon == "corpus" and a.tag.kind == "marker"
+
+
 def _fingerprints(r: SentenceResult) -> int:
     """How many of the corpus's own fingerprints (mined swaps the clean side of the corpus hardly
     ever writes) the best reading reads back."""
-    return sum(a.tag is not None and a.tag.lexicon == "corpus" and a.tag.kind == "marker" for a in r.best.arcs)
+    return sum(_is_fingerprint(a) for a in r.best.arcs)
 
 
 _SWAP_WORD = re.compile(r"^[a-z]+(?:'[a-z]+)?$|^~$")
