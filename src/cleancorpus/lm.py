@@ -112,13 +112,14 @@ class CorpusCounts:
 class BigramLM:
     def __init__(self, unigrams: dict[str, int], bigrams: dict[tuple[str, str], int],
                  corpus: CorpusCounts | None = None, corpus_weight: float = 0.5,
-                 wordfreq_weight: float = WORDFREQ_WEIGHT) -> None:
+                 wordfreq_weight: float = WORDFREQ_WEIGHT, wordfreq_below: float = WORDFREQ_BELOW) -> None:
         self._uni = unigrams
         self._bi = bigrams
         self._total = float(sum(unigrams.values()))
         self.corpus = corpus or CorpusCounts()
         self._corpus_weight = corpus_weight
         self.wordfreq_weight = wordfreq_weight
+        self.wordfreq_below = wordfreq_below
         self._corpus_total = float(sum(self.corpus.unigrams.values()))
         self._memo: dict[tuple[str | None, str], float] = {}
 
@@ -130,6 +131,7 @@ class BigramLM:
         return state
 
     def __setstate__(self, state: dict) -> None:
+        state.setdefault("wordfreq_below", WORDFREQ_BELOW)  # pickled before it existed
         if state["_uni"] is None:
             state["_uni"], state["_bi"] = web_lm()._uni, web_lm()._bi
         self.__dict__.update(state)
@@ -138,11 +140,13 @@ class BigramLM:
         """The same model with a corpus's counts mixed in (``weight``: their share; this model's
         when None)."""
         weight = self._corpus_weight if weight is None else weight
-        return BigramLM(self._uni, self._bi, corpus, weight, self.wordfreq_weight)
+        return BigramLM(self._uni, self._bi, corpus, weight, self.wordfreq_weight, self.wordfreq_below)
 
-    def with_wordfreq(self, weight: float) -> "BigramLM":
-        """The same model with another wordfreq share (0: symspellpy's unigrams alone)."""
-        return BigramLM(self._uni, self._bi, self.corpus, self._corpus_weight, weight)
+    def with_wordfreq(self, weight: float, below: float | None = None) -> "BigramLM":
+        """The same model with another wordfreq share (0: symspellpy's unigrams alone), mixed
+        into words symspellpy counts rarer than ``below`` (this model's bound when None)."""
+        below = self.wordfreq_below if below is None else below
+        return BigramLM(self._uni, self._bi, self.corpus, self._corpus_weight, weight, below)
 
     def knows(self, word: str) -> bool:
         w = norm(word)
@@ -160,7 +164,7 @@ class BigramLM:
             f = wordfreq_p(w) if a else 0.0
             if c:
                 p = c / self._total
-                if p < WORDFREQ_BELOW:
+                if p < self.wordfreq_below:
                     p = (1 - a) * p + a * f
             else:
                 p = f or OOV_COUNT / 100 / self._total

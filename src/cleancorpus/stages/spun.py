@@ -136,6 +136,8 @@ class SpunOptions:
     corpus_weight: float = 0.05
     # share of wordfreq's unigram frequencies in the LM (lm.py; 0: symspellpy's counts alone)
     wordfreq_weight: float = 0.5
+    # ... mixed into words symspellpy counts rarer than this (lm.WORDFREQ_BELOW; 1: every word)
+    wordfreq_below: float = 5e-5
     # a pair is mined only when alignment shows at least this many swaps (editors' changes are
     # mostly insertions and cuts; a spinner's are substitutions)
     min_pair_swaps: int = 3
@@ -168,7 +170,7 @@ class SpunOptions:
             raise ValueError(f"lexicons must be a non-empty subset of {LEXICONS}, not {self.lexicons!r}")
         require_at_least(self, ("marker_cost", "ambiguous_cost", "spun_ambiguous_cost", "spun_synonym_cost",
                                 "spun_rewrite_cost", "spun_wordnet_cost", "spun_inflection_cost",
-                                "spun_phrase_cost", "frequency_penalty", "unseen_threshold", "unseen_cost", "corpus_weight", "lone_fingerprint_ratio", "repeat_fingerprint_ratio", "marker_bonus", "document_threshold",
+                                "spun_phrase_cost", "frequency_penalty", "unseen_threshold", "unseen_cost", "corpus_weight", "wordfreq_below", "lone_fingerprint_ratio", "repeat_fingerprint_ratio", "marker_bonus", "document_threshold",
                                 "sentence_threshold", "clean_fit_threshold"), 0)
         require_at_least(self, ("min_words", "min_pair_swaps", "min_swap_count", "fingerprint_count",
                                 "min_fingerprints"), 1)
@@ -327,8 +329,10 @@ class SpunStage(Stage):
         self._repeatable: frozenset[Entry] = frozenset()  # counted per occurrence (finish_fit)
 
     def _web_model(self) -> BigramLM:
-        lm = web_lm()
-        return lm if self.options.wordfreq_weight == lm.wordfreq_weight else lm.with_wordfreq(self.options.wordfreq_weight)
+        lm, o = web_lm(), self.options
+        if (o.wordfreq_weight, o.wordfreq_below) == (lm.wordfreq_weight, lm.wordfreq_below):
+            return lm
+        return lm.with_wordfreq(o.wordfreq_weight, o.wordfreq_below)
 
     # -- corpus statistics
     def partial_fit(self, docs: Iterable[Document]) -> SpunStats:
