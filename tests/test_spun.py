@@ -414,3 +414,10 @@ def test_unseen_spinning_flagged_not_edited_and_clean_text_not_flagged():
     out = stage.apply(Document("s", spun, "case"))
     assert out.metadata["spun_unseen"] is True and out.metadata["unseen_spin_score"] >= SpunOptions().unseen_threshold
     assert out.edits == ()  # flagged for review: the bigram model cannot choose the synonyms back reliably
+    # the flagged sentences are given as character spans of the text
+    spans = out.metadata["spun_unseen_spans"]
+    assert spans and all(0 <= a < b <= len(spun) for a, b in spans)
+    # the readings must change enough different words (a clean writer's odd word, repeated, is
+    # one word): asking for more than the spinner changed leaves the document unflagged
+    strict = SpunStage(SpunOptions(detect_unseen=True, unseen_min_words=500))
+    assert strict.apply(Document("s", spun, "case")).metadata["spun_unseen"] is False

@@ -112,6 +112,8 @@ class SpunOptions:
     # 0.023 in the median
     unseen_threshold: float = 0.025
     unseen_cost: float = 4.0
+    # ... and only when the readings change at least this many different words
+    unseen_min_words: int = 2
     # inside a spun document, restore the case changes the spinner makes (sentence-initial
     # lower case, one word of a known proper name lower-cased: "united States")
     restore_case: bool = True
@@ -172,7 +174,7 @@ class SpunOptions:
                                 "spun_rewrite_cost", "spun_wordnet_cost", "spun_inflection_cost",
                                 "spun_phrase_cost", "frequency_penalty", "unseen_threshold", "unseen_cost", "corpus_weight", "wordfreq_below", "lone_fingerprint_ratio", "repeat_fingerprint_ratio", "marker_bonus", "document_threshold",
                                 "sentence_threshold", "clean_fit_threshold"), 0)
-        require_at_least(self, ("min_words", "min_pair_swaps", "min_swap_count", "fingerprint_count",
+        require_at_least(self, ("min_words", "unseen_min_words", "min_pair_swaps", "min_swap_count", "fingerprint_count",
                                 "min_fingerprints"), 1)
         require_at_least(self, ("fingerprint_odds", "wordfreq_weight"), 0)
         if self.corpus_weight > 1:
@@ -512,19 +514,28 @@ class SpunStage(Stage):
             reps = self._restore_case(tokens, reps)
         meta = {"spin_score": round(score, 4), "spun_sentences": repaired}
         if self.options.detect_unseen and not spun_doc:
-            unseen = self._unseen_score(tokens)
+            unseen, distinct, spans = self._unseen_score(tokens)
             meta["unseen_spin_score"] = round(unseen, 4)
-            meta["spun_unseen"] = unseen >= self.options.unseen_threshold
+            # a clean writer's odd word repeated is not a spinner, who changes many different ones
+            flagged = unseen >= self.options.unseen_threshold and distinct >= self.options.unseen_min_words
+            meta["spun_unseen"] = flagged
+            if flagged:  # the sentences (character spans) whose WordNet readings gain
+                meta["spun_unseen_spans"] = spans
         return doc.revise(self.name, reps, meta)
 
-    def _unseen_score(self, tokens: Sequence[Token]) -> float:
+    def _unseen_score(self, tokens: Sequence[Token]) -> tuple[float, int, list[list[int]]]:
         """LM gain per word of reading content words back through WordNet synonyms alone, each
-        reading paying ``unseen_cost`` plus its frequency share (see ``_extra_cost``)."""
+        reading paying ``unseen_cost`` plus its frequency share (see ``_extra_cost``); how many
+        different words the best readings change; the sentences with a gain (character spans)."""
         c = self.options.unseen_cost
         costs = {"wordnet": c, "inflection": c + 2.0, "phrase": c}
-        results = self._analyse(tokens, costs, index={})
+        # with the web model alone: the threshold was set on its scale, and a fit's counts would
+        # move it (a fitted model flagged a clean test article the web model does not)
+        results = self._analyse(tokens, costs, self._web, index={})
         words = sum(r.words for r in results)
-        return sum(r.gain for r in results) / max(words, self.options.min_words)
+        distinct = {a.tag.spun for r in results for a in r.best.arcs if a.tag is not None}
+        spans = [[tokens[r.start].start, tokens[r.end - 1].end] for r in results if r.gain > 0]
+        return sum(r.gain for r in results) / max(words, self.options.min_words), len(distinct), spans
 
     def _base_costs(self) -> dict[str, float]:
         return self._costs(False)
