@@ -2,27 +2,30 @@
 
 The signature pass already computes every document's shingles; it writes each batch's sorted
 shingle sets to a flat file in the work directory (tasks.signature_task). Verification reads the
-two sets of a pair back with ``os.pread`` through a small LRU cache, one block of pairs at a
+two sets of a pair back by byte range through a small LRU cache, one block of pairs at a
 time, and keeps only the accepted pairs' scores. Memory is bounded by the block and the cache,
 whatever the corpus size and however far apart the two documents of a pair are; no second read
-of the documents is needed. (``os.pread`` rather than a memory map: a mapped file's pages count
-as resident memory once touched, and verification touches most of them.)
+of the documents is needed. (Ranged reads rather than a memory map: a mapped file's pages count
+as resident memory once touched, and verification touches most of them; and the work directory
+may be an object-storage prefix (scratch.py), where the sets a slice of pairs needs and the
+cache lacks are fetched together, as concurrent ranged GETs.)
 """
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .. import scratch
+from ..scratch import Location
 from .lsh import decode_pairs
 
 _ITEM = np.dtype(np.uint64).itemsize
 PAIR_BLOCK = 1 << 16  # pairs decoded and scored at once (a few MiB of temporaries)
+FETCH_PAIRS = 1024  # pairs whose missing sets are fetched in one go (well inside the cache)
 CACHE_BYTES = 64 << 20  # shingle sets kept between pairs; a pair's first member repeats in sorted order
 
 
@@ -67,10 +70,10 @@ class ShingleStore:
 
     ``offsets[k]`` holds batch k's set boundaries (in items, size = documents + 1); documents are
     numbered across batches in order. The files must be readable here: with workers on other
-    machines the work directory has to be on a shared filesystem.
+    machines the work directory has to be shared (a shared filesystem or an ``s3://`` prefix).
     """
 
-    def __init__(self, files: Sequence[Path], offsets: Sequence[np.ndarray], cache_bytes: int = CACHE_BYTES) -> None:
+    def __init__(self, files: Sequence[Location], offsets: Sequence[np.ndarray], cache_bytes: int = CACHE_BYTES) -> None:
         counts = np.array([o.size - 1 for o in offsets], dtype=np.int64)
         self.files = list(files)
         self.batch = np.repeat(np.arange(len(offsets), dtype=np.int32), counts)
@@ -78,7 +81,7 @@ class ShingleStore:
         self.stop = np.concatenate([o[1:] for o in offsets]) if offsets else np.zeros(0, np.int64)
         self.cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self.cache_bytes, self.cached = cache_bytes, 0
-        self.fds: dict[int, int] = {}
+        self.handles: dict[int, Any] = {}  # open local files, by batch
 
     def __len__(self) -> int:
         return self.start.size
@@ -89,27 +92,48 @@ class ShingleStore:
             self.cache.move_to_end(idx)
             return hit
         s = self._read(idx)
+        self._keep(idx, s)
+        return s
+
+    def _keep(self, idx: int, s: np.ndarray) -> None:
         self.cache[idx] = s
         self.cached += s.nbytes
         while self.cached > self.cache_bytes and len(self.cache) > 1:
             self.cached -= self.cache.popitem(last=False)[1].nbytes
-        return s
 
     def _read(self, idx: int) -> np.ndarray:
         k = int(self.batch[idx])
-        fd = self.fds.get(k)
-        if fd is None:
-            fd = self.fds[k] = os.open(self.files[k], os.O_RDONLY)
-        start, stop = int(self.start[idx]), int(self.stop[idx])
-        data = os.pread(fd, (stop - start) * _ITEM, start * _ITEM)
-        if len(data) != (stop - start) * _ITEM:
-            raise OSError(f"{self.files[k]}: shingle file shorter than its offsets (truncated?)")
+        start, stop = int(self.start[idx]) * _ITEM, int(self.stop[idx]) * _ITEM
+        if scratch.is_remote(self.files[k]):
+            data = scratch.read_range(self.files[k], start, stop)
+        else:  # one open file per batch, read like os.pread
+            fh = self.handles.get(k)
+            if fh is None:
+                fh = self.handles[k] = open(self.files[k], "rb", buffering=0)
+            fh.seek(start)
+            data = fh.read(stop - start)
+            if len(data) != stop - start:
+                raise OSError(f"{self.files[k]}: shingle file shorter than its offsets (truncated?)")
         return np.frombuffer(data, dtype=np.uint64)
 
+    def prefetch(self, indices: Sequence[int]) -> None:
+        """Fetch the sets of ``indices`` the cache lacks in one go, when they are on object
+        storage (concurrent ranged GETs instead of one round trip per set); local files are
+        read when asked for."""
+        todo = [i for i in dict.fromkeys(int(i) for i in indices)
+                if i not in self.cache and scratch.is_remote(self.files[int(self.batch[i])])]
+        if not todo:
+            return
+        data = scratch.read_ranges([self.files[int(self.batch[i])] for i in todo],
+                                   [int(self.start[i]) * _ITEM for i in todo],
+                                   [int(self.stop[i]) * _ITEM for i in todo])
+        for i, d in zip(todo, data):
+            self._keep(i, np.frombuffer(d, dtype=np.uint64))
+
     def close(self) -> None:
-        for fd in self.fds.values():
-            os.close(fd)
-        self.fds.clear()
+        for fh in self.handles.values():
+            fh.close()
+        self.handles.clear()
         self.cache.clear()
         self.cached = 0
 
@@ -122,7 +146,11 @@ class ShingleStore:
 
 def score_pairs(store: ShingleStore, pairs: np.ndarray) -> PairScores:
     """Scores of ``pairs`` ((m, 2) document indices); best in sorted order, for the cache."""
-    rows = [similarity(store.get(i), store.get(j)) for i, j in pairs.tolist()]
+    rows = []
+    for lo in range(0, len(pairs), FETCH_PAIRS):
+        part = pairs[lo:lo + FETCH_PAIRS]
+        store.prefetch(part.ravel().tolist())
+        rows.extend(similarity(store.get(i), store.get(j)) for i, j in part.tolist())
     if not rows:
         return PairScores.concat([])
     jac, con, small = zip(*rows)
@@ -163,9 +191,10 @@ class Thresholds:
 @dataclass(frozen=True, slots=True)
 class VerifyJob:
     """One slice of the sorted candidate codes, verified against the shingle files (which the
-    worker must be able to read: a shared filesystem for workers on other machines)."""
+    worker must be able to read: a shared filesystem or object storage for workers on other
+    machines)."""
 
-    files: tuple[Path, ...]
+    files: tuple[Location, ...]
     offsets: tuple[np.ndarray, ...]
     codes: np.ndarray
     accept: Thresholds
