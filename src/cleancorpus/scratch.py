@@ -5,16 +5,19 @@ are named by a *location*: a ``Path`` for a local directory, a URL string for ob
 (``Path`` would fold the ``//`` of ``s3://``). Every writer and reader of scratch files goes
 through these functions, so workers on several machines can share scratch space on S3 without a
 shared filesystem, with the same code that uses a local directory. Remote files are written
-whole and read whole or by byte range (``read_range``, ``read_ranges``: ranged GETs, the
-latter concurrently), never appended to or memory-mapped.
+whole and read whole, by byte range (``read_range``, ``read_ranges``: ranged GETs, the latter
+concurrently) or, for many small random reads, from a local copy downloaded once per process
+(``local_copy``); never appended to or memory-mapped.
 """
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 from typing import IO, Any, Sequence, Union
@@ -166,3 +169,37 @@ def rmtree(loc: Location) -> None:
         fs.rm(path, recursive=True)
     except FileNotFoundError:
         pass
+
+
+# -- local copies of remote scratch files, for many small random reads -------------------------
+# Verification reads two shingle sets per candidate pair, in random order: hundreds of thousands
+# of ranged GETs would cost minutes (measured: 436 s instead of 11 s at 20,000 documents on a
+# local S3 server). A worker process instead downloads each sets file it reads once (one GET) to
+# a private temporary directory and reads it like a local file. The copies of one run are
+# dropped when the process first stages a file of another run's directory, and at exit.
+_STAGE_LOCK = threading.Lock()
+_STAGED: dict[str, Path] = {}
+_STAGE_DIR: list[Path] = []
+
+
+def local_copy(loc: Location) -> Path:
+    """A local path with the content of ``loc``: itself when local, else a copy downloaded once
+    per process (remote scratch files are written once and never change)."""
+    if not is_remote(loc):
+        return Path(loc)
+    url = str(loc)
+    with _STAGE_LOCK:
+        hit = _STAGED.get(url)
+        if hit is not None:
+            return hit
+        run = str(parent(url))
+        for other in [u for u in _STAGED if str(parent(u)) != run]:
+            _STAGED.pop(other).unlink(missing_ok=True)
+        if not _STAGE_DIR:
+            _STAGE_DIR.append(Path(tempfile.mkdtemp(prefix="cleancorpus-staged-")))
+            atexit.register(shutil.rmtree, _STAGE_DIR[0], True)
+        dst = _STAGE_DIR[0] / uuid.uuid4().hex
+        fs, path = _fs(url)
+        fs.get_file(path, str(dst))
+        _STAGED[url] = dst
+        return dst

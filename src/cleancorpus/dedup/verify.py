@@ -6,9 +6,9 @@ two sets of a pair back by byte range through a small LRU cache, one block of pa
 time, and keeps only the accepted pairs' scores. Memory is bounded by the block and the cache,
 whatever the corpus size and however far apart the two documents of a pair are; no second read
 of the documents is needed. (Ranged reads rather than a memory map: a mapped file's pages count
-as resident memory once touched, and verification touches most of them; and the work directory
-may be an object-storage prefix (scratch.py), where the sets a slice of pairs needs and the
-cache lacks are fetched together, as concurrent ranged GETs.)
+as resident memory once touched, and verification touches most of them. When the work directory
+is an object-storage prefix (scratch.py), each process reads a local copy of every sets file it
+needs, downloaded once: random reads of a few KiB are too many round trips as ranged GETs.)
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from .lsh import decode_pairs
 
 _ITEM = np.dtype(np.uint64).itemsize
 PAIR_BLOCK = 1 << 16  # pairs decoded and scored at once (a few MiB of temporaries)
-FETCH_PAIRS = 1024  # pairs whose missing sets are fetched in one go (well inside the cache)
 CACHE_BYTES = 64 << 20  # shingle sets kept between pairs; a pair's first member repeats in sorted order
 
 
@@ -92,43 +91,23 @@ class ShingleStore:
             self.cache.move_to_end(idx)
             return hit
         s = self._read(idx)
-        self._keep(idx, s)
-        return s
-
-    def _keep(self, idx: int, s: np.ndarray) -> None:
         self.cache[idx] = s
         self.cached += s.nbytes
         while self.cached > self.cache_bytes and len(self.cache) > 1:
             self.cached -= self.cache.popitem(last=False)[1].nbytes
+        return s
 
     def _read(self, idx: int) -> np.ndarray:
         k = int(self.batch[idx])
         start, stop = int(self.start[idx]) * _ITEM, int(self.stop[idx]) * _ITEM
-        if scratch.is_remote(self.files[k]):
-            data = scratch.read_range(self.files[k], start, stop)
-        else:  # one open file per batch, read like os.pread
-            fh = self.handles.get(k)
-            if fh is None:
-                fh = self.handles[k] = open(self.files[k], "rb", buffering=0)
-            fh.seek(start)
-            data = fh.read(stop - start)
-            if len(data) != stop - start:
-                raise OSError(f"{self.files[k]}: shingle file shorter than its offsets (truncated?)")
+        fh = self.handles.get(k)
+        if fh is None:  # one open file per batch (a local copy of a remote one), read like os.pread
+            fh = self.handles[k] = open(scratch.local_copy(self.files[k]), "rb", buffering=0)
+        fh.seek(start)
+        data = fh.read(stop - start)
+        if len(data) != stop - start:
+            raise OSError(f"{self.files[k]}: shingle file shorter than its offsets (truncated?)")
         return np.frombuffer(data, dtype=np.uint64)
-
-    def prefetch(self, indices: Sequence[int]) -> None:
-        """Fetch the sets of ``indices`` the cache lacks in one go, when they are on object
-        storage (concurrent ranged GETs instead of one round trip per set); local files are
-        read when asked for."""
-        todo = [i for i in dict.fromkeys(int(i) for i in indices)
-                if i not in self.cache and scratch.is_remote(self.files[int(self.batch[i])])]
-        if not todo:
-            return
-        data = scratch.read_ranges([self.files[int(self.batch[i])] for i in todo],
-                                   [int(self.start[i]) * _ITEM for i in todo],
-                                   [int(self.stop[i]) * _ITEM for i in todo])
-        for i, d in zip(todo, data):
-            self._keep(i, np.frombuffer(d, dtype=np.uint64))
 
     def close(self) -> None:
         for fh in self.handles.values():
@@ -146,11 +125,7 @@ class ShingleStore:
 
 def score_pairs(store: ShingleStore, pairs: np.ndarray) -> PairScores:
     """Scores of ``pairs`` ((m, 2) document indices); best in sorted order, for the cache."""
-    rows = []
-    for lo in range(0, len(pairs), FETCH_PAIRS):
-        part = pairs[lo:lo + FETCH_PAIRS]
-        store.prefetch(part.ravel().tolist())
-        rows.extend(similarity(store.get(i), store.get(j)) for i, j in part.tolist())
+    rows = [similarity(store.get(i), store.get(j)) for i, j in pairs.tolist()]
     if not rows:
         return PairScores.concat([])
     jac, con, small = zip(*rows)
