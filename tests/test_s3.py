@@ -105,7 +105,13 @@ def test_scratch_on_s3_gives_what_local_scratch_gives(s3, tmp_path):
             more = b"A new document about rivers, bridges and the boats that pass under them."
             s3.pipe("corpus/raw/new.txt", more)
             (local_raw / "new.txt").write_bytes(more)
-        on_s3 = cleancorpus.clean("s3://corpus/raw", "s3://corpus/clean", scratch_dir="s3://corpus/tmp").version
+        if step:
+            on_s3 = cleancorpus.clean("s3://corpus/raw", "s3://corpus/clean", scratch_dir="s3://corpus/tmp").version
+        else:  # the CLI's option
+            r = CliRunner().invoke(app, ["clean", "s3://corpus/raw", "--out", "s3://corpus/clean",
+                                         "--scratch", "s3://corpus/tmp"])
+            assert r.exit_code == 0, r.output
+            on_s3 = Store("s3://corpus/clean").open(r.stdout.split()[0])
         local = cleancorpus.clean(local_raw, tmp_path / "clean", scratch_dir=tmp_path / "tmp").version
         assert on_s3.id == local.id
         assert _records(on_s3) == _records(local)
