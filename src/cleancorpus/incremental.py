@@ -222,7 +222,7 @@ class StageCache:
     def get(self, stage: Any, doc: Document, key: str) -> Document | Rejection | None:
         self._switch(input_file(doc.source))
         entry = self._stored[stage.name].get(key)
-        if entry is None or not stage.reads_hold(entry.get("reads")):
+        if entry is None or not stage.reads_hold(entry.get("reads"), doc):
             return None
         self._used[stage.name][key] = entry
         self.work.reused[stage.name] = self.work.reused.get(stage.name, 0) + 1

@@ -73,8 +73,9 @@ class Stage:
         ``reads_hold`` so that its cached results are reused exactly when still right."""
         return self.apply(doc), None
 
-    def reads_hold(self, reads: Any) -> bool:
-        """Whether every read in ``reads`` gives the same answer with this stage's statistics."""
+    def reads_hold(self, reads: Any, doc: Document | None = None) -> bool:
+        """Whether every read in ``reads`` gives the same answer with this stage's statistics
+        (``doc``: the document as it enters the stage, for a stage that needs it to check)."""
         return reads is None
 
     def reject(self, reason: str, detail: str = "") -> Rejection:
