@@ -16,10 +16,14 @@ statistics (``Stage.reads_hold``); otherwise it runs the stage again. What each 
   (unknown words, capitalised correction targets), whether its corpus count reaches
   ``protect_min_count`` and ``min_corpus_target``: the only two comparisons the stage makes.
   A document is recomputed only when one of the words it looked up crosses one of them.
-- spun: the whole of its statistics (its language model mixes corpus counts with the corpus
-  total, which any new clean document changes), as a digest. Any change to the spun counts
-  recomputes the spun stage of every document; the stages after it still reuse their results
-  for the documents whose spun output came out the same.
+- spun: what its decoder read (spunreads.py): the language model's log probabilities
+  (quantised to 1/32 nat) of the word pairs around each candidate swap (a sentence is decoded as
+  islands around its alternatives, so the text between them is not read), the corpus-lexicon
+  entries of the words it looked up, and the proper-name pairs it checked. Where the text as it
+  stands wins an island by a margin, that island's log probabilities may each move by an
+  allowance that cannot change the result; every other read must stay the same. A document is
+  recomputed only when one of its reads moves beyond that (or a word it contains gets corpus
+  lexicon entries); the stages after it reuse their results when its spun output is the same.
 - the other stages read no statistics: same input, same options and code, same result.
 
 Fits are reused the same way: each input file's documents, as they enter a corpus stage, are
