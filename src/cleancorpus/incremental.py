@@ -61,6 +61,13 @@ def doc_digest(doc: Document) -> str:
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _id_text_digest(doc: Document) -> str:
+    """What a fit that reads only ids and texts depends on (``Stage.fit_reads == "text"``): a
+    chunk of such a stage is not recounted when only its documents' metadata changed."""
+    blob = json.dumps([doc.id, doc.text], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def stage_fingerprint(stage: Any) -> str:
     return options_fingerprint(stage.name, stage.options)
 
@@ -300,8 +307,9 @@ def cached_partial_fit(
     skipped: dict[str, str] = {}
     for relpath, k, chunk in chunks_by_file(docs()):
         h = hashlib.sha256()
+        text_only = getattr(stage, "fit_reads", "document") == "text"
         for d in chunk:
-            h.update(doc_digest(d).encode())
+            h.update(_id_text_digest(d).encode() if text_only else doc_digest(d).encode())
         digest = h.hexdigest()
         rel = f"fits/{stage.name}-{fp}/{file_key(relpath)}-{k:05d}.pickle.gz"
         got = None

@@ -41,6 +41,9 @@ class Stage:
     Options: ClassVar[type] = NoOptions
     # True when fit() must see every document (as the earlier stages left it) before apply()
     needs_corpus: ClassVar[bool] = False
+    # what partial_fit reads of a document: "document" (all of it) or "text" (its id and text
+    # only: incremental.py then recounts a chunk only when one of those changed)
+    fit_reads: ClassVar[str] = "document"
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()

@@ -100,6 +100,7 @@ class SpellingStage(Stage):
     name = "spelling"
     Options = SpellingOptions
     needs_corpus = True
+    fit_reads = "text"  # partial_fit counts the words of doc.text, nothing else
 
     def __init__(self, options: SpellingOptions | None = None) -> None:
         super().__init__(options)
