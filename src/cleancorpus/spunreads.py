@@ -287,24 +287,58 @@ _SLACK = 1e-6  # float rounding in sums of a few dozen terms is far below this
 
 def _judge(rec: Recorder, lm: Any, best: Path, plain: float, inside: Sequence[Arc], breaks: frozenset[int],
            lo: int, hi: int, ctx: str | None) -> None:
-    """Give the island's reads their allowance. When the text as it stands is the best reading
-    by a margin M over every path through an alternative, the island adds exactly 0 to the gain
-    and nothing else to the result; it stays so while every path's score moves by less than
-    M/2. A path's score moves by at most sum(c_r * |change of r|) over the reads r, c_r being how
-    often the decoder asked for r (each transition of any path is among those requests); so
-    each read r may move by a = (M - slack) / (2 * sum(c_r)). Otherwise the reads are exact."""
+    """Give the island's reads their allowance (steps each may move without changing the result).
+
+    A path's score moves by at most sum(c_r * |change of r|) over the reads r, c_r being how
+    often the decoder asked for r (each transition of any path is among those requests).
+
+    - The text as it stands wins, by a margin M over every path through a swap: the island adds
+      exactly 0 to the gain and nothing else to the result while every path moves by less than
+      M/2, so each read may move by (M - slack) / (2 * sum(c_r)).
+    - A swap wins, by M over every other path: the reads on the best path and on the text's own
+      path are kept exact (so the gain is the same float); the best path stays the best while
+      every other path moves by less than M, so each other read may move by
+      (M - slack) / sum(c_r over the other reads).
+    """
     counts = rec.scope
     assert counts is not None
     rec.scope = Counter()  # the runner-up searches read the same keys: not counted
+    fixed: set = set()
     allowance = 0
     if all(a.tag is None for a in best.arcs) and best.score == plain:
-        runner_up = max(viterbi(lm, hi, [b for b in inside if b is a or b.end <= a.start or b.start >= a.end],
-                                breaks, start=lo, context=ctx).score for a in inside if a.tag is not None)
-        m = plain - runner_up
-        if m > _SLACK:
-            allowance = int(math.floor((m - _SLACK) / (2 * sum(counts.values())) * QUANTUM))
+        runner_up = max(_best_score(lm, hi, [b for b in inside if b is a or b.end <= a.start or b.start >= a.end],
+                                    breaks, lo, ctx) for a in inside if a.tag is not None)
+        m, weight = plain - runner_up, 2 * sum(counts.values())
+    else:
+        # any other path lacks one of the best path's arcs (they tile the island)
+        runner_up = max(_best_score(lm, hi, [b for b in inside if b is not a], breaks, lo, ctx) for a in best.arcs)
+        m = best.score - runner_up
+        fixed = _path_reads(best.arcs, breaks, lo, ctx) | _path_reads([b for b in inside if b.tag is None], breaks, lo, ctx)
+        weight = sum(c for r, c in counts.items() if r not in fixed)
+    if m > _SLACK and weight > 0:
+        allowance = int(math.floor((m - _SLACK) / weight * QUANTUM))
     for r in counts:  # (a runner-up read not among them, if one could be, has no allowance: exact)
-        rec.allow[r] = min(rec.allow.get(r, allowance), allowance)
+        a = 0 if r in fixed else allowance
+        rec.allow[r] = min(rec.allow.get(r, a), a)
+
+
+def _best_score(lm: Any, hi: int, arcs: Sequence[Arc], breaks: frozenset[int], lo: int, ctx: str | None) -> float:
+    try:
+        return viterbi(lm, hi, arcs, breaks, start=lo, context=ctx).score
+    except ValueError:  # no path through these arcs (an identity arc removed, nothing spans it)
+        return -math.inf
+
+
+def _path_reads(arcs: Sequence[Arc], breaks: frozenset[int], lo: int, ctx: str | None) -> set:
+    """The (previous word, word) pairs a path through ``arcs`` (in order) reads, as viterbi does."""
+    out, prev = set(), ctx
+    for arc in sorted(arcs, key=lambda a: a.start):
+        p = None if arc.start in breaks else prev
+        for w in arc.words:
+            out.add((p, norm(w)))
+            p = norm(w)
+        prev = p if arc.words else (None if arc.start in breaks else prev)
+    return out
 
 
 def margin(lm: Any, path: IslandPath, arc: Arc, kept: Sequence[Arc], breaks: frozenset[int]) -> float:
