@@ -38,6 +38,7 @@ from typing import Any, Iterable, Sequence
 
 from .lm import Arc, BigramLM, Path, chain_score, norm, viterbi
 
+FORMAT = 2  # of the record (a record of another format is a miss)
 QUANTUM = 8  # steps per nat of the log probabilities the decoder reads
 
 _active = threading.local()  # the recorder of the apply running in this thread, if any
@@ -48,13 +49,15 @@ def _q(x: float) -> int:
 
 
 class Recorder:
-    """The (key, value) reads of one ``apply``. A log probability read inside an island whose
-    best reading is the text as it stands (see ``decode``) carries an allowance: how many steps
-    it may move without changing the result; any other read must stay exactly the same."""
+    """The (key, value) reads of one ``apply``. A log probability read inside an island (see
+    ``decode``) may move as long as the island's budget holds: the sum over its reads of
+    (times the decoder asked for it) x (steps it moved) at most ``budget``; the others (outside
+    islands, or on an island's best path when a swap wins it) must stay exactly the same."""
 
     def __init__(self) -> None:
         self.logp: dict[tuple[str | None, str], int] = {}
-        self.allow: dict[tuple[str | None, str], int] = {}  # steps each logp read may move
+        self.exact: set[tuple[str | None, str]] = set()
+        self.islands: list[tuple[int, dict[tuple[str | None, str], int]]] = []  # (budget, counts)
         self.unigram: dict[str, int] = {}
         self.index: dict[str, str] = {}
         self.names: dict[tuple[str, str], bool] = {}
@@ -69,10 +72,15 @@ class Recorder:
         _active.rec = self._outer
 
     def to_json(self, index_keys: str) -> dict[str, Any]:
-        out: dict[str, Any] = {"q": QUANTUM}
+        out: dict[str, Any] = {"q": QUANTUM, "f": FORMAT}
         if self.logp:
-            out["lp"] = [[p, w, v, self.allow.get((p, w), 0)]
-                         for (p, w), v in sorted(self.logp.items(), key=lambda kv: (kv[0][0] or "", kv[0][1]))]
+            keys = sorted(self.logp, key=lambda k: (k[0] is not None, k[0] or "", k[1]))
+            at = {k: i for i, k in enumerate(keys)}
+            out["lp"] = [[p, w, self.logp[(p, w)], int((p, w) in self.exact)] for p, w in keys]
+            islands = {(b, tuple(x for r, c in sorted(cs.items(), key=lambda rc: at[rc[0]]) for x in (at[r], c)))
+                       for b, cs in self.islands if cs}
+            if islands:
+                out["is"] = [[b, list(ic)] for b, ic in sorted(islands)]
         if self.unigram:
             out["pu"] = sorted(self.unigram.items())
         out["ik"] = index_keys
@@ -99,7 +107,7 @@ class ModelView:
         if rec is not None:
             rec.logp[(prev, w)] = k
             if rec.scope is None:
-                rec.allow[(prev, w)] = 0
+                rec.exact.add((prev, w))
             else:
                 rec.scope[(prev, w)] += 1
         return k / QUANTUM
@@ -193,7 +201,7 @@ def holds(reads: Any, lm: ModelView, index: IndexView, names: NameView, doc_keys
     """Whether every read in ``reads`` answers the same now. ``doc_keys()`` gives the lexicon
     keys of the document's tokens (a superset of what it looked up; None: not known); it is
     called only when the set of words with corpus-lexicon entries changed."""
-    if not isinstance(reads, dict) or reads.get("q") != QUANTUM:
+    if not isinstance(reads, dict) or reads.get("q") != QUANTUM or reads.get("f") != FORMAT:
         return False
     ix = reads.get("ix", {})
     for k, d in ix.items():
@@ -204,9 +212,16 @@ def holds(reads: Any, lm: ModelView, index: IndexView, names: NameView, doc_keys
         new = [k for k in index.mined_keys() if k not in ix]
         if new and (doc_keys is None or not set(new).isdisjoint(doc_keys())):
             return False
-    for p, w, v, allow in reads.get("lp", ()):
-        if abs(lm.logp_now(p, w) - v) > allow:
+    moved = []
+    for p, w, v, exact in reads.get("lp", ()):
+        d = abs(lm.logp_now(p, w) - v)
+        if d and exact:
             return False
+        moved.append(d)
+    if any(moved):
+        for budget, ic in reads.get("is", ()):
+            if sum(moved[ic[j]] * ic[j + 1] for j in range(0, len(ic), 2)) > budget:
+                return False
     for w, v in reads.get("pu", ()):
         if lm.unigram_now(w) != v:
             return False
@@ -287,39 +302,36 @@ _SLACK = 1e-6  # float rounding in sums of a few dozen terms is far below this
 
 def _judge(rec: Recorder, lm: Any, best: Path, plain: float, inside: Sequence[Arc], breaks: frozenset[int],
            lo: int, hi: int, ctx: str | None) -> None:
-    """Give the island's reads their allowance (steps each may move without changing the result).
-
-    A path's score moves by at most sum(c_r * |change of r|) over the reads r, c_r being how
-    often the decoder asked for r (each transition of any path is among those requests).
+    """Give the island its budget: how far its reads may move, together, without changing the
+    result. A path's score moves by at most sum(c_r * |change of r|) over the reads r, c_r being
+    how often the decoder asked for r (each transition of any path is among those requests).
 
     - The text as it stands wins, by a margin M over every path through a swap: the island adds
       exactly 0 to the gain and nothing else to the result while every path moves by less than
-      M/2, so each read may move by (M - slack) / (2 * sum(c_r)).
+      M/2: budget (M - slack) / 2.
     - A swap wins, by M over every other path: the reads on the best path and on the text's own
       path are kept exact (so the gain is the same float); the best path stays the best while
-      every other path moves by less than M, so each other read may move by
-      (M - slack) / sum(c_r over the other reads).
+      every other path moves by less than M: budget M - slack over the other reads.
+
+    Budgets are in steps of 1/QUANTUM nat, rounded down.
     """
     counts = rec.scope
     assert counts is not None
     rec.scope = Counter()  # the runner-up searches read the same keys: not counted
-    fixed: set = set()
-    allowance = 0
     if all(a.tag is None for a in best.arcs) and best.score == plain:
         runner_up = max(_best_score(lm, hi, [b for b in inside if b is a or b.end <= a.start or b.start >= a.end],
                                     breaks, lo, ctx) for a in inside if a.tag is not None)
-        m, weight = plain - runner_up, 2 * sum(counts.values())
+        room = (plain - runner_up - _SLACK) / 2
+        fixed: set = set()
     else:
         # any other path lacks one of the best path's arcs (they tile the island)
         runner_up = max(_best_score(lm, hi, [b for b in inside if b is not a], breaks, lo, ctx) for a in best.arcs)
-        m = best.score - runner_up
+        room = best.score - runner_up - _SLACK
         fixed = _path_reads(best.arcs, breaks, lo, ctx) | _path_reads([b for b in inside if b.tag is None], breaks, lo, ctx)
-        weight = sum(c for r, c in counts.items() if r not in fixed)
-    if m > _SLACK and weight > 0:
-        allowance = int(math.floor((m - _SLACK) / weight * QUANTUM))
-    for r in counts:  # (a runner-up read not among them, if one could be, has no allowance: exact)
-        a = 0 if r in fixed else allowance
-        rec.allow[r] = min(rec.allow.get(r, a), a)
+    rec.exact |= fixed  # (a runner-up read not among the counted ones, if one could be, is exact)
+    rec.exact |= set(rec.scope) - set(counts)
+    budget = 0 if room <= 0 else (1 << 40) if math.isinf(room) else int(math.floor(room * QUANTUM))
+    rec.islands.append((max(budget, 0), {r: c for r, c in counts.items() if r not in fixed}))
 
 
 def _best_score(lm: Any, hi: int, arcs: Sequence[Arc], breaks: frozenset[int], lo: int, ctx: str | None) -> float:
