@@ -119,3 +119,32 @@ def test_old_and_foreign_records_are_misses():
     assert not stage.reads_hold("0123abcd", FLIP)  # the previous format: a digest of all statistics
     _, reads = stage.apply_recorded(FLIP)
     assert not stage.reads_hold(dict(reads, q=reads["q"] + 1), FLIP)
+
+
+def test_learned_lexicon_reads():
+    """A document containing a word the corpus lexicon learns an entry for is recomputed once
+    the entry appears (it looked the word up and found nothing before) or changes; a document
+    without any learned word keeps its result."""
+    from cleancorpus.spinsim import spin
+    from cleancorpus.stages.spun import SpunOptions
+
+    cases = ROOT / "tests" / "cases" / "spun" / "mining_corpus.txt"
+    paras = cases.read_text(encoding="utf-8").split("\n\n")
+    pairs = []
+    for i, p in enumerate(paras[:4]):
+        pairs += [Document(f"p{i}-clean", p, "case"), Document(f"p{i}-spun", spin(p, 1.0, i, swaps="heldout"), "case")]
+    opts = SpunOptions(fingerprint_count=2)
+    plain, learned = SpunStage(opts), SpunStage(opts)
+    plain.fit(pairs[:1])  # one clean document: no pair, nothing learned
+    learned.fit(pairs)
+    assert learned._index.keys_digest != plain._index.keys_digest
+    twinless = Document("t", spin(paras[4], 1.0, 9, swaps="heldout"), "case")
+    out, reads = plain.apply_recorded(twinless)
+    assert "stated" in twinless.text and not learned.reads_hold(reads, twinless)
+    assert learned.apply(twinless).text != out.text
+    _, reads = learned.apply_recorded(twinless)
+    assert reads["ix"] and learned.reads_hold(reads, twinless) and not plain.reads_hold(reads, twinless)
+    # without the document (as a record made elsewhere would be checked) a changed key set is a miss
+    assert not learned.reads_hold(plain.apply_recorded(twinless)[1])
+    quiet = Document("q", "Museums open late on Fridays in summer.", "q")
+    assert learned.reads_hold(plain.apply_recorded(quiet)[1], quiet)
