@@ -39,7 +39,7 @@ from typing import Any, Iterable, Sequence
 from .lm import Arc, BigramLM, Path, chain_score, norm, viterbi
 
 FORMAT = 2  # of the record (a record of another format is a miss)
-QUANTUM = 8  # steps per nat of the log probabilities the decoder reads
+QUANTUM = 32  # steps per nat of the log probabilities the decoder reads
 
 _active = threading.local()  # the recorder of the apply running in this thread, if any
 
