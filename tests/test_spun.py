@@ -321,7 +321,7 @@ def test_spun_fit_statistics_merge_exactly():
 
 def test_trigram_counts_decide_where_the_bigram_model_cannot():
     from cleancorpus.lm import Arc, viterbi, web_lm
-    from cleancorpus.trigram import TrigramCounts, TrigramLM, chain, decode
+    from cleancorpus.trigram import TrigramCounts, TrigramLM, chain3, decode3, viterbi3
 
     lm = web_lm()
     # "the" read back as "of": the web bigrams keep "crust the water" ("the water" is common)
@@ -331,17 +331,46 @@ def test_trigram_counts_decide_where_the_bigram_model_cannot():
     counts = TrigramCounts()
     counts.add([["Crust", "of", "water"]] * 20)
     tri = TrigramLM(lm, counts)
-    assert [a.words for a in decode(tri, 3, arcs).arcs][1] == ("of",)
+    best, gain = decode3(tri, 3, arcs, frozenset(), ["crust", "the", "water"])
+    assert [a.words for a in best.arcs][1] == ("of",) and gain > 0
     assert tri.logp3("crust", "of", "water") > lm.logp("of", "water")
     assert tri.logp3("crust", "of", "ice") < lm.logp("of", "ice")  # a seen context, another word
     # a context the corpus never showed is the bigram model's, to the last bit, and the identity
     # reading's score equals the decoder's
     empty = TrigramLM(lm, TrigramCounts())
-    assert decode(empty, 3, arcs) == viterbi(lm, 3, arcs)
-    identity = arcs[:3]
-    assert chain(tri, ["crust", "the", "water"]) == decode(tri, 3, identity).score
+    assert viterbi3(empty, 3, arcs) == viterbi(lm, 3, arcs)
+    assert chain3(tri, ["crust", "the", "water"]) == viterbi3(tri, 3, arcs[:3]).score
     with pytest.raises(ConfigError):
         Config(stages=("spun",), stage_options={"spun": {"trigram_prior": 0}})
+
+
+def test_trigram_reads_are_recorded_and_checked():
+    """A fitted stage with trigrams records its trigram reads; a changed trigram count that a
+    document read invalidates its reuse, one it did not read does not."""
+    import dataclasses as dc
+
+    paras = mining_corpus()
+    docs = pair_docs(paras[:4]) + [Document(p.name[:3], p.read_text(encoding="utf-8"), p.name) for p in RAW]
+    stage = SpunStage()
+    stats = stage.partial_fit(docs)
+    stage.finish_fit(stats)
+    doc = Document("000", raw("000"), "raw")
+    out, reads = stage.apply_recorded(doc)
+    assert out.edits and reads.get("l3")
+    assert stage.reads_hold(reads, doc)
+    a, b, w, _ = next(r for r in reads["l3"] if r[0] is not None and r[1] is not None)
+
+    def refit(triple):
+        changed = dc.replace(stats, trigrams=dc.replace(stats.trigrams, trigrams=stats.trigrams.trigrams.copy()))
+        changed.trigrams.trigrams[triple] += 1000
+        other = SpunStage()
+        other.finish_fit(changed)
+        return other
+
+    # a triple this document read, seen far more often: the read answers otherwise
+    assert not refit((a, b, w)).reads_hold(reads, doc)
+    # a triple in a context the document never reads: every read answers the same
+    assert refit(("zyzzyva", "quokka", "the")).reads_hold(reads, doc)
 
 
 def test_wordnet_candidates_inflected_and_phrases_both_ways():

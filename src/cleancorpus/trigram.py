@@ -15,8 +15,10 @@ the kept triples, not every occurrence of ``a b``; such a context is the same on
 the decoder compares at ``w`` (readings differ only at lexicon words), so the normaliser cancels
 out of every choice and every gain the spun stage computes from them.
 
-``decode`` and ``chain`` choose the decoder: ``lm.viterbi``'s one-word state for a bigram model,
-a two-word state (``viterbi3``) for a trigram model.
+``viterbi3`` decodes with the last two output words as the state; ``decode3``/``margin3`` are
+what the spun stage calls when its model is a ``TrigramLM`` (the bigram model is decoded by
+islands, spunreads.py). Through a ``spunreads.ModelView`` the trigram reads are quantised and
+recorded like the bigram ones.
 
 Counts are Counters of normalised word triples, so shard counts merge exactly in any order.
 """
@@ -28,7 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from .lm import Arc, BigramLM, Path, chain_score, norm, viterbi
+from .lm import Arc, BigramLM, Path, norm
 
 # weight of the bigram model in a trigram context the corpus has seen (chosen on the dev split)
 PRIOR = 300.0
@@ -175,15 +177,19 @@ def chain3(lm: TrigramLM, words: Sequence[str], breaks: frozenset[int] = frozens
     return score
 
 
-def decode(lm: BigramLM | TrigramLM, n: int, arcs: Sequence[Arc], breaks: frozenset[int] = frozenset()) -> Path:
-    """Best reading of tokens 0..n through ``arcs``, with the decoder the model needs."""
-    if isinstance(lm, TrigramLM):
-        return viterbi3(lm, n, arcs, breaks)
-    return viterbi(lm, n, arcs, breaks)
+def is_trigram(lm: object) -> bool:
+    """Whether a model (or spunreads.ModelView of one) is a ``TrigramLM``."""
+    return isinstance(getattr(lm, "model", lm), TrigramLM)
 
 
-def chain(lm: BigramLM | TrigramLM, words: Sequence[str], breaks: frozenset[int] = frozenset()) -> float:
-    """The score of the text as it stands, as ``decode`` would give it with identity arcs only."""
-    if isinstance(lm, TrigramLM):
-        return chain3(lm, words, breaks)
-    return chain_score(lm, words, breaks)
+def decode3(lm, n: int, arcs: Sequence[Arc], breaks: frozenset[int], words: Sequence[str]) -> tuple[Path, float]:
+    """Best reading of a sentence under a trigram model and its gain over the text as it
+    stands. The whole sentence is decoded (no islands: an alternative reading moves the two
+    words after it), so every read a recorder sees must stay the same for a reuse."""
+    best = viterbi3(lm, n, arcs, breaks)
+    return best, best.score - chain3(lm, words, breaks)
+
+
+def margin3(lm, best: Path, n: int, kept: Sequence[Arc], breaks: frozenset[int]) -> float:
+    """How much better ``best`` is than the best reading with only ``kept`` arcs."""
+    return best.score - viterbi3(lm, n, kept, breaks).score

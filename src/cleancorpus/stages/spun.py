@@ -28,7 +28,6 @@ them well enough).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 import re
 from collections import Counter
@@ -39,9 +38,10 @@ from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
 from ..lm import Arc, BigramLM, CorpusCounts, Path, norm, web_lm
+from ..spunreads import IndexView, ModelView, NameView, Recorder, decode, holds, margin
 from ..spunpairs import MIN_ALIGNED, MinedSwap, Sketch, align, candidate_pairs, mine, sketch
 from ..synonyms import phrase_candidates, phrase_lengths, word_candidates
-from ..trigram import TrigramCounts, TrigramLM, chain, decode
+from ..trigram import TrigramCounts, TrigramLM, decode3, is_trigram, margin3
 from .base import ConfigError, Stage, register, require_at_least
 from .english import english_spans, within
 
@@ -68,6 +68,11 @@ class Entry:
     left: str | None
     source: str
     lexicon: str
+    # a corpus fingerprint (mined, kind "marker") trusted alone in a document / counted once per
+    # occurrence towards ``min_fingerprints`` (set by finish_fit; part of the entry, so that the
+    # reads of the corpus lexicon, spunreads.IndexView, cover them)
+    alone: bool = False
+    repeats: bool = False
 
 
 @dataclass(frozen=True)
@@ -317,18 +322,19 @@ class SpunStage(Stage):
 
     def __init__(self, options: SpunOptions | None = None) -> None:
         super().__init__(options)
-        self._index: dict[str, list[Entry]] = {}
+        index: dict[str, list[Entry]] = {}
         for lex in self.options.lexicons:
             for e in load_lexicon(lex):
-                self._index.setdefault(e.spun[0], []).append(e)
-        self._base_index = {k: list(v) for k, v in self._index.items()}
+                index.setdefault(e.spun[0], []).append(e)
+        self._base_index = {k: list(v) for k, v in index.items()}
+        # what apply reads of the fitted statistics goes through these views (spunreads.py)
+        self._index = IndexView(index)
         self._web: BigramLM = self._web_model()
-        self._lm: BigramLM | TrigramLM = self._web
-        self._proper = load_proper_names()
+        self._web_view = ModelView(self._web)
+        self._lm: ModelView = self._web_view
+        self._proper = NameView(load_proper_names())
         # the corpus lexicon learned by fit, with provenance: (spun words, original) -> MinedSwap
         self.mined: dict[tuple[tuple[str, ...], str], MinedSwap] = {}
-        self._lone: frozenset[Entry] = frozenset()  # fingerprints trusted alone (finish_fit)
-        self._repeatable: frozenset[Entry] = frozenset()  # counted per occurrence (finish_fit)
 
     def _web_model(self) -> BigramLM:
         lm, o = web_lm(), self.options
@@ -345,7 +351,7 @@ class SpunStage(Stage):
         stats = SpunStats(CorpusCounts(pivots=self._pivots()))
         if self.options.trigrams:
             stats.trigrams = TrigramCounts(pivots=stats.counts.pivots)
-        lm, costs = self._web, self._base_costs()
+        lm, costs = self._web_view, self._base_costs()
         for doc in docs:
             tokens = tokenize(doc.text)
             score = self._doc_score(self._analyse(tokens, costs, lm, self._base_index))
@@ -381,27 +387,24 @@ class SpunStage(Stage):
 
     def finish_fit(self, stats: SpunStats) -> None:
         pairs = self.spun_pairs(stats.sketches) if self.options.learn_swaps else []
-        self._index = {k: list(v) for k, v in self._base_index.items()}
+        index = {k: list(v) for k, v in self._base_index.items()}
         self.mined = mine(pairs, _usable_swap)
-        known = {(e.spun, e.original) for entries in self._index.values() for e in entries}
-        fingerprints, lone = set(), set()
+        known = {(e.spun, e.original) for entries in index.values() for e in entries}
+        fingerprints: set[tuple[str, ...]] = set()
         for (spun, original), m in sorted(self.mined.items()):
             if m.count < self.options.min_swap_count or (spun, original) in known:
                 continue
             first = "~".join(m.pairs[0])
             kind = self._mined_kind(m)
+            marker = kind == "marker"
             entry = Entry(spun, original, kind, None,
                           f"mined {m.count}x from {len(m.pairs)} pair(s), {m.clean_uses} clean use(s), "
-                          f"first {first}", "corpus")
-            self._index.setdefault(spun[0], []).append(entry)
-            if kind == "marker":
+                          f"first {first}", "corpus",
+                          alone=marker and m.clean_uses == 0 and self._rare_choice(spun, original),
+                          repeats=marker and self._rare_choice(spun, original, self.options.repeat_fingerprint_ratio))
+            index.setdefault(spun[0], []).append(entry)
+            if marker:
                 fingerprints.add(spun)
-                if m.clean_uses == 0 and self._rare_choice(spun, original):
-                    lone.add(entry)
-        self._lone = frozenset(lone)
-        self._repeatable = frozenset(e for entries in self._index.values() for e in entries
-                                     if e.lexicon == "corpus" and e.kind == "marker"
-                                     and self._rare_choice(e.spun, e.original, self.options.repeat_fingerprint_ratio))
         # a document found to be the spun member of a pair is not clean, even when the lexicons
         # did not give it away: its words leave the clean-document counts (its unseen swaps would
         # otherwise become "known phrasing"). So does a document that writes one of the corpus's
@@ -419,20 +422,24 @@ class SpunStage(Stage):
             counts, names = counts.without(less), +(names - less_names)
             if trigrams is not None:
                 trigrams = trigrams.without(less_tri)
-        self._lm = self._web.with_corpus(counts, self.options.corpus_weight)
+        model = self._web.with_corpus(counts, self.options.corpus_weight)
         if trigrams is not None and self.options.trigrams:
-            self._lm = TrigramLM(self._lm, trigrams, self.options.trigram_prior)
-        self._proper = load_proper_names() | {p for p, n in names.items() if n >= 2}
-        self._stats_digest = _stats_digest(stats)
+            model = TrigramLM(model, trigrams, self.options.trigram_prior)
+        self._lm = ModelView(model)
+        self._proper = NameView(load_proper_names() | {p for p, n in names.items() if n >= 2})
+        self._index = IndexView(index)
 
-    # -- reuse across runs: the language model mixes corpus counts with the corpus total, which
-    # every new clean document changes, so a document's result is reused only under the same
-    # statistics (a digest of them, learned swaps' sketches included)
-    def apply_recorded(self, doc: Document) -> tuple[Document, str]:
-        return self.apply(doc), getattr(self, "_stats_digest", "unfitted")
+    # -- reuse across runs: apply reads the statistics through the views of spunreads.py, which
+    # record each (key, value) read; a cached result is reused when every read answers the same
+    def apply_recorded(self, doc: Document) -> tuple[Document, dict]:
+        with Recorder() as rec:
+            out = self.apply(doc)
+        return out, rec.to_json(self._index.keys_digest)
 
-    def reads_hold(self, reads: str | None) -> bool:
-        return reads == getattr(self, "_stats_digest", "unfitted")
+    def reads_hold(self, reads: dict | None, doc: Document | None = None) -> bool:
+        def doc_keys() -> set[str]:  # every token's lexicon key: more than apply looked up
+            return {key(m.group()) for m in _TOKEN.finditer(doc.text)}
+        return holds(reads, self._lm, self._index, self._proper, doc_keys if doc is not None else None)
 
     # -- learning swaps from (spun, clean) pairs
     def spun_pairs(self, sketches: Sequence[Sketch]) -> list[tuple[str, list[str], str, list[str]]]:
@@ -497,14 +504,12 @@ class SpunStage(Stage):
         # the corpus's own fingerprints, read back in two places or more, are evidence enough
         # for the sentences they are in (one alone may be a clean writer's "stated")
         # (a fingerprint clean writers hardly choose is enough alone: ``lone_fingerprint_ratio``)
-        lone = getattr(self, "_lone", frozenset())
         # a repeated fingerprint counts once per occurrence only when clean writers rarely choose
         # its word (a clean writer's "nation" comes back: "stated" twice is a spinner's)
         read = [a.tag for r in results for a in r.best.arcs if _is_fingerprint(a)]
-        repeats = getattr(self, "_repeatable", frozenset())
-        evidence = len({t.spun for t in read}) + sum(1 for t in read if t in repeats) - len({t for t in read if t in repeats})
+        evidence = len({t.spun for t in read}) + sum(t.repeats for t in read) - len({t.spun for t in read if t.repeats})
         trusted = (evidence >= self.options.min_fingerprints
-                   or any(a.tag in lone for r in results for a in r.best.arcs))
+                   or any(t.alone for t in read))
         for r in results:
             if r.gain > 0 and (spun_doc or self._evidence(r) / r.words >= self.options.sentence_threshold
                                or (trusted and _fingerprints(r))):
@@ -559,9 +564,9 @@ class SpunStage(Stage):
             if len(arcs) == e - s:  # identity readings only: nothing to decode
                 continue
             breaks = self._breaks(tokens, s, e)
-            best = decode(lm, e - s, arcs, breaks)
-            plain = chain(lm, [t.text for t in tokens[s:e]], breaks)
-            out.append(SentenceResult(s, e, best, best.score - plain, markers, costs))
+            words = [t.text for t in tokens[s:e]]
+            best, gain = (decode3 if is_trigram(lm) else decode)(lm, e - s, arcs, breaks, words)
+            out.append(SentenceResult(s, e, best, gain, markers, costs))
         return out
 
     def _arcs(self, tokens: Sequence[Token], s: int, e: int, costs: dict[str, float],
@@ -650,12 +655,13 @@ class SpunStage(Stage):
             first, last = tokens[r.start + arc.start], tokens[r.start + arc.end - 1]
             # confidence: how much better the best reading is than the best one without this change
             kept = [a for a in arcs_all if a.tag is None or a.end <= arc.start or a.start >= arc.end]
-            margin = r.best.score - decode(self._lm, r.end - r.start, kept, breaks).score
+            gap = (margin3(self._lm, r.best, r.end - r.start, kept, breaks) if is_trigram(self._lm)
+                   else margin(self._lm, r.best, arc, kept, breaks))
             reps.append(Replacement(
                 first.start, last.end, cased(entry.original, first.text),
                 f"spun ({entry.lexicon}, {entry.source}): {' '.join(entry.spun)!r} read as "
                 f"{entry.original!r}; document spin score {score:.2f}",
-                1.0 / (1.0 + math.exp(-margin)),
+                1.0 / (1.0 + math.exp(-gap)),
             ))
         return reps
 
@@ -699,19 +705,6 @@ class SpunStage(Stage):
             unit.rep = dataclasses.replace(unit.rep, after=unit.text, reason=f"{unit.rep.reason}; {reason}")
         else:
             unit.reason, unit.confidence = reason, confidence
-
-
-def _stats_digest(stats: SpunStats) -> str:
-    h = hashlib.sha256()
-    for counter in (stats.counts.unigrams, stats.counts.bigrams, stats.names):
-        h.update(repr(sorted(counter.items())).encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    h.update(repr(sorted(stats.counts.pivots or ())).encode("utf-8", "surrogatepass"))
-    if stats.trigrams is not None:
-        h.update(repr(sorted(stats.trigrams.trigrams.items())).encode("utf-8", "surrogatepass"))
-    for k in stats.sketches:  # learned swaps come from these (sorted by document id)
-        h.update(repr((k.doc_id, k.signature, k.score, k.text_z, k.counted)).encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
 
 
 def _writes_any(text: str, phrases: set[tuple[str, ...]]) -> bool:
