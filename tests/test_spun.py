@@ -340,6 +340,28 @@ def test_trigram_counts_decide_where_the_bigram_model_cannot():
     empty = TrigramLM(lm, TrigramCounts())
     assert viterbi3(empty, 3, arcs) == viterbi(lm, 3, arcs)
     assert chain3(tri, ["crust", "the", "water"]) == viterbi3(tri, 3, arcs[:3]).score
+    # island by island gives what the whole sentence gives (fitted on the bench corpus)
+    from cleancorpus.stages.spun import sentences, tokenize
+
+    stage = SpunStage()
+    stage.fit([Document(p.name[:3], p.read_text(encoding="utf-8"), p.name) for p in RAW])
+    model = stage._lm.model
+    assert isinstance(model, TrigramLM)
+    text = raw("000")
+    tokens = tokenize(text)
+    checked = 0
+    for s, e in sentences(tokens):
+        sarcs, _ = stage._arcs(tokens, s, e, stage._costs(True))
+        if len(sarcs) == e - s:
+            continue
+        breaks = stage._breaks(tokens, s, e)
+        words = [t.text for t in tokens[s:e]]
+        path, gain = decode3(model, e - s, sarcs, breaks, words)
+        whole = viterbi3(model, e - s, sarcs, breaks)
+        assert [a.words for a in path.arcs] == [a.words for a in whole.arcs]
+        assert gain == pytest.approx(whole.score - chain3(model, words, breaks), abs=1e-9)
+        checked += 1
+    assert checked >= 10
     with pytest.raises(ConfigError):
         Config(stages=("spun",), stage_options={"spun": {"trigram_prior": 0}})
 

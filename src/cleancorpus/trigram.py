@@ -15,10 +15,13 @@ the kept triples, not every occurrence of ``a b``; such a context is the same on
 the decoder compares at ``w`` (readings differ only at lexicon words), so the normaliser cancels
 out of every choice and every gain the spun stage computes from them.
 
-``viterbi3`` decodes with the last two output words as the state; ``decode3``/``margin3`` are
-what the spun stage calls when its model is a ``TrigramLM`` (the bigram model is decoded by
-islands, spunreads.py). Through a ``spunreads.ModelView`` the trigram reads are quantised and
-recorded like the bigram ones.
+``viterbi3`` decodes with the last two output words as the state. ``decode3``/``margin3`` are
+what the spun stage calls when its model is a ``TrigramLM`` (bigram models go to spunreads.py):
+a sentence is decoded island by island like there, each island widened by the two tokens
+after its candidate swaps (their probabilities depend on the reading's last two words) and
+started from the two words before it. Through a ``spunreads.ModelView`` the trigram reads are
+quantised and recorded; each must answer the same for a reuse (no budgets, unlike the bigram
+islands).
 
 Counts are Counters of normalised word triples, so shard counts merge exactly in any order.
 """
@@ -136,15 +139,17 @@ class TrigramLM:
         return total
 
 
-def viterbi3(lm: TrigramLM, n: int, arcs: Sequence[Arc], breaks: frozenset[int] = frozenset()) -> Path:
-    """``lm.viterbi`` with the last two output words as the state, scored with ``lm.logp3``."""
+def viterbi3(lm: TrigramLM, n: int, arcs: Sequence[Arc], breaks: frozenset[int] = frozenset(),
+             start: int = 0, context: tuple[str | None, str | None] = (None, None)) -> Path:
+    """``lm.viterbi`` with the last two output words as the state, scored with ``lm.logp3``
+    (``start``/``context``: tokens start..n only, the two words before ``start`` given)."""
     by_start: dict[int, list[Arc]] = {}
     for a in arcs:
         by_start.setdefault(a.start, []).append(a)
-    best: list[dict[tuple, tuple[float, tuple | None]]] = [dict() for _ in range(n + 1)]
-    best[0][(None, None)] = (0.0, None)
-    for pos in range(n):
-        for last, (score, back) in best[pos].items():
+    best: list[dict[tuple, tuple[float, tuple | None]]] = [dict() for _ in range(n + 1 - start)]
+    best[0][context] = (0.0, None)
+    for pos in range(start, n):
+        for last, (score, back) in best[pos - start].items():
             ctx = (None, None) if pos in breaks else last
             for arc in by_start.get(pos, ()):
                 s, (p2, p1) = score - arc.cost, ctx
@@ -153,10 +158,12 @@ def viterbi3(lm: TrigramLM, n: int, arcs: Sequence[Arc], breaks: frozenset[int] 
                     s += lm.logp3(p2, p1, x)
                     p2, p1 = p1, x
                 key = (p2, p1) if arc.words else ctx
-                cur = best[arc.end].get(key)
+                cur = best[arc.end - start].get(key)
                 if cur is None or s > cur[0]:
-                    best[arc.end][key] = (s, (arc, back))
-    score, back = max(best[n].values(), key=lambda v: v[0])
+                    best[arc.end - start][key] = (s, (arc, back))
+    if not best[n - start]:
+        raise ValueError("no path through the arcs")
+    score, back = max(best[n - start].values(), key=lambda v: v[0])
     chosen: list[Arc] = []
     while back is not None:
         arc, back = back
@@ -164,10 +171,11 @@ def viterbi3(lm: TrigramLM, n: int, arcs: Sequence[Arc], breaks: frozenset[int] 
     return Path(tuple(reversed(chosen)), score)
 
 
-def chain3(lm: TrigramLM, words: Sequence[str], breaks: frozenset[int] = frozenset()) -> float:
+def chain3(lm: TrigramLM, words: Sequence[str], breaks: frozenset[int] = frozenset(),
+           context: tuple[str | None, str | None] = (None, None)) -> float:
     """The score ``viterbi3`` gives when every token has only its identity arc (same additions
-    in the same order, so the same float)."""
-    score, p2, p1 = 0.0, None, None
+    in the same order, so the same float; ``context``: the two words before the first)."""
+    score, (p2, p1) = 0.0, context
     for pos, w in enumerate(words):
         if pos in breaks:
             p2 = p1 = None
@@ -182,14 +190,83 @@ def is_trigram(lm: object) -> bool:
     return isinstance(getattr(lm, "model", lm), TrigramLM)
 
 
-def decode3(lm, n: int, arcs: Sequence[Arc], breaks: frozenset[int], words: Sequence[str]) -> tuple[Path, float]:
-    """Best reading of a sentence under a trigram model and its gain over the text as it
-    stands. The whole sentence is decoded (no islands: an alternative reading moves the two
-    words after it), so every read a recorder sees must stay the same for a reuse."""
-    best = viterbi3(lm, n, arcs, breaks)
-    return best, best.score - chain3(lm, words, breaks)
+@dataclass(frozen=True)
+class Island3:
+    lo: int  # token range [lo, hi) of the sentence
+    hi: int
+    context: tuple[str | None, str | None]  # the two normalised words before lo (None: none)
+    best: float  # best reading's score over the island
+    plain: float  # the text as it stands, over the island
 
 
-def margin3(lm, best: Path, n: int, kept: Sequence[Arc], breaks: frozenset[int]) -> float:
-    """How much better ``best`` is than the best reading with only ``kept`` arcs."""
-    return best.score - viterbi3(lm, n, kept, breaks).score
+@dataclass(frozen=True)
+class Path3(Path):
+    islands: tuple[Island3, ...] = ()
+
+
+def islands3(n: int, arcs: Sequence[Arc], breaks: frozenset[int]) -> list[tuple[int, int]]:
+    """Token ranges [lo, hi) of a sentence that alternative readings (``tag`` set) touch, each
+    widened by the two tokens after it (their probabilities depend on the reading's last two
+    words) unless a break resets the context first; ranges that would overlap are merged."""
+    spans = sorted((a.start, a.end) for a in arcs if a.tag is not None)
+    out: list[list[int]] = []
+    for s, e in spans:
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    res: list[tuple[int, int]] = []
+    for s, e in out:
+        hi = e
+        for _ in range(2):
+            if hi < n and hi not in breaks:
+                hi += 1
+            else:
+                break
+        if res and s < res[-1][1]:
+            res[-1] = (res[-1][0], max(hi, res[-1][1]))
+        else:
+            res.append((s, hi))
+    return res
+
+
+def _context(words: Sequence[str], lo: int, breaks: frozenset[int]) -> tuple[str | None, str | None]:
+    """The state ``viterbi3`` is in when it reaches token ``lo`` on the text as it stands."""
+    if lo == 0 or lo in breaks:
+        return (None, None)
+    b = norm(words[lo - 1])
+    a = None if lo - 1 == 0 or lo - 1 in breaks else norm(words[lo - 2])
+    return (a, b)
+
+
+def decode3(lm, n: int, arcs: Sequence[Arc], breaks: frozenset[int], words: Sequence[str]) -> tuple[Path3, float]:
+    """Best reading of a sentence under a trigram model (its arcs, identity arcs first) and its
+    gain over the text as it stands, island by island (``islands3``): tokens outside every
+    island add the same to every path, so only the trigrams around candidate swaps are read.
+    Through a recorder every one of those reads must stay the same for a reuse (no budgets)."""
+    chosen: list[Arc] = []
+    found: list[Island3] = []
+    pos, gain, score = 0, 0.0, 0.0
+    for lo, hi in islands3(n, arcs, breaks):
+        chosen.extend(arcs[pos:lo])
+        ctx = _context(words, lo, breaks)
+        inside = [a for a in arcs if lo <= a.start and a.end <= hi]
+        best = viterbi3(lm, hi, inside, breaks, start=lo, context=ctx)
+        plain = chain3(lm, words[lo:hi], frozenset(b - lo for b in breaks if lo <= b < hi), context=ctx)
+        found.append(Island3(lo, hi, ctx, best.score, plain))
+        chosen.extend(best.arcs)
+        gain += best.score - plain
+        score += best.score
+        pos = hi
+    chosen.extend(arcs[pos:n])
+    return Path3(tuple(chosen), score, tuple(found)), gain
+
+
+def margin3(lm, path: Path3, arc: Arc, kept: Sequence[Arc], breaks: frozenset[int]) -> float:
+    """How much better the best reading is than the best one with only ``kept`` arcs, on the
+    island ``arc`` lies in (the others are the same on both)."""
+    for isl in path.islands:
+        if isl.lo <= arc.start < isl.hi:
+            inside = [a for a in kept if isl.lo <= a.start and a.end <= isl.hi]
+            return isl.best - viterbi3(lm, isl.hi, inside, breaks, start=isl.lo, context=isl.context).score
+    raise ValueError("arc outside every island")

@@ -655,7 +655,7 @@ class SpunStage(Stage):
             first, last = tokens[r.start + arc.start], tokens[r.start + arc.end - 1]
             # confidence: how much better the best reading is than the best one without this change
             kept = [a for a in arcs_all if a.tag is None or a.end <= arc.start or a.start >= arc.end]
-            gap = (margin3(self._lm, r.best, r.end - r.start, kept, breaks) if is_trigram(self._lm)
+            gap = (margin3(self._lm, r.best, arc, kept, breaks) if is_trigram(self._lm)
                    else margin(self._lm, r.best, arc, kept, breaks))
             reps.append(Replacement(
                 first.start, last.end, cased(entry.original, first.text),
