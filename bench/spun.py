@@ -200,8 +200,8 @@ def components(rate: float) -> None:
             ("no fit: + WordNet proposals (costs 3/5/3)", False, wn),
             ("no fit: WordNet forced on every document", False, dict(wn, document_threshold=0.0)),
             ("fitted: corpus mix 0.5, no trigrams", True, dict(corpus_weight=0.5, trigrams=False)),
-            ("fitted: corpus mix 0.05, no trigrams", True, dict(trigrams=False)),
-            ("fitted: + corpus trigrams (default)", True, dict()),
+            ("fitted: corpus mix 0.05, no trigrams (default)", True, dict()),
+            ("fitted: + corpus trigrams (opt-in)", True, dict(trigrams=True)),
             ("fitted: + WordNet proposals (costs 3/5/3)", True, wn),
             ("fitted: + WordNet proposals (costs 5/7/5)", True, wn5)]
     raw = {p.name[:3]: p.read_text(encoding="utf-8") for p in sorted(RAW.glob("*.txt"))}

@@ -303,14 +303,14 @@ def test_lone_and_repeated_fingerprints_gate_twinless_documents():
 def test_spun_fit_statistics_merge_exactly():
     paras = mining_corpus()
     docs = pair_docs(paras[:4]) + [Document(p.name[:3], p.read_text(encoding="utf-8"), p.name) for p in RAW]
-    stage = SpunStage()
+    stage = SpunStage(SpunOptions(trigrams=True))
     whole = stage.partial_fit(docs)
     parts = [stage.partial_fit(docs[k::3]) for k in range(3)]
     merged = stage.merge_stats(parts[::-1])
     assert merged.sketches == whole.sketches
     assert merged.counts.unigrams == whole.counts.unigrams and merged.counts.bigrams == whole.counts.bigrams
     assert whole.trigrams.trigrams and merged.trigrams == whole.trigrams
-    a, b = SpunStage(), SpunStage()
+    a, b = SpunStage(SpunOptions(trigrams=True)), SpunStage(SpunOptions(trigrams=True))
     a.finish_fit(whole)
     b.finish_fit(merged)
     assert {k: (m.count, m.pairs, m.clean_uses) for k, m in a.mined.items()} == \
@@ -343,7 +343,7 @@ def test_trigram_counts_decide_where_the_bigram_model_cannot():
     # island by island gives what the whole sentence gives (fitted on the bench corpus)
     from cleancorpus.stages.spun import sentences, tokenize
 
-    stage = SpunStage()
+    stage = SpunStage(SpunOptions(trigrams=True))
     stage.fit([Document(p.name[:3], p.read_text(encoding="utf-8"), p.name) for p in RAW])
     model = stage._lm.model
     assert isinstance(model, TrigramLM)
@@ -373,7 +373,7 @@ def test_trigram_reads_are_recorded_and_checked():
 
     paras = mining_corpus()
     docs = pair_docs(paras[:4]) + [Document(p.name[:3], p.read_text(encoding="utf-8"), p.name) for p in RAW]
-    stage = SpunStage()
+    stage = SpunStage(SpunOptions(trigrams=True))
     stats = stage.partial_fit(docs)
     stage.finish_fit(stats)
     doc = Document("000", raw("000"), "raw")
@@ -385,7 +385,7 @@ def test_trigram_reads_are_recorded_and_checked():
     def refit(triple):
         changed = dc.replace(stats, trigrams=dc.replace(stats.trigrams, trigrams=stats.trigrams.trigrams.copy()))
         changed.trigrams.trigrams[triple] += 1000
-        other = SpunStage()
+        other = SpunStage(SpunOptions(trigrams=True))
         other.finish_fit(changed)
         return other
 
