@@ -27,20 +27,20 @@ Words are counted as datatrove counts them for English (spaCy's rule-based token
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import operator
 import re
 from collections import Counter
 from functools import partial
 from itertools import accumulate, compress, filterfalse
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
 
 from ..document import Document, Rejection
 from .base import ConfigError, Stage, register
-from .quality_words import _MEMO_SIZE, RESOURCE_DIR, WordSplitter, _load_json
+from .quality_words import RESOURCE_DIR, WordSplitter, _load_json, make_room
 
 RULE_SETS = ("gopher_quality", "gopher_repetition", "c4", "fineweb")
 def _is(value: Any, expected: bool) -> bool:
@@ -109,6 +109,7 @@ class QualityStage(Stage):
         self._c4_end_chars = frozenset(c4["end_punctuation"])
         if not all(len(c) == 1 for c in self._c4_end_chars):
             raise ConfigError("c4 end_punctuation in thresholds.json must be single characters")
+        self._c4_last_chars = self._c4_end_chars | {"]"}
         self._c4_min_words = int(c4["min_words_per_line"])
         self._c4_max_word = int(c4["max_word_length"])
         self._c4_policy = tuple(c4["policy_substrings"])
@@ -157,21 +158,23 @@ class QualityStage(Stage):
     def signals(self, text: str) -> dict[str, Any]:
         """Every signal of the chosen rule sets (plain numbers and booleans, deterministic)."""
         split_lines = text.splitlines()
+        stripped = list(map(str.strip, split_lines))
+        parts = text.split("\n")
         chunks = text.split()
         words = self.words.words_of_chunks(chunks)
         out: dict[str, Any] = {"char_count": len(text), "word_count": len(words)}
         sets = self.options.rule_sets
         if "gopher_quality" in sets:
-            out.update(self._gopher_quality(text, words, split_lines))
+            out.update(self._gopher_quality(text, words, stripped))
         if "gopher_repetition" in sets:
-            out.update(self._gopher_repetition(text, words))
+            out.update(self._gopher_repetition(text, words, parts))
         if "c4" in sets:
-            out.update(self._c4(split_lines))
+            out.update(self._c4(stripped))
         if "fineweb" in sets:
-            out.update(self._fineweb(text, words))
+            out.update(self._fineweb(text, words, parts))
         return out
 
-    def _gopher_quality(self, text: str, words: list[str], lines: list[str]) -> dict[str, Any]:
+    def _gopher_quality(self, text: str, words: list[str], stripped: list[str]) -> dict[str, Any]:
         # Gopher A.1.1. "Words" that are only punctuation (datatrove's PUNCTUATION_SET) do not count
         # towards the word count and the mean length; the per-word ratios divide by all tokens.
         n_all = len(words)
@@ -179,7 +182,7 @@ class QualityStage(Stage):
         symbols = list(compress(other, map(self._only_symbols.__getitem__, other)))
         n_words = n_all - len(symbols)
         n_alpha = n_all - len(other) + sum(map(self._has_letter.__getitem__, other))
-        n_lines = len(lines)
+        n_lines = len(stripped)  # the lines of str.splitlines, stripped
         return {
             "gopher_word_count": n_words,
             "gopher_mean_word_length":
@@ -187,21 +190,21 @@ class QualityStage(Stage):
             "gopher_hash_word_ratio": text.count("#") / n_all if n_all else None,
             "gopher_ellipsis_word_ratio": (text.count("...") + text.count("…")) / n_all if n_all else None,
             "gopher_bullet_line_frac":
-                sum(1 for s in lines if s.lstrip().startswith(("•", "-"))) / n_lines if n_lines else None,
+                sum(map(_starts_bullet, stripped)) / n_lines if n_lines else None,
             "gopher_ellipsis_line_frac":
-                sum(1 for s in lines if s.rstrip().endswith(("...", "…"))) / n_lines if n_lines else None,
+                sum(map(_ends_ellipsis, stripped)) / n_lines if n_lines else None,
             "gopher_alpha_word_frac":
                 n_alpha / n_all if n_all else None,
             "gopher_stop_word_count": len(self._stop_words.intersection(words)),
         }
 
-    def _gopher_repetition(self, text: str, words: list[str]) -> dict[str, Any]:
+    def _gopher_repetition(self, text: str, words: list[str], parts: list[str]) -> dict[str, Any]:
         # Gopher A.1.1 / Table A1, as datatrove computes them: paragraphs are split at two or more
         # newlines (of the stripped text), lines at one or more; every fraction of characters is
         # of the whole text's length.
         n_chars = len(text) or 1
-        paras = _PARAGRAPHS(text.strip())
-        lines = _LINES(text)
+        paras = paragraphs(text.strip())
+        lines = newline_runs_split(parts)
         para_items, para_chars = _duplicates(paras)
         line_items, line_chars = _duplicates(lines)
         out: dict[str, Any] = {
@@ -217,33 +220,41 @@ class QualityStage(Stage):
             out[_DUP_KEYS[n]] = chars / n_chars
         return out
 
-    def _c4(self, lines: list[str]) -> dict[str, Any]:
+    def _c4(self, stripped: list[str]) -> dict[str, Any]:
         # C4 (Raffel et al. 2020, 2.2) line by line as its clean_page does: drop lines with a word
         # over 1000 characters, remove citation markers, keep lines that end in terminal
         # punctuation (not an ellipsis) with at least 3 words and neither "javascript" nor a
         # policy phrase; count the sentences of the kept lines. (The tests that only drop a
         # line run cheapest first; lorem ipsum and curly brackets count only in lines that pass
-        # them, as in clean_page.)
-        kept = n_lines = 0
+        # them, as in clean_page.) ``stripped``: the lines of str.splitlines, stripped.
+        nonblank = list(filter(None, stripped))
+        n_lines = len(nonblank)
+        # only a line ending in terminal punctuation, or in "]" (a citation marker, removed
+        # below), can be kept: the others are dropped before the loop, most of a web page's
+        # menu and footer lines
+        candidates = compress(nonblank, map(self._c4_last_chars.__contains__, map(_LAST, nonblank)))
+        kept = 0
         kinds: list[str] = []  # token kinds of the kept lines, for the sentence count
         lorem = curly = False
         end_chars = self._c4_end_chars
-        for raw in lines:
-            line = raw.strip()
-            if not line:
+        for line in candidates:
+            ws = line.split()  # words before the citation markers go, as clean_page counts them
+            if len(ws) < self._c4_min_words:
                 continue
-            n_lines += 1
+            if len(line) > self._c4_max_word and any(len(w) > self._c4_max_word for w in ws):
+                continue
             cited = False
-            if "[" in line:
+            if line[-1] == "]":
                 cleaned = self._c4_citation.sub("", line)
                 if cleaned != line:
                     line, cited = cleaned, True
-            if not line or line[-1] not in end_chars or line.endswith("..."):
-                continue
-            ws = raw.split()  # words before the citation markers went, as clean_page counts them
-            if len(ws) < self._c4_min_words:
-                continue
-            if len(raw) > self._c4_max_word and any(len(w) > self._c4_max_word for w in ws):
+                if not line or line[-1] not in end_chars:
+                    continue
+            elif "[" in line:
+                cleaned = self._c4_citation.sub("", line)
+                if cleaned != line:
+                    line, cited = cleaned, True
+            if line.endswith("..."):
                 continue
             low = line.lower()
             if "{" in line or self._c4_phrases(low):  # (most lines have none of these)
@@ -268,15 +279,17 @@ class QualityStage(Stage):
             "c4_curly_bracket": curly,
         }
 
-    def _fineweb(self, text: str, words: list[str]) -> dict[str, Any]:
+    def _fineweb(self, text: str, words: list[str], parts: list[str]) -> dict[str, Any]:
         # FineWeb 3.3.3 as datatrove computes it: non-blank lines of text.split("\n"), unstripped
-        lines = [ln for ln in text.split("\n") if ln.strip()]
+        lines = list(compress(parts, map(str.strip, parts)))
         n = len(lines)
-        body = len(text) - text.count("\n")
+        body = len(text) - len(parts) + 1  # the characters that are not "\n"
         return {
             "fineweb_line_count": n,
-            "fineweb_line_punct_frac": sum(1 for ln in lines if ln[-1] in self._terminal) / n if n else None,
-            "fineweb_short_line_frac": sum(1 for ln in lines if len(ln) <= self._short_line) / n if n else None,
+            "fineweb_line_punct_frac":
+                sum(map(self._terminal.__contains__, map(_LAST, lines))) / n if n else None,
+            "fineweb_short_line_frac":
+                sum(map(self._short_line.__ge__, map(len, lines))) / n if n else None,
             "fineweb_dup_line_char_frac": _duplicates(lines)[1] / body if body else None,
             "fineweb_newline_word_ratio": text.count("\n") / len(words) if words else None,
         }
@@ -289,8 +302,28 @@ TOP_NS = (2, 3, 4)
 DUP_NS = (5, 6, 7, 8, 9, 10)
 
 
-_PARAGRAPHS = re.compile(r"\n{2,}").split
-_LINES = re.compile(r"\n+").split
+def paragraphs(text: str) -> list[str]:
+    """``re.split(r"\n{2,}", text)`` for a text without newlines at either end (datatrove's
+    paragraphs of the stripped text), with str.split: a run of newlines splits as "\n\n" pairs,
+    an odd one left at the start of the next piece, and the empty pieces of long runs dropped."""
+    pieces = text.split("\n\n")
+    if len(pieces) == 1:
+        return pieces
+    return list(filter(None, map(_LSTRIP_NEWLINES, pieces)))
+
+
+def newline_runs_split(parts: list[str]) -> list[str]:
+    """``re.split(r"\n+", text)`` from ``text.split("\n")``: the empty pieces between newlines
+    go, an empty first or last piece (a newline at an end of the text) stays."""
+    if len(parts) < 3:
+        return parts
+    return [parts[0], *filter(None, parts[1:-1]), parts[-1]]
+
+
+_LSTRIP_NEWLINES = methodcaller("lstrip", "\n")
+_LAST = itemgetter(-1)
+_starts_bullet = methodcaller("startswith", ("•", "-"))
+_ends_ellipsis = methodcaller("endswith", ("...", "…"))
 _TOP_KEYS = {n: f"gopher_top_{n}_gram_char_frac" for n in TOP_NS}
 _DUP_KEYS = {n: f"gopher_dup_{n}_gram_char_frac" for n in DUP_NS}
 
@@ -371,7 +404,8 @@ def _ngram_numpy(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
         vocab[w] = i
     ids = np.fromiter(map(vocab.__getitem__, words), dtype=np.int64, count=n_words)
     cum = np.zeros(n_words + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=n_words), out=cum[1:])
+    np.cumsum(np.fromiter(map(len, vocab), dtype=np.int64, count=len(vocab))[ids], out=cum[1:])
+    cum_list: list[int] = []
     width = max(len(vocab), 1)
     # when no n-gram repeats, the top one is the first, once
     top = {n: int(cum[n] - cum[0]) + n - 1 if n_words >= n else 0 for n in TOP_NS}
@@ -399,35 +433,30 @@ def _ngram_numpy(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
             top[n] = (int(cum[i + n] - cum[i]) + n - 1) * best
         dense = np.empty(len(key), dtype=np.int64)
         dense[order] = np.cumsum(first) - 1
-        if n in dup:
-            later = np.flatnonzero(~first)  # sorted slots that repeat the slot before them
-            dup[n] = _greedy_repeats(pos[order[later]].tolist(), pos[order[later - 1]].tolist(), cum, n)
         repeated = counts[dense] >= 2
         pos, gram = pos[repeated], dense[repeated]
+        if n in dup:
+            if not cum_list:
+                cum_list = cum.tolist()
+            dup[n] = _greedy_repeats(pos.tolist(), gram.tolist(), cum_list, n)
     return top, dup
 
 
-def _greedy_repeats(later: list[int], earlier: list[int], cum: "np.ndarray", n: int) -> int:
-    """datatrove's left-to-right scan, visiting only the n-grams that occurred before (at
-    ``later[k]``, the previous occurrence at ``earlier[k]``): one is a repeat when an earlier
-    occurrence was scanned, not jumped over by an earlier repeat."""
-    prev = dict(zip(later, earlier))
-    cum_l = cum.tolist()
-    hits: list[int] = []
+def _greedy_repeats(positions: list[int], grams: list[int], cum: list[int], n: int) -> int:
+    """datatrove's left-to-right scan (an n-gram seen before is a repeat: its characters count
+    and the scan jumps past it, so the n-grams it jumps over are not seen), visiting only the
+    positions whose n-gram occurs more than once (``positions`` in text order, ``grams`` their
+    ids): an n-gram that occurs once can be neither a repeat nor repeated."""
+    seen: set[int] = set()
     chars = idx = 0
-    for j in sorted(later):
-        if j < idx:
+    for i, g in zip(positions, grams):
+        if i < idx:
             continue  # inside the jump over the last repeat
-        k = prev[j]
-        while k >= 0:
-            pos = bisect.bisect_left(hits, k) - 1
-            if pos < 0 or k >= hits[pos] + n:
-                break  # k was scanned
-            k = prev.get(k, -1)
-        if k >= 0:
-            chars += cum_l[j + n] - cum_l[j]
-            hits.append(j)
-            idx = j + n
+        if g in seen:
+            chars += cum[i + n] - cum[i]
+            idx = i + n
+        else:
+            seen.add(g)
     return chars
 
 
@@ -448,8 +477,7 @@ class _TokenTest(dict):
 
     def __missing__(self, token: str) -> int:
         answer = 1 if self.test(token) else 0
-        if len(self) >= _MEMO_SIZE:
-            self.clear()
+        make_room(self)
         self[token] = answer
         return answer
 

@@ -29,7 +29,7 @@ import json
 import re
 import unicodedata
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 
 from .base import ConfigError
@@ -109,7 +109,20 @@ _UNITS = (
 # marks it strips from one (fast paths of ``words``; the general loop gives the same tokens)
 _PLAIN_SUFFIX = frozenset(',;:!?)]"”’“‘\'«»„‚…')
 _PLAIN_PREFIX = frozenset('(["“‘„‚\'«»’')
-_MEMO_SIZE = 100_000  # entries per memo (a few tens of MB at most)
+_MEMO_SIZE = 1 << 17  # entries per memo (a few tens of MB at most)
+
+
+def make_room(memo: dict) -> None:
+    """Keep a memo under ``_MEMO_SIZE`` entries: when it is full, forget its older half (dicts
+    keep insertion order), so the words of the last pages stay known. Emptying it all at once
+    made a corpus with a few more distinct chunks than the memo holds start cold again and again."""
+    if len(memo) >= _MEMO_SIZE:
+        keep = _MEMO_SIZE // 2
+        if keep == 0:
+            memo.clear()
+            return
+        for key in list(islice(memo, len(memo) - keep)):
+            del memo[key]
 
 
 class WordSplitter:
@@ -393,8 +406,7 @@ class _ChunkTokens(dict):
 
     def __missing__(self, chunk: str) -> tuple[str, ...]:
         toks = (chunk,) if chunk.isalpha() and chunk not in self.splitter.specials else self.splitter._chunk(chunk)
-        if len(self) >= _MEMO_SIZE:
-            self.clear()
+        make_room(self)
         self[chunk] = toks
         return toks
 
@@ -410,8 +422,7 @@ class _ChunkKinds(dict):
         sp = self.splitter
         toks = sp._memo[chunk]
         kinds = "w" if len(toks) == 1 and chunk.isalnum() else "".join(map(sp._kind.__getitem__, toks))
-        if len(self) >= _MEMO_SIZE:
-            self.clear()
+        make_room(self)
         self[chunk] = kinds
         return kinds
 
@@ -425,8 +436,7 @@ class _TokenKinds(dict):
 
     def __missing__(self, token: str) -> str:
         kind = "e" if token in self.ends else "w" if token.isalnum() or not _all_punct(token) else "p"
-        if len(self) >= _MEMO_SIZE:
-            self.clear()
+        make_room(self)
         self[token] = kind
         return kind
 
