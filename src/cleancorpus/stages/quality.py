@@ -297,7 +297,7 @@ class QualityStage(Stage):
 
 # Below this many words the n-gram statistics run in plain Python; above, with numpy (the same
 # numbers: tests/test_quality.py checks both on the same texts).
-NUMPY_MIN_WORDS = 1500
+NUMPY_MIN_WORDS = 700
 TOP_NS = (2, 3, 4)
 DUP_NS = (5, 6, 7, 8, 9, 10)
 

@@ -398,15 +398,33 @@ class WordSplitter:
 
 class _ChunkTokens(dict):
     """whitespace-separated chunk -> its tokens, filled on first sight. A memo only: bounded
-    (emptied when full), and safe to share between threads (a miss is computed again)."""
+    (its older half forgotten when full), and safe to share between threads (a miss is computed
+    again)."""
 
     def __init__(self, splitter: "WordSplitter") -> None:
         super().__init__()
         self.splitter = splitter
 
     def __missing__(self, chunk: str) -> tuple[str, ...]:
-        toks = (chunk,) if chunk.isalpha() and chunk not in self.splitter.specials else self.splitter._chunk(chunk)
-        make_room(self)
+        specials = self.splitter.specials
+        if chunk in specials:
+            toks = self.splitter._chunk(chunk)
+        elif chunk.isalpha():
+            toks = (chunk,)
+        else:
+            # the most common new chunks on web pages, a word with one closing mark ("word,",
+            # "word.") or one opening mark ("(word"): what ``_plain`` gives, without its loop,
+            # when the word is no special case
+            last = chunk[-1]
+            if (last in _PLAIN_SUFFIX or last == ".") and (core := chunk[:-1]).isalpha() \
+                    and (last != "." or core[-1].islower()) and core not in specials:
+                toks = (core, last)
+            elif chunk[0] in _PLAIN_PREFIX and (core := chunk[1:]).isalpha() and core not in specials:
+                toks = (chunk[0], core)
+            else:
+                toks = self.splitter._chunk(chunk)
+        if len(self) >= _MEMO_SIZE:
+            make_room(self)
         self[chunk] = toks
         return toks
 
@@ -419,10 +437,15 @@ class _ChunkKinds(dict):
         self.splitter = splitter
 
     def __missing__(self, chunk: str) -> str:
-        sp = self.splitter
-        toks = sp._memo[chunk]
-        kinds = "w" if len(toks) == 1 and chunk.isalnum() else "".join(map(sp._kind.__getitem__, toks))
-        make_room(self)
+        if chunk.isalnum():
+            # letters and digits only: every token is a "w" (no sentence-ending token has a letter
+            # or digit, punctuation.json), and a run of w's counts as one for the sentencizer
+            kinds = "w"
+        else:
+            sp = self.splitter
+            kinds = "".join(map(sp._kind.__getitem__, sp._memo[chunk]))
+        if len(self) >= _MEMO_SIZE:
+            make_room(self)
         self[chunk] = kinds
         return kinds
 
@@ -436,7 +459,8 @@ class _TokenKinds(dict):
 
     def __missing__(self, token: str) -> str:
         kind = "e" if token in self.ends else "w" if token.isalnum() or not _all_punct(token) else "p"
-        make_room(self)
+        if len(self) >= _MEMO_SIZE:
+            make_room(self)
         self[token] = kind
         return kind
 
