@@ -114,7 +114,7 @@ class QualityStage(Stage):
         self._c4_max_word = int(c4["max_word_length"])
         self._c4_policy = tuple(c4["policy_substrings"])
         self._c4_citation = re.compile(c4["citation_pattern"])
-        self._c4_phrases = re.compile("|".join(map(re.escape, ("lorem ipsum", "javascript", *self._c4_policy)))).search
+        self._c4_phrases = ("lorem ipsum", "javascript", *self._c4_policy)
         self._short_line = int(t["fineweb"]["short_line_length"])
         self._specs = {rule: spec for set_name in RULE_SETS for rule, spec in t[set_name]["rules"].items()}
         self._rules = [
@@ -257,7 +257,7 @@ class QualityStage(Stage):
             if line.endswith("..."):
                 continue
             low = line.lower()
-            if "{" in line or self._c4_phrases(low):  # (most lines have none of these)
+            if "{" in line or any(map(low.__contains__, self._c4_phrases)):  # (most lines have none)
                 if "lorem ipsum" in low:
                     lorem = True
                     continue
@@ -269,7 +269,7 @@ class QualityStage(Stage):
                 if any(p in low for p in self._c4_policy):
                     continue
             kept += 1
-            kinds.append(self.words.line_kinds(line, None if cited else self.words.chunk_kinds(ws)))
+            kinds.append(self.words.line_kinds(line) if cited else self.words.chunks_kinds(line, ws))
         # every kept line starts a sentence; more start after sentence ends inside the lines
         sentences = kept + self.words.count_boundaries("|".join(kinds))
         return {

@@ -370,6 +370,14 @@ class WordSplitter:
         kinds = self.line_kinds(text.strip())
         return 1 + self.count_boundaries(kinds) if kinds else 0
 
+    def chunks_kinds(self, line: str, chunks: list[str]) -> str:
+        """``line_kinds`` of a stripped line given as its ``line.split()``, quicker when the chunks
+        are joined by single plain spaces (then the length of the line is the chunks' and one
+        separator between two, and every separator is a space)."""
+        if len(line) == sum(map(len, chunks)) + len(chunks) - 1 and line.count(" ") == len(chunks) - 1:
+            return "".join(map(self._chunk_kinds.__getitem__, chunks))
+        return self.line_kinds(line)
+
     def line_kinds(self, line: str, chunk_kinds: list[str] | None = None) -> str:
         """The token kinds of a stripped line, whitespace tokens included: spaCy keeps a run of
         whitespace other than one plain space as a token, which the sentencizer takes for a word
