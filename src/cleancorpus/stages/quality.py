@@ -40,9 +40,13 @@ import numpy as np
 
 from ..document import Document, Rejection
 from .base import ConfigError, Stage, register
+from . import quality_words as _qw
 from .quality_words import RESOURCE_DIR, WordSplitter, _load_json, make_room
 
-RULE_SETS = ("gopher_quality", "gopher_repetition", "c4", "fineweb")
+RULE_SETS = ("gopher_quality", "gopher_repetition", "c4", "c4_badwords", "fineweb")
+NON_ENGLISH = ("skip_english_rules", "all_rules")
+
+
 def _is(value: Any, expected: bool) -> bool:
     return bool(value) is expected
 
@@ -59,6 +63,8 @@ def load_thresholds() -> dict[str, Any]:
         for rule, spec in rules.items():
             if spec.get("fails_if") not in _OPS or "signal" not in spec or "threshold" not in spec:
                 raise ConfigError(f"quality rule {rule!r} in thresholds.json needs signal, fails_if (<, >, true) and threshold")
+            if not isinstance(spec.get("english_only"), bool):
+                raise ConfigError(f"quality rule {rule!r} in thresholds.json needs english_only (true or false)")
     return data
 
 
@@ -70,10 +76,17 @@ class QualityOptions:
     filter: bool = False
     # with filter on, only these rules or rule sets reject (empty: every computed rule)
     filter_rules: tuple[str, ...] = ()
+    # documents the language stage found in another language than English: "skip_english_rules"
+    # computes every signal but flags only the rules that are not English-only (thresholds.json,
+    # english_only) and says so in metadata["quality_skipped"]; "all_rules" flags them all.
+    # Without a language decision (no language stage, or no language found) every rule applies.
+    non_english: str = "skip_english_rules"
 
     def __post_init__(self) -> None:
         if not isinstance(self.filter, bool):
             raise ValueError("filter must be true or false")
+        if self.non_english not in NON_ENGLISH:
+            raise ValueError(f"non_english must be one of {', '.join(NON_ENGLISH)}")
         for name in ("rule_sets", "filter_rules"):
             value = getattr(self, name)
             if isinstance(value, str) or not all(isinstance(v, str) for v in value):
@@ -116,6 +129,7 @@ class QualityStage(Stage):
         self._c4_citation = re.compile(c4["citation_pattern"])
         self._c4_phrases = ("lorem ipsum", "javascript", *self._c4_policy)
         self._short_line = int(t["fineweb"]["short_line_length"])
+        self._badwords = BadWords(_load_list(t["c4_badwords"]["list"]))
         self._specs = {rule: spec for set_name in RULE_SETS for rule, spec in t[set_name]["rules"].items()}
         self._rules = [
             (rule, spec["signal"], _OPS[spec["fails_if"]], spec["threshold"], set_name)
@@ -123,11 +137,19 @@ class QualityStage(Stage):
             for rule, spec in t[set_name]["rules"].items()
         ]
         self._filter_on = frozenset(self.options.filter_rules)
+        self._english_only = frozenset(rule for rule, spec in self._specs.items() if spec["english_only"])
 
     # -- the stage --------------------------------------------------------------------------------
     def apply(self, doc: Document) -> Document | Rejection:
         signals = self.signals(doc.text)
         flags = self.flags(signals)
+        skipped = None
+        language = doc.metadata.get("language")
+        if isinstance(language, str) and language != "en" and self.options.non_english == "skip_english_rules":
+            # the language stage's decision: the English-only rules are not this text's
+            not_applied = [r for r, _, _, _, _ in self._rules if r in self._english_only]
+            flags = [r for r in flags if r not in self._english_only]
+            skipped = {"reason": "language", "language": language, "rules": not_applied}
         if self.options.filter:
             failing = [r for r in flags if not self._filter_on or r in self._filter_on
                        or self._rule_set(r) in self._filter_on]
@@ -135,6 +157,8 @@ class QualityStage(Stage):
                 detail = "; ".join(self._explain(r, signals) for r in failing)
                 return self.reject(", ".join(failing), detail)
         shown = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in signals.items()}
+        if skipped:
+            return doc.with_metadata(quality=shown, quality_flags=flags, quality_skipped=skipped)
         return doc.with_metadata(quality=shown, quality_flags=flags)
 
     def flags(self, signals: dict[str, Any]) -> list[str]:
@@ -170,6 +194,8 @@ class QualityStage(Stage):
             out.update(self._gopher_repetition(text, words, parts))
         if "c4" in sets:
             out.update(self._c4(stripped))
+        if "c4_badwords" in sets:
+            out["c4_badword_count"] = self._badwords.count(text) if self._badwords.may_hold(chunks) else 0
         if "fineweb" in sets:
             out.update(self._fineweb(text, words, parts))
         return out
@@ -460,6 +486,102 @@ def _greedy_repeats(positions: list[int], grams: list[int], cum: list[int], n: i
     return chars
 
 
+_WORD_RUNS = re.compile(r"\w+").findall
+_WORD_RUN = re.compile(r"\w+").fullmatch
+
+
+def _load_list(name: str) -> list[str]:
+    """A word list of resources/quality/, one entry a line (blank lines skipped)."""
+    path = RESOURCE_DIR / name
+    try:
+        entries = [line.strip() for line in path.read_text("utf-8").splitlines()]
+    except OSError as exc:
+        raise ConfigError(f"quality resource {path} cannot be read: {exc}") from exc
+    entries = [e for e in entries if e]
+    if not entries:
+        raise ConfigError(f"quality resource {path} holds no entries")
+    return entries
+
+
+class BadWords:
+    """C4's bad-words rule (Raffel et al. 2020, 2.2) as datatrove's C4BadWordsFilter tests it: an
+    entry of the list occurs in the lower-cased text with no word character (``\\w``) right before
+    or right after it. ``count`` says how many distinct entries occur.
+
+    Searching a text for 377 entries is the costly part, and almost no text holds one, so first
+    ``may_hold`` looks at the text's whitespace-separated chunks, each remembered (a bounded
+    memo) as "may hold one" or not: a chunk may when one of its lower-cased runs of word
+    characters is a one-word entry or a word of a longer entry (its longest, the anchor), or when
+    an entry without spaces ("g-spot", an emoji) occurs in it. An entry can only occur where such
+    a chunk is (word runs never cross whitespace, and lower-casing a chunk alone gives the same
+    characters as lower-casing the whole text: whitespace is neither cased nor case-ignorable),
+    so a text none of whose chunks may hold one has none; ``count`` then looks at the whole text
+    exactly."""
+
+    def __init__(self, entries: list[str]) -> None:
+        entries = sorted(set(entries))
+        self.single = frozenset(e for e in entries if _WORD_RUN(e))
+        self.spaced: list[tuple[str, Any]] = []  # (anchor, search) of entries with whitespace
+        self.unspaced: list[tuple[str, Any]] = []  # (entry, search) of the other entries
+        for e in entries:
+            if e in self.single:
+                continue
+            search = re.compile(rf"(?<!\w){re.escape(e)}(?!\w)").search
+            if any(c.isspace() for c in e):
+                runs = _WORD_RUNS(e)
+                anchor = max(runs, key=len) if runs else None
+                if anchor is None:
+                    raise ConfigError(f"bad-words entry {e!r}: an entry with spaces needs a word")
+                self.spaced.append((anchor, search))
+            else:
+                self.unspaced.append((e, search))
+        self.keys = self.single | {a for a, _ in self.spaced}
+        self._memo = _ChunkMayHold(self)
+
+    def chunk_may_hold(self, chunk: str) -> bool:
+        low = chunk.lower()
+        return not self.keys.isdisjoint(_WORD_RUNS(low)) or any(
+            e in low and search(low) for e, search in self.unspaced)
+
+    def may_hold(self, chunks: list[str]) -> bool:
+        """False when no entry can occur in the text of these chunks (``text.split()``)."""
+        memo = self._memo
+        distinct = set(chunks)
+        new = distinct.difference(memo)
+        if new:
+            # most new chunks hold nothing: test them together, one by one only if need be
+            blob = "\n".join(new).lower()
+            if self.keys.isdisjoint(_WORD_RUNS(blob)) and not any(e in blob for e, _ in self.unspaced):
+                if 2 * len(new) <= _qw._MEMO_SIZE:  # (read here: tests make the memos tiny)
+                    make_room(memo, len(new))
+                    memo.update(dict.fromkeys(new, False))
+                distinct -= new  # known to hold none
+        return any(map(memo.__getitem__, distinct))
+
+    def count(self, text: str) -> int:
+        """How many distinct entries occur in the text (exact)."""
+        low = text.lower()
+        runs = set(_WORD_RUNS(low))
+        found = len(self.single & runs)
+        found += sum(1 for anchor, search in self.spaced if anchor in runs and search(low))
+        found += sum(1 for e, search in self.unspaced if e in low and search(low))
+        return found
+
+
+class _ChunkMayHold(dict):
+    """chunk -> may it hold a bad-words entry (``BadWords.chunk_may_hold``), filled on first sight."""
+
+    def __init__(self, badwords: BadWords) -> None:
+        super().__init__()
+        self.badwords = badwords
+
+    def __missing__(self, chunk: str) -> bool:
+        answer = self.badwords.chunk_may_hold(chunk)
+        make_room(self)
+        self[chunk] = answer
+        return answer
+
+
 def _only_symbols(symbol_chars: frozenset[str], token: str) -> bool:
     return not token.isalnum() and symbol_chars.issuperset(token)
 
@@ -488,4 +610,4 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
     return len(items) - len(unique), sum(map(len, items)) - sum(map(len, unique))
 
 
-__all__ = ["QualityStage", "QualityOptions", "RULE_SETS", "RESOURCE_DIR", "load_thresholds"]
+__all__ = ["QualityStage", "QualityOptions", "RULE_SETS", "NON_ENGLISH", "RESOURCE_DIR", "BadWords", "load_thresholds"]

@@ -112,12 +112,13 @@ _PLAIN_PREFIX = frozenset('(["“‘„‚\'«»’')
 _MEMO_SIZE = 1 << 17  # entries per memo (a few tens of MB at most)
 
 
-def make_room(memo: dict) -> None:
-    """Keep a memo under ``_MEMO_SIZE`` entries: when it is full, forget its older half (dicts
-    keep insertion order), so the words of the last pages stay known. Emptying it all at once
-    made a corpus with a few more distinct chunks than the memo holds start cold again and again."""
-    if len(memo) >= _MEMO_SIZE:
-        keep = _MEMO_SIZE // 2
+def make_room(memo: dict, incoming: int = 1) -> None:
+    """Keep a memo under ``_MEMO_SIZE`` entries, room made for ``incoming`` more: when it would be
+    full, forget its older entries (dicts keep insertion order) down to half the size, so the words
+    of the last pages stay known. Emptying it all at once made a corpus with a few more distinct
+    chunks than the memo holds start cold again and again."""
+    if len(memo) + incoming > _MEMO_SIZE:
+        keep = max(_MEMO_SIZE // 2 - incoming, 0)
         if keep == 0:
             memo.clear()
             return
