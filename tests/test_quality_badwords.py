@@ -26,8 +26,12 @@ def definition(text: str) -> set[str]:
     return {e for e in ENTRIES if re.search(r"(?:\W|^)" + re.escape(e) + r"(?:\W|$)", low)}
 
 
-def stage_count(bad: BadWords, text: str) -> int:
-    return bad.count(text) if bad.may_hold(text.split()) else 0
+STAGE = QualityStage(QualityStage.Options(rule_sets=("c4_badwords",)))
+
+
+def stage_count(stage: QualityStage, text: str) -> int:
+    """Through the stage: keys from the word splitter's chunks (remembered across texts)."""
+    return stage.signals(text)["c4_badword_count"]
 
 
 def test_the_shipped_list_is_the_pinned_ldnoobw_english_list():
@@ -52,7 +56,7 @@ TRICKY = [
 
 @pytest.mark.parametrize("text", TRICKY)
 def test_matches_the_definition_on_tricky_texts(text):
-    assert stage_count(BAD, text) == len(definition(text))
+    assert stage_count(STAGE, text) == BAD.count(BAD.keys_of(text), text) == len(definition(text))
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)
@@ -60,19 +64,20 @@ def test_matches_the_definition_on_tricky_texts(text):
     "river", "field", "x", "_", "1", "é", "-", "&", ".", ",", "(", ")", " ", "  ", "\n", "\t", "🖕", "İ", "Σ",
     "strip", "club", "big", "black", "girls", "cup", "2", "s", "m", "g", "spot"]), max_size=30).map("".join))
 def test_matches_the_definition_on_generated_texts(text):
-    bad = BadWords(ENTRIES)  # a fresh memo each time: the cold path; the module's one is warm
-    assert stage_count(bad, text) == len(definition(text)) == stage_count(BAD, text)
+    fresh = QualityStage(QualityStage.Options(rule_sets=("c4_badwords",)))  # nothing remembered
+    assert stage_count(fresh, text) == len(definition(text)) == stage_count(STAGE, text)
+    assert stage_count(STAGE, text) == len(definition(text))  # its chunks remembered now
 
 
 def test_memo_size_never_changes_the_result(monkeypatch):
     import cleancorpus.stages.quality_words as qw
 
     texts = TRICKY * 2
-    expected = [stage_count(BAD, t) for t in texts]
+    expected = [stage_count(STAGE, t) for t in texts]
     monkeypatch.setattr(qw, "_MEMO_SIZE", 3)
-    small = BadWords(ENTRIES)
+    small = QualityStage(QualityStage.Options(rule_sets=("c4_badwords",)))
     assert [stage_count(small, t) for t in texts] == expected
-    assert len(small._memo) <= 3
+    assert len(small.words._memo) <= 3 and len(small.words._flagged) <= 3
 
 
 def test_the_stage_flags_and_counts():

@@ -40,7 +40,6 @@ import numpy as np
 
 from ..document import Document, Rejection
 from .base import ConfigError, Stage, register
-from . import quality_words as _qw
 from .quality_words import RESOURCE_DIR, WordSplitter, _load_json, make_room
 
 RULE_SETS = ("gopher_quality", "gopher_repetition", "c4", "c4_badwords", "fineweb")
@@ -130,6 +129,8 @@ class QualityStage(Stage):
         self._c4_phrases = ("lorem ipsum", "javascript", *self._c4_policy)
         self._short_line = int(t["fineweb"]["short_line_length"])
         self._badwords = BadWords(_load_list(t["c4_badwords"]["list"]))
+        if "c4_badwords" in self.options.rule_sets:
+            self.words.key_of = self._badwords.chunk_keys
         self._specs = {rule: spec for set_name in RULE_SETS for rule, spec in t[set_name]["rules"].items()}
         self._rules = [
             (rule, spec["signal"], _OPS[spec["fails_if"]], spec["threshold"], set_name)
@@ -185,7 +186,10 @@ class QualityStage(Stage):
         stripped = list(map(str.strip, split_lines))
         parts = text.split("\n")
         chunks = text.split()
-        words = self.words.words_of_chunks(chunks)
+        if "c4_badwords" in self.options.rule_sets:
+            words, keys = self.words.words_and_keys(chunks)
+        else:
+            words, keys = self.words.words_of_chunks(chunks), set()
         out: dict[str, Any] = {"char_count": len(text), "word_count": len(words)}
         sets = self.options.rule_sets
         if "gopher_quality" in sets:
@@ -195,7 +199,7 @@ class QualityStage(Stage):
         if "c4" in sets:
             out.update(self._c4(stripped))
         if "c4_badwords" in sets:
-            out["c4_badword_count"] = self._badwords.count(text) if self._badwords.may_hold(chunks) else 0
+            out["c4_badword_count"] = self._badwords.count(keys, text)
         if "fineweb" in sets:
             out.update(self._fineweb(text, words, parts))
         return out
@@ -508,78 +512,73 @@ class BadWords:
     entry of the list occurs in the lower-cased text with no word character (``\\w``) right before
     or right after it. ``count`` says how many distinct entries occur.
 
-    Searching a text for 377 entries is the costly part, and almost no text holds one, so first
-    ``may_hold`` looks at the text's whitespace-separated chunks, each remembered (a bounded
-    memo) as "may hold one" or not: a chunk may when one of its lower-cased runs of word
-    characters is a one-word entry or a word of a longer entry (its longest, the anchor), or when
-    an entry without spaces ("g-spot", an emoji) occurs in it. An entry can only occur where such
-    a chunk is (word runs never cross whitespace, and lower-casing a chunk alone gives the same
-    characters as lower-casing the whole text: whitespace is neither cased nor case-ignorable),
-    so a text none of whose chunks may hold one has none; ``count`` then looks at the whole text
-    exactly."""
+    Searching every text for 377 entries would cost more than all the other rules, and almost no
+    text holds one, so the work is per whitespace-separated chunk, when the word splitter meets a
+    chunk for the first time (``WordSplitter.key_of``; a chunk with keys is kept apart from its
+    memo, so a text made of remembered chunks has none, at no cost). A chunk's *keys* are the
+    one-word entries that are a run of word characters of the lower-cased chunk, the entries
+    without spaces ("g-spot", an emoji) that occur in it, and the *anchor* word of each entry
+    with spaces ("strip club") that is such a run. Word runs never cross whitespace, and
+    lower-casing a chunk alone gives the characters lower-casing the whole text gives (whitespace
+    is neither cased nor case-ignorable), so the one-word and no-space entries found in the chunks
+    are exactly those of the text; an entry with spaces can only occur when its anchor is among
+    the keys, and only then is the lower-cased text searched for it."""
 
     def __init__(self, entries: list[str]) -> None:
         entries = sorted(set(entries))
         self.single = frozenset(e for e in entries if _WORD_RUN(e))
-        self.spaced: list[tuple[str, Any]] = []  # (anchor, search) of entries with whitespace
-        self.unspaced: list[tuple[str, Any]] = []  # (entry, search) of the other entries
+        self.spaced: list[tuple[str, str, Any]] = []  # (anchor word, entry, search), entries with spaces
+        unspaced: list[tuple[str, Any]] = []  # (entry, search) of the other entries
         for e in entries:
             if e in self.single:
                 continue
             search = re.compile(rf"(?<!\w){re.escape(e)}(?!\w)").search
             if any(c.isspace() for c in e):
                 runs = _WORD_RUNS(e)
-                anchor = max(runs, key=len) if runs else None
-                if anchor is None:
+                if not runs:
                     raise ConfigError(f"bad-words entry {e!r}: an entry with spaces needs a word")
-                self.spaced.append((anchor, search))
+                # the anchor: a word that is an entry itself if there is one (a text holding it is
+                # searched anyway), else the longest (the last of equals)
+                anchor = max(runs, key=lambda r: (r in self.single, len(r)))
+                anchor = max((r for r in runs if (r in self.single, len(r)) == (anchor in self.single, len(anchor))),
+                             key=runs.index)
+                self.spaced.append((anchor, e, search))
             else:
-                self.unspaced.append((e, search))
-        self.keys = self.single | {a for a, _ in self.spaced}
-        self._memo = _ChunkMayHold(self)
+                unspaced.append((e, search))
+        self.unspaced = tuple(unspaced)
+        self.unspaced_entries = frozenset(e for e, _ in unspaced)
+        self.by_anchor: dict[str, list[tuple[str, Any]]] = {}
+        for anchor, e, search in self.spaced:
+            self.by_anchor.setdefault(anchor, []).append((e, search))
+        self.anchors = frozenset(self.by_anchor)
+        self.words = self.single | self.anchors
 
-    def chunk_may_hold(self, chunk: str) -> bool:
+    def chunk_keys(self, chunk: str) -> frozenset[str]:
         low = chunk.lower()
-        return not self.keys.isdisjoint(_WORD_RUNS(low)) or any(
-            e in low and search(low) for e, search in self.unspaced)
+        keys = set(self.words.intersection(_WORD_RUNS(low)))
+        for e, search in self.unspaced:
+            if e in low and search(low):
+                keys.add(e)
+        return frozenset(keys) if keys else _NO_KEYS
 
-    def may_hold(self, chunks: list[str]) -> bool:
-        """False when no entry can occur in the text of these chunks (``text.split()``)."""
-        memo = self._memo
-        distinct = set(chunks)
-        new = distinct.difference(memo)
-        if new:
-            # most new chunks hold nothing: test them together, one by one only if need be
-            blob = "\n".join(new).lower()
-            if self.keys.isdisjoint(_WORD_RUNS(blob)) and not any(e in blob for e, _ in self.unspaced):
-                if 2 * len(new) <= _qw._MEMO_SIZE:  # (read here: tests make the memos tiny)
-                    make_room(memo, len(new))
-                    memo.update(dict.fromkeys(new, False))
-                distinct -= new  # known to hold none
-        return any(map(memo.__getitem__, distinct))
+    def keys_of(self, text: str) -> set[str]:
+        """The keys of a text's chunks, without a memo (the stage gets them from its word splitter,
+        which remembers the chunks)."""
+        return set().union(*map(self.chunk_keys, set(text.split())))
 
-    def count(self, text: str) -> int:
-        """How many distinct entries occur in the text (exact)."""
-        low = text.lower()
-        runs = set(_WORD_RUNS(low))
-        found = len(self.single & runs)
-        found += sum(1 for anchor, search in self.spaced if anchor in runs and search(low))
-        found += sum(1 for e, search in self.unspaced if e in low and search(low))
+    def count(self, keys: set[str], text: str) -> int:
+        """How many distinct entries occur in the text (exact), given its chunks' keys."""
+        if not keys:
+            return 0
+        found = len(keys & self.single) + len(keys & self.unspaced_entries)
+        anchors = keys & self.anchors
+        if anchors:
+            low = text.lower()
+            found += sum(1 for a in anchors for e, search in self.by_anchor[a] if e in low and search(low))
         return found
 
 
-class _ChunkMayHold(dict):
-    """chunk -> may it hold a bad-words entry (``BadWords.chunk_may_hold``), filled on first sight."""
-
-    def __init__(self, badwords: BadWords) -> None:
-        super().__init__()
-        self.badwords = badwords
-
-    def __missing__(self, chunk: str) -> bool:
-        answer = self.badwords.chunk_may_hold(chunk)
-        make_room(self)
-        self[chunk] = answer
-        return answer
+_NO_KEYS: frozenset[str] = frozenset()
 
 
 def _only_symbols(symbol_chars: frozenset[str], token: str) -> bool:

@@ -29,7 +29,9 @@ import json
 import re
 import unicodedata
 from functools import lru_cache
-from itertools import chain, islice
+from itertools import chain, compress, islice, repeat
+from operator import is_
+from typing import Callable
 from pathlib import Path
 
 from .base import ConfigError
@@ -185,6 +187,10 @@ class WordSplitter:
         self._rejoin_first = frozenset(k[0] for k in self._rejoin)
         self._kind = _TokenKinds(self.sentence_end)
         self._chunk_kinds = _ChunkKinds(self)
+        # optional: chunk -> the keys it holds (an empty frozenset for most), for a rule that
+        # looks for rare strings (C4's bad words); chunks with keys are kept apart, in _flagged
+        self.key_of: Callable[[str], frozenset] | None = None
+        self._flagged: dict[str, tuple[tuple[str, ...], frozenset]] = {}
 
     # -- words ------------------------------------------------------------------------------------
     def words(self, text: str) -> list[str]:
@@ -193,6 +199,27 @@ class WordSplitter:
     def chunk_kinds(self, chunks: list[str]) -> list[str]:
         """Per whitespace-separated chunk, the kinds of its tokens (see ``count_boundaries``)."""
         return list(map(self._chunk_kinds.__getitem__, chunks))
+
+    def words_and_keys(self, chunks: list[str]) -> tuple[list[str], set]:
+        """The words of a text given as ``text.split()``, and the keys (``key_of``) of its chunks.
+        A chunk with keys is never in the memo, so a text whose chunks are all in the memo has no
+        key, and costs what ``words_of_chunks`` costs; the others look at their missing chunks."""
+        memo = self._memo
+        toks = list(map(memo.get, chunks))
+        keys: set = set()
+        if None in toks:
+            flagged = self._flagged
+            for i in compress(range(len(toks)), map(is_, toks, repeat(None))):
+                chunk = chunks[i]
+                hit = flagged.get(chunk)
+                if hit is None:
+                    toks[i] = memo[chunk]  # computed, and kept in _flagged when it has keys
+                    hit = flagged.get(chunk)
+                else:
+                    toks[i] = hit[0]
+                if hit is not None:
+                    keys.update(hit[1])
+        return list(chain.from_iterable(toks)), keys
 
     def words_of_chunks(self, chunks: list[str]) -> list[str]:
         """The words of a text given as ``text.split()``."""
@@ -415,7 +442,8 @@ class _ChunkTokens(dict):
         self.splitter = splitter
 
     def __missing__(self, chunk: str) -> tuple[str, ...]:
-        specials = self.splitter.specials
+        splitter = self.splitter
+        specials = splitter.specials
         if chunk in specials:
             toks = self.splitter._chunk(chunk)
         elif chunk.isalpha():
@@ -432,6 +460,12 @@ class _ChunkTokens(dict):
                 toks = (chunk[0], core)
             else:
                 toks = self.splitter._chunk(chunk)
+        if splitter.key_of is not None:
+            keys = splitter.key_of(chunk)
+            if keys:
+                make_room(splitter._flagged)
+                splitter._flagged[chunk] = (toks, keys)
+                return toks
         if len(self) >= _MEMO_SIZE:
             make_room(self)
         self[chunk] = toks
