@@ -20,6 +20,14 @@ used to build FineWeb) computes it; the thresholds and the source of every rule 
   "lorem ipsum", curly brackets. C4's line removal is counted (``c4_kept_line_frac``) but not applied.
 - ``fineweb``: Penedo et al. 2024 (arXiv:2406.17557), section 3.3.3: lines ending in punctuation,
   short lines, characters in duplicated lines; and datatrove's newline-per-word list rule.
+- ``c4_badwords``: Raffel et al. 2020, section 2.2: a word of the LDNOOBW list (English, shipped
+  in resources/quality/, the version datatrove pins), matched as datatrove's C4BadWordsFilter
+  matches it (``BadWords``); deterministic: every such document is flagged (datatrove's
+  ``keep_fraction``, a random share kept, is left to the user).
+
+The rules are English heuristics: on a document the language stage found not to be English, the
+rules marked ``english_only`` in thresholds.json are computed but not flagged
+(``metadata["quality_skipped"]`` lists them), unless ``non_english`` is ``"all_rules"``.
 
 Words are counted as datatrove counts them for English (spaCy's rule-based tokenizer), by
 :mod:`.quality_words`; bench/quality.py measures the agreement with datatrove's filters.
