@@ -560,9 +560,12 @@ class BadWords:
             self.by_anchor.setdefault(anchor, []).append((e, search))
         self.anchors = frozenset(self.by_anchor)
         self.words = self.single | self.anchors
+        self._one = {w: frozenset((w,)) for w in self.words}
 
     def chunk_keys(self, chunk: str) -> frozenset[str]:
         low = chunk.lower()
+        if low.isalnum():  # one run of word characters, the whole chunk (most chunks)
+            return self._one.get(low, _NO_KEYS)
         keys = set(self.words.intersection(_WORD_RUNS(low)))
         for e, search in self.unspaced:
             if e in low and search(low):
