@@ -29,8 +29,7 @@ import json
 import re
 import unicodedata
 from functools import lru_cache
-from itertools import chain, compress, islice, repeat
-from operator import is_
+from itertools import chain, filterfalse, islice
 from typing import Callable
 from pathlib import Path
 
@@ -191,6 +190,7 @@ class WordSplitter:
         # looks for rare strings (C4's bad words); chunks with keys are kept apart, in _flagged
         self.key_of: Callable[[str], frozenset] | None = None
         self._flagged: dict[str, tuple[tuple[str, ...], frozenset]] = {}
+        self._stamp = object()  # a new object at every miss of the memo (see words_and_keys)
 
     # -- words ------------------------------------------------------------------------------------
     def words(self, text: str) -> list[str]:
@@ -202,24 +202,18 @@ class WordSplitter:
 
     def words_and_keys(self, chunks: list[str]) -> tuple[list[str], set]:
         """The words of a text given as ``text.split()``, and the keys (``key_of``) of its chunks.
-        A chunk with keys is never in the memo, so a text whose chunks are all in the memo has no
-        key, and costs what ``words_of_chunks`` costs; the others look at their missing chunks."""
-        memo = self._memo
-        toks = list(map(memo.get, chunks))
+        A chunk with keys is never in the memo, so a text whose chunks were all in the memo (the
+        memo's stamp unchanged: it changes at every miss) has no key, and costs what
+        ``words_of_chunks`` costs; otherwise the chunks not in the memo are looked at."""
+        stamp = self._stamp
+        words = list(chain.from_iterable(map(self._memo.__getitem__, chunks)))
         keys: set = set()
-        if None in toks:
+        if self._stamp is not stamp:
             flagged = self._flagged
-            for i in compress(range(len(toks)), map(is_, toks, repeat(None))):
-                chunk = chunks[i]
+            for chunk in filterfalse(self._memo.__contains__, set(chunks)):
                 hit = flagged.get(chunk)
-                if hit is None:
-                    toks[i] = memo[chunk]  # computed, and kept in _flagged when it has keys
-                    hit = flagged.get(chunk)
-                else:
-                    toks[i] = hit[0]
-                if hit is not None:
-                    keys.update(hit[1])
-        return list(chain.from_iterable(toks)), keys
+                keys.update(hit[1] if hit is not None else self.key_of(chunk))  # (None: forgotten since)
+        return words, keys
 
     def words_of_chunks(self, chunks: list[str]) -> list[str]:
         """The words of a text given as ``text.split()``."""
@@ -443,6 +437,10 @@ class _ChunkTokens(dict):
 
     def __missing__(self, chunk: str) -> tuple[str, ...]:
         splitter = self.splitter
+        splitter._stamp = object()
+        hit = splitter._flagged.get(chunk)
+        if hit is not None:
+            return hit[0]
         specials = splitter.specials
         if chunk in specials:
             toks = self.splitter._chunk(chunk)
