@@ -19,11 +19,14 @@ ENTRIES = _load_list("c4_badwords_en.txt")
 BAD = BadWords(ENTRIES)
 
 
+DEFINITION = [(e, re.compile(r"(?:\W|^)" + re.escape(e) + r"(?:\W|$)").search) for e in ENTRIES]
+
+
 def definition(text: str) -> set[str]:
     """The entries that occur by the definition: each entry searched on its own over the whole
     lower-cased text (slow, obviously right)."""
     low = text.lower()
-    return {e for e in ENTRIES if re.search(r"(?:\W|^)" + re.escape(e) + r"(?:\W|$)", low)}
+    return {e for e, search in DEFINITION if search(low)}
 
 
 STAGE = QualityStage(QualityStage.Options(rule_sets=("c4_badwords",)))
@@ -59,7 +62,7 @@ def test_matches_the_definition_on_tricky_texts(text):
     assert stage_count(STAGE, text) == BAD.count(BAD.keys_of(text), text) == len(definition(text))
 
 
-@settings(max_examples=300, derandomize=True, deadline=None)
+@settings(max_examples=120, derandomize=True, deadline=None)
 @given(st.lists(st.sampled_from(ENTRIES[:40] + ENTRIES[-40:] + [
     "river", "field", "x", "_", "1", "é", "-", "&", ".", ",", "(", ")", " ", "  ", "\n", "\t", "🖕", "İ", "Σ",
     "strip", "club", "big", "black", "girls", "cup", "2", "s", "m", "g", "spot"]), max_size=30).map("".join))
