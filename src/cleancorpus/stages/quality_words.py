@@ -208,7 +208,7 @@ class WordSplitter:
         stamp = self._stamp
         words = list(chain.from_iterable(map(self._memo.__getitem__, chunks)))
         keys: set = set()
-        if self._stamp is not stamp:
+        if self._stamp is not stamp and self.key_of is not None:
             flagged = self._flagged
             for chunk in filterfalse(self._memo.__contains__, set(chunks)):
                 hit = flagged.get(chunk)
