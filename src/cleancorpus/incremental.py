@@ -228,7 +228,7 @@ class StageCache:
                 # not sort_keys: metadata's key order is part of the result, byte for byte
                 blob = json.dumps({"file": self._file, "entries": used}, ensure_ascii=False)
                 self.files.write(self._rel(name, self._file),
-                                 gzip.compress(blob.encode("utf-8", "surrogatepass"), mtime=0))
+                                 gzip.compress(blob.encode("utf-8", "surrogatepass"), compresslevel=6, mtime=0))
         self._file = None
         self._stored, self._used = {}, {}
 
