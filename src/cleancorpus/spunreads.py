@@ -3,8 +3,8 @@
 **The rule: every corpus-derived value the spun stage's ``apply`` reads goes through a view of
 this module**: language-model values through ``ModelView`` (``logp``, ``p_unigram``), lexicon
 entries by first word through ``IndexView`` (``get``; the corpus lexicon mined by ``fit`` changes
-with the corpus; an entry's provenance, which only an edit's reason shows, through ``source``), proper-name pairs through ``NameView`` (``in``). After ``finish_fit`` the
-stage's ``_lm``, ``_index`` and ``_proper`` *are* these views. A new value derived from
+with the corpus; an entry's provenance, which only an edit's reason shows, through ``source``),
+proper-name pairs through ``NameView`` (``in``). After ``finish_fit`` the ``_lm``, ``_index`` and ``_proper`` *are* these views. A new value derived from
 ``SpunStats`` (a count, a learned list, a threshold) must get a view method here that records
 the key it was asked and the answer it gave, and ``holds`` must check it again; a read that
 bypasses the views (``view.model.corpus.unigrams[w]`` inside ``apply``) would let a cached
@@ -12,11 +12,12 @@ result be reused when it is wrong. tests/test_spunreads.py holds a document whos
 flips when one value it reads changes.
 
 Reuse is exact because the stage's output is a function of the values it read, and the record
-holds every (key, value) it read: same recorded values under the new statistics, same output.
-To make "the same value" likely after a small change of the corpus, the decoder reads the
-model's log probabilities quantised to ``1/QUANTUM`` nat (``ModelView``): a 1% change of a
-frequent word's count rarely moves its value to another step. The quantised value is what every
-run decodes with (full and incremental alike).
+holds every (key, value) it read; a value may differ under the new statistics only where that
+provably cannot change the output (an island's budget, ``_judge``). The decoder reads the
+model's log probabilities quantised to ``1/QUANTUM`` nat (``ModelView``), in every run (full and
+incremental alike), so that budgets count whole steps. Scores the decoder computes (a path's
+score, ``IslandPath.score``, an island's best and plain) are sums over islands, not over whole
+sentences: compare them only with each other (``margin``).
 
 Islands (``decode``): in a sentence's lattice, positions with only the identity reading and a
 fixed left context add the same log probability to every path, so they cannot change which path
