@@ -4,8 +4,8 @@
 this module**: language-model values through ``ModelView`` (``logp``, ``p_unigram``), lexicon
 entries by first word through ``IndexView`` (``get``; the corpus lexicon mined by ``fit`` changes
 with the corpus; an entry's provenance, which only an edit's reason shows, through ``source``),
-proper-name pairs through ``NameView`` (``in``). After ``finish_fit`` the ``_lm``, ``_index`` and ``_proper`` *are* these views. A new value derived from
-``SpunStats`` (a count, a learned list, a threshold) must get a view method here that records
+proper-name pairs through ``NameView`` (``in``). After ``finish_fit`` the stage's ``_lm``,
+``_index`` and ``_proper`` *are* these views. A new value derived from ``SpunStats`` (a count, a learned list, a threshold) must get a view method here that records
 the key it was asked and the answer it gave, and ``holds`` must check it again; a read that
 bypasses the views (``view.model.corpus.unigrams[w]`` inside ``apply``) would let a cached
 result be reused when it is wrong. tests/test_spunreads.py holds a document whose decision
