@@ -143,6 +143,9 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     assert work["stages"]["unicode"] == {"recomputed": 10, "reused": 40}
     assert work["stages"]["boilerplate"]["fit_chunks_recounted"] == 1
     assert work["stages"]["boilerplate"]["fit_chunks_reused"] == 4
+    # spun's statistics changed (10 more clean documents): its results are still reused where
+    # every value a document read holds, and step() checks them against --full byte for byte
+    assert work["stages"]["spun"]["reused"] >= 10
 
     # edits: two documents of one file change, the rest of that file is reused
     edited = [dict(d) for d in files["part-002.jsonl"]]
@@ -151,11 +154,13 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     files["part-002.jsonl"] = edited
     work = step(tmp_path, store, write_raw(raw, files), None, "edit")
     assert work["stages"]["unicode"] == {"recomputed": 2, "reused": 48}
+    assert work["stages"]["spun"]["reused"] >= 40
 
     # deletions: a whole file
     del files["part-001.jsonl"]
     work = step(tmp_path, store, write_raw(raw, files), None, "delete")
     assert work["stages"]["unicode"] == {"recomputed": 0, "reused": 40}
+    assert work["stages"]["spun"]["reused"] >= 10
     gone = file_key("part-001.jsonl")
     cached = [p for p in (store / "_cache").rglob("*") if p.is_file()]
     assert cached and not [p for p in cached if p.name.startswith(gone)]  # removed inputs leave the cache

@@ -148,3 +148,25 @@ def test_learned_lexicon_reads():
     assert not learned.reads_hold(plain.apply_recorded(twinless)[1])
     quiet = Document("q", "Museums open late on Fridays in summer.", "q")
     assert learned.reads_hold(plain.apply_recorded(quiet)[1], quiet)
+
+
+def test_a_learned_entrys_provenance_is_read_only_by_an_edit_that_shows_it():
+    """A mined swap's provenance ("mined 5x from 3 pairs") changes with every new pair: only a
+    document whose edit reason shows it reads it; decoding reads the entry without it."""
+    from cleancorpus.spunreads import Recorder, holds, IndexView, ModelView, NameView
+    from cleancorpus.stages.spun import Entry
+
+    def index(source: str) -> IndexView:
+        return IndexView({"stated": [Entry(("stated",), "said", "synonym", None, source, "corpus")]})
+
+    old, new = index("mined 3x from 2 pair(s)"), index("mined 4x from 3 pair(s)")
+    lm, names = ModelView(web_lm()), NameView(frozenset())
+    with Recorder() as rec:
+        entries = old.get("stated", ())
+    decoded = rec.to_json(old.keys_digest)
+    with Recorder() as rec:
+        old.get("stated", ())
+        old.source(entries[0])
+    explained = rec.to_json(old.keys_digest)
+    assert holds(decoded, lm, new, names, None) and holds(decoded, lm, old, names, None)
+    assert not holds(explained, lm, new, names, None) and holds(explained, lm, old, names, None)

@@ -24,7 +24,8 @@ statistics (``Stage.reads_hold``); otherwise it runs the stage again. What each 
   move together by less than that (which cannot change the result); the reads on the best path
   of an island a swap wins, and those behind a repair's confidence, must stay the same. A
   document is recomputed only when a read moves beyond that, a word it looked up gets other
-  corpus-lexicon entries, or a word it contains newly gets some; the stages after it reuse
+  corpus-lexicon entries (an entry's provenance counts only where an edit's reason shows it),
+  or a word it contains newly gets some; the stages after it reuse
   their results when its spun output is the same.
 - the other stages read no statistics: same input, same options and code, same result.
 
@@ -228,7 +229,7 @@ class StageCache:
                 # not sort_keys: metadata's key order is part of the result, byte for byte
                 blob = json.dumps({"file": self._file, "entries": used}, ensure_ascii=False)
                 self.files.write(self._rel(name, self._file),
-                                 gzip.compress(blob.encode("utf-8", "surrogatepass"), mtime=0))
+                                 gzip.compress(blob.encode("utf-8", "surrogatepass"), compresslevel=6, mtime=0))
         self._file = None
         self._stored, self._used = {}, {}
 

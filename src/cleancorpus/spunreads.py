@@ -3,20 +3,21 @@
 **The rule: every corpus-derived value the spun stage's ``apply`` reads goes through a view of
 this module**: language-model values through ``ModelView`` (``logp``, ``p_unigram``), lexicon
 entries by first word through ``IndexView`` (``get``; the corpus lexicon mined by ``fit`` changes
-with the corpus), proper-name pairs through ``NameView`` (``in``). After ``finish_fit`` the
-stage's ``_lm``, ``_index`` and ``_proper`` *are* these views. A new value derived from
-``SpunStats`` (a count, a learned list, a threshold) must get a view method here that records
+with the corpus; an entry's provenance, which only an edit's reason shows, through ``source``),
+proper-name pairs through ``NameView`` (``in``). After ``finish_fit`` the stage's ``_lm``,
+``_index`` and ``_proper`` *are* these views. A new value derived from ``SpunStats`` (a count, a learned list, a threshold) must get a view method here that records
 the key it was asked and the answer it gave, and ``holds`` must check it again; a read that
 bypasses the views (``view.model.corpus.unigrams[w]`` inside ``apply``) would let a cached
 result be reused when it is wrong. tests/test_spunreads.py holds a document whose decision
 flips when one value it reads changes.
 
 Reuse is exact because the stage's output is a function of the values it read, and the record
-holds every (key, value) it read: same recorded values under the new statistics, same output.
-To make "the same value" likely after a small change of the corpus, the decoder reads the
-model's log probabilities quantised to ``1/QUANTUM`` nat (``ModelView``): a 1% change of a
-frequent word's count rarely moves its value to another step. The quantised value is what every
-run decodes with (full and incremental alike).
+holds every (key, value) it read; a value may differ under the new statistics only where that
+provably cannot change the output (an island's budget, ``_judge``). The decoder reads the
+model's log probabilities quantised to ``1/QUANTUM`` nat (``ModelView``), in every run (full and
+incremental alike), so that budgets count whole steps. Scores the decoder computes (a path's
+score, ``IslandPath.score``, an island's best and plain) are sums over islands, not over whole
+sentences: compare them only with each other (``margin``).
 
 Islands (``decode``): in a sentence's lattice, positions with only the identity reading and a
 fixed left context add the same log probability to every path, so they cannot change which path
@@ -38,7 +39,7 @@ from typing import Any, Iterable, Sequence
 
 from .lm import Arc, BigramLM, Path, chain_score, norm, viterbi
 
-FORMAT = 2  # of the record (a record of another format is a miss)
+FORMAT = 3  # of the record (a record of another format is a miss)
 QUANTUM = 32  # steps per nat of the log probabilities the decoder reads
 
 _active = threading.local()  # the recorder of the apply running in this thread, if any
@@ -62,6 +63,7 @@ class Recorder:
         # a trigram model's reads (trigram.py, decoded without islands): all must stay the same
         self.logp3: dict[tuple[str | None, str | None, str], int] = {}
         self.index: dict[str, str] = {}
+        self.sources: dict[str, str] = {}
         self.names: dict[tuple[str, str], bool] = {}
         self.scope: Counter | None = None  # the island being decoded: reads counted, not yet judged
 
@@ -91,6 +93,8 @@ class Recorder:
         out["ik"] = index_keys
         if self.index:
             out["ix"] = dict(sorted(self.index.items()))
+        if self.sources:
+            out["sx"] = dict(sorted(self.sources.items()))
         if self.names:
             out["pn"] = [[a, b, v] for (a, b), v in sorted(self.names.items())]
         return out
@@ -168,8 +172,13 @@ class IndexView:
 
     def __init__(self, index: dict[str, list], corpus_lexicon: str = "corpus") -> None:
         self._index = index
-        self._mined = {k: _entries_digest(e for e in v if e.lexicon == corpus_lexicon)
-                       for k, v in index.items() if any(e.lexicon == corpus_lexicon for e in v)}
+        self._corpus = corpus_lexicon
+        mined = {k: [e for e in v if e.lexicon == corpus_lexicon] for k, v in index.items()}
+        # what decoding reads of an entry (its provenance, which counts change with every new
+        # pair, is read apart: ``source``)
+        self._mined = {k: _entries_digest((e.spun, e.original, e.kind, e.left, e.lexicon) for e in v)
+                       for k, v in mined.items() if v}
+        self._sources = {k: _entries_digest(e.source for e in v) for k, v in mined.items() if v}
         # which first words have corpus entries at all: a read of any other word says "none"
         self.keys_digest = _entries_digest(sorted(self._mined))
 
@@ -183,6 +192,17 @@ class IndexView:
 
     def mined_digest(self, key: str) -> str | None:
         return self._mined.get(key)
+
+    def source(self, entry: Any) -> str:
+        """An entry's provenance (for an edit's reason), recorded for a corpus entry."""
+        if entry.lexicon == self._corpus:
+            rec = _rec()
+            if rec is not None:
+                rec.sources[entry.spun[0]] = self._sources.get(entry.spun[0], "")
+        return entry.source
+
+    def source_digest(self, key: str) -> str | None:
+        return self._sources.get(key)
 
     def mined_keys(self) -> Iterable[str]:
         return self._mined.keys()
@@ -224,6 +244,9 @@ def holds(reads: Any, lm: ModelView, index: IndexView, names: NameView, doc_keys
     ix = reads.get("ix", {})
     for k, d in ix.items():
         if index.mined_digest(k) != d:
+            return False
+    for k, d in reads.get("sx", {}).items():
+        if index.source_digest(k) != d:
             return False
     if reads.get("ik") != index.keys_digest:
         # words newly given corpus entries: the document must not contain one it did not read

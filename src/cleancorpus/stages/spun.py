@@ -662,7 +662,7 @@ class SpunStage(Stage):
                    else margin(self._lm, r.best, arc, kept, breaks))
             reps.append(Replacement(
                 first.start, last.end, cased(entry.original, first.text),
-                f"spun ({entry.lexicon}, {entry.source}): {' '.join(entry.spun)!r} read as "
+                f"spun ({entry.lexicon}, {self._index.source(entry)}): {' '.join(entry.spun)!r} read as "
                 f"{entry.original!r}; document spin score {score:.2f}",
                 1.0 / (1.0 + math.exp(-gap)),
             ))
