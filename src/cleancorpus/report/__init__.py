@@ -101,7 +101,12 @@ def piece_tip(p: Piece) -> str:
     return head + "\n".join(edit_line(e) for e in p.edits)
 
 
-def _short(s: str, n: int = _TIP_CHARS) -> str:
+WITHHELD_TEXT = "(withheld: personal data)"
+
+
+def _short(s: str | None, n: int = _TIP_CHARS) -> str:
+    if s is None:  # an original the version does not publish (store/private.py)
+        return WITHHELD_TEXT
     s = s.replace("\n", "⏎")
     return s if len(s) <= n else s[: n - 1] + "…"
 

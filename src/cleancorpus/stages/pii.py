@@ -86,6 +86,17 @@ class PiiStage(Stage):
         return doc.revise(self.name, reps, {"pii": dict(sorted(counts.items()))})
 
 
+def holds_personal_data(edit: Edit, kinds: frozenset[str] | set[str] | tuple[str, ...] = KINDS) -> bool:
+    """Whether a version must withhold this edit's original (``before``): a redaction's always,
+    and any other stage's when it holds what this stage redacts (a boilerplate footer cut
+    before the pii stage ran may carry a contact address). store/private.py keeps them apart."""
+    if edit.before is None:
+        return False  # already withheld
+    if edit.stage == "pii":
+        return True
+    return bool(kinds) and bool(find_pii(edit.before, kinds))
+
+
 def find_pii(text: str, kinds: frozenset[str] | set[str] | tuple[str, ...] = KINDS) -> list[Found]:
     """Every PII match of the given kinds, sorted and non-overlapping."""
     finders = {"email": _emails, "phone": _phones, "ip": _ips, "card": _cards}
