@@ -134,8 +134,8 @@ def _check_private(version: Version, rep: VerifyReport, location: str | None) ->
         rep.checked["private"] = f"not checked: not readable at {uri} (pass its location to check it)"
         return
     recorded: dict[str, str] = {}
-    for v in version.store.versions():
-        r = v.private_record
+    for record in version.store._records():  # removed versions too: a kept one may read their files
+        r = private.record_of(record) if record["event"] == "version" else None
         if r and private.resolve(version.store.uri, r["location"]) == private.resolve(version.store.uri, rec["location"]):
             recorded.update(r["files"])
     paths = pa.table(dt.get_add_actions(flatten=True)).column("path").to_pylist()
