@@ -245,3 +245,38 @@ def test_redaction_off_withholds_nothing(tmp_path):
     v = cleancorpus.clean(raw, out, Config(stages=stages)).version
     assert v.private_record is None and not (out / "_private").exists()
     assert cleancorpus.revert(out, "news0.txt").encode() == (raw / "news0.txt").read_bytes()
+
+
+@pytest.mark.skipif(__import__("s3server").MOTO is None, reason="moto[server] is not installed (pip install -e '.[test]')")
+def test_on_s3_the_originals_go_to_another_bucket_and_the_published_objects_hold_none(tmp_path):
+    from s3server import moto_s3
+
+    with moto_s3(tmp_path) as fs:
+        local = corpus(tmp_path / "raw")
+        for p in sorted(local.iterdir()):
+            fs.pipe(f"corpus/raw/{p.name}", p.read_bytes())
+        fs.mkdir("vault")
+        raw, out, vault = "s3://corpus/raw", "s3://corpus/clean", "s3://vault/pii"
+        r = CliRunner().invoke(app, ["clean", raw, "--out", out, "--private-out", vault])
+        assert r.exit_code == 0, r.output
+        fs.pipe("corpus/raw/b.txt", B.encode())
+        v2 = cleancorpus.clean(raw, out).version  # the recorded place again
+        assert v2.private_record["location"] == vault and verify(v2).ok
+        assert verify(v2).checked["private"].startswith("12 withheld originals of 6 documents")
+        assert fs.find("vault/pii") and not fs.find("corpus/clean/_private")
+
+        def published():  # every object of the store but the (owner-only) incremental cache
+            for key in fs.find("corpus/clean"):
+                if "/_cache/" not in key:
+                    path = tmp_path / "s3" / key
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(fs.cat(key))
+                    yield path
+
+        assert leaks(published()) == []
+        assert cleancorpus.revert(out, "b.txt", private=vault) == B
+        with pytest.raises(Withheld):
+            cleancorpus.revert(out, "b.txt")
+        res = gc(Store(out), keep=1)
+        assert res.removed and verify(cleancorpus.load(out)).ok
+        assert cleancorpus.revert(out, "news2.txt", private=vault).encode() == (local / "news2.txt").read_bytes()
