@@ -240,6 +240,11 @@ def show(
                   highlight=False)
     for line in describe(m.get("signals", {}), m["stages"]):  # language mix, quality flags, PII
         out.print(line, highlight=False)
+    rec = v.private_record
+    if rec is not None:  # where the originals of the redactions are: not in this version's tables
+        out.print(f"personal data withheld from the published tables; originals in the private table at "
+                  f"{rec['location']} (Delta version {rec['table_version']}; `cleancorpus revert --private`)",
+                  highlight=False)
     reasons: dict[str, int] = {}
     for s in m["stages"].values():
         for reason, n in s["rejected"].items():
