@@ -19,7 +19,7 @@ from cleancorpus import api
 from cleancorpus.cli import app
 from cleancorpus.document import Withheld
 from cleancorpus.report import report_path, write_report
-from cleancorpus.store import Store
+from cleancorpus.store import Store, StoreError
 from cleancorpus.store import write as write_mod
 from cleancorpus.store.export import export
 from cleancorpus.store.gc import gc
@@ -214,6 +214,12 @@ def test_private_out_elsewhere_and_tampering_is_caught(tmp_path):
     assert any("private table" in p and "sha256" in p for p in verify(v2).problems)
     r = CliRunner().invoke(app, ["verify", "--out", str(out), "--private", str(tmp_path / "nowhere")])
     assert r.exit_code == 1 and "cannot be read" in r.stderr
+
+    # gc cannot reach the private table: it removes nothing rather than leave originals behind
+    elsewhere.rename(tmp_path / "vault" / "moved")
+    with pytest.raises(StoreError, match="cannot reach the private table"):
+        gc(Store(out), keep=1)
+    assert [v.id for v in Store(out).versions()] == [v.id, v2.id]
 
 
 def test_a_store_written_before_withholding_stops_publishing_originals_at_its_next_version(tmp_path, monkeypatch):

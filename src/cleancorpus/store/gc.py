@@ -43,6 +43,7 @@ def gc(store: Store, keep: int | None = None, keep_since: datetime | None = None
     result = GcResult([v.id for v in versions if v.id in kept], [v.id for v in versions if v.id not in kept])
     if dry_run:
         return result
+    private_tables = _private_tables(store, versions, kept)  # unreachable: fail before removing anything
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if result.removed:
         dt = store.table(VERSIONS)
@@ -64,15 +65,14 @@ def gc(store: Store, keep: int | None = None, keep_since: datetime | None = None
         deleted = dt.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False,
                             keep_versions=keep_versions[name])
         result.deleted_files[name] = len(deleted)
-    result.deleted_files.update(_vacuum_private(store, versions, kept))
+    result.deleted_files.update(_vacuum_private(private_tables))
     return result
 
 
-def _vacuum_private(store: Store, versions, kept: set[str]) -> dict[str, int]:
-    """The private tables (one per location versions recorded): keep the table versions kept
-    versions name; every data file only removed versions needed goes, with the originals in it
-    (the log holds no statistics of them: store/private.py). A location gc cannot reach is an
-    error, not a silent skip: the originals of removed versions would stay behind."""
+def _private_tables(store: Store, versions, kept: set[str]) -> dict[str, set[int]]:
+    """The private tables (one per location versions recorded) and the table versions kept
+    versions name in each. A location gc cannot reach is an error, not a silent skip: the
+    originals of removed versions would stay behind."""
     by_uri: dict[str, set[int]] = {}
     for v in versions:
         rec = private.record_of(v.record)
@@ -82,11 +82,18 @@ def _vacuum_private(store: Store, versions, kept: set[str]) -> dict[str, int]:
         versions_kept = by_uri.setdefault(uri, set())
         if v.id in kept and rec["table_version"] is not None:
             versions_kept.add(rec["table_version"])
-    deleted: dict[str, int] = {}
-    for uri, keep_versions in by_uri.items():
+    for uri in by_uri:
         if private.table(uri) is None:
             raise StoreError(f"gc cannot reach the private table {uri} that versions of {store.root} name; "
                              f"run gc where it is readable so the originals of removed versions go too")
+    return by_uri
+
+
+def _vacuum_private(by_uri: dict[str, set[int]]) -> dict[str, int]:
+    """Keep the table versions kept versions name; every data file only removed versions needed
+    goes, with the originals in it (the log holds no statistics of them: store/private.py)."""
+    deleted: dict[str, int] = {}
+    for uri, keep_versions in by_uri.items():
         if not keep_versions:  # no kept version reads this table: its rows go too
             from deltalake import CommitProperties
 
