@@ -286,3 +286,12 @@ def test_on_s3_the_originals_go_to_another_bucket_and_the_published_objects_hold
         res = gc(Store(out), keep=1)
         assert res.removed and verify(cleancorpus.load(out)).ok
         assert cleancorpus.revert(out, "news2.txt", private=vault).encode() == (local / "news2.txt").read_bytes()
+
+
+def test_export_and_report_stay_published_when_the_version_was_opened_with_its_private_table(tmp_path):
+    raw, out = corpus(tmp_path / "raw"), tmp_path / "clean"
+    cleancorpus.clean(raw, out)
+    v = Store(out, private="_private/pii").open()
+    assert any(e.before == "jane.doe@example.org" for es in v.edits().values() for e in es)
+    files = list(export(v, tmp_path / "export", "jsonl").values()) + [write_report(v, tmp_path / "report.html")]
+    assert leaks(files) == []

@@ -28,7 +28,9 @@ __all__ = ["REPORT_FILE", "ReportOptions", "annotate", "build_report", "render_r
 
 
 def render_report(version: Version, options: ReportOptions | None = None) -> str:
-    """The report of a stored version, built from its tables."""
+    """The report of a stored version, built from its published tables (withheld personal data
+    stays withheld even when the version was opened with its private table)."""
+    version = version.published()
     view = build_view(version, options or ReportOptions())
     assets = resources.files(__name__) / "templates"
     return _environment().get_template("report.html.j2").render(

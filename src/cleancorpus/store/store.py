@@ -138,6 +138,12 @@ class Version:
             edits = {k: _private.fill(v, originals.get(k, {})) for k, v in edits.items()}
         return edits
 
+    def published(self) -> "Version":
+        """This version as published: read without its private table, whatever the store was opened with."""
+        if self.store.private is None:
+            return self
+        return Version(Store(self.store.root), self.id, self.record)
+
     def published_edits(self) -> dict[str, list[Edit]]:
         """The edits as the published table holds them: withheld originals are None."""
         out: dict[str, list[tuple[int, Edit]]] = {}
