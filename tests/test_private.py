@@ -215,6 +215,10 @@ def test_private_out_elsewhere_and_tampering_is_caught(tmp_path):
     r = CliRunner().invoke(app, ["verify", "--out", str(out), "--private", str(tmp_path / "nowhere")])
     assert r.exit_code == 1 and "cannot be read" in r.stderr
 
+    (raw / "c.txt").write_text("One more page, so that there is a version to write.\n", "utf-8")
+    for bad in ("edits/pii", "."):
+        with pytest.raises(StoreError, match="place of its own"):
+            cleancorpus.clean(raw, out, private_out=bad)
     # gc cannot reach the private table: it removes nothing rather than leave originals behind
     elsewhere.rename(tmp_path / "vault" / "moved")
     with pytest.raises(StoreError, match="cannot reach the private table"):

@@ -88,9 +88,13 @@ def is_remote(location: str) -> bool:
 def resolve(store_uri: str, location: str) -> str:
     """A location as given or recorded: a URI, an absolute path, or a path relative to the store."""
     location = location.removeprefix("file://") if location.startswith("file://") else location
-    if is_remote(location) or os.path.isabs(location):
+    if is_remote(location):
         return location.rstrip("/")
-    return f"{store_uri.rstrip('/')}/{location.strip('/')}"
+    if os.path.isabs(location):
+        return os.path.normpath(location)
+    if is_remote(store_uri):
+        return f"{store_uri.rstrip('/')}/{location.strip('/')}"
+    return os.path.normpath(os.path.join(store_uri, location))
 
 
 def prepare(uri: str) -> None:

@@ -347,6 +347,11 @@ class _PrivatePlan:
         # the location: given to the store, else the parent's, else the default under the store
         self.location = store.private or (rec or {}).get("location") or private.PRIVATE_DEFAULT
         self.uri = private.resolve(store.uri, self.location)
+        inside = [t for t in (*DATA_TABLES, VERSIONS) if (self.uri + "/").startswith(f"{store.uri.rstrip('/')}/{t}/")]
+        if self.uri.rstrip("/") == store.uri.rstrip("/") or inside:
+            raise StoreError(f"the private table cannot be {self.location!r}: that is "
+                             f"{'the published table ' + inside[0] if inside else 'the store itself'}; "
+                             f"give --private-out a place of its own (default: {private.PRIVATE_DEFAULT})")
         same = rec is not None and private.resolve(store.uri, rec["location"]) == self.uri
         self.parent_version: int | None = rec["table_version"] if same else None
         # a table the parent's version does not name at this location is overwritten whole
