@@ -2,8 +2,9 @@
 
 Each match is replaced by a typed placeholder (``<EMAIL>``, ``<PHONE>``, ``<IP>``, ``<CARD>``)
 and recorded as an Edit whose reason names the kind (``pii: phone (...)``), so the report
-counts redactions per kind and ``document.revert`` gives the original back to whoever holds
-the edits. ``metadata["pii"]`` counts the redactions per kind.
+counts redactions per kind. ``metadata["pii"]`` counts the redactions per kind. A version does
+not publish the originals: they go to a private table (store/private.py), from which
+``cleancorpus revert --private`` gives them back to whoever may read it.
 
 Detection is patterns plus checks, not a model: an address must parse (``ipaddress``), a card
 number must pass the Luhn check and start with a network's issuer prefix for its length

@@ -11,8 +11,9 @@ what changed (a file that holds a changed row is rewritten whole: that is Delta 
 deletion vectors). Past ``FULL_REWRITE_FRACTION`` of the parent's sources, or when the
 predicate would be too long for delta-rs' parser, one overwrite of the whole table.
 
-Commit order: edits, duplicates, outcomes, documents, then one row in ``versions``, the commit
-that makes the version exist. A crash before it leaves commits no version names, which the next
+Commit order: edits, duplicates, outcomes, documents, the private table of withheld personal
+data (store/private.py; not part of the published version), then one row in ``versions``, the
+commit that makes the version exist. A crash before it leaves commits no version names, which the next
 writer undoes (``Store.repair``); the latest version stays what it was. Every commit is made
 on the snapshot read when the write began, with no retries: if another writer committed in
 between, this one fails with ``ConcurrentWrite`` instead of building on a state it never saw.
