@@ -129,6 +129,9 @@ def test_published_tables_exports_and_report_hold_no_original_and_the_private_ta
     assert all(s in private_text for s in ORIGINALS)
     # no statistics of the originals in its Delta log: vacuum deleting a file deletes them
     assert leaks(p for p in priv.rglob("*.json")) == []
+    # the incremental cache keeps edits without the originals its input gives back
+    cache = [p for p in (out / "_cache").rglob("*") if p.is_file()]
+    assert any("/stages/pii-" in str(p) for p in cache) and leaks(cache) == []
 
     # revert: byte for byte with the private table, a clear refusal without it
     for source, name in (("a.txt", "a.txt"), ("copy-of-a.txt", "copy-of-a.txt"), ("news1.txt", "news1.txt")):
