@@ -129,6 +129,12 @@ def test_published_tables_exports_and_report_hold_no_original_and_the_private_ta
     assert all(s in private_text for s in ORIGINALS)
     # no statistics of the originals in its Delta log: vacuum deleting a file deletes them
     assert leaks(p for p in priv.rglob("*.json")) == []
+    # nor a hash of its files in the published versions table (they are in its own log)
+    assert set(json.loads(v.record["private"])) == {"location", "table_version"}
+    import hashlib
+
+    shas = [hashlib.sha256(p.read_bytes()).hexdigest() for p in priv.rglob("*.parquet")]
+    assert not [h for h in shas if any(h in contents(p) for p in published_files(out))]
     # the incremental cache keeps edits without the originals its input gives back
     cache = [p for p in (out / "_cache").rglob("*") if p.is_file()]
     assert any("/stages/pii-" in str(p) for p in cache) and leaks(cache) == []

@@ -18,9 +18,10 @@ address. Published, that edit would republish what the stage removed, so a versi
   brute-forced, so no published value depends on an original.
 
 One write: the private table is committed with the data tables, before the ``versions`` row
-(whose ``private`` column records its location, its Delta version and the sha256 of the files
-the version added there): a crash leaves no version naming it, and ``repair`` restores it like
-the others. No column statistics of ``before`` are written to its Delta log
+(whose ``private`` column records its location and its Delta version; the sha256 of the files
+a version added there are in the table's own log, an empty commit after the data, since a hash
+of a file holding one phone number and otherwise published values could be brute-forced): a
+crash leaves no version naming it, and ``repair`` restores it like the others. No column statistics of ``before`` are written to its Delta log
 (``delta.dataSkippingStatsColumns``), so vacuum (gc) removing a data file removes its originals:
 a Delta log never holds them.
 
@@ -135,7 +136,7 @@ def open_file(uri: str, relpath: str):
 
 
 def record_of(version_record: dict[str, Any]) -> dict[str, Any] | None:
-    """The ``private`` entry of a versions row: location, table_version, files (or None)."""
+    """The ``private`` entry of a versions row: location, table_version (or None)."""
     raw = version_record.get("private")
     return json.loads(raw) if raw else None
 
@@ -189,6 +190,29 @@ def write(uri: str, reader: pa.RecordBatchReader, *, mode: str, predicate: str |
     else:
         write_deltalake(dt, reader, mode="append", **kwargs)
     return table(uri)
+
+
+FILES_KEY = "cleancorpus.files"
+
+
+def seal(uri: str, files: dict[str, str], metadata: dict[str, str]) -> int:
+    """Record the sha256 of the data files a write added in the table's own log: an empty
+    commit carrying them. Returns the table's version after it (what the version records)."""
+    from deltalake import CommitProperties, write_deltalake
+
+    props = CommitProperties(custom_metadata={**metadata, FILES_KEY: json.dumps(files, sort_keys=True)},
+                             max_commit_retries=0)
+    write_deltalake(table(uri), pa.Table.from_pylist([], schema=SCHEMA), mode="append", commit_properties=props)
+    return table(uri).version()
+
+
+def recorded_files(uri: str) -> dict[str, str]:
+    """sha256 of every data file cleancorpus added to the table ("part=…/….parquet" -> hex)."""
+    files: dict[str, str] = {}
+    for commit in sorted(table(uri).history(), key=lambda c: c.get("version", 0)):
+        if FILES_KEY in commit:
+            files.update(json.loads(commit[FILES_KEY]))
+    return files
 
 
 def repair(uri: str, want: int | None) -> list[str]:

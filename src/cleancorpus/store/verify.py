@@ -133,11 +133,7 @@ def _check_private(version: Version, rep: VerifyReport, location: str | None) ->
             rep.problems.append(f"the private table at {uri} cannot be read ({why})")
         rep.checked["private"] = f"not checked: not readable at {uri} (pass its location to check it)"
         return
-    recorded: dict[str, str] = {}
-    for record in version.store._records():  # removed versions too: a kept one may read their files
-        r = private.record_of(record) if record["event"] == "version" else None
-        if r and private.resolve(version.store.uri, r["location"]) == private.resolve(version.store.uri, rec["location"]):
-            recorded.update(r["files"])
+    recorded = private.recorded_files(uri)
     paths = pa.table(dt.get_add_actions(flatten=True)).column("path").to_pylist()
     for path in paths:
         want = recorded.get(path)

@@ -230,7 +230,7 @@ def write_version(
         reader = pa.RecordBatchReader.from_batches(private.SCHEMA, batches(counted, private.SCHEMA))
         whole = stats.full_rewrite or not pv.continues
         if pv.continues and not whole and not touched:
-            return pv.record(pv.parent_version, {})  # nothing changed: the parent's table version
+            return pv.record(pv.parent_version)  # nothing changed: the parent's table version
         before = _paths(private.table(pv.uri))
         after = private.write(pv.uri, reader, mode="overwrite" if whole or predicate else "append",
                               predicate=None if whole else predicate, props=props, writer_props=writer_props,
@@ -241,9 +241,13 @@ def write_version(
             sha, n = _sha256_at(pv.uri, path)
             added[path] = sha
             size += n
+        # the files' sha256 go in the private table's own log (an empty commit after the data),
+        # not in the published versions row: a hash of a file holding one phone number and
+        # otherwise published values could be brute-forced
+        sealed = private.seal(pv.uri, added, {"cleancorpus.version": version_id})
         stats.rows[PRIVATE], stats.bytes_added[PRIVATE] = counted.n, size
         stats.seconds[PRIVATE] = time.perf_counter() - t0
-        return pv.record(after.version(), added)
+        return pv.record(sealed)
 
     schemas = {EDITS: EDIT_SCHEMA, OUTCOMES: OUTCOME_SCHEMA,
                DOCUMENTS: document_schema(layouts[DOCUMENTS].struct()),
@@ -367,8 +371,8 @@ class _PrivatePlan:
     def needed(self) -> bool:
         return bool(self.seen) or self.exists or self.continues
 
-    def record(self, table_version: int | None, files: dict[str, str]) -> str:
-        return json.dumps({"location": self.location, "table_version": table_version, "files": files}, sort_keys=True)
+    def record(self, table_version: int | None) -> str:
+        return json.dumps({"location": self.location, "table_version": table_version}, sort_keys=True)
 
 
 def _sha256_at(uri: str, relpath: str) -> tuple[str, int]:
