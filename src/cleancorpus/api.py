@@ -178,7 +178,7 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
     sweep_cache(p)
     from .incremental import CACHE_DIR
 
-    restrict_local(p.store.uri, CACHE_DIR)  # it holds stage results with originals: private working state
+    restrict_local(p.store.uri, CACHE_DIR)  # private working state (README "Personal data")
     return version
 
 

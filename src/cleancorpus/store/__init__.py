@@ -18,6 +18,7 @@ version by time travel; ``cleancorpus.load`` maps version ids to table versions.
 from .store import (
     ConcurrentWrite,
     LockTimeout,
+    PrivateUnavailable,
     Store,
     StoreError,
     Version,
@@ -25,4 +26,4 @@ from .store import (
     VersionRemoved,
 )
 
-__all__ = ["ConcurrentWrite", "LockTimeout", "Store", "StoreError", "Version", "VersionNotFound", "VersionRemoved"]
+__all__ = ["ConcurrentWrite", "LockTimeout", "PrivateUnavailable", "Store", "StoreError", "Version", "VersionNotFound", "VersionRemoved"]

@@ -153,7 +153,7 @@ class Version:
 
     @property
     def private_record(self) -> dict[str, Any] | None:
-        """Where this version's withheld originals are (location, table version, files), or None."""
+        """Where this version's withheld originals are (location, table version), or None."""
         return _private.record_of(self.record)
 
     def originals(self, location: str) -> dict[str, dict[int, str]]:
