@@ -162,22 +162,30 @@ def test_later_versions_carry_the_originals_and_gc_removes_those_of_removed_vers
     raw, out = corpus(tmp_path / "raw"), tmp_path / "clean"
     v1 = cleancorpus.clean(raw, out).version
     (raw / "b.txt").write_text(B, "utf-8")
+    lines = [{"id": "r1", "text": "The ferry timetable changes in May. Bookings: ops.team@example.com or 07700 900123."},
+             {"id": "r2", "text": "Lifeboat volunteers train every Tuesday evening at the old station by the pier."}]
+    (raw / "contacts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), "utf-8")
     v2 = cleancorpus.clean(raw, out).version
-    assert v2.manifest["write"]["changed"] == 1  # only b.txt: the others' private rows stay as they were
+    # only the new sources: the others' private rows stay as they were
+    assert v2.manifest["write"]["changed"] == 3
     assert cleancorpus.revert(out, "a.txt", private="_private/pii").encode() == (raw / "a.txt").read_bytes()
     assert cleancorpus.revert(out, "b.txt", private="_private/pii") == B
+    jsonl_docs = [d for d in cleancorpus.load(out).documents() if d.source.startswith("contacts.jsonl")]
+    assert sorted(cleancorpus.revert(out, d.source, private="_private/pii") for d in jsonl_docs) == sorted(r["text"] for r in lines)
     assert verify(v2).ok and verify(cleancorpus.load(out, v1.id)).ok
 
-    # a.txt goes: its originals are in v1's and v2's private rows only
+    # a.txt and the JSONL file go: their originals are in v1's and v2's private rows only
     (raw / "a.txt").unlink()
     (raw / "copy-of-a.txt").unlink()
+    (raw / "contacts.jsonl").unlink()
     v3 = cleancorpus.clean(raw, out).version
     assert cleancorpus.revert(out, "a.txt", v1.id, private="_private/pii").encode() == A.encode()
     files = lambda: "".join(contents(p) for p in (out / "_private").rglob("*") if p.is_file())
     assert "jane.doe@example.org" in files()
     res = gc(Store(out), keep=1)
     assert res.removed == [v1.id, v2.id] and res.deleted_files["private"] >= 1
-    assert "jane.doe@example.org" not in files() and "7946 0321" in files()  # b.txt's stays, a.txt's is gone
+    # b.txt's stay, a.txt's and the JSONL file's are gone
+    assert "jane.doe@example.org" not in files() and "ops.team" not in files() and "7946 0321" in files()
     assert verify(cleancorpus.load(out)).ok
     assert cleancorpus.revert(out, "b.txt", v3.id, private="_private/pii") == B
 
