@@ -19,6 +19,7 @@ the signature pass against datasketch's MinHash on the first N documents.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import math
@@ -123,6 +124,22 @@ def digest(dd) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
 
 
+@contextlib.contextmanager
+def _scratch(args: argparse.Namespace, tmp: Path):
+    """The dedup scratch location: ``tmp``, or with --scratch-on-moto an s3:// prefix on a local
+    moto_server started for the run (tests/s3server.py): what object-storage scratch costs."""
+    if not args.scratch_on_moto:
+        yield tmp
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from s3server import moto_s3
+
+    with moto_s3(tmp) as fs:
+        yield "s3://corpus/scratch"
+        left = fs.find("corpus/scratch")
+        print(f"scratch on moto: {len(left)} objects left after the run", flush=True)
+
+
 def run_one(args: argparse.Namespace, n: int) -> dict:
     config = DedupConfig()
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
@@ -135,13 +152,15 @@ def run_one(args: argparse.Namespace, n: int) -> dict:
             compare_signatures(corpus, args.compare, config.num_perm)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t0, c0 = time.perf_counter(), time.process_time()
-        if args.workers:
-            with ProcessPoolExecutor(args.workers) as pool:
-                dd = find_duplicates(reader(corpus), config, map_fn=lambda f, xs: list(pool.map(f, xs)),
-                                     workdir=tmp, batch_size=args.batch_size)
-        else:
-            dd = find_duplicates(reader(corpus), config, workdir=tmp, batch_size=args.batch_size)
-        total, cpu = time.perf_counter() - t0, time.process_time() - c0
+        with _scratch(args, Path(tmp)) as work:
+            t0, c0 = time.perf_counter(), time.process_time()
+            if args.workers:
+                with ProcessPoolExecutor(args.workers) as pool:
+                    dd = find_duplicates(reader(corpus), config, map_fn=lambda f, xs: list(pool.map(f, xs)),
+                                         workdir=work, batch_size=args.batch_size)
+            else:
+                dd = find_duplicates(reader(corpus), config, workdir=work, batch_size=args.batch_size)
+            total, cpu = time.perf_counter() - t0, time.process_time() - c0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"find_duplicates: {total:.1f} s wall, {cpu:.1f} s CPU (this process), {n / total:,.0f} docs/s overall; "
@@ -179,6 +198,8 @@ def main() -> None:
     ap.add_argument("--compare", type=int, default=0)
     ap.add_argument("--batch-size", type=int, default=5000)
     ap.add_argument("--tmp", default=None, help="where the corpus and scratch files go (default: the system's)")
+    ap.add_argument("--scratch-on-moto", action="store_true",
+                    help="scratch files on a local moto S3 server (s3://corpus/scratch) instead of --tmp")
     ap.add_argument("--json", default=None, help="also write the measurements to this file")
     args = ap.parse_args()
     sizes = [int(x) for x in args.docs.split(",")]
@@ -192,7 +213,8 @@ def main() -> None:
         for n in sizes:  # a fresh process per size: ru_maxrss is a lifetime maximum
             out = Path(tmp) / f"{n}.json"
             cmd = [sys.executable, __file__, "--docs", str(n), "--workers", str(args.workers),
-                   "--batch-size", str(args.batch_size), "--json", str(out)] + (["--tmp", args.tmp] if args.tmp else [])
+                   "--batch-size", str(args.batch_size), "--json", str(out)] + (["--tmp", args.tmp] if args.tmp else []) \
+                + (["--scratch-on-moto"] if args.scratch_on_moto else [])
             subprocess.run(cmd, check=True)
             results.append(json.loads(out.read_text()))
     growth(results)

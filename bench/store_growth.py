@@ -14,6 +14,7 @@ JSONL files of DOCS/100 lines, raw/part-000.jsonl ... part-099.jsonl):
   v2  + raw/added.jsonl with DOCS/100 new documents          (append)
   v3  raw/added.jsonl removed again                           (delete)
   v4  DOCS/1000 documents edited, spread over all files       (merge: delete + rewrite)
+      (one per input file, at a different line in each: k*7919 mod the file's length)
   v5  DOCS/1000 documents edited, all in one file             (merge, clustered)
 For each: CPU seconds of the whole `clean` and of the store write, the store write's wall time
 per table, data bytes added (the _reports folder excluded), rows written. The folder layout's
@@ -96,15 +97,47 @@ def step(name: str, raw: Path, store: Path, config: Config | None, rows: list[di
     print(json.dumps(rows[-1]), flush=True)
 
 
+def read_latest(store: Path) -> dict:
+    """Reading the latest version without cleancorpus (best of 3 wall, as a user would), and
+    how many data files it is made of."""
+    import polars as pl
+    from deltalake import DeltaTable
+
+    out: dict = {"data_files": {}, "data_files_on_disk": sum(1 for _ in store.rglob("*.parquet"))}
+    for name in ("documents", "duplicates", "edits", "outcomes"):
+        out["data_files"][name] = len(DeltaTable(str(store / name)).file_uris())
+    for label, read in (("polars_read_documents_s", lambda: pl.read_delta(str(store / "documents"))),
+                        ("pandas_read_documents_s", lambda: DeltaTable(str(store / "documents")).to_pandas())):
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            n = len(read())
+            best = min(best, time.perf_counter() - t0)
+        out[label], out["documents_rows"] = round(best, 3), n
+    print(json.dumps(out), flush=True)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=100_000)
     ap.add_argument("--mode", choices=("store", "clean"), default="store")
     ap.add_argument("--stages", default="unicode", help="--mode clean: comma-separated stages (default: unicode; 'default' for all)")
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "store-growth")
+    ap.add_argument("--layout", default="blocks",
+                    help="'blocks' (the store's: tables.FILE_BUCKETS file buckets x runs of tables.BLOCK_ROWS "
+                         "records), 'blocks:BUCKETS:ROWS' to try others, or 'file-hash-16' (the layout before: "
+                         "16 partitions by input-file hash)")
     args = ap.parse_args()
+    from cleancorpus.store import tables
+
+    if args.layout == "file-hash-16":
+        tables.FILE_BUCKETS, tables.BLOCK_ROWS = 16, 10**15  # every record of a file in its file's bucket
+    elif args.layout.startswith("blocks:"):
+        tables.FILE_BUCKETS, tables.BLOCK_ROWS = map(int, args.layout.split(":")[1:])
+    layout = f"{tables.FILE_BUCKETS} file buckets x {tables.BLOCK_ROWS} records"
     extra = max(1, args.docs // 100)
-    work = args.work / f"{args.docs}-{args.mode}"
+    work = args.work / f"{args.docs}-{args.mode}-{args.layout.replace(':', '-')}"
     corpus = args.work / f"gen-{args.docs}"
     if not (corpus / "raw" / "corpus.jsonl").exists():
         subprocess.run([sys.executable, str(ROOT / "bench" / "gen_corpus.py"), "--docs", str(args.docs + extra),
@@ -139,7 +172,8 @@ def main() -> None:
     step(f"v3 delete those {extra}", raw, store, config, rows)
     n_edit = max(1, args.docs // 1000)
     stride = max(1, args.docs // n_edit)
-    for i in range(0, n_edit * stride, stride):
+    for k in range(n_edit):  # one per stride, each at another position inside its stride
+        i = k * stride + (k * 7919) % stride
         shards[i // per][i % per] = edit(shards[i // per][i % per])
     write_shards()
     step(f"v4 edit {n_edit} documents spread over the corpus (0.1%)", raw, store, config, rows)
@@ -147,16 +181,18 @@ def main() -> None:
         shards[50][i] = edit(shards[50][i])
     write_shards()
     step(f"v5 edit {min(n_edit, per)} documents in one input file", raw, store, config, rows)
+    latest = read_latest(store)
     v1 = cleancorpus.load(store, rows[0]["version"])
     plain = work / "export-v1"
     shutil.rmtree(plain, ignore_errors=True)
     export(v1, plain, "jsonl")
     export(v1, plain, "parquet")
     folder = sum(p.stat().st_size for p in plain.iterdir() if p.name.startswith("documents.") or p.suffix == ".jsonl")
-    summary = {"docs": args.docs, "mode": args.mode, "stages": list(config.stages) if config else [],
+    summary = {"docs": args.docs, "mode": args.mode, "layout": layout, "stages": list(config.stages) if config else [],
                "first_version_bytes": first,
                "folder_layout_bytes_per_version": folder,
                "v2_added_over_first": round(rows[1]["store_bytes_added"] / first, 4),
+               "latest": latest,
                "steps": rows}
     (work / "result.json").write_text(json.dumps(summary, indent=1), "utf-8")
     print(json.dumps({k: v for k, v in summary.items() if k != "steps"}))

@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shard-mb", type=float, default=8.0, help="input megabytes per shard task (default 8)")
     ap.add_argument("--text-field", help="JSONL/Parquet field holding the text (default 'text')")
     ap.add_argument("--id-field", help="JSONL/Parquet field holding the input's own id (default 'id')")
-    ap.add_argument("--scratch-dir", help="directory for the run's scratch files, seen by every worker "
-                                          "(default: inside a local store, else the system's temporary directory)")
+    ap.add_argument("--scratch-dir", help="directory or s3:// prefix for the run's scratch files, reached by every "
+                                          "worker (default: inside a local store, else the system's temporary directory)")
     args = ap.parse_args(argv)
     if "://" not in args.raw_dir and not Path(args.raw_dir).is_dir():
         ap.error(f"input directory {args.raw_dir} does not exist")

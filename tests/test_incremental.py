@@ -248,3 +248,33 @@ def test_dedup_index_gives_what_a_full_pass_gives(tmp_path, base):
     # 7 new texts; a few old documents' texts changed too (spun read the new statistics)
     assert work["dedup"]["signatures_reused"] + work["dedup"]["signatures_computed"] == 37
     assert work["dedup"]["signatures_reused"] >= 25
+
+
+def test_spelling_fit_chunks_keyed_by_ids_and_texts(tmp_path):
+    """Spelling's fit reads only ids and texts: a chunk whose documents changed only in metadata
+    (spun's spin score, say) is not recounted; a changed text is; the total is a full count's."""
+    from cleancorpus.document import Document
+    from cleancorpus.incremental import Work, cached_partial_fit
+    from cleancorpus.pipeline import guarded_partial_fit
+    from cleancorpus.stages.spelling import SpellingStage
+
+    stage = SpellingStage()
+    texts = paragraphs()[:40]
+    docs = [Document(f"d{i}", t, f"part-{i // 20}.jsonl:{i % 20}", {"spin_score": 0.1}) for i, t in enumerate(texts)]
+
+    def run(ds, read=True):
+        work = Work()
+        stats, _ = cached_partial_fit(stage, lambda: iter(ds), lambda d: guarded_partial_fit(stage, d, 0, True),
+                                      str(tmp_path), read, work)
+        return stats, work
+
+    run(docs)
+    relabelled = [Document(d.id, d.text, d.source, {"spin_score": 0.2}) for d in docs]
+    stats, work = run(relabelled)
+    assert work.fit_recomputed.get("spelling", 0) == 0 and work.fit_reused["spelling"] == 2
+    edited = list(relabelled)
+    edited[25] = Document(edited[25].id, edited[25].text + " Anothr word.", edited[25].source)
+    stats, work = run(edited)
+    assert work.fit_recomputed["spelling"] == 1 and work.fit_reused["spelling"] == 1
+    full, _ = run(edited, read=False)
+    assert stats.counts == full.counts and stats.words == full.words

@@ -347,7 +347,9 @@ def test_the_delete_predicate_names_whole_input_files_and_stays_exact():
     p = touched_predicate(touched, stored)
     from cleancorpus.store.tables import part_of
 
-    parts = ", ".join(map(str, sorted({part_of("big.jsonl"), part_of("b.jsonl"), part_of("new.jsonl")})))
+    parts = ", ".join(map(str, sorted({part_of(s) for s in touched})))  # the touched blocks only
+    # big.jsonl:1..30000 in 301 blocks, "big.jsonl:x" (a name of its own), b.jsonl, new.jsonl
+    assert len(parts.split(", ")) == 301 + 3
     assert p == (f"part IN ({parts}) AND ((source = 'big.jsonl' OR starts_with(source, 'big.jsonl:')) "
                  "OR source IN ('b.jsonl:2', 'new.jsonl:1'))")
     # a file only partly touched is listed line by line; the term never matches an untouched row
@@ -357,7 +359,7 @@ def test_the_delete_predicate_names_whole_input_files_and_stays_exact():
     assert "O''Brien" in touched_predicate({"O'Brien.txt"}, stored | {"O'Brien.txt"})
 
 
-def test_removing_an_input_file_rewrites_only_its_partition(out, tmp_path):
+def test_removing_an_input_file_rewrites_only_its_blocks(out, tmp_path):
     from cleancorpus.store.tables import part_of
 
     files = [f"f{k}.jsonl" for k in range(40)]
@@ -374,12 +376,72 @@ def test_removing_an_input_file_rewrites_only_its_partition(out, tmp_path):
         dt = cleancorpus.load(out, vid).table("documents")
         return set(pa.table(dt.get_add_actions(flatten=True)).column("path").to_pylist())
 
-    mine = f"part={part_of(gone)}/"
+    # its blocks (part = file bucket and run of 100 lines: 3 here), nothing else
+    mine = tuple({f"part={part_of(f'{gone}:{i}')}/" for i in range(1, 201)})
+    assert len(mine) == 3
     before, after = files("vone"), files("vtwo")
     assert {f for f in before if not f.startswith(mine)} == {f for f in after if not f.startswith(mine)}
-    assert {f for f in before if f.startswith(mine)} != {f for f in after if f.startswith(mine)}
+    assert not {f for f in before if f.startswith(mine)} & {f for f in after if f.startswith(mine)}
     assert len(v2) == 7800 and verify(v2).ok
     assert len(list(cleancorpus.load(out, "vone"))) == 8000
+
+
+def _data_files(out, vid, table="documents"):
+    import pyarrow as pa
+
+    dt = cleancorpus.load(out, vid).table(table)
+    return set(pa.table(dt.get_add_actions(flatten=True)).column("path").to_pylist())
+
+
+def test_edits_spread_over_every_input_file_rewrite_only_their_blocks(out):
+    """Delta rewrites a data file whole to change one row in it: an edit anywhere costs its block
+    (its file's bucket, its run of 100 records), not its input file's share of the table."""
+    from cleancorpus.store.tables import part_of
+
+    files = [f"f{k}.jsonl" for k in range(40)]
+    docs = [Document(f"{f}-{i}", f"line {i} of {f}", f"{f}:{i}") for f in files for i in range(1, 301)]
+    _write(out, "vone", docs)
+    edited = {f"{f}:{1 + (k * 97) % 300}" for k, f in enumerate(files)}  # one per file, lines spread
+    changed = [Document(d.id, d.text + " (edited)", d.source) if d.source in edited else d for d in docs]
+    v2 = _write(out, "vtwo", changed)
+    assert v2.manifest["write"]["changed"] == 40 and not v2.manifest["write"]["full_rewrite"]
+    blocks = tuple({f"part={part_of(s)}/" for s in edited})
+    before, after = _data_files(out, "vone"), _data_files(out, "vtwo")
+    assert len(before) > 100  # 40 files x 3 blocks, fewer where two files share a bucket
+    # untouched blocks keep their files; each touched block has one new file instead of its old one
+    assert {f for f in before if not f.startswith(blocks)} == {f for f in after if not f.startswith(blocks)}
+    new = after - before
+    assert len(new) == len(blocks) and all(f.startswith(blocks) for f in new)
+    assert not {f for f in before if f.startswith(blocks)} & after
+    assert sorted((d.source, d.text) for d in v2) == sorted((d.source, d.text) for d in changed)
+    assert verify(v2).ok and verify(cleancorpus.load(out, "vone")).ok
+
+
+def test_a_store_in_the_previous_layout_is_rewritten_in_blocks(out, monkeypatch):
+    """A store written with 16 partitions by input-file hash (before blocks): its next version
+    rewrites every table in blocks (a delete naming blocks would miss its rows); the old version
+    still reads by time travel."""
+    from cleancorpus.store import tables
+
+    docs = [Document(f"f{k}-{i}", f"line {i} of f{k}", f"f{k}.jsonl:{i}") for k in range(5) for i in range(1, 251)]
+    with monkeypatch.context() as m:
+        m.setattr(tables, "FILE_BUCKETS", 16)
+        m.setattr(tables, "BLOCK_ROWS", 10**15)
+        _write(out, "vold", docs)
+    assert len({f.split("/")[0] for f in _data_files(out, "vold")}) <= 5  # one partition per file
+    changed = [Document(d.id, d.text + "!", d.source) if d.source == "f2.jsonl:7" else d for d in docs]
+    v2 = _write(out, "vnew", changed)
+    assert v2.manifest["write"]["full_rewrite"]
+    assert all(r["part"] == tables.part_of(r["source"]) for r in v2.rows("outcomes", ["source", "part"]))
+    assert len({f.split("/")[0] for f in _data_files(out, "vnew")}) == len({tables.part_of(d.source) for d in docs})
+    assert sorted((d.source, d.text) for d in v2) == sorted((d.source, d.text) for d in changed)
+    old = cleancorpus.load(out, "vold")
+    assert sorted((d.source, d.text) for d in old) == sorted((d.source, d.text) for d in docs)
+    assert verify(v2).ok and verify(old).ok
+    # and the version after that is incremental again
+    v3 = _write(out, "vthree", [Document(d.id, d.text + "?", d.source) if d.source == "f4.jsonl:200" else d
+                                for d in changed])
+    assert v3.manifest["write"]["changed"] == 1 and not v3.manifest["write"]["full_rewrite"]
 
 
 def test_gc_keep_since_and_dry_run(out):

@@ -7,14 +7,13 @@ import functools
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, scratch
 from .config import Config
 from .dedup import DedupResult, find_duplicates
 from .document import Document, Edit, Outcome, Rejection, Status
@@ -106,13 +105,13 @@ def plan(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, config: Config 
     return Plan(store, files, inputs, config, version_id(inputs, config))
 
 
-def deduplicate(p: Plan, spill: Path, map_fn=None, full: bool = False) -> DedupResult:
+def deduplicate(p: Plan, spill: Path | str, map_fn=None, full: bool = False) -> DedupResult:
     """The corpus-level duplicate passes over the cleaned documents of a run (all of the
     current inputs; no earlier version takes part, so the version id names one content)."""
     kwargs = {"map_fn": map_fn} if map_fn is not None else {}
     # scratch files (text batches, signatures) next to the spill: same disk, removed with it
     return find_duplicates(lambda: read_documents(spill), p.config.dedup,
-                           workdir=spill.parent, index=str(p.store.root), full=full, **kwargs)
+                           workdir=scratch.parent(spill), index=str(p.store.root), full=full, **kwargs)
 
 
 def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None = None) -> Version:
@@ -172,9 +171,10 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
     meta = {"cleancorpus.parent": parent or "", "cleancorpus.created": created,
             "cleancorpus.package_version": __version__, "cleancorpus.package_sha256": package_fingerprint(),
             "cleancorpus.config": json.dumps(config, sort_keys=True)}
-    version, _ = write_version(p.store, p.version_id, items, summary, created=created,
-                               commit_metadata=meta, scratch=run.spill.parent, progress=progress,
-                               withhold=withhold_policy(p.config))
+    with _local_scratch(run.spill) as local:
+        version, _ = write_version(p.store, p.version_id, items, summary, created=created,
+                                   commit_metadata=meta, scratch=local, progress=progress,
+                                   withhold=withhold_policy(p.config))
     sweep_cache(p)
     from .incremental import CACHE_DIR
 
@@ -236,9 +236,22 @@ def inputs_digest(inputs: list[dict[str, Any]]) -> str:
 
 
 @contextlib.contextmanager
-def building(p: Plan, lock_timeout: float = 600.0, scratch: str | os.PathLike | None = None):
+def _local_scratch(spill: Path | str):
+    """A local directory for the store write's own temporary files (written and read in this
+    one process): beside the spill when scratch is local, else a temporary directory here."""
+    if not scratch.is_remote(spill):
+        yield Path(spill).parent
+        return
+    with tempfile.TemporaryDirectory(prefix=TMP_PREFIX + "write-") as d:
+        yield Path(d)
+
+
+@contextlib.contextmanager
+def building(p: Plan, lock_timeout: float = 600.0, scratch_dir: str | os.PathLike | None = None):
     """Hold the store lock for a build and give a scratch directory (inside a local store, else
-    under ``scratch`` or the system's temporary directory).
+    under ``scratch`` or the system's temporary directory). ``scratch`` may be an object-storage
+    prefix (``s3://bucket/tmp``): workers on other machines then share it without a shared
+    filesystem (scratch.py); the run's directory under it is removed after the build.
 
     Yields None when the version already is the latest (nothing to build or write).
     """
@@ -247,14 +260,12 @@ def building(p: Plan, lock_timeout: float = 600.0, scratch: str | os.PathLike | 
         if p.store.latest_id() == p.version_id:
             yield None
             return
-        base = scratch if scratch is not None else (None if p.store.remote else p.store.root)
-        if base is not None:
-            Path(base).mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "work-", dir=base))
+        base = scratch_dir if scratch_dir is not None else (None if p.store.remote else p.store.root)
+        work = scratch.mkdtemp(scratch.location(base) if base is not None else None, TMP_PREFIX + "work-")
         try:
             yield work
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            scratch.rmtree(work)
 
 
 def clean(
@@ -265,6 +276,7 @@ def clean(
     lock_timeout: float = 600.0,
     fail_fast: bool = False,
     full: bool = False,
+    scratch_dir: str | os.PathLike | None = None,
     private_out: str | os.PathLike | None = None,
 ) -> CleanResult:
     """Build a new version of the corpus in ``out_dir`` from the documents in ``raw_dir``.
@@ -273,10 +285,12 @@ def clean(
     the run goes on; ``fail_fast=True`` lets the error escape instead (to debug a stage).
     Each stage's stored result for a document is reused when it is still exactly right
     (incremental.py); ``full=True`` recomputes everything (same result, byte for byte).
+    ``scratch_dir``: where the run's scratch files go (a directory or an ``s3://`` prefix;
+    default: inside a local store, else the system's temporary directory).
     ``private_out``: where the originals of redacted personal data go (store/private.py;
     default: where the latest version put them, else ``<out_dir>/_private/pii``)."""
     p = plan(raw_dir, out_dir, config, private_out)
-    with building(p, lock_timeout) as work:
+    with building(p, lock_timeout, scratch_dir) as work:
         if work is None:
             v = p.store.open(p.version_id)
             return CleanResult(v, False, v.manifest["counts"])

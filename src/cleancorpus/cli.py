@@ -96,6 +96,7 @@ def clean(
     text_field: Optional[str] = typer.Option(None, "--text-field", help="JSONL/Parquet field holding the text (default 'text'; e.g. content, raw_content)."),
     id_field: Optional[str] = typer.Option(None, "--id-field", help="JSONL/Parquet field holding the input's own id, copied to metadata.input_id (default 'id')."),
     full: bool = typer.Option(False, "--full", help="Recompute every document and every pass from the inputs instead of reusing the stored results of unchanged documents (the result is the same, byte for byte)."),
+    scratch_dir: Optional[str] = typer.Option(None, "--scratch", help="Directory or s3:// prefix for the run's scratch files (removed after the run); default: inside a local store, else the system's temporary directory."),
     private_out: Optional[str] = typer.Option(None, "--private-out", help="Where the originals of redacted personal data go, outside the published tables: a directory, an s3:// prefix, or a path relative to the store (default: where the latest version put them, else <out>/_private/pii)."),
 ) -> None:
     """Build a new version of the corpus from RAW_DIR into the store."""
@@ -122,7 +123,7 @@ def clean(
         try:
             with _write_errors_as_exceptions():
                 result = api.clean(raw_dir, out_dir, cfg, progress=progress, lock_timeout=lock_timeout,
-                                   fail_fast=fail_fast, full=full, private_out=private_out)
+                                   fail_fast=fail_fast, full=full, scratch_dir=scratch_dir, private_out=private_out)
         except (StoreError, ConfigError) as exc:
             fail(str(exc))
             return

@@ -16,10 +16,16 @@ statistics (``Stage.reads_hold``); otherwise it runs the stage again. What each 
   (unknown words, capitalised correction targets), whether its corpus count reaches
   ``protect_min_count`` and ``min_corpus_target``: the only two comparisons the stage makes.
   A document is recomputed only when one of the words it looked up crosses one of them.
-- spun: the whole of its statistics (its language model mixes corpus counts with the corpus
-  total, which any new clean document changes), as a digest. Any change to the spun counts
-  recomputes the spun stage of every document; the stages after it still reuse their results
-  for the documents whose spun output came out the same.
+- spun: what its decoder read (spunreads.py): the language model's log probabilities
+  (quantised to 1/8 nat) of the word pairs inside the islands around its candidate swaps (a
+  sentence is decoded island by island, so the text between them is not read), the
+  corpus-lexicon entries of the words it looked up, and the proper-name pairs it checked. Each
+  island has a budget derived from the margin of its best reading: its log probabilities may
+  move together by less than that (which cannot change the result); the reads on the best path
+  of an island a swap wins, and those behind a repair's confidence, must stay the same. A
+  document is recomputed only when a read moves beyond that, a word it looked up gets other
+  corpus-lexicon entries, or a word it contains newly gets some; the stages after it reuse
+  their results when its spun output is the same.
 - the other stages read no statistics: same input, same options and code, same result.
 
 Fits are reused the same way: each input file's documents, as they enter a corpus stage, are
@@ -69,6 +75,13 @@ def _without_before(edit: Edit, text: str) -> dict[str, Any]:
 
 def _with_before(d: dict[str, Any], text: str) -> dict[str, Any]:
     return d if "before" in d else {**d, "before": text[d["start"]:d["end"]]}
+
+
+def _id_text_digest(doc: Document) -> str:
+    """What a fit that reads only ids and texts depends on (``Stage.fit_reads == "text"``): a
+    chunk of such a stage is not recounted when only its documents' metadata changed."""
+    blob = json.dumps([doc.id, doc.text], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def stage_fingerprint(stage: Any) -> str:
@@ -236,7 +249,7 @@ class StageCache:
     def get(self, stage: Any, doc: Document, key: str) -> Document | Rejection | None:
         self._switch(input_file(doc.source))
         entry = self._stored[stage.name].get(key)
-        if entry is None or not stage.reads_hold(entry.get("reads")):
+        if entry is None or not stage.reads_hold(entry.get("reads"), doc):
             return None
         self._used[stage.name][key] = entry
         self.work.reused[stage.name] = self.work.reused.get(stage.name, 0) + 1
@@ -311,8 +324,9 @@ def cached_partial_fit(
     skipped: dict[str, str] = {}
     for relpath, k, chunk in chunks_by_file(docs()):
         h = hashlib.sha256()
+        text_only = getattr(stage, "fit_reads", "document") == "text"
         for d in chunk:
-            h.update(doc_digest(d).encode())
+            h.update(_id_text_digest(d).encode() if text_only else doc_digest(d).encode())
         digest = h.hexdigest()
         rel = f"fits/{stage.name}-{fp}/{file_key(relpath)}-{k:05d}.pickle.gz"
         got = None

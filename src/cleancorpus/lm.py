@@ -235,20 +235,23 @@ class Path:
     score: float  # LM log probability minus channel costs
 
 
-def viterbi(lm: BigramLM, n: int, arcs: Sequence[Arc], breaks: frozenset[int] = frozenset()) -> Path:
+def viterbi(lm: BigramLM, n: int, arcs: Sequence[Arc], breaks: frozenset[int] = frozenset(),
+            start: int = 0, context: str | None = None) -> Path:
     """Best reading of tokens 0..n through ``arcs`` under the LM.
 
     The LM context is reset at every token index in ``breaks`` (punctuation between words).
     State: (token position, last output word); arcs must cover every position (identity arcs).
+    ``start``/``context``: read tokens start..n only, the word before ``start`` being ``context``
+    (one island of a sentence, spunreads.py).
     """
     by_start: dict[int, list[Arc]] = {}
     for a in arcs:
         by_start.setdefault(a.start, []).append(a)
     # best[pos][last_word] = (score, back-pointer)
-    best: list[dict[str | None, tuple[float, tuple | None]]] = [dict() for _ in range(n + 1)]
-    best[0][None] = (0.0, None)
-    for pos in range(n):
-        for last, (score, back) in best[pos].items():
+    best: list[dict[str | None, tuple[float, tuple | None]]] = [dict() for _ in range(n + 1 - start)]
+    best[0][context] = (0.0, None)
+    for pos in range(start, n):
+        for last, (score, back) in best[pos - start].items():
             ctx = None if pos in breaks else last
             for arc in by_start.get(pos, ()):
                 s, prev = score - arc.cost, ctx
@@ -256,10 +259,10 @@ def viterbi(lm: BigramLM, n: int, arcs: Sequence[Arc], breaks: frozenset[int] = 
                     s += lm.logp(prev, norm(w))
                     prev = norm(w)
                 key = prev if arc.words else ctx
-                cur = best[arc.end].get(key)
+                cur = best[arc.end - start].get(key)
                 if cur is None or s > cur[0]:
-                    best[arc.end][key] = (s, (arc, back))
-    score, back = max(best[n].values(), key=lambda v: v[0])
+                    best[arc.end - start][key] = (s, (arc, back))
+    score, back = max(best[n - start].values(), key=lambda v: v[0])
     chosen: list[Arc] = []
     while back is not None:
         arc, back = back
@@ -267,10 +270,12 @@ def viterbi(lm: BigramLM, n: int, arcs: Sequence[Arc], breaks: frozenset[int] = 
     return Path(tuple(reversed(chosen)), score)
 
 
-def chain_score(lm: BigramLM, words: Sequence[str], breaks: frozenset[int] = frozenset()) -> float:
+def chain_score(lm: BigramLM, words: Sequence[str], breaks: frozenset[int] = frozenset(),
+                context: str | None = None) -> float:
     """The score ``viterbi`` gives when every token has only its identity arc, without the
-    lattice: the same additions in the same order, so the same float."""
-    score, prev = 0.0, None
+    lattice: the same additions in the same order, so the same float (``context``: the word
+    before the first)."""
+    score, prev = 0.0, context
     for pos, w in enumerate(words):
         cur = norm(w)
         score += lm.logp(None if pos in breaks else prev, cur)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from . import scratch
 from .config import Config, Limits
 from .document import Document, Outcome, Rejection, Status
 from .incremental import UNCACHEABLE, StageCache, Work, cached_partial_fit
@@ -293,7 +294,7 @@ def spill(stream: Iterable[Document], path: Path, progress: Progress | None = No
     """Write documents, edits included, one JSON record a line. A scratch file between passes:
     it must give back exactly what went in, so unpaired surrogates pass through (the strict
     output is written by the store)."""
-    with open(path, "w", encoding="utf-8", errors="surrogatepass") as fh:
+    with scratch.open_file(path, "w", encoding="utf-8", errors="surrogatepass") as fh:  # local or s3://
         for doc in stream:
             fh.write(json.dumps(doc.to_record(), ensure_ascii=False))
             fh.write("\n")
@@ -304,6 +305,6 @@ def spill(stream: Iterable[Document], path: Path, progress: Progress | None = No
 
 def read_documents(path: Path) -> Iterator[Document]:
     """Documents (with edits) from a spill file."""
-    with open(path, encoding="utf-8", errors="surrogatepass") as fh:
+    with scratch.open_file(path, "r", encoding="utf-8", errors="surrogatepass") as fh:
         for line in fh:
             yield Document.from_record(json.loads(line))

@@ -149,8 +149,9 @@ def clean_corpus(
 ) -> str:
     """Build a new version of the corpus from RAW_DIR into OUT_DIR; returns the version id.
     RAW_DIR and OUT_DIR may be s3:// prefixes. The run's scratch files (spills, fitted stages,
-    dedup shingle sets) go under SCRATCH_DIR, a local or shared directory every worker sees
-    (default: inside a local store, else the system's temporary directory).
+    dedup shingle sets) go under SCRATCH_DIR, which every worker must reach: a local or shared
+    directory, or an s3:// prefix (workers on several machines then need no shared filesystem);
+    default: inside a local store, else the system's temporary directory. Removed after the run.
     ``text_field``/``id_field`` override the configuration's ``input`` (JSONL and Parquet).
     Stage results of unchanged documents are reused from the store when still exact; FULL
     recomputes everything. PRIVATE_OUT: where the originals of redacted personal data go

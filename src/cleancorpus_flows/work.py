@@ -15,20 +15,20 @@ from __future__ import annotations
 import copy
 import itertools
 import pickle
-import shutil
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from cleancorpus import scratch
 from cleancorpus.api import Plan
 from cleancorpus.config import Config
 from cleancorpus.document import Document, Outcome
 from cleancorpus.incremental import Work, cached_partial_fit
 from cleancorpus.ingest import InputFile, iter_documents
 from cleancorpus.pipeline import Pipeline, RunResult, StageReport, guarded_partial_fit, read_documents, spill
+from cleancorpus.scratch import Location
 from cleancorpus.stages import REGISTRY, Stage
 
 Shard = tuple[InputFile, ...]
@@ -92,14 +92,14 @@ _CACHE_SIZE = 4
 _CACHE_LOCK = threading.Lock()
 
 
-def pipeline_for(config: Config, fitted: dict[int, Path] | None = None) -> Pipeline:
+def pipeline_for(config: Config, fitted: dict[int, Location] | None = None) -> Pipeline:
     """A pipeline for ``config`` whose corpus stages are the fitted ones pickled at ``fitted``
     (keyed by position in config.stages)."""
     with _CACHE_LOCK:
         return _cached(config, fitted or {})
 
 
-def _cached(config: Config, fitted: dict[int, Path]) -> Pipeline:
+def _cached(config: Config, fitted: dict[int, Location]) -> Pipeline:
     key = (config.fingerprint(), repr(sorted((i, str(p)) for i, p in fitted.items())) if fitted else None)
     pipe = _CACHE.get(key)
     if pipe is None:
@@ -115,11 +115,11 @@ def _remember(key: tuple[str, str | None], pipe: Pipeline) -> None:
         _CACHE.popitem(last=False)
 
 
-def _with_fitted(base: Pipeline, fitted: dict[int, Path]) -> Pipeline:
+def _with_fitted(base: Pipeline, fitted: dict[int, Location]) -> Pipeline:
     pipe = copy.copy(base)  # shares the unfitted stages; only the stage list is new
     pipe.stages = list(base.stages)
     for position, path in fitted.items():
-        with open(path, "rb") as fh:
+        with scratch.open_file(path, "rb") as fh:
             pipe.stages[position] = pickle.load(fh)
     return pipe
 
@@ -130,9 +130,9 @@ class PassJob:
     label: str  # the task run's name in the Prefect UI
     config: Config
     segment: int | None  # None: ingest only (the first segment must be fitted first)
-    source: Shard | Path  # raw files for the first pass, else the previous pass's spill
-    out: Path
-    fitted: dict[int, Path] = field(default_factory=dict)
+    source: Shard | Location  # raw files (a tuple) for the first pass, else the previous pass's spill
+    out: Location
+    fitted: dict[int, Location] = field(default_factory=dict)
     cache: str | None = None  # the store whose per-document results may be reused
     full: bool = False  # recompute everything (the cache is refreshed, not read)
     fail_fast: bool = False  # a reader's or stage's exception escapes (debugging, local runs)
@@ -140,7 +140,7 @@ class PassJob:
 
 @dataclass
 class PassResult:
-    out: Path
+    out: Location
     documents: int
     reports: dict[str, StageReport]
     rejected: list[Outcome]
@@ -156,7 +156,7 @@ def run_pass(job: PassJob, progress: Callable[[str, int], None] | None = None) -
         pipe.fail_fast = True
     reports = new_reports(job.config)
     rejected: list[Outcome] = []
-    if isinstance(job.source, Path):
+    if not isinstance(job.source, tuple):  # a spill
         docs: Iterator[Document] = read_documents(job.source)
     else:
         raw = iter_documents(list(job.source), job.config.limits, job.fail_fast, fields=job.config.input)
@@ -187,13 +187,13 @@ class FitJob:
     label: str
     config: Config
     position: int  # of the stage in config.stages
-    inputs: tuple[Path, ...]  # every shard's spill, in input order
-    out: Path
+    inputs: tuple[Location, ...]  # every shard's spill, in input order
+    out: Location
 
 
 @dataclass(frozen=True)
 class FitResult:
-    path: Path
+    path: Location
     pickle_bytes: int
     fit_seconds: float
     pickle_seconds: float
@@ -207,10 +207,10 @@ def fit_stage(job: FitJob) -> FitResult:
     t0 = time.perf_counter()
     stage.fit(itertools.chain.from_iterable(read_documents(p) for p in job.inputs))
     t1 = time.perf_counter()
-    with open(job.out, "wb") as fh:
+    with scratch.open_file(job.out, "wb") as fh:
         pickle.dump(stage, fh, protocol=pickle.HIGHEST_PROTOCOL)
     t2 = time.perf_counter()
-    return FitResult(job.out, job.out.stat().st_size, t1 - t0, t2 - t1)
+    return FitResult(job.out, scratch.size(job.out), t1 - t0, t2 - t1)
 
 
 @dataclass(frozen=True)
@@ -218,8 +218,8 @@ class PartialFitJob:
     label: str
     config: Config
     position: int  # of the stage in config.stages
-    source: Path  # one shard's spill
-    out: Path  # where its pickled statistics go
+    source: Location  # one shard's spill
+    out: Location  # where its pickled statistics go
     cache: str | None = None
     full: bool = False
     fail_fast: bool = False
@@ -227,7 +227,7 @@ class PartialFitJob:
 
 @dataclass(frozen=True)
 class PartialFitResult:
-    path: Path
+    path: Location
     stats_bytes: int
     documents: int
     seconds: float
@@ -251,9 +251,9 @@ def partial_fit(job: PartialFitJob) -> PartialFitResult:
 
     done = Work()
     stats, skipped = cached_partial_fit(stage, docs, fit, job.cache, not job.full, done)
-    with open(job.out, "wb") as fh:
+    with scratch.open_file(job.out, "wb") as fh:
         pickle.dump(stats, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    return PartialFitResult(job.out, job.out.stat().st_size, counted[0].n if counted else 0,
+    return PartialFitResult(job.out, scratch.size(job.out), counted[0].n if counted else 0,
                             time.perf_counter() - t0, skipped, done)
 
 
@@ -271,12 +271,12 @@ def merge_fit(job: FitJob) -> FitResult:
         total = stage.merge_stats(batch if total is None else [total, *batch])
     stage.finish_fit(total if total is not None else stage.partial_fit(()))
     t1 = time.perf_counter()
-    with open(job.out, "wb") as fh:
+    with scratch.open_file(job.out, "wb") as fh:
         pickle.dump(stage, fh, protocol=pickle.HIGHEST_PROTOCOL)
     t2 = time.perf_counter()
     for p in job.inputs:
-        p.unlink(missing_ok=True)
-    return FitResult(job.out, job.out.stat().st_size, t1 - t0, t2 - t1)
+        scratch.remove(p)
+    return FitResult(job.out, scratch.size(job.out), t1 - t0, t2 - t1)
 
 
 def _fresh(config: Config, position: int) -> Stage:
@@ -285,18 +285,19 @@ def _fresh(config: Config, position: int) -> Stage:
     return type(base)(base.options)
 
 
-def _load(path: Path) -> Any:
-    with open(path, "rb") as fh:
+def _load(path: Location) -> Any:
+    with scratch.open_file(path, "rb") as fh:
         return pickle.load(fh)
 
 
-def concatenate(parts: Sequence[Path], out: Path) -> Path:
+def concatenate(parts: Sequence[Location], out: Location) -> Location:
     """One spill file from the shards' spills, in order: byte for byte what a sequential run
     spills, since each shard wrote its documents the same way."""
-    with open(out, "wb") as dst:
+    with scratch.open_file(out, "wb") as dst:
         for part in parts:
-            with open(part, "rb") as src:
-                shutil.copyfileobj(src, dst, 1 << 20)
+            with scratch.open_file(part, "rb") as src:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
     return out
 
 
@@ -321,12 +322,12 @@ def chunks(items: Sequence[Any], parts: int) -> list[list[Any]]:
 # -- the whole per-document part of a run ----------------------------------------------------
 def run_stages(
     p: Plan,
-    work_dir: Path,
+    work_dir: Location,
     shard_bytes: int,
     max_shards: int,
     run_passes: Callable[[list[PassJob]], list[PassResult]] | None = None,
     fit: Callable[[FitJob], FitResult] = merge_fit,
-    gather: Callable[[list[Path], Path], Path] = concatenate,
+    gather: Callable[[list[Location], Location], Location] = concatenate,
     run_partial_fits: Callable[[list[PartialFitJob]], list[PartialFitResult]] = (
         lambda jobs: [partial_fit(j) for j in jobs]),
     full: bool = False,
@@ -343,14 +344,14 @@ def run_stages(
     config = p.config
     reports = new_reports(config)
     rejected: list[Outcome] = []
-    sources: list[Shard | Path] = list(plan_shards(p.files, p.inputs, shard_bytes, max_shards))
-    fitted: dict[int, Path] = {}
+    sources: list[Shard | Location] = list(plan_shards(p.files, p.inputs, shard_bytes, max_shards))
+    fitted: dict[int, Location] = {}
     cache = str(p.store.root)
     done = Work()
 
-    def one_pass(tag: str, segment: int | None) -> list[Path]:
+    def one_pass(tag: str, segment: int | None) -> list[Location]:
         jobs = [PassJob(f"{tag}: shard {i + 1}/{len(sources)}", config, segment, src,
-                        work_dir / f"{tag.replace(' ', '-')}-{i:05d}.jsonl", dict(fitted), cache, full, fail_fast)
+                        scratch.join(work_dir, f"{tag.replace(' ', '-')}-{i:05d}.jsonl"), dict(fitted), cache, full, fail_fast)
                 for i, src in enumerate(sources)]
         results = run_passes(jobs)
         for r in results:
@@ -363,26 +364,26 @@ def run_stages(
     for seg in segments(config):
         label = "+".join(seg.stages) or "no stages"
         if seg.needs_fit:
-            if not isinstance(sources[0], Path):
+            if isinstance(sources[0], tuple):
                 sources = one_pass("ingest", None)
             name = seg.stages[0]
             partials = run_partial_fits([
                 PartialFitJob(f"count {name}: shard {i + 1}/{len(sources)}", config, seg.start, src,  # type: ignore[arg-type]
-                              work_dir / f"stats-{seg.start}-{name}-{i:05d}.pickle", cache, full, fail_fast)
+                              scratch.join(work_dir, f"stats-{seg.start}-{name}-{i:05d}.pickle"), cache, full, fail_fast)
                 for i, src in enumerate(sources)])
             for r in partials:
                 reports[name].fit_skipped.update(r.skipped)
                 done.merge(r.work)
             job = FitJob(f"fit {name}", config, seg.start, tuple(r.path for r in partials),
-                         work_dir / f"fitted-{seg.start}-{name}.pickle")
+                         scratch.join(work_dir, f"fitted-{seg.start}-{name}.pickle"))
             fitted[seg.start] = fit(job).path
-        sources = one_pass(label if isinstance(sources[0], Path) else f"ingest+{label}", seg.index)
-    final = gather(sources, work_dir / "documents.jsonl")  # type: ignore[arg-type]
+        sources = one_pass(label if not isinstance(sources[0], tuple) else f"ingest+{label}", seg.index)
+    final = gather(sources, scratch.join(work_dir, "documents.jsonl"))  # type: ignore[arg-type]
     _remove(sources)
     return RunResult(final, rejected, reports, reports["ingest"].seen, done)
 
 
-def _remove(paths: Sequence[Shard | Path]) -> None:
+def _remove(paths: Sequence[Shard | Location]) -> None:
     for p in paths:
-        if isinstance(p, Path):
-            p.unlink(missing_ok=True)
+        if not isinstance(p, tuple):  # a spill, not a shard of input files
+            scratch.remove(p)

@@ -66,8 +66,10 @@ def test_two_dask_workers_match_the_sequential_run(prefect_api, corpus, tmp_path
 
 
 def test_dask_run_against_a_local_s3_server(prefect_api, corpus, tmp_path, dask_dir):
-    """Raw input, store and a second version on S3 (moto on 127.0.0.1); two Dask worker
-    processes read the inputs from S3 themselves. The result is the local run's."""
+    """Raw input, scratch space and store on S3 (moto on 127.0.0.1), then a second version;
+    two Dask worker processes read the inputs, write and read back the spills, fitted stages and
+    dedup files (shingle sets by byte range) on S3 themselves: no shared filesystem. The result
+    is the local run's, and the scratch prefix is left empty."""
     import pytest
 
     from s3server import MOTO, moto_s3
@@ -82,7 +84,7 @@ def test_dask_run_against_a_local_s3_server(prefect_api, corpus, tmp_path, dask_
         runner = task_runner(workers=2, local_directory=dask_dir)  # workers inherit the AWS_* variables
         got = clean_corpus.with_options(task_runner=runner)(
             raw_dir="s3://corpus/raw", out_dir="s3://corpus/clean", shard_mb=1e-6,
-            scratch_dir=str(tmp_path / "scratch"))
+            scratch_dir="s3://corpus/scratch")
         want = api.clean(corpus, tmp_path / "local").version.id
         # same relative paths, same bytes, same config and code: the same version id
         assert got == want
@@ -96,4 +98,4 @@ def test_dask_run_against_a_local_s3_server(prefect_api, corpus, tmp_path, dask_
         from cleancorpus.store.verify import verify
 
         assert verify(v2).ok and verify(api.load("s3://corpus/clean", got)).ok
-        assert not (tmp_path / "scratch").exists() or not any((tmp_path / "scratch").iterdir())
+        assert not fs.exists("corpus/scratch") or fs.find("corpus/scratch") == []

@@ -9,8 +9,7 @@ all texts or all shingle sets at once: per document only a few numbers, its id a
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import io
 import time
 from array import array
 from contextlib import contextmanager
@@ -20,9 +19,11 @@ from typing import Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 
+from .. import scratch
 from ..config import DedupConfig
 from ..document import Document
 from ..incremental import input_file
+from ..scratch import Location
 from .cluster import REPAIR_STAGES, Member, clusters, components, representative
 from .exact import HASH_DTYPE, exact_groups
 from .index import DedupIndex, Row, text_key
@@ -64,7 +65,8 @@ def find_duplicates(
     ``map_fn`` runs the signature, band and verification passes (default: in this process); the
     result does not depend on it, nor on ``batch_size``/``bands_per_task``/``pairs_per_task``. Scratch files (text batches,
     signatures, shingle sets: about 8 bytes per shingle) go under ``workdir``, which ``map_fn``'s
-    workers must be able to read and write (a shared filesystem when they run on other machines).
+    workers must be able to read and write: a local directory, or a shared filesystem or an
+    object-storage prefix (``s3://bucket/tmp``, scratch.py) when they run on other machines.
     ``index``: a store location whose dedup index (index.py) gives the signature rows of
     unchanged texts (``full``: not read, rewritten); the result is the same either way.
     """
@@ -79,14 +81,12 @@ def find_duplicates(
 
 
 @contextmanager
-def _scratch(workdir: str | Path | None) -> Iterator[Path]:
-    if workdir is not None:
-        Path(workdir).mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix="dedup-", dir=workdir))
+def _scratch(workdir: str | Path | None) -> Iterator[Location]:
+    path = scratch.mkdtemp(scratch.location(workdir) if workdir is not None else None, "dedup-")
     try:
         yield path
     finally:
-        shutil.rmtree(path, ignore_errors=True)
+        scratch.rmtree(path)
 
 
 def unique_documents(docs: Factory) -> Iterator[Document]:
@@ -123,7 +123,7 @@ def merge_codes(found: list[np.ndarray]) -> np.ndarray:
 
 
 class _Run:
-    def __init__(self, docs, config: DedupConfig, map_fn: MapFn, work: Path,
+    def __init__(self, docs, config: DedupConfig, map_fn: MapFn, work: Location,
                  sizes: tuple[int, int, int], index: DedupIndex | None = None) -> None:
         self.docs, self.config, self.map_fn, self.index = docs, config, map_fn, index
         self.work, (self.batch_size, self.bands_per_task, self.pairs_per_task) = work, sizes
@@ -178,11 +178,12 @@ class _Run:
             k = len(plans)
             job = pre = None
             if batch:
-                path = self.work / f"batch-{k:06d}.jsonl"
+                path = scratch.join(self.work, f"batch-{k:06d}.jsonl")
                 write_batch(path, batch)
-                job = SignatureJob(path, self.work / f"sig-{k:06d}.npy", self.work / f"sets-{k:06d}.u64", params)
+                job = SignatureJob(path, scratch.join(self.work, f"sig-{k:06d}.npy"),
+                                   scratch.join(self.work, f"sets-{k:06d}.u64"), params)
             if hits:
-                pre = self.work / f"pre-{k:06d}.npz"
+                pre = scratch.join(self.work, f"pre-{k:06d}.npz")
                 _save_rows(pre, [p for p, _ in hits], [r for _, r in hits], params.num_perm)
             plans.append(_Batch(len(batch) + len(hits), np.asarray(misses, dtype=np.int64), job, pre))
             batch.clear(), misses.clear(), hits.clear()
@@ -233,7 +234,7 @@ class _Run:
         if len(computed) != len(jobs):
             raise DedupError(f"map_fn returned {len(computed)} results for {len(jobs)} signature batches")
         for job in jobs:  # the texts are not read again
-            job.texts.unlink(missing_ok=True)
+            scratch.remove(job.texts)
         got = iter(computed)
         outs = []
         for k, plan in enumerate(plans):
@@ -253,24 +254,25 @@ class _Run:
         sets: list[np.ndarray] = [np.zeros(0, np.uint64)] * n
         if out is not None:
             m = plan.misses
-            hashes[m], sizes[m], sig[:, m] = out.hashes, out.shingles, np.load(out.signatures)
-            computed = np.fromfile(out.sets, dtype=np.uint64)
+            hashes[m], sizes[m], sig[:, m] = out.hashes, out.shingles, scratch.load_npy(out.signatures)
+            computed = np.frombuffer(scratch.read_bytes(out.sets), dtype=np.uint64)
             for j, pos in enumerate(m.tolist()):
                 sets[pos] = computed[out.offsets[j]:out.offsets[j + 1]]
-            out.signatures.unlink(missing_ok=True)
-            out.sets.unlink(missing_ok=True)
-        z = np.load(plan.pre)
+            scratch.remove(out.signatures)
+            scratch.remove(out.sets)
+        z = scratch.load_npy(plan.pre)
         pos = z["positions"]
         hashes[pos], sizes[pos], sig[:, pos] = z["hashes"], z["sizes"], z["sigs"]
         pre_sets, pre_off = z["sets"], z["offsets"]
         for j, p in enumerate(pos.tolist()):
             sets[p] = pre_sets[pre_off[j]:pre_off[j + 1]]
-        plan.pre.unlink(missing_ok=True)
-        sig_path, sets_path = self.work / f"sig-{k:06d}-all.npy", self.work / f"sets-{k:06d}-all.u64"
-        np.save(sig_path, sig)
+        scratch.remove(plan.pre)
+        sig_path = scratch.join(self.work, f"sig-{k:06d}-all.npy")
+        sets_path = scratch.join(self.work, f"sets-{k:06d}-all.u64")
+        scratch.save_npy(sig_path, sig)
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum([x.size for x in sets], out=offsets[1:])
-        with open(sets_path, "wb") as fh:
+        with scratch.open_file(sets_path, "wb") as fh:
             for x in sets:
                 fh.write(x.astype(np.uint64, copy=False).tobytes())
         return SignatureOut(sig_path, hashes, sizes, sets_path, offsets)
@@ -288,8 +290,8 @@ class _Run:
             if not any(f in self.dirty for f in files):
                 g += n
                 continue
-            sig = np.load(out.signatures, mmap_mode="r")
-            sets = np.memmap(out.sets, dtype=np.uint64, mode="r") if out.offsets[-1] else np.zeros(0, np.uint64)
+            sig = scratch.load_npy(out.signatures)
+            sets = np.frombuffer(scratch.read_bytes(out.sets), dtype=np.uint64) if out.offsets[-1] else np.zeros(0, np.uint64)
             for i, f in enumerate(files):
                 if f != rel:
                     if rel is not None and rel in self.dirty:
@@ -304,7 +306,7 @@ class _Run:
             self.index.save(rel, keys, rows)  # type: ignore[union-attr]
 
     # -- pass 3: LSH bands, spread over map_fn in groups
-    def _bands(self, sig_paths: list[Path], active: np.ndarray) -> np.ndarray:
+    def _bands(self, sig_paths: list[Location], active: np.ndarray) -> np.ndarray:
         c = self.config
         groups = [tuple(range(b, min(b + self.bands_per_task, c.bands))) for b in range(0, c.bands, self.bands_per_task)]
         jobs = [BandJob(tuple(sig_paths), g, c.num_perm // c.bands, active, c.max_bucket_all_pairs) for g in groups]
@@ -378,18 +380,21 @@ class _Batch:
     n: int  # documents in the batch
     misses: np.ndarray  # their positions whose rows are computed now (the job's texts, in order)
     job: SignatureJob | None
-    pre: Path | None  # the other rows, from the index
+    pre: Location | None  # the other rows, from the index
 
 
-def _save_rows(path: Path, positions: list[int], rows: list[Row], num_perm: int) -> None:
+def _save_rows(path: Location, positions: list[int], rows: list[Row], num_perm: int) -> None:
     offsets = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum([r.shingles.size for r in rows], out=offsets[1:])
-    np.savez(path, positions=np.asarray(positions, dtype=np.int64),
+    buf = io.BytesIO()
+    np.savez(buf, positions=np.asarray(positions, dtype=np.int64),
              hashes=np.array([r.hash for r in rows], dtype=HASH_DTYPE),
              sizes=np.array([r.size for r in rows], dtype=np.int64),
              sigs=np.stack([r.signature for r in rows], axis=1) if rows else np.zeros((num_perm, 0), np.uint32),
              sets=np.concatenate([r.shingles for r in rows]) if rows else np.zeros(0, np.uint64),
              offsets=offsets)
+    with scratch.open_file(path, "wb") as fh:
+        fh.write(buf.getvalue())
 
 
 def _explain(c: DedupConfig, exact: bool, jac: float, con: float, smaller: int) -> tuple[float, str]:

@@ -2,23 +2,25 @@
 
 The signature pass already computes every document's shingles; it writes each batch's sorted
 shingle sets to a flat file in the work directory (tasks.signature_task). Verification reads the
-two sets of a pair back with ``os.pread`` through a small LRU cache, one block of pairs at a
+two sets of a pair back by byte range through a small LRU cache, one block of pairs at a
 time, and keeps only the accepted pairs' scores. Memory is bounded by the block and the cache,
 whatever the corpus size and however far apart the two documents of a pair are; no second read
-of the documents is needed. (``os.pread`` rather than a memory map: a mapped file's pages count
-as resident memory once touched, and verification touches most of them.)
+of the documents is needed. (Ranged reads rather than a memory map: a mapped file's pages count
+as resident memory once touched, and verification touches most of them. When the work directory
+is an object-storage prefix (scratch.py), each process reads a local copy of every sets file it
+needs, downloaded once: random reads of a few KiB are too many round trips as ranged GETs.)
 """
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .. import scratch
+from ..scratch import Location
 from .lsh import decode_pairs
 
 _ITEM = np.dtype(np.uint64).itemsize
@@ -67,10 +69,10 @@ class ShingleStore:
 
     ``offsets[k]`` holds batch k's set boundaries (in items, size = documents + 1); documents are
     numbered across batches in order. The files must be readable here: with workers on other
-    machines the work directory has to be on a shared filesystem.
+    machines the work directory has to be shared (a shared filesystem or an ``s3://`` prefix).
     """
 
-    def __init__(self, files: Sequence[Path], offsets: Sequence[np.ndarray], cache_bytes: int = CACHE_BYTES) -> None:
+    def __init__(self, files: Sequence[Location], offsets: Sequence[np.ndarray], cache_bytes: int = CACHE_BYTES) -> None:
         counts = np.array([o.size - 1 for o in offsets], dtype=np.int64)
         self.files = list(files)
         self.batch = np.repeat(np.arange(len(offsets), dtype=np.int32), counts)
@@ -78,7 +80,7 @@ class ShingleStore:
         self.stop = np.concatenate([o[1:] for o in offsets]) if offsets else np.zeros(0, np.int64)
         self.cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self.cache_bytes, self.cached = cache_bytes, 0
-        self.fds: dict[int, int] = {}
+        self.handles: dict[int, Any] = {}  # open local files, by batch
 
     def __len__(self) -> int:
         return self.start.size
@@ -97,19 +99,20 @@ class ShingleStore:
 
     def _read(self, idx: int) -> np.ndarray:
         k = int(self.batch[idx])
-        fd = self.fds.get(k)
-        if fd is None:
-            fd = self.fds[k] = os.open(self.files[k], os.O_RDONLY)
-        start, stop = int(self.start[idx]), int(self.stop[idx])
-        data = os.pread(fd, (stop - start) * _ITEM, start * _ITEM)
-        if len(data) != (stop - start) * _ITEM:
+        start, stop = int(self.start[idx]) * _ITEM, int(self.stop[idx]) * _ITEM
+        fh = self.handles.get(k)
+        if fh is None:  # one open file per batch (a local copy of a remote one), read like os.pread
+            fh = self.handles[k] = open(scratch.local_copy(self.files[k]), "rb", buffering=0)
+        fh.seek(start)
+        data = fh.read(stop - start)
+        if len(data) != stop - start:
             raise OSError(f"{self.files[k]}: shingle file shorter than its offsets (truncated?)")
         return np.frombuffer(data, dtype=np.uint64)
 
     def close(self) -> None:
-        for fd in self.fds.values():
-            os.close(fd)
-        self.fds.clear()
+        for fh in self.handles.values():
+            fh.close()
+        self.handles.clear()
         self.cache.clear()
         self.cached = 0
 
@@ -163,9 +166,10 @@ class Thresholds:
 @dataclass(frozen=True, slots=True)
 class VerifyJob:
     """One slice of the sorted candidate codes, verified against the shingle files (which the
-    worker must be able to read: a shared filesystem for workers on other machines)."""
+    worker must be able to read: a shared filesystem or object storage for workers on other
+    machines)."""
 
-    files: tuple[Path, ...]
+    files: tuple[Location, ...]
     offsets: tuple[np.ndarray, ...]
     codes: np.ndarray
     accept: Thresholds

@@ -41,6 +41,9 @@ class Stage:
     Options: ClassVar[type] = NoOptions
     # True when fit() must see every document (as the earlier stages left it) before apply()
     needs_corpus: ClassVar[bool] = False
+    # what partial_fit reads of a document: "document" (all of it) or "text" (its id and text
+    # only: incremental.py then recounts a chunk only when one of those changed)
+    fit_reads: ClassVar[str] = "document"
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()
@@ -73,8 +76,9 @@ class Stage:
         ``reads_hold`` so that its cached results are reused exactly when still right."""
         return self.apply(doc), None
 
-    def reads_hold(self, reads: Any) -> bool:
-        """Whether every read in ``reads`` gives the same answer with this stage's statistics."""
+    def reads_hold(self, reads: Any, doc: Document | None = None) -> bool:
+        """Whether every read in ``reads`` gives the same answer with this stage's statistics
+        (``doc``: the document as it enters the stage, for a stage that needs it to check)."""
         return reads is None
 
     def reject(self, reason: str, detail: str = "") -> Rejection:

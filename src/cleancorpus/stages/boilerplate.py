@@ -125,7 +125,7 @@ class BoilerplateStage(Stage):
         return self.apply(doc), {"lines": [k.hex() for k in keys],
                                  "frequent": [k.hex() for k in keys if k in self._frequent]}
 
-    def reads_hold(self, reads: dict | None) -> bool:
+    def reads_hold(self, reads: dict | None, doc: Document | None = None) -> bool:
         if not isinstance(reads, dict):
             return False
         now = [k for k in reads["lines"] if bytes.fromhex(k) in self._frequent]

@@ -100,6 +100,7 @@ class SpellingStage(Stage):
     name = "spelling"
     Options = SpellingOptions
     needs_corpus = True
+    fit_reads = "text"  # partial_fit counts the words of doc.text, nothing else
 
     def __init__(self, options: SpellingOptions | None = None) -> None:
         super().__init__(options)
@@ -172,7 +173,7 @@ class SpellingStage(Stage):
         out = self._apply(doc, seen)
         return out, {"fitted": self._fitted, "words": {w: self._marks(w) for w in sorted(seen.read)}}
 
-    def reads_hold(self, reads: dict | None) -> bool:
+    def reads_hold(self, reads: dict | None, doc: Document | None = None) -> bool:
         if not isinstance(reads, dict) or reads.get("fitted") != self._fitted:
             return False
         return all(self._marks(w) == list(m) for w, m in reads["words"].items())

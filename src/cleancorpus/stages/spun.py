@@ -28,7 +28,6 @@ them well enough).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 import re
 from collections import Counter
@@ -38,7 +37,8 @@ from importlib import resources
 from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
-from ..lm import Arc, BigramLM, CorpusCounts, Path, chain_score, norm, viterbi, web_lm
+from ..lm import Arc, BigramLM, CorpusCounts, Path, norm, web_lm
+from ..spunreads import IndexView, ModelView, NameView, Recorder, decode, holds, margin
 from ..spunpairs import MIN_ALIGNED, MinedSwap, Sketch, align, candidate_pairs, mine, sketch
 from ..synonyms import phrase_candidates, phrase_lengths, word_candidates
 from .base import ConfigError, Stage, register, require_at_least
@@ -291,14 +291,17 @@ class SpunStage(Stage):
 
     def __init__(self, options: SpunOptions | None = None) -> None:
         super().__init__(options)
-        self._index: dict[str, list[Entry]] = {}
+        index: dict[str, list[Entry]] = {}
         for lex in self.options.lexicons:
             for e in load_lexicon(lex):
-                self._index.setdefault(e.spun[0], []).append(e)
-        self._base_index = {k: list(v) for k, v in self._index.items()}
+                index.setdefault(e.spun[0], []).append(e)
+        self._base_index = {k: list(v) for k, v in index.items()}
+        # what apply reads of the fitted statistics goes through these views (spunreads.py)
+        self._index = IndexView(index)
         self._web: BigramLM = self._web_model()
-        self._lm: BigramLM = self._web
-        self._proper = load_proper_names()
+        self._web_view = ModelView(self._web)
+        self._lm: ModelView = self._web_view
+        self._proper = NameView(load_proper_names())
         # the corpus lexicon learned by fit, with provenance: (spun words, original) -> MinedSwap
         self.mined: dict[tuple[tuple[str, ...], str], MinedSwap] = {}
 
@@ -313,7 +316,7 @@ class SpunStage(Stage):
         clean is judged with the web model alone, so that no shard's counts depend on another's.
         Bigrams are kept only around the lexicon's words (see ``CorpusCounts``)."""
         stats = SpunStats(CorpusCounts(pivots=self._pivots()))
-        lm, costs = self._web, self._base_costs()
+        lm, costs = self._web_view, self._base_costs()
         for doc in docs:
             tokens = tokenize(doc.text)
             score = self._doc_score(self._analyse(tokens, costs, lm, self._base_index))
@@ -352,11 +355,11 @@ class SpunStage(Stage):
             for k in leaked:
                 self._count(less, less_names, tokenize(k.text))
             counts, names = counts.without(less), +(names - less_names)
-        self._lm = self._web.with_corpus(counts)
-        self._proper = load_proper_names() | {p for p, n in names.items() if n >= 2}
-        self._index = {k: list(v) for k, v in self._base_index.items()}
+        self._lm = ModelView(self._web.with_corpus(counts))
+        self._proper = NameView(load_proper_names() | {p for p, n in names.items() if n >= 2})
+        index = {k: list(v) for k, v in self._base_index.items()}
         self.mined = mine(pairs, _usable_swap)
-        known = {(e.spun, e.original) for entries in self._index.values() for e in entries}
+        known = {(e.spun, e.original) for entries in index.values() for e in entries}
         for (spun, original), m in sorted(self.mined.items()):
             if m.count < self.options.min_swap_count or (spun, original) in known:
                 continue
@@ -364,18 +367,20 @@ class SpunStage(Stage):
             entry = Entry(spun, original, self._mined_kind(m), None,
                           f"mined {m.count}x from {len(m.pairs)} pair(s), {m.clean_uses} clean use(s), "
                           f"first {first}", "corpus")
-            self._index.setdefault(spun[0], []).append(entry)
+            index.setdefault(spun[0], []).append(entry)
+        self._index = IndexView(index)
 
-        self._stats_digest = _stats_digest(stats)
+    # -- reuse across runs: apply reads the statistics through the views of spunreads.py, which
+    # record each (key, value) read; a cached result is reused when every read answers the same
+    def apply_recorded(self, doc: Document) -> tuple[Document, dict]:
+        with Recorder() as rec:
+            out = self.apply(doc)
+        return out, rec.to_json(self._index.keys_digest)
 
-    # -- reuse across runs: the language model mixes corpus counts with the corpus total, which
-    # every new clean document changes, so a document's result is reused only under the same
-    # statistics (a digest of them, learned swaps' sketches included)
-    def apply_recorded(self, doc: Document) -> tuple[Document, str]:
-        return self.apply(doc), getattr(self, "_stats_digest", "unfitted")
-
-    def reads_hold(self, reads: str | None) -> bool:
-        return reads == getattr(self, "_stats_digest", "unfitted")
+    def reads_hold(self, reads: dict | None, doc: Document | None = None) -> bool:
+        def doc_keys() -> set[str]:  # every token's lexicon key: more than apply looked up
+            return {key(m.group()) for m in _TOKEN.finditer(doc.text)}
+        return holds(reads, self._lm, self._index, self._proper, doc_keys if doc is not None else None)
 
     # -- learning swaps from (spun, clean) pairs
     def spun_pairs(self, sketches: Sequence[Sketch]) -> list[tuple[str, list[str], str, list[str]]]:
@@ -476,9 +481,8 @@ class SpunStage(Stage):
             if len(arcs) == e - s:  # identity readings only: nothing to decode
                 continue
             breaks = self._breaks(tokens, s, e)
-            best = viterbi(lm, e - s, arcs, breaks)
-            plain = chain_score(lm, [t.text for t in tokens[s:e]], breaks)
-            out.append(SentenceResult(s, e, best, best.score - plain, markers, costs))
+            best, gain = decode(lm, e - s, arcs, breaks, [t.text for t in tokens[s:e]])
+            out.append(SentenceResult(s, e, best, gain, markers, costs))
         return out
 
     def _arcs(self, tokens: Sequence[Token], s: int, e: int, costs: dict[str, float],
@@ -567,12 +571,12 @@ class SpunStage(Stage):
             first, last = tokens[r.start + arc.start], tokens[r.start + arc.end - 1]
             # confidence: how much better the best reading is than the best one without this change
             kept = [a for a in arcs_all if a.tag is None or a.end <= arc.start or a.start >= arc.end]
-            margin = r.best.score - viterbi(self._lm, r.end - r.start, kept, breaks).score
+            gap = margin(self._lm, r.best, arc, kept, breaks)
             reps.append(Replacement(
                 first.start, last.end, cased(entry.original, first.text),
                 f"spun ({entry.lexicon}, {entry.source}): {' '.join(entry.spun)!r} read as "
                 f"{entry.original!r}; document spin score {score:.2f}",
-                1.0 / (1.0 + math.exp(-margin)),
+                1.0 / (1.0 + math.exp(-gap)),
             ))
         return reps
 
@@ -616,17 +620,6 @@ class SpunStage(Stage):
             unit.rep = dataclasses.replace(unit.rep, after=unit.text, reason=f"{unit.rep.reason}; {reason}")
         else:
             unit.reason, unit.confidence = reason, confidence
-
-
-def _stats_digest(stats: SpunStats) -> str:
-    h = hashlib.sha256()
-    for counter in (stats.counts.unigrams, stats.counts.bigrams, stats.names):
-        h.update(repr(sorted(counter.items())).encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    h.update(repr(sorted(stats.counts.pivots or ())).encode("utf-8", "surrogatepass"))
-    for k in stats.sketches:  # learned swaps come from these (sorted by document id)
-        h.update(repr((k.doc_id, k.signature, k.score, k.text_z, k.counted)).encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
 
 
 def _fingerprints(r: SentenceResult) -> int:

@@ -30,10 +30,20 @@ OUTCOMES = "outcomes"
 DATA_TABLES = (EDITS, DUPLICATES, OUTCOMES, DOCUMENTS)  # commit order: documents last
 VERSIONS = "versions"  # one row per cleancorpus version: the commit that makes it exist
 
-# Every table is partitioned by ``part``, a stable hash of the row's input file: removing or
-# rewriting an input file touches only its partition's files, and a delete scans only them.
+# Every table is partitioned by ``part``, the row's *block*: a stable hash of its input file
+# (one of FILE_BUCKETS) and, for files of many records (JSONL, WARC, Parquet: sources
+# "file:N"), the run of BLOCK_ROWS consecutive records it is in. Delta without deletion vectors
+# rewrites a whole data file to change one row in it, and a write gives each partition its own
+# files, so a block bounds what a changed document costs: k documents changed anywhere rewrite
+# at most k blocks (about BLOCK_ROWS rows each for large files), an input file removed or added
+# removes or adds whole files of its own blocks, and a delete scans only the touched blocks.
+# (Until deltalake 1.6 the table was 16 partitions by file hash: edits spread over every input
+# file rewrote the whole table. A store written that way is rewritten in blocks by its next
+# version: see write.layout_changed.)
 PART = "part"
-PARTS = 16
+FILE_BUCKETS = 256
+BLOCK_ROWS = 100
+_BLOCKS = 100_000  # part = bucket * _BLOCKS + block: readable in the directory name
 
 
 def input_file(source: str) -> str:
@@ -43,7 +53,11 @@ def input_file(source: str) -> str:
 
 
 def part_of(source: str) -> int:
-    return zlib.crc32(input_file(source).encode("utf-8", "surrogatepass")) % PARTS
+    """The block (partition value) of a source: its input file's bucket and record run."""
+    head, sep, tail = source.rpartition(":")
+    whole = not (sep and tail.isdigit())
+    bucket = zlib.crc32((source if whole else head).encode("utf-8", "surrogatepass")) % FILE_BUCKETS
+    return bucket * _BLOCKS + (0 if whole else min(int(tail) // BLOCK_ROWS, _BLOCKS - 1))
 
 
 _SCALARS: dict[type, pa.DataType] = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64()}

@@ -1,0 +1,363 @@
+"""What the spun stage reads of its corpus statistics, recorded; and decoding by islands.
+
+**The rule: every corpus-derived value the spun stage's ``apply`` reads goes through a view of
+this module**: language-model values through ``ModelView`` (``logp``, ``p_unigram``), lexicon
+entries by first word through ``IndexView`` (``get``; the corpus lexicon mined by ``fit`` changes
+with the corpus), proper-name pairs through ``NameView`` (``in``). After ``finish_fit`` the
+stage's ``_lm``, ``_index`` and ``_proper`` *are* these views. A new value derived from
+``SpunStats`` (a count, a learned list, a threshold) must get a view method here that records
+the key it was asked and the answer it gave, and ``holds`` must check it again; a read that
+bypasses the views (``view.model.corpus.unigrams[w]`` inside ``apply``) would let a cached
+result be reused when it is wrong. tests/test_spunreads.py holds a document whose decision
+flips when one value it reads changes.
+
+Reuse is exact because the stage's output is a function of the values it read, and the record
+holds every (key, value) it read: same recorded values under the new statistics, same output.
+To make "the same value" likely after a small change of the corpus, the decoder reads the
+model's log probabilities quantised to ``1/QUANTUM`` nat (``ModelView``): a 1% change of a
+frequent word's count rarely moves its value to another step. The quantised value is what every
+run decodes with (full and incremental alike).
+
+Islands (``decode``): in a sentence's lattice, positions with only the identity reading and a
+fixed left context add the same log probability to every path, so they cannot change which path
+wins nor the gain of the best path over the text as it stands. A sentence is decoded as
+independent islands: each maximal run of positions covered by alternative readings, plus the
+token after it (whose probability depends on the reading's last word), with the token before
+it as fixed context. The gain is the sum of the islands' gains. So a document reads only the
+n-grams around its candidate swaps, and a sentence with no alternative reads nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from .lm import Arc, BigramLM, Path, chain_score, norm, viterbi
+
+FORMAT = 2  # of the record (a record of another format is a miss)
+QUANTUM = 32  # steps per nat of the log probabilities the decoder reads
+
+_active = threading.local()  # the recorder of the apply running in this thread, if any
+
+
+def _q(x: float) -> int:
+    return int(round(x * QUANTUM))
+
+
+class Recorder:
+    """The (key, value) reads of one ``apply``. A log probability read inside an island (see
+    ``decode``) may move as long as the island's budget holds: the sum over its reads of
+    (times the decoder asked for it) x (steps it moved) at most ``budget``; the others (outside
+    islands, or on an island's best path when a swap wins it) must stay exactly the same."""
+
+    def __init__(self) -> None:
+        self.logp: dict[tuple[str | None, str], int] = {}
+        self.exact: set[tuple[str | None, str]] = set()
+        self.islands: list[tuple[int, dict[tuple[str | None, str], int]]] = []  # (budget, counts)
+        self.unigram: dict[str, int] = {}
+        self.index: dict[str, str] = {}
+        self.names: dict[tuple[str, str], bool] = {}
+        self.scope: Counter | None = None  # the island being decoded: reads counted, not yet judged
+
+    def __enter__(self) -> "Recorder":
+        self._outer = getattr(_active, "rec", None)
+        _active.rec = self
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _active.rec = self._outer
+
+    def to_json(self, index_keys: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"q": QUANTUM, "f": FORMAT}
+        if self.logp:
+            keys = sorted(self.logp, key=lambda k: (k[0] is not None, k[0] or "", k[1]))
+            at = {k: i for i, k in enumerate(keys)}
+            out["lp"] = [[p, w, self.logp[(p, w)], int((p, w) in self.exact)] for p, w in keys]
+            islands = {(b, tuple(x for r, c in sorted(cs.items(), key=lambda rc: at[rc[0]]) for x in (at[r], c)))
+                       for b, cs in self.islands if cs}
+            if islands:
+                out["is"] = [[b, list(ic)] for b, ic in sorted(islands)]
+        if self.unigram:
+            out["pu"] = sorted(self.unigram.items())
+        out["ik"] = index_keys
+        if self.index:
+            out["ix"] = dict(sorted(self.index.items()))
+        if self.names:
+            out["pn"] = [[a, b, v] for (a, b), v in sorted(self.names.items())]
+        return out
+
+
+def _rec() -> Recorder | None:
+    return getattr(_active, "rec", None)
+
+
+class ModelView:
+    """The language model as the decoder reads it: quantised log probabilities, recorded."""
+
+    def __init__(self, model: BigramLM) -> None:
+        self.model = model
+
+    def logp(self, prev: str | None, w: str) -> float:
+        k = _q(self.model.logp(prev, w))
+        rec = _rec()
+        if rec is not None:
+            rec.logp[(prev, w)] = k
+            if rec.scope is None:
+                rec.exact.add((prev, w))
+            else:
+                rec.scope[(prev, w)] += 1
+        return k / QUANTUM
+
+    def p_unigram(self, w: str) -> float:
+        p = self.model.p_unigram(w)
+        k = _q(math.log(p)) if p > 0 else -50 * QUANTUM
+        rec = _rec()
+        if rec is not None:
+            rec.unigram[w] = k
+        return math.exp(k / QUANTUM)
+
+    def count(self, word: str) -> int:
+        """The web dictionary's count (shipped with the code, not corpus-derived)."""
+        return self.model.count(word)
+
+    @property
+    def corpus(self):  # for tests and reports; apply must not read it (see the module's rule)
+        return self.model.corpus
+
+    @property
+    def wordfreq_weight(self) -> float:
+        return self.model.wordfreq_weight
+
+    # what ``holds`` asks: the value a read would give now
+    def logp_now(self, prev: str | None, w: str) -> int:
+        return _q(self.model.logp(prev, w))
+
+    def unigram_now(self, w: str) -> int:
+        p = self.model.p_unigram(w)
+        return _q(math.log(p)) if p > 0 else -50 * QUANTUM
+
+
+def _entries_digest(entries: Iterable[Any]) -> str:
+    return hashlib.sha256(repr(list(entries)).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+class IndexView:
+    """Lexicon entries by first word: the code's (fixed) and the corpus's (mined, recorded)."""
+
+    def __init__(self, index: dict[str, list], corpus_lexicon: str = "corpus") -> None:
+        self._index = index
+        self._mined = {k: _entries_digest(e for e in v if e.lexicon == corpus_lexicon)
+                       for k, v in index.items() if any(e.lexicon == corpus_lexicon for e in v)}
+        # which first words have corpus entries at all: a read of any other word says "none"
+        self.keys_digest = _entries_digest(sorted(self._mined))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        d = self._mined.get(key)
+        if d is not None:
+            rec = _rec()
+            if rec is not None:
+                rec.index[key] = d
+        return self._index.get(key, default)
+
+    def mined_digest(self, key: str) -> str | None:
+        return self._mined.get(key)
+
+    def mined_keys(self) -> Iterable[str]:
+        return self._mined.keys()
+
+    # whole-index access, for reports and tests (not for apply)
+    def values(self):
+        return self._index.values()
+
+    def items(self):
+        return self._index.items()
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+
+class NameView:
+    """Two-word proper names: the shipped list and the corpus's, membership recorded."""
+
+    def __init__(self, names: frozenset[tuple[str, str]]) -> None:
+        self._names = names
+
+    def __contains__(self, pair: tuple[str, str]) -> bool:
+        v = pair in self._names
+        rec = _rec()
+        if rec is not None:
+            rec.names[pair] = v
+        return v
+
+    def now(self, pair: tuple[str, str]) -> bool:
+        return pair in self._names
+
+
+def holds(reads: Any, lm: ModelView, index: IndexView, names: NameView, doc_keys) -> bool:
+    """Whether every read in ``reads`` answers the same now. ``doc_keys()`` gives the lexicon
+    keys of the document's tokens (a superset of what it looked up; None: not known); it is
+    called only when the set of words with corpus-lexicon entries changed."""
+    if not isinstance(reads, dict) or reads.get("q") != QUANTUM or reads.get("f") != FORMAT:
+        return False
+    ix = reads.get("ix", {})
+    for k, d in ix.items():
+        if index.mined_digest(k) != d:
+            return False
+    if reads.get("ik") != index.keys_digest:
+        # words newly given corpus entries: the document must not contain one it did not read
+        new = [k for k in index.mined_keys() if k not in ix]
+        if new and (doc_keys is None or not set(new).isdisjoint(doc_keys())):
+            return False
+    moved = []
+    for p, w, v, exact in reads.get("lp", ()):
+        d = abs(lm.logp_now(p, w) - v)
+        if d and exact:
+            return False
+        moved.append(d)
+    if any(moved):
+        for budget, ic in reads.get("is", ()):
+            if sum(moved[ic[j]] * ic[j + 1] for j in range(0, len(ic), 2)) > budget:
+                return False
+    for w, v in reads.get("pu", ()):
+        if lm.unigram_now(w) != v:
+            return False
+    for a, b, v in reads.get("pn", ()):
+        if names.now((a, b)) != v:
+            return False
+    return True
+
+
+# -- islands ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Island:
+    lo: int  # token range [lo, hi) of the sentence
+    hi: int
+    context: str | None  # the normalised word before lo (None: a break or the sentence start)
+    best: float  # best reading's score over the island
+    plain: float  # the text as it stands, over the island
+
+
+@dataclass(frozen=True)
+class IslandPath(Path):
+    islands: tuple[Island, ...] = ()
+
+
+def islands(n: int, arcs: Sequence[Arc], breaks: frozenset[int]) -> list[tuple[int, int]]:
+    """Token ranges [lo, hi) of a sentence of n tokens that alternative readings (arcs that are not
+    the identity: ``tag`` set or other words) touch, each widened by the token after it unless
+    a break resets the context there."""
+    spans = sorted((a.start, a.end) for a in arcs if a.tag is not None)
+    out: list[list[int]] = []
+    for s, e in spans:
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    res = []
+    for s, e in out:
+        hi = e + 1 if e < n and e not in breaks else e
+        if res and s < res[-1][1]:  # the previous island's right neighbour is an alternative's token
+            res[-1] = (res[-1][0], max(hi, res[-1][1]))
+        else:
+            res.append((s, hi))
+    return res
+
+
+def decode(lm: Any, n: int, arcs: Sequence[Arc], breaks: frozenset[int], words: Sequence[str]) -> tuple[IslandPath, float]:
+    """The best reading of a sentence (its arcs, identity arcs first: ``arcs[i]`` reads token i
+    as itself) and its gain over the text as it stands, island by island."""
+    chosen: list[Arc] = []
+    found: list[Island] = []
+    pos, gain, score = 0, 0.0, 0.0
+    rec = _rec()
+    for lo, hi in islands(n, arcs, breaks):
+        chosen.extend(arcs[pos:lo])
+        ctx = None if lo == 0 or lo in breaks else norm(words[lo - 1])
+        inside = [a for a in arcs if lo <= a.start and a.end <= hi]
+        if rec is not None:
+            rec.scope = Counter()
+        try:
+            best = viterbi(lm, hi, inside, breaks, start=lo, context=ctx)
+            plain = chain_score(lm, words[lo:hi], frozenset(b - lo for b in breaks if lo <= b < hi), context=ctx)
+            if rec is not None:
+                _judge(rec, lm, best, plain, inside, breaks, lo, hi, ctx)
+        finally:
+            if rec is not None:
+                rec.scope = None
+        found.append(Island(lo, hi, ctx, best.score, plain))
+        chosen.extend(best.arcs)
+        gain += best.score - plain
+        score += best.score
+        pos = hi
+    chosen.extend(arcs[pos:n])
+    return IslandPath(tuple(chosen), score, tuple(found)), gain
+
+
+_SLACK = 1e-6  # float rounding in sums of a few dozen terms is far below this
+
+
+def _judge(rec: Recorder, lm: Any, best: Path, plain: float, inside: Sequence[Arc], breaks: frozenset[int],
+           lo: int, hi: int, ctx: str | None) -> None:
+    """Give the island its budget: how far its reads may move, together, without changing the
+    result. A path's score moves by at most sum(c_r * |change of r|) over the reads r, c_r being
+    how often the decoder asked for r (each transition of any path is among those requests).
+
+    - The text as it stands wins, by a margin M over every path through a swap: the island adds
+      exactly 0 to the gain and nothing else to the result while every path moves by less than
+      M/2: budget (M - slack) / 2.
+    - A swap wins, by M over every other path: the reads on the best path and on the text's own
+      path are kept exact (so the gain is the same float); the best path stays the best while
+      every other path moves by less than M: budget M - slack over the other reads.
+
+    Budgets are in steps of 1/QUANTUM nat, rounded down.
+    """
+    counts = rec.scope
+    assert counts is not None
+    rec.scope = Counter()  # the runner-up searches read the same keys: not counted
+    if all(a.tag is None for a in best.arcs) and best.score == plain:
+        runner_up = max(_best_score(lm, hi, [b for b in inside if b is a or b.end <= a.start or b.start >= a.end],
+                                    breaks, lo, ctx) for a in inside if a.tag is not None)
+        room = (plain - runner_up - _SLACK) / 2
+        fixed: set = set()
+    else:
+        # any other path lacks one of the best path's arcs (they tile the island)
+        runner_up = max(_best_score(lm, hi, [b for b in inside if b is not a], breaks, lo, ctx) for a in best.arcs)
+        room = best.score - runner_up - _SLACK
+        fixed = _path_reads(best.arcs, breaks, lo, ctx) | _path_reads([b for b in inside if b.tag is None], breaks, lo, ctx)
+    rec.exact |= fixed  # (a runner-up read not among the counted ones, if one could be, is exact)
+    rec.exact |= set(rec.scope) - set(counts)
+    budget = 0 if room <= 0 else (1 << 40) if math.isinf(room) else int(math.floor(room * QUANTUM))
+    rec.islands.append((max(budget, 0), {r: c for r, c in counts.items() if r not in fixed}))
+
+
+def _best_score(lm: Any, hi: int, arcs: Sequence[Arc], breaks: frozenset[int], lo: int, ctx: str | None) -> float:
+    try:
+        return viterbi(lm, hi, arcs, breaks, start=lo, context=ctx).score
+    except ValueError:  # no path through these arcs (an identity arc removed, nothing spans it)
+        return -math.inf
+
+
+def _path_reads(arcs: Sequence[Arc], breaks: frozenset[int], lo: int, ctx: str | None) -> set:
+    """The (previous word, word) pairs a path through ``arcs`` (in order) reads, as viterbi does."""
+    out, prev = set(), ctx
+    for arc in sorted(arcs, key=lambda a: a.start):
+        p = None if arc.start in breaks else prev
+        for w in arc.words:
+            out.add((p, norm(w)))
+            p = norm(w)
+        prev = p if arc.words else (None if arc.start in breaks else prev)
+    return out
+
+
+def margin(lm: Any, path: IslandPath, arc: Arc, kept: Sequence[Arc], breaks: frozenset[int]) -> float:
+    """How much better the best reading is than the best one with only ``kept`` arcs, on the
+    island ``arc`` lies in (the others are the same on both)."""
+    for isl in path.islands:
+        if isl.lo <= arc.start < isl.hi:
+            inside = [a for a in kept if isl.lo <= a.start and a.end <= isl.hi]
+            return isl.best - viterbi(lm, isl.hi, inside, breaks, start=isl.lo, context=isl.context).score
+    raise ValueError("arc outside every island")

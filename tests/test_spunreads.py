@@ -1,0 +1,150 @@
+"""Spun's per-document reads (spunreads.py): decoding by islands equals decoding the whole
+sentence, and a cached result is reused only when every value the document read is unchanged.
+
+The reuse tests are the guard against a read that escapes the record: a document whose decision
+flips when one value it reads changes must have its reads fail; and for every seed document
+under two different corpora, reads that hold must mean the same output as applying afresh.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cleancorpus.document import Document
+from cleancorpus.lm import chain_score, viterbi, web_lm
+from cleancorpus.spunreads import ModelView, decode, islands
+from cleancorpus.stages.spun import SpunStage, sentences, tokenize
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = sorted((ROOT / "raw").glob("*.txt"))
+FLIP = Document("x", "Prices rose sharply and also wages fell in the north last year after the storm.", "x")
+NEUTRAL = [Document(f"n{i}", text, "n") for i, text in enumerate([
+    "The museum opened a new wing for modern painting this spring.",
+    "Farmers in the valley planted wheat early because the winter was mild.",
+])]
+
+
+def fitted(docs: list[Document]) -> SpunStage:
+    stage = SpunStage()
+    stage.fit(docs)
+    return stage
+
+
+def seed_docs() -> list[Document]:
+    return [Document(p.stem, p.read_text("utf-8"), f"raw/{p.name}") for p in RAW]
+
+
+def test_islands_decode_as_the_whole_sentence():
+    stage = SpunStage()
+    lm = ModelView(web_lm())
+    checked = same = 0
+    for doc in seed_docs():
+        tokens = tokenize(doc.text)
+        for s, e in sentences(tokens):
+            arcs, _ = stage._arcs(tokens, s, e, stage._costs(True))
+            if len(arcs) == e - s:
+                continue
+            breaks = stage._breaks(tokens, s, e)
+            words = [t.text for t in tokens[s:e]]
+            whole = viterbi(lm, e - s, arcs, breaks)
+            plain = chain_score(lm, words, breaks)
+            path, gain = decode(lm, e - s, arcs, breaks, words)
+            # quantised values are multiples of 1/32: sums are exact up to float rounding
+            assert gain == pytest.approx(whole.score - plain, abs=1e-6)
+            assert sum(a.end - a.start for a in path.arcs) == e - s
+            chosen = [(a.start, a.words) for a in path.arcs if a.tag is not None]
+            same += chosen == [(a.start, a.words) for a in whole.arcs if a.tag is not None]
+            checked += 1
+    assert checked > 50
+    assert same >= checked - 2  # a different choice only on a tie (same gain, checked above)
+
+
+def test_islands_cover_alternatives_and_the_token_after():
+    from cleancorpus.lm import Arc
+
+    arcs = [Arc(i, i + 1, (f"w{i}",)) for i in range(10)]
+    arcs += [Arc(2, 4, ("x",), 1.0, "entry"), Arc(3, 4, ("y",), 1.0, "entry"), Arc(7, 8, ("z",), 1.0, "entry")]
+    assert islands(10, arcs, frozenset()) == [(2, 5), (7, 9)]
+    assert islands(10, arcs, frozenset({4})) == [(2, 4), (7, 9)]  # a break after: no dependence
+    assert islands(8, arcs[:8] + arcs[-1:], frozenset()) == [(7, 8)]  # the sentence ends there
+
+
+def test_a_sentence_without_alternatives_reads_nothing():
+    stage = fitted(NEUTRAL)
+    _, reads = stage.apply_recorded(Document("q", "Museums open late on Fridays in summer.", "q"))
+    assert "lp" not in reads and "ix" not in reads
+
+
+def test_decision_flips_with_a_value_it_reads_and_the_reads_say_so():
+    # one clean document writing "rose sharply and wages" makes the corpus model prefer "and"
+    # over the spinner's "and also": the decision flips, so the reads made before must fail
+    before, after = fitted(NEUTRAL), fitted(NEUTRAL + [Document("c", "Prices rose sharply and wages fell again.", "c")])
+    out_before, reads = before.apply_recorded(FLIP)
+    out_after = after.apply(FLIP)
+    assert out_before.text != out_after.text and "and also" in out_before.text
+    assert not after.reads_hold(reads, FLIP)
+    assert before.reads_hold(reads, FLIP)
+
+
+def paragraph_docs() -> list[Document]:
+    out = []
+    for doc in seed_docs():
+        out += [Document(f"{doc.id[:3]}-{k}", p, doc.source) for k, p in enumerate(doc.text.split("\n\n"))
+                if len(p.split()) >= 12]
+    return out
+
+
+def test_reads_hold_exactly_when_the_output_is_the_same():
+    paras = paragraph_docs()
+    a = fitted(paras[:-1])
+    b = fitted(paras)  # one more document changes the counts (about 1%)
+    held = failed = 0
+    for doc in seed_docs() + paras + [FLIP]:
+        out_a, reads = a.apply_recorded(doc)
+        out_b = b.apply(doc)
+        if b.reads_hold(reads, doc):
+            held += 1
+            assert (out_b.text, out_b.edits, out_b.metadata) == (out_a.text, out_a.edits, out_a.metadata)
+        else:
+            failed += 1
+    assert held >= 10 and failed >= 1  # the check is not vacuous either way
+    assert a.reads_hold(a.apply_recorded(FLIP)[1], FLIP)
+
+
+def test_old_and_foreign_records_are_misses():
+    stage = fitted(NEUTRAL)
+    assert not stage.reads_hold(None, FLIP)
+    assert not stage.reads_hold("0123abcd", FLIP)  # the previous format: a digest of all statistics
+    _, reads = stage.apply_recorded(FLIP)
+    assert not stage.reads_hold(dict(reads, q=reads["q"] + 1), FLIP)
+
+
+def test_learned_lexicon_reads():
+    """A document containing a word the corpus lexicon learns an entry for is recomputed once
+    the entry appears (it looked the word up and found nothing before) or changes; a document
+    without any learned word keeps its result."""
+    from cleancorpus.spinsim import spin
+    from cleancorpus.stages.spun import SpunOptions
+
+    cases = ROOT / "tests" / "cases" / "spun" / "mining_corpus.txt"
+    paras = cases.read_text(encoding="utf-8").split("\n\n")
+    pairs = []
+    for i, p in enumerate(paras[:4]):
+        pairs += [Document(f"p{i}-clean", p, "case"), Document(f"p{i}-spun", spin(p, 1.0, i, swaps="heldout"), "case")]
+    opts = SpunOptions(fingerprint_count=2)
+    plain, learned = SpunStage(opts), SpunStage(opts)
+    plain.fit(pairs[:1])  # one clean document: no pair, nothing learned
+    learned.fit(pairs)
+    assert learned._index.keys_digest != plain._index.keys_digest
+    twinless = Document("t", spin(paras[4], 1.0, 9, swaps="heldout"), "case")
+    out, reads = plain.apply_recorded(twinless)
+    assert "stated" in twinless.text and not learned.reads_hold(reads, twinless)
+    assert learned.apply(twinless).text != out.text
+    _, reads = learned.apply_recorded(twinless)
+    assert reads["ix"] and learned.reads_hold(reads, twinless) and not plain.reads_hold(reads, twinless)
+    # without the document (as a record made elsewhere would be checked) a changed key set is a miss
+    assert not learned.reads_hold(plain.apply_recorded(twinless)[1])
+    quiet = Document("q", "Museums open late on Fridays in summer.", "q")
+    assert learned.reads_hold(plain.apply_recorded(quiet)[1], quiet)
