@@ -1,8 +1,8 @@
 """Quality signals: agreement with datatrove's filters, and speed against them.
 
 On each corpus, the quality stage (src/cleancorpus/stages/quality.py) and datatrove's
-GopherQualityFilter, GopherRepetitionFilter, C4QualityFilter and FineWebQualityFilter (datatrove
-0.10.1 with spaCy, in bench/out/venvs/datatrove, built as bench/run.py builds it) judge the same
+GopherQualityFilter, GopherRepetitionFilter, C4QualityFilter, C4BadWordsFilter and FineWebQualityFilter
+(datatrove 0.10.1 with spaCy, in bench/out/venvs/datatrove, built as bench/run.py builds it) judge the same
 texts. Per rule set it counts the documents on which both keep or both remove ("agreement"), and
 those where the rule datatrove names is among the stage's flags ("same reason"), and lists every
 disagreement with the signals that decided it. Speed: CPU seconds of all four rule sets on one
@@ -34,7 +34,7 @@ OUT = BENCH / "out"
 WORK = OUT / "quality"
 sys.path.insert(0, str(BENCH))
 
-from cleancorpus.stages.quality import RULE_SETS, QualityStage  # noqa: E402
+from cleancorpus.stages.quality import RULE_SETS, QualityOptions, QualityStage  # noqa: E402
 
 CORPORA = ("bench", "zyte", "zyte-full", "trafeval", "trafeval-full")
 # datatrove's reason -> the stage's rule
@@ -52,6 +52,7 @@ REASONS = {
     "too_few_sentences": "c4_too_few_sentences", "lorem_ipsum": "c4_lorem_ipsum", "curly_bracket": "c4_curly_bracket",
     "line_punct_ratio": "fineweb_line_punct_ratio", "short_line_ratio": "fineweb_short_line_ratio",
     "char_dup_ratio": "fineweb_char_dup_ratio", "list_ratio": "fineweb_list_ratio",
+    "document_removed_with_badwords": "c4_badwords",
 }
 EMPTY = {"gopher_repetition": "gopher_empty", "fineweb": "fineweb_empty"}
 
@@ -122,26 +123,38 @@ def token_agreement(rows_path: Path, rows: list[dict], reuse: bool = False) -> d
     return {"same_words": same_words, "same_sentences": same_sentences, "documents": len(rows), "differ": differ}
 
 
-def ours(rows: list[dict]) -> tuple[dict, float, dict]:
-    """Signals and flags of every document, the CPU seconds in all and per document."""
-    stage = QualityStage()
-    stage.signals("Warm up. Nothing to time here.")
-    out = {}
-    per_doc = {}
+QUALITY_SETS = tuple(s for s in RULE_SETS if s != "c4_badwords")
+
+
+def ours(rows: list[dict]) -> tuple[dict, float, dict, float]:
+    """Signals and flags of every document (all five rule sets); the CPU seconds of the four
+    quality rule sets (as datatrove's four quality filters) in all and per document; the CPU
+    seconds of all five (with C4's bad-words rule, found as the words are split)."""
     clock = time.process_time
+    four = QualityStage(QualityOptions(rule_sets=QUALITY_SETS))
+    four.signals("Warm up. Nothing to time here.")
+    per_doc = {}
     t0 = clock()
     for r in rows:
         t = clock()
-        signals = stage.signals(r["text"])
-        out[r["id"]] = (signals, stage.flags(signals))
+        four.signals(r["text"])
         per_doc[r["id"]] = clock() - t
-    return out, clock() - t0, per_doc
+    cpu = clock() - t0
+    five = QualityStage()
+    five.signals("Warm up. Nothing to time here.")
+    out = {}
+    t0 = clock()
+    for r in rows:
+        signals = five.signals(r["text"])
+        out[r["id"]] = (signals, five.flags(signals))
+    cpu_five = clock() - t0
+    return out, cpu, per_doc, cpu_five
 
 
 def like_for_like(rows: list[dict], dt: dict, per_doc: dict) -> dict:
-    """CPU seconds on the documents all four datatrove filters keep: there datatrove computes
-    every rule, as the stage always does (elsewhere it stops at the first failing rule)."""
-    kept = [r["id"] for r in rows if all(v is None for v in dt["verdicts"][r["id"]].values())]
+    """CPU seconds on the documents all four datatrove quality filters keep: there datatrove
+    computes every rule, as the stage always does (elsewhere it stops at the first failing rule)."""
+    kept = [r["id"] for r in rows if all(dt["verdicts"][r["id"]][s] is None for s in QUALITY_SETS)]
     theirs = sum(dt["cpu_seconds_per_document"][i] for i in kept)
     mine = sum(per_doc[i] for i in kept)
     return {"documents": len(kept), "cpu_datatrove": theirs, "cpu_ours": mine,
@@ -195,11 +208,13 @@ def main(argv: list[str] | None = None) -> int:
         path = WORK / (f"{name}-{args.docs}.jsonl" if name == "bench" else f"{name}.jsonl")
         print(f"{name}: {len(rows):,} documents; datatrove ...", file=sys.stderr, flush=True)
         dt = datatrove(path, args.reuse_datatrove)
-        mine, cpu, per_doc = ours(rows)
+        mine, cpu, per_doc, cpu_five = ours(rows)
         rep = compare(rows, dt, mine, stage)
         results[name] = {"documents": len(rows), "mb": dt["mb"], "load_average": os.getloadavg()[0],
                          "cpu_datatrove": dt["cpu_seconds_all"], "cpu_datatrove_per_filter": dt["cpu_seconds"],
                          "cpu_ours": cpu, "speedup": dt["cpu_seconds_all"] / cpu if cpu else None,
+                         "cpu_datatrove_five": dt["cpu_seconds_all"] + dt["cpu_seconds"].get("c4_badwords", 0.0),
+                         "cpu_ours_five": cpu_five,
                          "rule_sets": rep, "kept_by_all": like_for_like(rows, dt, per_doc)}
         if args.tokens:
             results[name]["tokens"] = token_agreement(path, rows, args.reuse_datatrove)
@@ -224,6 +239,17 @@ def markdown(results: dict) -> str:
         cells = [f"{r['rule_sets'][s]['agreement']:.4f} ({r['rule_sets'][s]['same_reason']:.4f})" for s in RULE_SETS]
         lines.append(f"| {name} | {r['documents']:,} | {r['mb']:.2f} | " + " | ".join(cells)
                      + f" | {r['cpu_datatrove']:.1f} | {r['cpu_ours']:.2f} | {r['speedup']:.0f}x |")
+    lines.append("")
+    lines.append("Speed, MB per CPU second: the four quality rule sets against datatrove's four quality filters; "
+                 "all five (with C4's bad words) against the five filters (with C4BadWordsFilter):")
+    lines.append("")
+    lines.append("| corpus | MB | datatrove MB/s | ours MB/s | speed-up | five: datatrove MB/s | ours MB/s | speed-up |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        d5, o5 = r.get("cpu_datatrove_five"), r.get("cpu_ours_five")
+        five = f"{r['mb'] / d5:.3f} | {r['mb'] / o5:.2f} | {d5 / o5:.1f}x" if d5 and o5 else "- | - | -"
+        lines.append(f"| {name} | {r['mb']:.2f} | {r['mb'] / r['cpu_datatrove']:.3f} | {r['mb'] / r['cpu_ours']:.2f} | "
+                     f"{r['speedup']:.1f}x | {five} |")
     lines.append("")
     lines.append("Like for like: the documents all four datatrove filters keep (there datatrove computes "
                  "every rule, as the stage always does):")

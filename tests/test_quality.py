@@ -82,6 +82,8 @@ CASES = {
     "c4_too_few_sentences": "Home\nNews\nSport\nThe river rose through the night. Farmers moved their animals.",
     "c4_lorem_ipsum": PROSE + "\nLorem ipsum dolor sit amet, consectetur adipiscing elit.",
     "c4_curly_bracket": PROSE + "\nThe function returns {value} when it is called.",
+    # C4's bad-words list (Raffel et al. 2020, 2.2; LDNOOBW, resources/quality/c4_badwords_en.txt)
+    "c4_badwords": PROSE + "\nThe tour ended at a strip club downtown.",
     # FineWeb (Penedo et al. 2024, 3.3.3)
     "fineweb_empty": "\n \n\t\n",
     "fineweb_line_punct_ratio": _lines(20, lambda i: distinct(i)[:-1]),

@@ -20,6 +20,14 @@ used to build FineWeb) computes it; the thresholds and the source of every rule 
   "lorem ipsum", curly brackets. C4's line removal is counted (``c4_kept_line_frac``) but not applied.
 - ``fineweb``: Penedo et al. 2024 (arXiv:2406.17557), section 3.3.3: lines ending in punctuation,
   short lines, characters in duplicated lines; and datatrove's newline-per-word list rule.
+- ``c4_badwords``: Raffel et al. 2020, section 2.2: a word of the LDNOOBW list (English, shipped
+  in resources/quality/, the version datatrove pins), matched as datatrove's C4BadWordsFilter
+  matches it (``BadWords``); deterministic: every such document is flagged (datatrove's
+  ``keep_fraction``, a random share kept, is left to the user).
+
+The rules are English heuristics: on a document the language stage found not to be English, the
+rules marked ``english_only`` in thresholds.json are computed but not flagged
+(``metadata["quality_skipped"]`` lists them), unless ``non_english`` is ``"all_rules"``.
 
 Words are counted as datatrove counts them for English (spaCy's rule-based tokenizer), by
 :mod:`.quality_words`; bench/quality.py measures the agreement with datatrove's filters.
@@ -27,22 +35,25 @@ Words are counted as datatrove counts them for English (spaCy's rule-based token
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import operator
 import re
 from collections import Counter
 from functools import partial
 from itertools import accumulate, compress, filterfalse
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
 
 from ..document import Document, Rejection
 from .base import ConfigError, Stage, register
-from .quality_words import _MEMO_SIZE, RESOURCE_DIR, WordSplitter, _load_json
+from .quality_words import RESOURCE_DIR, WordSplitter, _load_json, make_room
 
-RULE_SETS = ("gopher_quality", "gopher_repetition", "c4", "fineweb")
+RULE_SETS = ("gopher_quality", "gopher_repetition", "c4", "c4_badwords", "fineweb")
+NON_ENGLISH = ("skip_english_rules", "all_rules")
+
+
 def _is(value: Any, expected: bool) -> bool:
     return bool(value) is expected
 
@@ -59,6 +70,8 @@ def load_thresholds() -> dict[str, Any]:
         for rule, spec in rules.items():
             if spec.get("fails_if") not in _OPS or "signal" not in spec or "threshold" not in spec:
                 raise ConfigError(f"quality rule {rule!r} in thresholds.json needs signal, fails_if (<, >, true) and threshold")
+            if not isinstance(spec.get("english_only"), bool):
+                raise ConfigError(f"quality rule {rule!r} in thresholds.json needs english_only (true or false)")
     return data
 
 
@@ -70,10 +83,17 @@ class QualityOptions:
     filter: bool = False
     # with filter on, only these rules or rule sets reject (empty: every computed rule)
     filter_rules: tuple[str, ...] = ()
+    # documents the language stage found in another language than English: "skip_english_rules"
+    # computes every signal but flags only the rules that are not English-only (thresholds.json,
+    # english_only) and says so in metadata["quality_skipped"]; "all_rules" flags them all.
+    # Without a language decision (no language stage, or no language found) every rule applies.
+    non_english: str = "skip_english_rules"
 
     def __post_init__(self) -> None:
         if not isinstance(self.filter, bool):
             raise ValueError("filter must be true or false")
+        if self.non_english not in NON_ENGLISH:
+            raise ValueError(f"non_english must be one of {', '.join(NON_ENGLISH)}")
         for name in ("rule_sets", "filter_rules"):
             value = getattr(self, name)
             if isinstance(value, str) or not all(isinstance(v, str) for v in value):
@@ -109,12 +129,16 @@ class QualityStage(Stage):
         self._c4_end_chars = frozenset(c4["end_punctuation"])
         if not all(len(c) == 1 for c in self._c4_end_chars):
             raise ConfigError("c4 end_punctuation in thresholds.json must be single characters")
+        self._c4_last_chars = self._c4_end_chars | {"]"}
         self._c4_min_words = int(c4["min_words_per_line"])
         self._c4_max_word = int(c4["max_word_length"])
         self._c4_policy = tuple(c4["policy_substrings"])
         self._c4_citation = re.compile(c4["citation_pattern"])
-        self._c4_phrases = re.compile("|".join(map(re.escape, ("lorem ipsum", "javascript", *self._c4_policy)))).search
+        self._c4_phrases = ("lorem ipsum", "javascript", *self._c4_policy)
         self._short_line = int(t["fineweb"]["short_line_length"])
+        self._badwords = BadWords(_load_list(t["c4_badwords"]["list"]))
+        if "c4_badwords" in self.options.rule_sets:
+            self.words.key_of = self._badwords.chunk_keys
         self._specs = {rule: spec for set_name in RULE_SETS for rule, spec in t[set_name]["rules"].items()}
         self._rules = [
             (rule, spec["signal"], _OPS[spec["fails_if"]], spec["threshold"], set_name)
@@ -122,11 +146,19 @@ class QualityStage(Stage):
             for rule, spec in t[set_name]["rules"].items()
         ]
         self._filter_on = frozenset(self.options.filter_rules)
+        self._english_only = frozenset(rule for rule, spec in self._specs.items() if spec["english_only"])
 
     # -- the stage --------------------------------------------------------------------------------
     def apply(self, doc: Document) -> Document | Rejection:
         signals = self.signals(doc.text)
         flags = self.flags(signals)
+        skipped = None
+        language = doc.metadata.get("language")
+        if isinstance(language, str) and language != "en" and self.options.non_english == "skip_english_rules":
+            # the language stage's decision: the English-only rules are not this text's
+            not_applied = [r for r, _, _, _, _ in self._rules if r in self._english_only]
+            flags = [r for r in flags if r not in self._english_only]
+            skipped = {"reason": "language", "language": language, "rules": not_applied}
         if self.options.filter:
             failing = [r for r in flags if not self._filter_on or r in self._filter_on
                        or self._rule_set(r) in self._filter_on]
@@ -134,6 +166,8 @@ class QualityStage(Stage):
                 detail = "; ".join(self._explain(r, signals) for r in failing)
                 return self.reject(", ".join(failing), detail)
         shown = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in signals.items()}
+        if skipped:
+            return doc.with_metadata(quality=shown, quality_flags=flags, quality_skipped=skipped)
         return doc.with_metadata(quality=shown, quality_flags=flags)
 
     def flags(self, signals: dict[str, Any]) -> list[str]:
@@ -157,21 +191,28 @@ class QualityStage(Stage):
     def signals(self, text: str) -> dict[str, Any]:
         """Every signal of the chosen rule sets (plain numbers and booleans, deterministic)."""
         split_lines = text.splitlines()
+        stripped = list(map(str.strip, split_lines))
+        parts = text.split("\n")
         chunks = text.split()
-        words = self.words.words_of_chunks(chunks)
+        if "c4_badwords" in self.options.rule_sets:
+            words, keys = self.words.words_and_keys(chunks)
+        else:
+            words, keys = self.words.words_of_chunks(chunks), set()
         out: dict[str, Any] = {"char_count": len(text), "word_count": len(words)}
         sets = self.options.rule_sets
         if "gopher_quality" in sets:
-            out.update(self._gopher_quality(text, words, split_lines))
+            out.update(self._gopher_quality(text, words, stripped))
         if "gopher_repetition" in sets:
-            out.update(self._gopher_repetition(text, words))
+            out.update(self._gopher_repetition(text, words, parts))
         if "c4" in sets:
-            out.update(self._c4(split_lines))
+            out.update(self._c4(stripped))
+        if "c4_badwords" in sets:
+            out["c4_badword_count"] = self._badwords.count(keys, text)
         if "fineweb" in sets:
-            out.update(self._fineweb(text, words))
+            out.update(self._fineweb(text, words, parts))
         return out
 
-    def _gopher_quality(self, text: str, words: list[str], lines: list[str]) -> dict[str, Any]:
+    def _gopher_quality(self, text: str, words: list[str], stripped: list[str]) -> dict[str, Any]:
         # Gopher A.1.1. "Words" that are only punctuation (datatrove's PUNCTUATION_SET) do not count
         # towards the word count and the mean length; the per-word ratios divide by all tokens.
         n_all = len(words)
@@ -179,7 +220,7 @@ class QualityStage(Stage):
         symbols = list(compress(other, map(self._only_symbols.__getitem__, other)))
         n_words = n_all - len(symbols)
         n_alpha = n_all - len(other) + sum(map(self._has_letter.__getitem__, other))
-        n_lines = len(lines)
+        n_lines = len(stripped)  # the lines of str.splitlines, stripped
         return {
             "gopher_word_count": n_words,
             "gopher_mean_word_length":
@@ -187,21 +228,21 @@ class QualityStage(Stage):
             "gopher_hash_word_ratio": text.count("#") / n_all if n_all else None,
             "gopher_ellipsis_word_ratio": (text.count("...") + text.count("…")) / n_all if n_all else None,
             "gopher_bullet_line_frac":
-                sum(1 for s in lines if s.lstrip().startswith(("•", "-"))) / n_lines if n_lines else None,
+                sum(map(_starts_bullet, stripped)) / n_lines if n_lines else None,
             "gopher_ellipsis_line_frac":
-                sum(1 for s in lines if s.rstrip().endswith(("...", "…"))) / n_lines if n_lines else None,
+                sum(map(_ends_ellipsis, stripped)) / n_lines if n_lines else None,
             "gopher_alpha_word_frac":
                 n_alpha / n_all if n_all else None,
             "gopher_stop_word_count": len(self._stop_words.intersection(words)),
         }
 
-    def _gopher_repetition(self, text: str, words: list[str]) -> dict[str, Any]:
+    def _gopher_repetition(self, text: str, words: list[str], parts: list[str]) -> dict[str, Any]:
         # Gopher A.1.1 / Table A1, as datatrove computes them: paragraphs are split at two or more
         # newlines (of the stripped text), lines at one or more; every fraction of characters is
         # of the whole text's length.
         n_chars = len(text) or 1
-        paras = _PARAGRAPHS(text.strip())
-        lines = _LINES(text)
+        paras = paragraphs(text.strip())
+        lines = newline_runs_split(parts)
         para_items, para_chars = _duplicates(paras)
         line_items, line_chars = _duplicates(lines)
         out: dict[str, Any] = {
@@ -217,36 +258,44 @@ class QualityStage(Stage):
             out[_DUP_KEYS[n]] = chars / n_chars
         return out
 
-    def _c4(self, lines: list[str]) -> dict[str, Any]:
+    def _c4(self, stripped: list[str]) -> dict[str, Any]:
         # C4 (Raffel et al. 2020, 2.2) line by line as its clean_page does: drop lines with a word
         # over 1000 characters, remove citation markers, keep lines that end in terminal
         # punctuation (not an ellipsis) with at least 3 words and neither "javascript" nor a
         # policy phrase; count the sentences of the kept lines. (The tests that only drop a
         # line run cheapest first; lorem ipsum and curly brackets count only in lines that pass
-        # them, as in clean_page.)
-        kept = n_lines = 0
+        # them, as in clean_page.) ``stripped``: the lines of str.splitlines, stripped.
+        nonblank = list(filter(None, stripped))
+        n_lines = len(nonblank)
+        # only a line ending in terminal punctuation, or in "]" (a citation marker, removed
+        # below), can be kept: the others are dropped before the loop, most of a web page's
+        # menu and footer lines
+        candidates = compress(nonblank, map(self._c4_last_chars.__contains__, map(_LAST, nonblank)))
+        kept = 0
         kinds: list[str] = []  # token kinds of the kept lines, for the sentence count
         lorem = curly = False
         end_chars = self._c4_end_chars
-        for raw in lines:
-            line = raw.strip()
-            if not line:
+        for line in candidates:
+            ws = line.split()  # words before the citation markers go, as clean_page counts them
+            if len(ws) < self._c4_min_words:
                 continue
-            n_lines += 1
+            if len(line) > self._c4_max_word and any(len(w) > self._c4_max_word for w in ws):
+                continue
             cited = False
-            if "[" in line:
+            if line[-1] == "]":
                 cleaned = self._c4_citation.sub("", line)
                 if cleaned != line:
                     line, cited = cleaned, True
-            if not line or line[-1] not in end_chars or line.endswith("..."):
-                continue
-            ws = raw.split()  # words before the citation markers went, as clean_page counts them
-            if len(ws) < self._c4_min_words:
-                continue
-            if len(raw) > self._c4_max_word and any(len(w) > self._c4_max_word for w in ws):
+                if not line or line[-1] not in end_chars:
+                    continue
+            elif "[" in line:
+                cleaned = self._c4_citation.sub("", line)
+                if cleaned != line:
+                    line, cited = cleaned, True
+            if line.endswith("..."):
                 continue
             low = line.lower()
-            if "{" in line or self._c4_phrases(low):  # (most lines have none of these)
+            if "{" in line or any(map(low.__contains__, self._c4_phrases)):  # (most lines have none)
                 if "lorem ipsum" in low:
                     lorem = True
                     continue
@@ -258,7 +307,7 @@ class QualityStage(Stage):
                 if any(p in low for p in self._c4_policy):
                     continue
             kept += 1
-            kinds.append(self.words.line_kinds(line, None if cited else self.words.chunk_kinds(ws)))
+            kinds.append(self.words.line_kinds(line) if cited else self.words.chunks_kinds(line, ws))
         # every kept line starts a sentence; more start after sentence ends inside the lines
         sentences = kept + self.words.count_boundaries("|".join(kinds))
         return {
@@ -268,15 +317,17 @@ class QualityStage(Stage):
             "c4_curly_bracket": curly,
         }
 
-    def _fineweb(self, text: str, words: list[str]) -> dict[str, Any]:
+    def _fineweb(self, text: str, words: list[str], parts: list[str]) -> dict[str, Any]:
         # FineWeb 3.3.3 as datatrove computes it: non-blank lines of text.split("\n"), unstripped
-        lines = [ln for ln in text.split("\n") if ln.strip()]
+        lines = list(compress(parts, map(str.strip, parts)))
         n = len(lines)
-        body = len(text) - text.count("\n")
+        body = len(text) - len(parts) + 1  # the characters that are not "\n"
         return {
             "fineweb_line_count": n,
-            "fineweb_line_punct_frac": sum(1 for ln in lines if ln[-1] in self._terminal) / n if n else None,
-            "fineweb_short_line_frac": sum(1 for ln in lines if len(ln) <= self._short_line) / n if n else None,
+            "fineweb_line_punct_frac":
+                sum(map(self._terminal.__contains__, map(_LAST, lines))) / n if n else None,
+            "fineweb_short_line_frac":
+                sum(map(self._short_line.__ge__, map(len, lines))) / n if n else None,
             "fineweb_dup_line_char_frac": _duplicates(lines)[1] / body if body else None,
             "fineweb_newline_word_ratio": text.count("\n") / len(words) if words else None,
         }
@@ -284,13 +335,33 @@ class QualityStage(Stage):
 
 # Below this many words the n-gram statistics run in plain Python; above, with numpy (the same
 # numbers: tests/test_quality.py checks both on the same texts).
-NUMPY_MIN_WORDS = 1500
+NUMPY_MIN_WORDS = 700
 TOP_NS = (2, 3, 4)
 DUP_NS = (5, 6, 7, 8, 9, 10)
 
 
-_PARAGRAPHS = re.compile(r"\n{2,}").split
-_LINES = re.compile(r"\n+").split
+def paragraphs(text: str) -> list[str]:
+    """``re.split(r"\n{2,}", text)`` for a text without newlines at either end (datatrove's
+    paragraphs of the stripped text), with str.split: a run of newlines splits as "\n\n" pairs,
+    an odd one left at the start of the next piece, and the empty pieces of long runs dropped."""
+    pieces = text.split("\n\n")
+    if len(pieces) == 1:
+        return pieces
+    return list(filter(None, map(_LSTRIP_NEWLINES, pieces)))
+
+
+def newline_runs_split(parts: list[str]) -> list[str]:
+    """``re.split(r"\n+", text)`` from ``text.split("\n")``: the empty pieces between newlines
+    go, an empty first or last piece (a newline at an end of the text) stays."""
+    if len(parts) < 3:
+        return parts
+    return [parts[0], *filter(None, parts[1:-1]), parts[-1]]
+
+
+_LSTRIP_NEWLINES = methodcaller("lstrip", "\n")
+_LAST = itemgetter(-1)
+_starts_bullet = methodcaller("startswith", ("•", "-"))
+_ends_ellipsis = methodcaller("endswith", ("...", "…"))
 _TOP_KEYS = {n: f"gopher_top_{n}_gram_char_frac" for n in TOP_NS}
 _DUP_KEYS = {n: f"gopher_dup_{n}_gram_char_frac" for n in DUP_NS}
 
@@ -371,7 +442,8 @@ def _ngram_numpy(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
         vocab[w] = i
     ids = np.fromiter(map(vocab.__getitem__, words), dtype=np.int64, count=n_words)
     cum = np.zeros(n_words + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=n_words), out=cum[1:])
+    np.cumsum(np.fromiter(map(len, vocab), dtype=np.int64, count=len(vocab))[ids], out=cum[1:])
+    cum_list: list[int] = []
     width = max(len(vocab), 1)
     # when no n-gram repeats, the top one is the first, once
     top = {n: int(cum[n] - cum[0]) + n - 1 if n_words >= n else 0 for n in TOP_NS}
@@ -399,36 +471,125 @@ def _ngram_numpy(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
             top[n] = (int(cum[i + n] - cum[i]) + n - 1) * best
         dense = np.empty(len(key), dtype=np.int64)
         dense[order] = np.cumsum(first) - 1
-        if n in dup:
-            later = np.flatnonzero(~first)  # sorted slots that repeat the slot before them
-            dup[n] = _greedy_repeats(pos[order[later]].tolist(), pos[order[later - 1]].tolist(), cum, n)
         repeated = counts[dense] >= 2
         pos, gram = pos[repeated], dense[repeated]
+        if n in dup:
+            if not cum_list:
+                cum_list = cum.tolist()
+            dup[n] = _greedy_repeats(pos.tolist(), gram.tolist(), cum_list, n)
     return top, dup
 
 
-def _greedy_repeats(later: list[int], earlier: list[int], cum: "np.ndarray", n: int) -> int:
-    """datatrove's left-to-right scan, visiting only the n-grams that occurred before (at
-    ``later[k]``, the previous occurrence at ``earlier[k]``): one is a repeat when an earlier
-    occurrence was scanned, not jumped over by an earlier repeat."""
-    prev = dict(zip(later, earlier))
-    cum_l = cum.tolist()
-    hits: list[int] = []
+def _greedy_repeats(positions: list[int], grams: list[int], cum: list[int], n: int) -> int:
+    """datatrove's left-to-right scan (an n-gram seen before is a repeat: its characters count
+    and the scan jumps past it, so the n-grams it jumps over are not seen), visiting only the
+    positions whose n-gram occurs more than once (``positions`` in text order, ``grams`` their
+    ids): an n-gram that occurs once can be neither a repeat nor repeated."""
+    seen: set[int] = set()
     chars = idx = 0
-    for j in sorted(later):
-        if j < idx:
+    for i, g in zip(positions, grams):
+        if i < idx:
             continue  # inside the jump over the last repeat
-        k = prev[j]
-        while k >= 0:
-            pos = bisect.bisect_left(hits, k) - 1
-            if pos < 0 or k >= hits[pos] + n:
-                break  # k was scanned
-            k = prev.get(k, -1)
-        if k >= 0:
-            chars += cum_l[j + n] - cum_l[j]
-            hits.append(j)
-            idx = j + n
+        if g in seen:
+            chars += cum[i + n] - cum[i]
+            idx = i + n
+        else:
+            seen.add(g)
     return chars
+
+
+_WORD_RUNS = re.compile(r"\w+").findall
+_WORD_RUN = re.compile(r"\w+").fullmatch
+
+
+def _load_list(name: str) -> list[str]:
+    """A word list of resources/quality/, one entry a line (blank lines skipped)."""
+    path = RESOURCE_DIR / name
+    try:
+        entries = [line.strip() for line in path.read_text("utf-8").splitlines()]
+    except OSError as exc:
+        raise ConfigError(f"quality resource {path} cannot be read: {exc}") from exc
+    entries = [e for e in entries if e]
+    if not entries:
+        raise ConfigError(f"quality resource {path} holds no entries")
+    return entries
+
+
+class BadWords:
+    """C4's bad-words rule (Raffel et al. 2020, 2.2) as datatrove's C4BadWordsFilter tests it: an
+    entry of the list occurs in the lower-cased text with no word character (``\\w``) right before
+    or right after it. ``count`` says how many distinct entries occur.
+
+    Searching every text for 377 entries would cost more than all the other rules, and almost no
+    text holds one, so the work is per whitespace-separated chunk, when the word splitter meets a
+    chunk for the first time (``WordSplitter.key_of``; a chunk with keys is kept apart from its
+    memo, so a text made of remembered chunks has none, at no cost). A chunk's *keys* are the
+    one-word entries that are a run of word characters of the lower-cased chunk, the entries
+    without spaces ("g-spot", an emoji) that occur in it, and the *anchor* word of each entry
+    with spaces ("strip club") that is such a run. Word runs never cross whitespace, and
+    lower-casing a chunk alone gives the characters lower-casing the whole text gives (whitespace
+    is neither cased nor case-ignorable), so the one-word and no-space entries found in the chunks
+    are exactly those of the text; an entry with spaces can only occur when its anchor is among
+    the keys, and only then is the lower-cased text searched for it."""
+
+    def __init__(self, entries: list[str]) -> None:
+        entries = sorted(set(entries))
+        self.single = frozenset(e for e in entries if _WORD_RUN(e))
+        self.spaced: list[tuple[str, str, Any]] = []  # (anchor word, entry, search), entries with spaces
+        unspaced: list[tuple[str, Any]] = []  # (entry, search) of the other entries
+        for e in entries:
+            if e in self.single:
+                continue
+            search = re.compile(rf"(?<!\w){re.escape(e)}(?!\w)").search
+            if any(c.isspace() for c in e):
+                runs = _WORD_RUNS(e)
+                if not runs:
+                    raise ConfigError(f"bad-words entry {e!r}: an entry with spaces needs a word")
+                # the anchor: a word that is an entry itself if there is one (a text holding it is
+                # searched anyway), else the longest (the last of equals)
+                anchor = max(runs, key=lambda r: (r in self.single, len(r)))
+                anchor = max((r for r in runs if (r in self.single, len(r)) == (anchor in self.single, len(anchor))),
+                             key=runs.index)
+                self.spaced.append((anchor, e, search))
+            else:
+                unspaced.append((e, search))
+        self.unspaced = tuple(unspaced)
+        self.unspaced_entries = frozenset(e for e, _ in unspaced)
+        self.by_anchor: dict[str, list[tuple[str, Any]]] = {}
+        for anchor, e, search in self.spaced:
+            self.by_anchor.setdefault(anchor, []).append((e, search))
+        self.anchors = frozenset(self.by_anchor)
+        self.words = self.single | self.anchors
+        self._one = {w: frozenset((w,)) for w in self.words}
+
+    def chunk_keys(self, chunk: str) -> frozenset[str]:
+        low = chunk.lower()
+        if low.isalnum():  # one run of word characters, the whole chunk (most chunks)
+            return self._one.get(low, _NO_KEYS)
+        keys = set(self.words.intersection(_WORD_RUNS(low)))
+        for e, search in self.unspaced:
+            if e in low and search(low):
+                keys.add(e)
+        return frozenset(keys) if keys else _NO_KEYS
+
+    def keys_of(self, text: str) -> set[str]:
+        """The keys of a text's chunks, without a memo (the stage gets them from its word splitter,
+        which remembers the chunks)."""
+        return set().union(*map(self.chunk_keys, set(text.split())))
+
+    def count(self, keys: set[str], text: str) -> int:
+        """How many distinct entries occur in the text (exact), given its chunks' keys."""
+        if not keys:
+            return 0
+        found = len(keys & self.single) + len(keys & self.unspaced_entries)
+        anchors = keys & self.anchors
+        if anchors:
+            low = text.lower()
+            found += sum(1 for a in anchors for e, search in self.by_anchor[a] if e in low and search(low))
+        return found
+
+
+_NO_KEYS: frozenset[str] = frozenset()
 
 
 def _only_symbols(symbol_chars: frozenset[str], token: str) -> bool:
@@ -448,8 +609,7 @@ class _TokenTest(dict):
 
     def __missing__(self, token: str) -> int:
         answer = 1 if self.test(token) else 0
-        if len(self) >= _MEMO_SIZE:
-            self.clear()
+        make_room(self)
         self[token] = answer
         return answer
 
@@ -460,4 +620,4 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
     return len(items) - len(unique), sum(map(len, items)) - sum(map(len, unique))
 
 
-__all__ = ["QualityStage", "QualityOptions", "RULE_SETS", "RESOURCE_DIR", "load_thresholds"]
+__all__ = ["QualityStage", "QualityOptions", "RULE_SETS", "NON_ENGLISH", "RESOURCE_DIR", "BadWords", "load_thresholds"]

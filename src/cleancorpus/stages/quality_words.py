@@ -29,7 +29,8 @@ import json
 import re
 import unicodedata
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, filterfalse, islice
+from typing import Callable
 from pathlib import Path
 
 from .base import ConfigError
@@ -109,7 +110,21 @@ _UNITS = (
 # marks it strips from one (fast paths of ``words``; the general loop gives the same tokens)
 _PLAIN_SUFFIX = frozenset(',;:!?)]"”’“‘\'«»„‚…')
 _PLAIN_PREFIX = frozenset('(["“‘„‚\'«»’')
-_MEMO_SIZE = 100_000  # entries per memo (a few tens of MB at most)
+_MEMO_SIZE = 1 << 17  # entries per memo (a few tens of MB at most)
+
+
+def make_room(memo: dict, incoming: int = 1) -> None:
+    """Keep a memo under ``_MEMO_SIZE`` entries, room made for ``incoming`` more: when it would be
+    full, forget its older entries (dicts keep insertion order) down to half the size, so the words
+    of the last pages stay known. Emptying it all at once made a corpus with a few more distinct
+    chunks than the memo holds start cold again and again."""
+    if len(memo) + incoming > _MEMO_SIZE:
+        keep = max(_MEMO_SIZE // 2 - incoming, 0)
+        if keep == 0:
+            memo.clear()
+            return
+        for key in list(islice(memo, len(memo) - keep)):
+            del memo[key]
 
 
 class WordSplitter:
@@ -171,6 +186,11 @@ class WordSplitter:
         self._rejoin_first = frozenset(k[0] for k in self._rejoin)
         self._kind = _TokenKinds(self.sentence_end)
         self._chunk_kinds = _ChunkKinds(self)
+        # optional: chunk -> the keys it holds (an empty frozenset for most), for a rule that
+        # looks for rare strings (C4's bad words); chunks with keys are kept apart, in _flagged
+        self.key_of: Callable[[str], frozenset] | None = None
+        self._flagged: dict[str, tuple[tuple[str, ...], frozenset]] = {}
+        self._stamp = object()  # a new object at every miss of the memo (see words_and_keys)
 
     # -- words ------------------------------------------------------------------------------------
     def words(self, text: str) -> list[str]:
@@ -179,6 +199,21 @@ class WordSplitter:
     def chunk_kinds(self, chunks: list[str]) -> list[str]:
         """Per whitespace-separated chunk, the kinds of its tokens (see ``count_boundaries``)."""
         return list(map(self._chunk_kinds.__getitem__, chunks))
+
+    def words_and_keys(self, chunks: list[str]) -> tuple[list[str], set]:
+        """The words of a text given as ``text.split()``, and the keys (``key_of``) of its chunks.
+        A chunk with keys is never in the memo, so a text whose chunks were all in the memo (the
+        memo's stamp unchanged: it changes at every miss) has no key, and costs what
+        ``words_of_chunks`` costs; otherwise the chunks not in the memo are looked at."""
+        stamp = self._stamp
+        words = list(chain.from_iterable(map(self._memo.__getitem__, chunks)))
+        keys: set = set()
+        if self._stamp is not stamp and self.key_of is not None:
+            flagged = self._flagged
+            for chunk in filterfalse(self._memo.__contains__, set(chunks)):
+                hit = flagged.get(chunk)
+                keys.update(hit[1] if hit is not None else self.key_of(chunk))  # (None: forgotten since)
+        return words, keys
 
     def words_of_chunks(self, chunks: list[str]) -> list[str]:
         """The words of a text given as ``text.split()``."""
@@ -357,6 +392,14 @@ class WordSplitter:
         kinds = self.line_kinds(text.strip())
         return 1 + self.count_boundaries(kinds) if kinds else 0
 
+    def chunks_kinds(self, line: str, chunks: list[str]) -> str:
+        """``line_kinds`` of a stripped line given as its ``line.split()``, quicker when the chunks
+        are joined by single plain spaces (then the length of the line is the chunks' and one
+        separator between two, and every separator is a space)."""
+        if len(line) == sum(map(len, chunks)) + len(chunks) - 1 and line.count(" ") == len(chunks) - 1:
+            return "".join(map(self._chunk_kinds.__getitem__, chunks))
+        return self.line_kinds(line)
+
     def line_kinds(self, line: str, chunk_kinds: list[str] | None = None) -> str:
         """The token kinds of a stripped line, whitespace tokens included: spaCy keeps a run of
         whitespace other than one plain space as a token, which the sentencizer takes for a word
@@ -385,16 +428,44 @@ class WordSplitter:
 
 class _ChunkTokens(dict):
     """whitespace-separated chunk -> its tokens, filled on first sight. A memo only: bounded
-    (emptied when full), and safe to share between threads (a miss is computed again)."""
+    (its older half forgotten when full), and safe to share between threads (a miss is computed
+    again)."""
 
     def __init__(self, splitter: "WordSplitter") -> None:
         super().__init__()
         self.splitter = splitter
 
     def __missing__(self, chunk: str) -> tuple[str, ...]:
-        toks = (chunk,) if chunk.isalpha() and chunk not in self.splitter.specials else self.splitter._chunk(chunk)
+        splitter = self.splitter
+        splitter._stamp = object()
+        hit = splitter._flagged.get(chunk)
+        if hit is not None:
+            return hit[0]
+        specials = splitter.specials
+        if chunk in specials:
+            toks = self.splitter._chunk(chunk)
+        elif chunk.isalpha():
+            toks = (chunk,)
+        else:
+            # the most common new chunks on web pages, a word with one closing mark ("word,",
+            # "word.") or one opening mark ("(word"): what ``_plain`` gives, without its loop,
+            # when the word is no special case
+            last = chunk[-1]
+            if (last in _PLAIN_SUFFIX or last == ".") and (core := chunk[:-1]).isalpha() \
+                    and (last != "." or core[-1].islower()) and core not in specials:
+                toks = (core, last)
+            elif chunk[0] in _PLAIN_PREFIX and (core := chunk[1:]).isalpha() and core not in specials:
+                toks = (chunk[0], core)
+            else:
+                toks = self.splitter._chunk(chunk)
+        if splitter.key_of is not None:
+            keys = splitter.key_of(chunk)
+            if keys:
+                make_room(splitter._flagged)
+                splitter._flagged[chunk] = (toks, keys)
+                return toks
         if len(self) >= _MEMO_SIZE:
-            self.clear()
+            make_room(self)
         self[chunk] = toks
         return toks
 
@@ -407,11 +478,15 @@ class _ChunkKinds(dict):
         self.splitter = splitter
 
     def __missing__(self, chunk: str) -> str:
-        sp = self.splitter
-        toks = sp._memo[chunk]
-        kinds = "w" if len(toks) == 1 and chunk.isalnum() else "".join(map(sp._kind.__getitem__, toks))
+        if chunk.isalnum():
+            # letters and digits only: every token is a "w" (no sentence-ending token has a letter
+            # or digit, punctuation.json), and a run of w's counts as one for the sentencizer
+            kinds = "w"
+        else:
+            sp = self.splitter
+            kinds = "".join(map(sp._kind.__getitem__, sp._memo[chunk]))
         if len(self) >= _MEMO_SIZE:
-            self.clear()
+            make_room(self)
         self[chunk] = kinds
         return kinds
 
@@ -426,7 +501,7 @@ class _TokenKinds(dict):
     def __missing__(self, token: str) -> str:
         kind = "e" if token in self.ends else "w" if token.isalnum() or not _all_punct(token) else "p"
         if len(self) >= _MEMO_SIZE:
-            self.clear()
+            make_room(self)
         self[token] = kind
         return kind
 
