@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cleancorpus import api
 from cleancorpus.cli import app
 from cleancorpus.config import Config
-from cleancorpus.document import Document, Edit, revert
+from cleancorpus.document import Document, Edit, Withheld, revert
 from cleancorpus.report import build_report
 from cleancorpus.signals import Tally, describe
 
@@ -46,7 +47,12 @@ def test_version_counts_languages_and_pii_and_revert_restores(tmp_path):
     a = docs["a.txt"]
     assert "write to <EMAIL> or call <PHONE>." in a.text and "12 March 2024" in a.text and "1,200" in a.text
     assert a.metadata["pii"] == {"email": 1, "phone": 1}
-    assert CONTACT in revert(a.text, a.edits)
+    # the published edits withhold the originals; the private table gives them back
+    assert all(e.before is None for e in a.edits if e.stage == "pii")
+    with pytest.raises(Withheld):
+        revert(a.text, a.edits)
+    full = result.version.edits(private="_private/pii")[a.id]
+    assert CONTACT in revert(a.text, full)
     assert set(docs["c.txt"].metadata["languages"]) == {"en", "fr"}
 
 

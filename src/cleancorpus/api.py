@@ -21,6 +21,7 @@ from .ingest import file_digest, iter_documents, list_inputs
 from .pipeline import Pipeline, Progress, RunResult, read_documents
 from .store import Store, Version
 from .store.store import TMP_PREFIX
+from .store.private import restrict_local
 from .store.write import write_version
 from .signals import Tally
 
@@ -96,9 +97,10 @@ class Plan:
     version_id: str
 
 
-def plan(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, config: Config | None = None) -> Plan:
+def plan(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, config: Config | None = None,
+         private_out: str | os.PathLike | None = None) -> Plan:
     config = config or Config()
-    store = Store(out_dir)
+    store = Store(out_dir, private_out)
     files, inputs = describe_inputs(raw_dir)
     return Plan(store, files, inputs, config, version_id(inputs, config))
 
@@ -171,9 +173,43 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             "cleancorpus.config": json.dumps(config, sort_keys=True)}
     with _local_scratch(run.spill) as local:
         version, _ = write_version(p.store, p.version_id, items, summary, created=created,
-                                   commit_metadata=meta, scratch=local, progress=progress)
+                                   commit_metadata=meta, scratch=local, progress=progress,
+                                   withhold=withhold_policy(p.config))
     sweep_cache(p)
+    from .incremental import CACHE_DIR
+
+    restrict_local(p.store.uri, CACHE_DIR)  # private working state (README "Personal data")
     return version
+
+
+def withhold_policy(config: Config):
+    """Which edits' originals a version keeps out of its published tables (store/private.py):
+    with the pii stage in the pipeline, its redactions and any edit whose original holds what
+    it redacts; without it (redaction off), none."""
+    if "pii" not in config.stages:
+        return None
+    from .stages.pii import holds_personal_data
+
+    kinds = frozenset(config._resolved["pii"].kinds)  # type: ignore[attr-defined]
+    return lambda edit: holds_personal_data(edit, kinds)
+
+
+def revert(out_dir: str | os.PathLike, document: str, version: str | None = None,
+           private: str | os.PathLike | None = None) -> str:
+    """The text of a stored document (by id or source, kept or dropped as a duplicate) as it was
+    ingested, every edit undone. Originals withheld as personal data come from the private
+    table at ``private`` (a URI, a path, or a path relative to the store); without it a document
+    that has any raises ``document.Withheld`` saying so."""
+    from .document import revert as undo
+    from .store import StoreError
+
+    v = Store(out_dir, private).open(version)
+    for table in ("documents", "duplicates"):
+        for doc in v._documents(table, False):
+            if document in (doc.id, doc.source):
+                edits = v.edits(str(private) if private is not None else None).get(doc.id, [])
+                return undo(doc.text, edits)
+    raise StoreError(f"no document {document!r} (id or source) in version {v.id}")
 
 
 def sweep_cache(p: Plan) -> int:
@@ -241,6 +277,7 @@ def clean(
     fail_fast: bool = False,
     full: bool = False,
     scratch_dir: str | os.PathLike | None = None,
+    private_out: str | os.PathLike | None = None,
 ) -> CleanResult:
     """Build a new version of the corpus in ``out_dir`` from the documents in ``raw_dir``.
 
@@ -249,8 +286,10 @@ def clean(
     Each stage's stored result for a document is reused when it is still exactly right
     (incremental.py); ``full=True`` recomputes everything (same result, byte for byte).
     ``scratch_dir``: where the run's scratch files go (a directory or an ``s3://`` prefix;
-    default: inside a local store, else the system's temporary directory)."""
-    p = plan(raw_dir, out_dir, config)
+    default: inside a local store, else the system's temporary directory).
+    ``private_out``: where the originals of redacted personal data go (store/private.py;
+    default: where the latest version put them, else ``<out_dir>/_private/pii``)."""
+    p = plan(raw_dir, out_dir, config, private_out)
     with building(p, lock_timeout, scratch_dir) as work:
         if work is None:
             v = p.store.open(p.version_id)
@@ -297,5 +336,7 @@ def repair_config() -> Config:
 
 
 def load(out_dir: str | os.PathLike = "clean", version: str | None = None) -> Version:
-    """A stored version (the latest by default): iterate it for Documents; ``.manifest`` for the rest."""
+    """A stored version (the latest by default): iterate it for Documents; ``.manifest`` for the rest.
+    Withheld originals (personal data) stay withheld: ``Version.edits(private=URI)`` or
+    :func:`revert` read them from the private table when you may."""
     return Store(out_dir).open(version)

@@ -97,6 +97,7 @@ def clean(
     id_field: Optional[str] = typer.Option(None, "--id-field", help="JSONL/Parquet field holding the input's own id, copied to metadata.input_id (default 'id')."),
     full: bool = typer.Option(False, "--full", help="Recompute every document and every pass from the inputs instead of reusing the stored results of unchanged documents (the result is the same, byte for byte)."),
     scratch_dir: Optional[str] = typer.Option(None, "--scratch", help="Directory or s3:// prefix for the run's scratch files (removed after the run); default: inside a local store, else the system's temporary directory."),
+    private_out: Optional[str] = typer.Option(None, "--private-out", help="Where the originals of redacted personal data go, outside the published tables: a directory, an s3:// prefix, or a path relative to the store (default: where the latest version put them, else <out>/_private/pii)."),
 ) -> None:
     """Build a new version of the corpus from RAW_DIR into the store."""
     cfg = with_fields(_config(config), text_field, id_field)
@@ -122,7 +123,7 @@ def clean(
         try:
             with _write_errors_as_exceptions():
                 result = api.clean(raw_dir, out_dir, cfg, progress=progress, lock_timeout=lock_timeout,
-                                   fail_fast=fail_fast, full=full, scratch_dir=scratch_dir)
+                                   fail_fast=fail_fast, full=full, scratch_dir=scratch_dir, private_out=private_out)
         except (StoreError, ConfigError) as exc:
             fail(str(exc))
             return
@@ -240,6 +241,11 @@ def show(
                   highlight=False)
     for line in describe(m.get("signals", {}), m["stages"]):  # language mix, quality flags, PII
         out.print(line, highlight=False)
+    rec = v.private_record
+    if rec is not None:  # where the originals of the redactions are: not in this version's tables
+        out.print(f"personal data withheld from the published tables; originals in the private table at "
+                  f"{rec['location']} (Delta version {rec['table_version']}; `cleancorpus revert --private`)",
+                  highlight=False)
     reasons: dict[str, int] = {}
     for s in m["stages"].values():
         for reason, n in s["rejected"].items():
@@ -287,16 +293,44 @@ def diff(old: str, new: str = VersionArg, out_dir: str = OutOpt) -> None:
         out.print(f"~ {item['source']} ({item['old_id']} -> {item['new_id']}, {item['old_chars']} -> {item['new_chars']} chars)", highlight=False)
 
 
+PrivateOpt = typer.Option(None, "--private", help="The private table of withheld personal data (a directory, an s3:// prefix, or a path relative to the store, e.g. _private/pii).")
+
+
 @app.command()
-def verify(version: str = VersionArg, out_dir: str = OutOpt) -> None:
-    """Re-check a stored version: data-file hashes, row digests, counts against the summary."""
+def revert(
+    document: str = typer.Argument(..., help="The document's id or source."),
+    version: str = typer.Option("latest", "--version", help="Version id (a unique prefix will do) or 'latest'."),
+    out_dir: str = OutOpt,
+    private: Optional[str] = PrivateOpt,
+) -> None:
+    """Print a stored document as it was ingested, every edit undone. Originals withheld as
+    personal data come back only from the private table named by --private."""
+    from .document import Withheld
+
+    try:
+        text = api.revert(out_dir, document, None if version in ("latest", "LATEST") else version, private)
+    except Withheld as exc:
+        fail(f"{document}: {exc}")
+        return
+    except StoreError as exc:
+        fail(str(exc))
+        return
+    sys.stdout.write(text)
+
+
+@app.command()
+def verify(version: str = VersionArg, out_dir: str = OutOpt, private: Optional[str] = PrivateOpt) -> None:
+    """Re-check a stored version: data-file hashes, row digests, counts against the summary; and
+    its private table of withheld originals where it is readable."""
     v = _open(out_dir, version)
-    rep = verify_version(v)
+    rep = verify_version(v, private)
     if not rep.ok:
         for p in rep.problems:
             err.print(f"[red]✗[/] {p}", highlight=False)
         fail(f"version {v.id} failed verification with {len(rep.problems)} problem(s)")
     out.print(f"version {v.id} verified: {rep.checked['documents']} documents, {rep.checked['outcomes']} outcomes")
+    if rep.checked.get("private", "none") != "none":
+        out.print(f"private table: {rep.checked['private']}", highlight=False)
 
 
 @app.command()

@@ -19,12 +19,16 @@ class Edit:
     ``start``/``end`` index the text as it was *before* this stage ran (the stage's input);
     all edits of one stage are non-overlapping, so applying them right-to-left to the stage's
     input gives its output (see :func:`apply_edits`).
+
+    ``before`` is None when the original is *withheld*: personal data a published version
+    does not carry (store/private.py keeps it in a separate table); :func:`revert` then needs
+    the originals back (``Version.edits(private=...)``) or :func:`masked` stand-ins.
     """
 
     stage: str
     start: int
     end: int
-    before: str
+    before: str | None
     after: str
     reason: str
     confidence: float | None = None
@@ -134,7 +138,7 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> str:
     parts = []
     pos = 0
     for e in sorted(edits, key=lambda e: e.start):
-        if text[e.start : e.end] != e.before:
+        if e.before is not None and text[e.start : e.end] != e.before:
             raise ValueError(f"edit by {e.stage!r} at {e.start} does not match the text")
         parts.append(text[pos : e.start])
         parts.append(e.after)
@@ -162,8 +166,28 @@ def replay(original: str, edits: Sequence[Edit]) -> str:
     return text
 
 
+class Withheld(ValueError):
+    """An edit's original (personal data) is not in the published version, so it cannot be reverted."""
+
+
+WITHHELD_MASK = "\u2588"  # FULL BLOCK: what a withheld original shows as in reports
+
+
+def masked(edits: Sequence[Edit], mask: str = WITHHELD_MASK) -> list[Edit]:
+    """The edits with each withheld original replaced by ``mask`` repeated to its length (the
+    span is published), so the history can be laid out and reverted without the originals."""
+    return [e if e.before is not None else replace(e, before=mask * (e.end - e.start)) for e in edits]
+
+
 def revert(final: str, edits: Sequence[Edit]) -> str:
-    """Undo a document's whole edit history, giving back the text as ingested."""
+    """Undo a document's whole edit history, giving back the text as ingested. Raises
+    :class:`Withheld` when an edit's original is withheld from the version (see :class:`Edit`)."""
+    hidden = [e for e in edits if e.before is None]
+    if hidden:
+        raise Withheld(
+            f"{len(hidden)} edit(s) of this document ({', '.join(sorted({e.stage for e in hidden}))}) hold personal "
+            f"data withheld from the published version; reverting needs the version's private table "
+            f"(cleancorpus revert --private URI, or Version.edits(private=URI))")
     text = final
     for group in reversed(stage_passes(edits)):
         # map each edit's input span to its output span, then swap after -> before

@@ -64,6 +64,20 @@ def doc_digest(doc: Document) -> str:
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _without_before(edit: Edit, text: str) -> dict[str, Any]:
+    """An edit as cached: without its original when the stage's input gives it back (always,
+    for edits made by ``Document.revise``), so the cache holds no text the pii stage redacted
+    (nor the cut boilerplate that held an address): README "Personal data"."""
+    d = edit.to_dict()
+    if text[edit.start:edit.end] == edit.before:
+        del d["before"]
+    return d
+
+
+def _with_before(d: dict[str, Any], text: str) -> dict[str, Any]:
+    return d if "before" in d else {**d, "before": text[d["start"]:d["end"]]}
+
+
 def _id_text_digest(doc: Document) -> str:
     """What a fit that reads only ids and texts depends on (``Stage.fit_reads == "text"``): a
     chunk of such a stage is not recounted when only its documents' metadata changed."""
@@ -243,7 +257,7 @@ class StageCache:
         if "rejected" in entry:
             r = entry["rejected"]
             return Rejection(r["stage"], r["reason"], r["detail"])
-        edits = tuple(Edit.from_dict(e) for e in entry["edits"])
+        edits = tuple(Edit.from_dict(_with_before(e, doc.text)) for e in entry["edits"])
         text = doc.text
         if edits:
             from .document import apply_edits
@@ -261,7 +275,8 @@ class StageCache:
         else:
             if out.id != doc.id or out.source != doc.source or out.edits[:len(doc.edits)] != doc.edits:
                 return  # not the shape the cache rebuilds: never reused
-            entry = {"edits": [e.to_dict() for e in out.edits[len(doc.edits):]], "metadata": out.metadata}
+            entry = {"edits": [_without_before(e, doc.text) for e in out.edits[len(doc.edits):]],
+                     "metadata": out.metadata}
         if reads is not None:
             entry["reads"] = reads
         try:

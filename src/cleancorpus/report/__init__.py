@@ -28,7 +28,9 @@ __all__ = ["REPORT_FILE", "ReportOptions", "annotate", "build_report", "render_r
 
 
 def render_report(version: Version, options: ReportOptions | None = None) -> str:
-    """The report of a stored version, built from its tables."""
+    """The report of a stored version, built from its published tables (withheld personal data
+    stays withheld even when the version was opened with its private table)."""
+    version = version.published()
     view = build_view(version, options or ReportOptions())
     assets = resources.files(__name__) / "templates"
     return _environment().get_template("report.html.j2").render(
@@ -101,7 +103,12 @@ def piece_tip(p: Piece) -> str:
     return head + "\n".join(edit_line(e) for e in p.edits)
 
 
-def _short(s: str, n: int = _TIP_CHARS) -> str:
+WITHHELD_TEXT = "(withheld: personal data)"
+
+
+def _short(s: str | None, n: int = _TIP_CHARS) -> str:
+    if s is None:  # an original the version does not publish (store/private.py)
+        return WITHHELD_TEXT
     s = s.replace("\n", "⏎")
     return s if len(s) <= n else s[: n - 1] + "…"
 

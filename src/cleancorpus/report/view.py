@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..document import Document, Edit, revert
+from ..document import Document, Edit, masked, revert
 from ..stages.pii import edit_kind
 from ..store import Version
 from .annotate import Piece, annotate
@@ -103,7 +103,9 @@ class ReportView:
 def document_view(doc: Document, status: str = "kept", duplicate_of: str | None = None) -> DocView:
     """The document's original text with its edits laid over it; never raises on bad edits."""
     try:
-        return DocView(doc, status, annotate(revert(doc.text, doc.edits), doc.edits), None, duplicate_of)
+        # withheld originals (personal data, store/private.py) show as a span of their length
+        edits = masked(doc.edits)
+        return DocView(doc, status, annotate(revert(doc.text, edits), edits), None, duplicate_of)
     except ValueError as exc:
         plain = [Piece(doc.text, doc.text)] if doc.text else []
         why = f"edits could not be laid over the text ({exc}); shown as stored"

@@ -2,8 +2,9 @@
 
 Each match is replaced by a typed placeholder (``<EMAIL>``, ``<PHONE>``, ``<IP>``, ``<CARD>``)
 and recorded as an Edit whose reason names the kind (``pii: phone (...)``), so the report
-counts redactions per kind and ``document.revert`` gives the original back to whoever holds
-the edits. ``metadata["pii"]`` counts the redactions per kind.
+counts redactions per kind. ``metadata["pii"]`` counts the redactions per kind. A version does
+not publish the originals: they go to a private table (store/private.py), from which
+``cleancorpus revert --private`` gives them back to whoever may read it.
 
 Detection is patterns plus checks, not a model: an address must parse (``ipaddress``), a card
 number must pass the Luhn check and start with a network's issuer prefix for its length
@@ -84,6 +85,17 @@ class PiiStage(Stage):
         reps = [Replacement(f.start, f.end, PLACEHOLDERS[f.kind], f"pii: {f.kind} ({f.why})", f.confidence)
                 for f in found]
         return doc.revise(self.name, reps, {"pii": dict(sorted(counts.items()))})
+
+
+def holds_personal_data(edit: Edit, kinds: frozenset[str] | set[str] | tuple[str, ...] = KINDS) -> bool:
+    """Whether a version must withhold this edit's original (``before``): a redaction's always,
+    and any other stage's when it holds what this stage redacts (a boilerplate footer cut
+    before the pii stage ran may carry a contact address). store/private.py keeps them apart."""
+    if edit.before is None:
+        return False  # already withheld
+    if edit.stage == "pii":
+        return True
+    return bool(kinds) and bool(find_pii(edit.before, kinds))
 
 
 def find_pii(text: str, kinds: frozenset[str] | set[str] | tuple[str, ...] = KINDS) -> list[Found]:

@@ -7,6 +7,9 @@
   versions/    one row per cleancorpus version: its id, parent, the Delta version of each table,
                the sha256 of every data file it added, and its summary (counts, stages, dedup, config)
 
+Not published with a version: the originals of redacted personal data, withheld from ``edits``
+and kept in a private table (``_private/pii`` or another location; store/private.py).
+
 A cleancorpus version is one Delta commit per table (commit metadata: cleancorpus.version,
 parent, config, package), made visible by its row in ``versions``. Any Delta reader reads any
 version by time travel; ``cleancorpus.load`` maps version ids to table versions.
@@ -15,6 +18,7 @@ version by time travel; ``cleancorpus.load`` maps version ids to table versions.
 from .store import (
     ConcurrentWrite,
     LockTimeout,
+    PrivateUnavailable,
     Store,
     StoreError,
     Version,
@@ -22,4 +26,4 @@ from .store import (
     VersionRemoved,
 )
 
-__all__ = ["ConcurrentWrite", "LockTimeout", "Store", "StoreError", "Version", "VersionNotFound", "VersionRemoved"]
+__all__ = ["ConcurrentWrite", "LockTimeout", "PrivateUnavailable", "Store", "StoreError", "Version", "VersionNotFound", "VersionRemoved"]

@@ -22,6 +22,7 @@ def export(version: Version, to: str | Path, fmt: str = "jsonl") -> dict[str, Pa
     columns (``metadata`` a struct, ``metadata_extra`` the JSON of values that are not fields)."""
     if fmt not in FORMATS:
         raise StoreError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    version = version.published()  # never the originals of the private table (store/private.py)
     out = Path(to)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import pyarrow as pa
 
+from . import private
 from .store import ConcurrentWrite, Store, StoreError
 from .tables import DATA_TABLES, VERSION_SCHEMA, VERSIONS
 
@@ -42,15 +43,17 @@ def gc(store: Store, keep: int | None = None, keep_since: datetime | None = None
     result = GcResult([v.id for v in versions if v.id in kept], [v.id for v in versions if v.id not in kept])
     if dry_run:
         return result
+    private_tables = _private_tables(store, versions, kept)  # unreachable: fail before removing anything
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if result.removed:
         dt = store.table(VERSIONS)
         seq = len(store._records_of(dt))
         rows = [{"seq": seq + i, "version": vid, "event": "removed", "parent": None, "created": now,
-                 "tables": None, "files": None, "manifest": "{}"} for i, vid in enumerate(result.removed)]
+                 "tables": None, "files": None, "manifest": "{}", "private": None} for i, vid in enumerate(result.removed)]
         props = CommitProperties(custom_metadata={"cleancorpus.gc": json.dumps(result.removed)}, max_commit_retries=0)
         try:
-            write_deltalake(dt, pa.Table.from_pylist(rows, schema=VERSION_SCHEMA), mode="append", commit_properties=props)
+            write_deltalake(dt, pa.Table.from_pylist(rows, schema=VERSION_SCHEMA), mode="append", commit_properties=props,
+                            schema_mode="merge")
         except CommitFailedError as exc:
             raise ConcurrentWrite(f"another writer committed to {store.root} during gc; run gc again ({exc})") from exc
     keep_versions = {name: sorted({v.tables[name] for v in versions if v.id in kept}) for name in DATA_TABLES}
@@ -62,4 +65,40 @@ def gc(store: Store, keep: int | None = None, keep_since: datetime | None = None
         deleted = dt.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False,
                             keep_versions=keep_versions[name])
         result.deleted_files[name] = len(deleted)
+    result.deleted_files.update(_vacuum_private(private_tables))
     return result
+
+
+def _private_tables(store: Store, versions, kept: set[str]) -> dict[str, set[int]]:
+    """The private tables (one per location versions recorded) and the table versions kept
+    versions name in each. A location gc cannot reach is an error, not a silent skip: the
+    originals of removed versions would stay behind."""
+    by_uri: dict[str, set[int]] = {}
+    for v in versions:
+        rec = private.record_of(v.record)
+        if rec is None:
+            continue
+        uri = private.resolve(store.uri, rec["location"])
+        versions_kept = by_uri.setdefault(uri, set())
+        if v.id in kept and rec["table_version"] is not None:
+            versions_kept.add(rec["table_version"])
+    for uri in by_uri:
+        if private.table(uri) is None:
+            raise StoreError(f"gc cannot reach the private table {uri} that versions of {store.root} name; "
+                             f"run gc where it is readable so the originals of removed versions go too")
+    return by_uri
+
+
+def _vacuum_private(by_uri: dict[str, set[int]]) -> dict[str, int]:
+    """Keep the table versions kept versions name; every data file only removed versions needed
+    goes, with the originals in it (the log holds no statistics of them: store/private.py)."""
+    deleted: dict[str, int] = {}
+    for uri, keep_versions in by_uri.items():
+        if not keep_versions:  # no kept version reads this table: its rows go too
+            from deltalake import CommitProperties
+
+            private.table(uri).delete(commit_properties=CommitProperties(
+                custom_metadata={"cleancorpus.gc": "no kept version names this private table"}))
+        n = private.vacuum(uri, sorted(keep_versions))
+        deleted["private" if len(by_uri) == 1 else f"private {uri}"] = n
+    return deleted

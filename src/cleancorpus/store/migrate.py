@@ -66,6 +66,15 @@ def _summary(manifest: dict[str, Any], folder: Path) -> dict[str, Any]:
             "migrated_from": str(folder)}
 
 
+def _withhold(manifest: dict[str, Any]):
+    """Old versions' redactions are withheld like new ones' (store/private.py): the pii stage's
+    edits, and with it in the old configuration, any edit whose original holds personal data."""
+    from ..stages.pii import KINDS, holds_personal_data
+
+    kinds = KINDS if "pii" in (manifest.get("config") or {}).get("stages", ()) else ()
+    return lambda edit: holds_personal_data(edit, kinds)
+
+
 def migrate(old_root: str | Path, store: Store) -> tuple[list[str], list[str]]:
     """Returns (migrated, skipped) version ids."""
     versions = old_versions(Path(old_root))
@@ -86,7 +95,8 @@ def migrate(old_root: str | Path, store: Store) -> tuple[list[str], list[str]]:
                         "cleancorpus.package_sha256": str(manifest.get("package_sha256", "")),
                         "cleancorpus.migrated_from": str(folder)}
                 write_version(store, vid, lambda: _items(folder, manifest), lambda: _summary(manifest, folder),
-                              created=manifest.get("created", ""), commit_metadata=meta, scratch=scratch)
+                              created=manifest.get("created", ""), commit_metadata=meta, scratch=scratch,
+                              withhold=_withhold(manifest))
             finally:
                 if scratch != Path(folder):
                     import shutil

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 
 from ..document import Document, Edit, Outcome
+from . import private as _private
 from .tables import (
     DATA_TABLES,
     DOCUMENTS,
@@ -48,6 +49,10 @@ class LockTimeout(StoreError):
 
 class ConcurrentWrite(StoreError):
     pass
+
+
+class PrivateUnavailable(StoreError):
+    """The private table of withheld originals is not there or not readable."""
 
 
 def is_remote(location: str | os.PathLike) -> bool:
@@ -123,17 +128,58 @@ class Version:
             yield Document(row["id"], row["text"], row["source"], metadata_of(row.get("metadata"), row["metadata_extra"]),
                            tuple(edits.get(row["id"], ())))
 
-    def edits(self) -> dict[str, list[Edit]]:
+    def edits(self, private: str | None = None) -> dict[str, list[Edit]]:
+        """Every stored document's edits by id. Withheld originals (personal data) are None
+        unless ``private`` names the private table (or the store was opened with it)."""
+        edits = self.published_edits()
+        location = private or self.store.private
+        if location is not None:
+            originals = self.originals(location)
+            edits = {k: _private.fill(v, originals.get(k, {})) for k, v in edits.items()}
+        return edits
+
+    def published(self) -> "Version":
+        """This version as published: read without its private table, whatever the store was opened with."""
+        if self.store.private is None:
+            return self
+        return Version(Store(self.store.root), self.id, self.record)
+
+    def published_edits(self) -> dict[str, list[Edit]]:
+        """The edits as the published table holds them: withheld originals are None."""
         out: dict[str, list[tuple[int, Edit]]] = {}
         for row in self.rows(EDITS):
             out.setdefault(row["id"], []).append((row["seq"], edit_of(row)))
         return {k: [e for _, e in sorted(v, key=lambda x: x[0])] for k, v in out.items()}
 
+    @property
+    def private_record(self) -> dict[str, Any] | None:
+        """Where this version's withheld originals are (location, table version), or None."""
+        return _private.record_of(self.record)
+
+    def originals(self, location: str) -> dict[str, dict[int, str]]:
+        """document id -> {edit position: original} from the private table at ``location``
+        (a URI, a path, or a path relative to the store), at this version's table version."""
+        rec = self.private_record
+        if rec is None or rec["table_version"] is None:
+            return {}
+        uri = _private.resolve(self.store.uri, location)
+        try:
+            return _private.originals(uri, rec["table_version"])
+        except FileNotFoundError:
+            raise PrivateUnavailable(f"no private table at {uri}: version {self.id} keeps its withheld originals "
+                                     f"at {rec['location']} (relative paths are under the store)") from None
+        except Exception as exc:  # a table without that version, no permission, ...
+            raise PrivateUnavailable(f"cannot read version {self.id}'s originals (Delta version "
+                                     f"{rec['table_version']}) from {uri}: {type(exc).__name__}: {exc}") from exc
+
 
 class Store:
     """The Delta tables under one location (a directory or an ``s3://`` prefix)."""
 
-    def __init__(self, root: str | os.PathLike) -> None:
+    def __init__(self, root: str | os.PathLike, private: str | os.PathLike | None = None) -> None:
+        # where withheld originals are read from (and written to): a URI, a path, or a path
+        # relative to the store; None: readers see them withheld, writers use the recorded place
+        self.private = None if private is None else str(private)
         self.remote = is_remote(root)
         if self.remote:
             self.uri = str(root).rstrip("/")
@@ -292,6 +338,12 @@ class Store:
             elif dt.version() > want:
                 dt.restore(want, commit_properties=note)
                 done.append(f"{name}: restored to Delta version {want}")
+        rec = _private.record_of(live[latest]) if latest else None
+        if rec is not None:
+            done += _private.repair(_private.resolve(self.uri, self.private or rec["location"]),
+                                    rec["table_version"] if self.private is None or
+                                    _private.resolve(self.uri, self.private) == _private.resolve(self.uri, rec["location"])
+                                    else None)
         return done
 
     def open_file(self, relpath: str):

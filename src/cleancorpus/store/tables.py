@@ -83,6 +83,9 @@ VERSION_SCHEMA = pa.schema([
     ("tables", TABLE_VERSIONS),  # the Delta version of each table that holds this version
     ("files", pa.string()),  # JSON {"table/file.parquet": sha256} of the data files it added
     ("manifest", pa.string()),  # JSON summary: counts, stage reports, dedup statistics, config
+    # JSON {location, table_version} of the private table of withheld originals
+    # (store/private.py); null when the version has none. Its location, never its content.
+    ("private", pa.string()),
 ])
 
 

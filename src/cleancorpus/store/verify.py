@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..document import Document, Status
+from . import private
 from .store import StoreError, Version
 from .tables import DATA_TABLES, DOCUMENTS, DUPLICATES, OUTCOMES, digest, outcome_of
 
@@ -24,10 +25,12 @@ class VerifyReport:
         return not self.problems
 
 
-def verify(version: Version) -> VerifyReport:
+def verify(version: Version, private_location: str | None = None) -> VerifyReport:
     """Every data file of the version's table snapshots against the sha256 recorded by the
     version that added it; then the rows: unique sources and ids, every stored document's
-    outcome and digest, counts against the summary."""
+    outcome and digest, counts against the summary. Then the private table of withheld
+    originals, where the version recorded it or at ``private_location``, when it is readable
+    (``checked["private"]`` says what was checked; named explicitly and missing is a problem)."""
     rep = VerifyReport(version.id)
     try:
         files = _check_files(version, rep)
@@ -35,6 +38,7 @@ def verify(version: Version) -> VerifyReport:
             return rep
         _check_rows(version, rep)
         rep.checked["files"] = files
+        _check_private(version, rep, private_location)
     except StoreError as exc:
         rep.problems.append(str(exc))
     except Exception as exc:  # a damaged data file or log raises many kinds of errors
@@ -74,7 +78,7 @@ def _check_rows(version: Version, rep: VerifyReport) -> None:
         if row["source"] in outcomes:
             rep.problems.append(f"outcomes: source {row['source']!r} appears twice")
         outcomes[row["source"]] = row
-    edits = version.edits()
+    edits = version.published_edits()
     stored: dict[str, str] = {}
     for table, status in ((DOCUMENTS, Status.KEPT), (DUPLICATES, Status.DUPLICATE)):
         for doc in version._documents(table, False):
@@ -106,6 +110,70 @@ def _check_rows(version: Version, rep: VerifyReport) -> None:
     if expected.get("documents") != len(outcomes):
         rep.problems.append(f"the summary counts {expected.get('documents')} documents, outcomes holds {len(outcomes)}")
     rep.checked.update({"documents": counts["kept"], "outcomes": len(outcomes)})
+
+
+def _check_private(version: Version, rep: VerifyReport, location: str | None) -> None:
+    rec = version.private_record
+    published = version.published_edits()
+    withheld = {(i, seq): e for i, es in published.items() for seq, e in enumerate(es) if e.before is None}
+    if rec is None or rec["table_version"] is None:
+        if withheld:
+            rep.problems.append(f"{len(withheld)} edit(s) withhold their original but the version names no private table")
+        rep.checked["private"] = "none"
+        return
+    uri = private.resolve(version.store.uri, location or rec["location"])
+    try:
+        dt = private.table(uri, rec["table_version"])
+    except Exception as exc:  # no such table version, no permission
+        dt, why = None, f"{type(exc).__name__}: {exc}"
+    else:
+        why = "no Delta table there"
+    if dt is None:
+        if location is not None:
+            rep.problems.append(f"the private table at {uri} cannot be read ({why})")
+        rep.checked["private"] = f"not checked: not readable at {uri} (pass its location to check it)"
+        return
+    recorded = private.recorded_files(uri)
+    paths = pa.table(dt.get_add_actions(flatten=True)).column("path").to_pylist()
+    for path in paths:
+        want = recorded.get(path)
+        if want is None:
+            rep.problems.append(f"private table {path} was not written by any cleancorpus version")
+            continue
+        h = hashlib.sha256()
+        try:
+            with private.open_file(uri, path) as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+        except FileNotFoundError:
+            rep.problems.append(f"private table {path} is missing")
+            continue
+        if h.hexdigest() != want:
+            rep.problems.append(f"private table {path} does not match the sha256 recorded when it was written")
+    if rep.problems:
+        return
+    originals: dict[str, dict[int, str]] = {}
+    full_digest: dict[str, str] = {}
+    for row in private.private_rows_of(uri, rec["table_version"]):
+        e = withheld.get((row["id"], row["seq"]))
+        if e is None or (e.stage, e.start, e.end) != (row["stage"], row["start"], row["end"]):
+            rep.problems.append(f"private: {row['source']} ({row['id']}) edit {row['seq']} is not a withheld edit")
+            continue
+        originals.setdefault(row["id"], {})[row["seq"]] = row["before"]
+        full_digest[row["id"]] = row["digest"]
+    missing = [k for k in withheld if k[1] not in originals.get(k[0], {})]
+    if missing:
+        rep.problems.append(f"{len(missing)} withheld original(s) are not in the private table, e.g. document {missing[0][0]}")
+    outcomes = {r["id"]: outcome_of(r) for r in version.rows(OUTCOMES) if r["status"] != "rejected"}
+    for table in (DOCUMENTS, DUPLICATES):
+        for doc in version._documents(table, False):
+            if doc.id not in originals:
+                continue
+            full = Document(doc.id, doc.text, doc.source, doc.metadata,
+                            tuple(private.fill(published.get(doc.id, []), originals[doc.id])))
+            if doc.id in outcomes and digest(outcomes[doc.id], full) != full_digest[doc.id]:
+                rep.problems.append(f"private: {doc.source} ({doc.id}) with its originals does not match its digest")
+    rep.checked["private"] = f"{sum(map(len, originals.values()))} withheld originals of {len(originals)} documents at {uri}"
 
 
 def diff(old: Version, new: Version) -> dict[str, list[dict[str, Any]]]:

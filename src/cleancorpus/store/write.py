@@ -11,8 +11,9 @@ what changed (a file that holds a changed row is rewritten whole: that is Delta 
 deletion vectors). Past ``FULL_REWRITE_FRACTION`` of the parent's sources, or when the
 predicate would be too long for delta-rs' parser, one overwrite of the whole table.
 
-Commit order: edits, duplicates, outcomes, documents, then one row in ``versions``, the commit
-that makes the version exist. A crash before it leaves commits no version names, which the next
+Commit order: edits, duplicates, outcomes, documents, the private table of withheld personal
+data (store/private.py; not part of the published version), then one row in ``versions``, the
+commit that makes the version exist. A crash before it leaves commits no version names, which the next
 writer undoes (``Store.repair``); the latest version stays what it was. Every commit is made
 on the snapshot read when the write began, with no retries: if another writer committed in
 between, this one fails with ``ConcurrentWrite`` instead of building on a state it never saw.
@@ -34,6 +35,7 @@ from typing import Any, Callable, Iterable, Iterator
 import pyarrow as pa
 
 from .. import jsonsafe
+from . import private
 from ..document import Document, Outcome, Status
 from .store import ConcurrentWrite, Store, StoreError, Version
 from .tables import (
@@ -168,10 +170,12 @@ def write_version(
     commit_metadata: dict[str, str],
     scratch: Path,
     progress: Callable[[str, int], None] | None = None,
+    withhold: private.Withhold | None = None,
 ) -> tuple[Version, WriteStats]:
     """Write ``items`` (every input document's outcome, with the document when it reached the
     end) as version ``version_id``, a child of the store's latest version. ``summary`` is
-    called once the items were read (it may count them)."""
+    called once the items were read (it may count them). The originals of the edits
+    ``withhold`` picks go to the private table instead of ``edits`` (store/private.py)."""
     from deltalake import CommitProperties, write_deltalake
     from deltalake.exceptions import CommitFailedError, DeltaError
 
@@ -186,24 +190,28 @@ def write_version(
         prev[r["source"]] = r["digest"]
         relayout = relayout or layout_changed(r)
     snapshots = {name: store.table(name) for name in DATA_TABLES}
+    pv = _PrivatePlan(store, parent)
     layouts = {name: MetadataLayout(metadata_type(_schema(snapshots[name]))) for name in (DOCUMENTS, DUPLICATES)}
 
     stats = WriteStats()
     # pass 1 puts each table's changed rows in its own scratch file, so that each table's
     # write reads only its rows (ASCII escapes: exactly what the run produced, surrogates too)
-    paths = {name: scratch / f"changed-{name}.jsonl" for name in DATA_TABLES}
+    paths = {name: scratch / f"changed-{name}.jsonl" for name in (*DATA_TABLES, PRIVATE)}
     seen: dict[str, str] = {}
     with contextlib.ExitStack() as stack:
         out = {name: stack.enter_context(open(path, "w", encoding="utf-8")) for name, path in paths.items()}
-        for outcome, doc in items():
-            d = digest(outcome, doc)
+        for outcome, full in items():
+            doc, hidden = private.split(full, withhold) if withhold and full is not None else (full, [])
+            d = digest(outcome, doc)  # of what is published: no original withheld from it
             if outcome.source in seen:
                 raise StoreError(f"two input documents share the source {outcome.source!r}; sources must be unique")
             seen[outcome.source] = d
+            if hidden:
+                pv.seen[outcome.source] = digest(outcome, full)
             table = DUPLICATES if outcome.status is Status.DUPLICATE else DOCUMENTS
             if doc is not None:
                 layouts[table].observe(doc.metadata)
-            if prev.get(outcome.source) == d:
+            if prev.get(outcome.source) == d and pv.same(outcome.source):
                 continue
             stats.changed += 1
             out[OUTCOMES].write(json.dumps(outcome_row(outcome, d)) + "\n")
@@ -211,8 +219,10 @@ def write_version(
                 out[table].write(json.dumps(doc.to_record()) + "\n")
                 for row in edit_rows(doc):
                     out[EDITS].write(json.dumps(row) + "\n")
+                for row in private.rows(doc, hidden, pv.seen.get(outcome.source, ""), part_of(doc.source)):
+                    out[PRIVATE].write(json.dumps(row) + "\n")
     removed = prev.keys() - seen.keys()
-    changed = {s for s, d in seen.items() if prev.get(s) != d}
+    changed = {s for s, d in seen.items() if prev.get(s) != d or not pv.same(s)}
     touched = changed | removed
     stats.sources, stats.removed = len(seen), len(removed)
     predicate = touched_predicate(touched, set(prev)) if prev and touched else None
@@ -221,8 +231,11 @@ def write_version(
 
     def rows(name: str) -> Iterator[dict[str, Any]]:
         if stats.full_rewrite:  # every row, from the run's items again
-            for outcome, doc in items():
-                if name == OUTCOMES:
+            for outcome, full in items():
+                doc, hidden = private.split(full, withhold) if withhold and full is not None else (full, [])
+                if name == PRIVATE:
+                    yield from private.rows(doc, hidden, pv.seen.get(outcome.source, ""), part_of(outcome.source))
+                elif name == OUTCOMES:
                     yield outcome_row(outcome, seen[outcome.source])
                 elif doc is None:
                     continue
@@ -235,6 +248,33 @@ def write_version(
             for line in fh:
                 r = json.loads(line)
                 yield document_row(Document.from_record(r), layouts[name]) if name in (DOCUMENTS, DUPLICATES) else r
+
+    def write_private() -> str | None:
+        if not pv.needed():
+            return None
+        t0 = time.perf_counter()
+        counted = _Count(rows(PRIVATE))
+        reader = pa.RecordBatchReader.from_batches(private.SCHEMA, batches(counted, private.SCHEMA))
+        whole = stats.full_rewrite or not pv.continues
+        if pv.continues and not whole and not touched:
+            return pv.record(pv.parent_version)  # nothing changed: the parent's table version
+        before = _paths(private.table(pv.uri))
+        after = private.write(pv.uri, reader, mode="overwrite" if whole or predicate else "append",
+                              predicate=None if whole else predicate, props=props, writer_props=writer_props,
+                              target_file_size=TARGET_FILE_BYTES)
+        added: dict[str, str] = {}
+        size = 0
+        for path in sorted(_paths(after) - before):
+            sha, n = _sha256_at(pv.uri, path)
+            added[path] = sha
+            size += n
+        # the files' sha256 go in the private table's own log (an empty commit after the data),
+        # not in the published versions row: a hash of a file holding one phone number and
+        # otherwise published values could be brute-forced
+        sealed = private.seal(pv.uri, added, {"cleancorpus.version": version_id})
+        stats.rows[PRIVATE], stats.bytes_added[PRIVATE] = counted.n, size
+        stats.seconds[PRIVATE] = time.perf_counter() - t0
+        return pv.record(sealed)
 
     schemas = {EDITS: EDIT_SCHEMA, OUTCOMES: OUTCOME_SCHEMA,
                DOCUMENTS: document_schema(layouts[DOCUMENTS].struct()),
@@ -274,15 +314,17 @@ def write_version(
             stats.seconds[name] = time.perf_counter() - t0
             if progress:
                 progress(f"writing {name}", counted.n)
+        private_record = write_private()
         row = {"seq": len(records), "version": version_id, "event": "version", "parent": latest, "created": created,
                "tables": table_versions, "files": json.dumps(files, sort_keys=True),
-               "manifest": jsonsafe.dumps({**summary(), "write": stats.to_dict()}, sort_keys=True)}
+               "manifest": jsonsafe.dumps({**summary(), "write": stats.to_dict()}, sort_keys=True),
+               "private": private_record}
         data = pa.Table.from_pylist([row], schema=VERSION_SCHEMA)
         if versions_dt is None:
             write_deltalake(store.table_uri(VERSIONS), data, mode="append", commit_properties=props,
                             storage_options=store.options)
-        else:
-            write_deltalake(versions_dt, data, mode="append", commit_properties=props)
+        else:  # merge: a store written before the private column gains it
+            write_deltalake(versions_dt, data, mode="append", commit_properties=props, schema_mode="merge")
     except CommitFailedError as exc:
         raise ConcurrentWrite(
             f"another writer committed to {store.root} while this run was writing version {version_id}; "
@@ -320,6 +362,50 @@ def _sha256(store: Store, relpath: str) -> tuple[str, int]:
     h = hashlib.sha256()
     n = 0
     with store.open_file(relpath) as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+            n += len(block)
+    return h.hexdigest(), n
+
+
+PRIVATE = "_private"  # the private table's scratch file and stats key (not a data table of the version)
+
+
+class _PrivatePlan:
+    """Where this write puts withheld originals and what the parent left there."""
+
+    def __init__(self, store: Store, parent: Version | None) -> None:
+        rec = private.record_of(parent.record) if parent else None
+        # the location: given to the store, else the parent's, else the default under the store
+        self.location = store.private or (rec or {}).get("location") or private.PRIVATE_DEFAULT
+        self.uri = private.resolve(store.uri, self.location)
+        inside = [t for t in (*DATA_TABLES, VERSIONS) if (self.uri + "/").startswith(f"{store.uri.rstrip('/')}/{t}/")]
+        if self.uri.rstrip("/") == store.uri.rstrip("/") or inside:
+            raise StoreError(f"the private table cannot be {self.location!r}: that is "
+                             f"{'the published table ' + inside[0] if inside else 'the store itself'}; "
+                             f"give --private-out a place of its own (default: {private.PRIVATE_DEFAULT})")
+        same = rec is not None and private.resolve(store.uri, rec["location"]) == self.uri
+        self.parent_version: int | None = rec["table_version"] if same else None
+        # a table the parent's version does not name at this location is overwritten whole
+        self.continues = same
+        self.prev: dict[str, str] = private.digests(self.uri, self.parent_version) if same else {}
+        self.seen: dict[str, str] = {}
+        self.exists = private.table(self.uri) is not None
+
+    def same(self, source: str) -> bool:
+        return self.prev.get(source) == self.seen.get(source)
+
+    def needed(self) -> bool:
+        return bool(self.seen) or self.exists or self.continues
+
+    def record(self, table_version: int | None) -> str:
+        return json.dumps({"location": self.location, "table_version": table_version}, sort_keys=True)
+
+
+def _sha256_at(uri: str, relpath: str) -> tuple[str, int]:
+    h = hashlib.sha256()
+    n = 0
+    with private.open_file(uri, relpath) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
             n += len(block)
