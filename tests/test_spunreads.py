@@ -78,9 +78,10 @@ def test_a_sentence_without_alternatives_reads_nothing():
 
 
 def test_decision_flips_with_a_value_it_reads_and_the_reads_say_so():
-    # one clean document writing "rose sharply and wages" makes the corpus model prefer "and"
+    # two clean documents writing "rose sharply and wages" make the corpus model prefer "and"
     # over the spinner's "and also": the decision flips, so the reads made before must fail
-    before, after = fitted(NEUTRAL), fitted(NEUTRAL + [Document("c", "Prices rose sharply and wages fell again.", "c")])
+    clean = [Document(f"c{i}", "Prices rose sharply and wages fell again.", "c") for i in range(2)]
+    before, after = fitted(NEUTRAL), fitted(NEUTRAL + clean)
     out_before, reads = before.apply_recorded(FLIP)
     out_after = after.apply(FLIP)
     assert out_before.text != out_after.text and "and also" in out_before.text
