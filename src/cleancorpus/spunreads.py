@@ -290,10 +290,11 @@ class IslandPath(Path):
     islands: tuple[Island, ...] = ()
 
 
-def islands(n: int, arcs: Sequence[Arc], breaks: frozenset[int]) -> list[tuple[int, int]]:
+def islands(n: int, arcs: Sequence[Arc], breaks: frozenset[int], after: int = 1) -> list[tuple[int, int]]:
     """Token ranges [lo, hi) of a sentence of n tokens that alternative readings (arcs that are not
-    the identity: ``tag`` set or other words) touch, each widened by the token after it unless
-    a break resets the context there."""
+    the identity: ``tag`` set or other words) touch, each widened by the ``after`` tokens after it
+    (1 for a bigram model, 2 for a trigram model: their probabilities depend on the reading's last
+    words) unless a break resets the context first; ranges that would overlap are merged."""
     spans = sorted((a.start, a.end) for a in arcs if a.tag is not None)
     out: list[list[int]] = []
     for s, e in spans:
@@ -301,10 +302,14 @@ def islands(n: int, arcs: Sequence[Arc], breaks: frozenset[int]) -> list[tuple[i
             out[-1][1] = max(out[-1][1], e)
         else:
             out.append([s, e])
-    res = []
+    res: list[tuple[int, int]] = []
     for s, e in out:
-        hi = e + 1 if e < n and e not in breaks else e
-        if res and s < res[-1][1]:  # the previous island's right neighbour is an alternative's token
+        hi = e
+        for _ in range(after):
+            if hi >= n or hi in breaks:
+                break
+            hi += 1
+        if res and s < res[-1][1]:  # the previous island's right neighbours reach an alternative's token
             res[-1] = (res[-1][0], max(hi, res[-1][1]))
         else:
             res.append((s, hi))

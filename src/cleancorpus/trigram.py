@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from .lm import Arc, BigramLM, Path, norm
+from .spunreads import islands
 
 # weight of the bigram model in a trigram context the corpus has seen (chosen on the dev split)
 PRIOR = 300.0
@@ -204,32 +205,6 @@ class Path3(Path):
     islands: tuple[Island3, ...] = ()
 
 
-def islands3(n: int, arcs: Sequence[Arc], breaks: frozenset[int]) -> list[tuple[int, int]]:
-    """Token ranges [lo, hi) of a sentence that alternative readings (``tag`` set) touch, each
-    widened by the two tokens after it (their probabilities depend on the reading's last two
-    words) unless a break resets the context first; ranges that would overlap are merged."""
-    spans = sorted((a.start, a.end) for a in arcs if a.tag is not None)
-    out: list[list[int]] = []
-    for s, e in spans:
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    res: list[tuple[int, int]] = []
-    for s, e in out:
-        hi = e
-        for _ in range(2):
-            if hi < n and hi not in breaks:
-                hi += 1
-            else:
-                break
-        if res and s < res[-1][1]:
-            res[-1] = (res[-1][0], max(hi, res[-1][1]))
-        else:
-            res.append((s, hi))
-    return res
-
-
 def _context(words: Sequence[str], lo: int, breaks: frozenset[int]) -> tuple[str | None, str | None]:
     """The state ``viterbi3`` is in when it reaches token ``lo`` on the text as it stands."""
     if lo == 0 or lo in breaks:
@@ -241,13 +216,13 @@ def _context(words: Sequence[str], lo: int, breaks: frozenset[int]) -> tuple[str
 
 def decode3(lm, n: int, arcs: Sequence[Arc], breaks: frozenset[int], words: Sequence[str]) -> tuple[Path3, float]:
     """Best reading of a sentence under a trigram model (its arcs, identity arcs first) and its
-    gain over the text as it stands, island by island (``islands3``): tokens outside every
+    gain over the text as it stands, island by island (``spunreads.islands`` with two tokens after): tokens outside every
     island add the same to every path, so only the trigrams around candidate swaps are read.
     Through a recorder every one of those reads must stay the same for a reuse (no budgets)."""
     chosen: list[Arc] = []
     found: list[Island3] = []
     pos, gain, score = 0, 0.0, 0.0
-    for lo, hi in islands3(n, arcs, breaks):
+    for lo, hi in islands(n, arcs, breaks, after=2):
         chosen.extend(arcs[pos:lo])
         ctx = _context(words, lo, breaks)
         inside = [a for a in arcs if lo <= a.start and a.end <= hi]
