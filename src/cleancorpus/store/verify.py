@@ -59,15 +59,11 @@ def _check_files(version: Version, rep: VerifyReport) -> int:
             if want is None:
                 rep.problems.append(f"{key} is in the table but was not written by any cleancorpus version")
                 continue
-            h = hashlib.sha256()
-            try:
-                with version.store.open_file(key) as fh:
-                    for block in iter(lambda: fh.read(1 << 20), b""):
-                        h.update(block)
-            except FileNotFoundError:
+            got = _sha256(lambda: version.store.open_file(key))
+            if got is None:
                 rep.problems.append(f"{key} is missing")
                 continue
-            if h.hexdigest() != want:
+            if got != want:
                 rep.problems.append(f"{key} does not match the sha256 recorded when it was written")
     return n
 
@@ -140,15 +136,11 @@ def _check_private(version: Version, rep: VerifyReport, location: str | None) ->
         if want is None:
             rep.problems.append(f"private table {path} was not written by any cleancorpus version")
             continue
-        h = hashlib.sha256()
-        try:
-            with private.open_file(uri, path) as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
-        except FileNotFoundError:
+        got = _sha256(lambda: private.open_file(uri, path))
+        if got is None:
             rep.problems.append(f"private table {path} is missing")
             continue
-        if h.hexdigest() != want:
+        if got != want:
             rep.problems.append(f"private table {path} does not match the sha256 recorded when it was written")
     if rep.problems:
         return
@@ -199,3 +191,15 @@ def diff(old: Version, new: Version) -> dict[str, list[dict[str, Any]]]:
 
 
 __all__ = ["VerifyReport", "verify", "diff"]
+
+
+def _sha256(open_file) -> str | None:
+    """The sha256 of a file read in 1 MiB blocks (``open_file()`` opens it), None if it is missing."""
+    h = hashlib.sha256()
+    try:
+        with open_file() as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except FileNotFoundError:
+        return None
+    return h.hexdigest()
