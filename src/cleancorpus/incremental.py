@@ -143,12 +143,23 @@ class Work:
     recomputed: dict[str, int] = field(default_factory=dict)
     fit_reused: dict[str, int] = field(default_factory=dict)
     fit_recomputed: dict[str, int] = field(default_factory=dict)
+    # why documents were recomputed, per stage: "input" (new or edited input, or an earlier
+    # stage's output changed), or the first stored read that no longer holds (Stage.miss_cause)
+    causes: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def merge(self, other: "Work") -> None:
         for mine, theirs in ((self.reused, other.reused), (self.recomputed, other.recomputed),
                              (self.fit_reused, other.fit_reused), (self.fit_recomputed, other.fit_recomputed)):
             for k, v in theirs.items():
                 mine[k] = mine.get(k, 0) + v
+        for name, counts in other.causes.items():
+            mine = self.causes.setdefault(name, {})
+            for k, v in counts.items():
+                mine[k] = mine.get(k, 0) + v
+
+    def cause(self, stage: str, why: str) -> None:
+        counts = self.causes.setdefault(stage, {})
+        counts[why] = counts.get(why, 0) + 1
 
     def to_dict(self) -> dict[str, Any]:
         names = list(dict.fromkeys([*self.recomputed, *self.reused]))
@@ -157,6 +168,9 @@ class Work:
         for n in dict.fromkeys([*self.fit_recomputed, *self.fit_reused]):
             out.setdefault(n, {}).update(fit_chunks_recounted=self.fit_recomputed.get(n, 0),
                                          fit_chunks_reused=self.fit_reused.get(n, 0))
+        for n, counts in self.causes.items():
+            if n in out:
+                out[n]["why_recomputed"] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
         return out
 
     @property
@@ -250,7 +264,13 @@ class StageCache:
     def get(self, stage: Any, doc: Document, key: str) -> Document | Rejection | None:
         self._switch(input_file(doc.source))
         entry = self._stored[stage.name].get(key)
-        if entry is None or not stage.reads_hold(entry.get("reads"), doc):
+        if entry is None:
+            if self.read:
+                self.work.cause(stage.name, "input")
+            return None
+        why = stage.miss_cause(entry.get("reads"), doc)
+        if why is not None:
+            self.work.cause(stage.name, why)
             return None
         self._used[stage.name][key] = entry
         self.work.reused[stage.name] = self.work.reused.get(stage.name, 0) + 1

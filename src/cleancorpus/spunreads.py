@@ -34,12 +34,12 @@ import hashlib
 import math
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from .lm import Arc, BigramLM, Path, chain_score, norm, viterbi
 
-FORMAT = 3  # of the record (a record of another format is a miss)
+FORMAT = 4  # of the record (a record of another format is a miss)
 QUANTUM = 128  # steps per nat of the log probabilities the decoder reads (32 lost one word of lexicon-swap WER)
 
 _active = threading.local()  # the recorder of the apply running in this thread, if any
@@ -49,16 +49,23 @@ def _q(x: float) -> int:
     return int(round(x * QUANTUM))
 
 
+# kinds of budget (``Recorder.bounds``): an island's best path stays the best; the document's
+# spin score stays in its reported cell and on its side of the threshold; a sentence's evidence
+# on its side of its threshold; a repair's confidence in its reported cell
+BOUND_KINDS = {"i": "island budget", "s": "score budget", "e": "sentence budget", "c": "confidence budget"}
+
+
 class Recorder:
     """The (key, value) reads of one ``apply``. A log probability read inside an island (see
-    ``decode``) may move as long as the island's budget holds: the sum over its reads of
-    (times the decoder asked for it) x (steps it moved) at most ``budget``; the others (outside
-    islands, or on an island's best path when a swap wins it) must stay exactly the same."""
+    ``decode``) may move as long as every budget over it holds: the sum over its reads of
+    (weight: at least the times the value enters any one path's score) x (steps it moved) at
+    most the budget; the others (outside islands) must stay exactly the same."""
 
     def __init__(self) -> None:
         self.logp: dict[tuple[str | None, str], int] = {}
         self.exact: set[tuple[str | None, str]] = set()
-        self.islands: list[tuple[int, dict[tuple[str | None, str], int]]] = []  # (budget, counts)
+        # (budget, weights, kind): see ``bound``
+        self.islands: list[tuple[int, dict[tuple[str | None, str], int], str]] = []
         self.unigram: dict[str, int] = {}
         # a trigram model's reads (trigram.py, decoded without islands): all must stay the same
         self.logp3: dict[tuple[str | None, str | None, str], int] = {}
@@ -75,16 +82,25 @@ class Recorder:
     def __exit__(self, *exc: Any) -> None:
         _active.rec = self._outer
 
+    def bound(self, room: float, weights: Counter | dict | None, kind: str) -> None:
+        """A budget: the value computed from reads with these weights may move by less than
+        ``room`` nats (in steps of 1/QUANTUM, rounded down, less float slack) without changing
+        the output. ``weights`` None: the reads were not counted (they are exact)."""
+        if weights is None:
+            return
+        budget = 0 if room <= _SLACK else (1 << 40) if math.isinf(room) else int(math.floor((room - _SLACK) * QUANTUM))
+        self.islands.append((budget, dict(weights), kind))
+
     def to_json(self, index_keys: str) -> dict[str, Any]:
         out: dict[str, Any] = {"q": QUANTUM, "f": FORMAT}
         if self.logp:
             keys = sorted(self.logp, key=lambda k: (k[0] is not None, k[0] or "", k[1]))
             at = {k: i for i, k in enumerate(keys)}
             out["lp"] = [[p, w, self.logp[(p, w)], int((p, w) in self.exact)] for p, w in keys]
-            islands = {(b, tuple(x for r, c in sorted(cs.items(), key=lambda rc: at[rc[0]]) for x in (at[r], c)))
-                       for b, cs in self.islands if cs}
+            islands = {(b, tuple(x for r, c in sorted(cs.items(), key=lambda rc: at[rc[0]]) for x in (at[r], c)), kind)
+                       for b, cs, kind in self.islands if cs}
             if islands:
-                out["is"] = [[b, list(ic)] for b, ic in sorted(islands)]
+                out["is"] = [[b, list(ic), kind] for b, ic, kind in sorted(islands)]
         if self.logp3:
             order = sorted(self.logp3, key=lambda k: tuple((x is not None, x or "") for x in k))
             out["l3"] = [[a, b, w, self.logp3[(a, b, w)]] for a, b, w in order]
@@ -102,6 +118,13 @@ class Recorder:
 
 def _rec() -> Recorder | None:
     return getattr(_active, "rec", None)
+
+
+def bound(room: float, weights: Counter | dict | None, kind: str) -> None:
+    """``Recorder.bound`` on the recorder of the running apply, if any."""
+    rec = _rec()
+    if rec is not None:
+        rec.bound(room, weights, kind)
 
 
 class ModelView:
@@ -236,43 +259,54 @@ class NameView:
 
 
 def holds(reads: Any, lm: ModelView, index: IndexView, names: NameView, doc_keys) -> bool:
-    """Whether every read in ``reads`` answers the same now. ``doc_keys()`` gives the lexicon
-    keys of the document's tokens (a superset of what it looked up; None: not known); it is
-    called only when the set of words with corpus-lexicon entries changed."""
+    """Whether every read in ``reads`` answers the same now (``why_not`` gives None)."""
+    return why_not(reads, lm, index, names, doc_keys) is None
+
+
+# why a record does not hold, as reported in a run's work summary (manifest "work")
+CAUSES = ("format", "lexicon entry", "provenance", "new lexicon word", "exact read",
+          *BOUND_KINDS.values(), "trigram", "unigram", "name pair")
+
+
+def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, doc_keys) -> str | None:
+    """None when every read in ``reads`` answers the same now; else the first that does not,
+    by kind (one of ``CAUSES``). ``doc_keys()`` gives the lexicon keys of the document's tokens
+    (a superset of what it looked up; None: not known); it is called only when the set of words
+    with corpus-lexicon entries changed."""
     if not isinstance(reads, dict) or reads.get("q") != QUANTUM or reads.get("f") != FORMAT:
-        return False
+        return "format"
     ix = reads.get("ix", {})
     for k, d in ix.items():
         if index.mined_digest(k) != d:
-            return False
+            return "lexicon entry"
     for k, d in reads.get("sx", {}).items():
         if index.source_digest(k) != d:
-            return False
+            return "provenance"
     if reads.get("ik") != index.keys_digest:
         # words newly given corpus entries: the document must not contain one it did not read
         new = [k for k in index.mined_keys() if k not in ix]
         if new and (doc_keys is None or not set(new).isdisjoint(doc_keys())):
-            return False
+            return "new lexicon word"
     moved = []
     for p, w, v, exact in reads.get("lp", ()):
         d = abs(lm.logp_now(p, w) - v)
         if d and exact:
-            return False
+            return "exact read"
         moved.append(d)
     if any(moved):
-        for budget, ic in reads.get("is", ()):
+        for budget, ic, kind in reads.get("is", ()):
             if sum(moved[ic[j]] * ic[j + 1] for j in range(0, len(ic), 2)) > budget:
-                return False
+                return BOUND_KINDS.get(kind, "budget")
     for a, b, w, v in reads.get("l3", ()):
         if lm.logp3_now(a, b, w) != v:
-            return False
+            return "trigram"
     for w, v in reads.get("pu", ()):
         if lm.unigram_now(w) != v:
-            return False
+            return "unigram"
     for a, b, v in reads.get("pn", ()):
         if names.now((a, b)) != v:
-            return False
-    return True
+            return "name pair"
+    return None
 
 
 # -- islands ----------------------------------------------------------------------------------
@@ -283,6 +317,10 @@ class Island:
     context: str | None  # the normalised word before lo (None: a break or the sentence start)
     best: float  # best reading's score over the island
     plain: float  # the text as it stands, over the island
+    # while recording: how often the decoder asked for each read (a path's score moves by at
+    # most the sum of weight x move), and whether a swap wins the island (else it adds 0)
+    counts: Counter | None = field(default=None, compare=False, hash=False)
+    won: bool = False
 
 
 @dataclass(frozen=True)
@@ -327,8 +365,9 @@ def decode(lm: Any, n: int, arcs: Sequence[Arc], breaks: frozenset[int], words: 
         chosen.extend(arcs[pos:lo])
         ctx = None if lo == 0 or lo in breaks else norm(words[lo - 1])
         inside = [a for a in arcs if lo <= a.start and a.end <= hi]
+        counts = None
         if rec is not None:
-            rec.scope = Counter()
+            rec.scope = counts = Counter()
         try:
             best = viterbi(lm, hi, inside, breaks, start=lo, context=ctx)
             plain = chain_score(lm, words[lo:hi], frozenset(b - lo for b in breaks if lo <= b < hi), context=ctx)
@@ -337,7 +376,8 @@ def decode(lm: Any, n: int, arcs: Sequence[Arc], breaks: frozenset[int], words: 
         finally:
             if rec is not None:
                 rec.scope = None
-        found.append(Island(lo, hi, ctx, best.score, plain))
+        won = not (all(a.tag is None for a in best.arcs) and best.score == plain)
+        found.append(Island(lo, hi, ctx, best.score, plain, counts, won))
         chosen.extend(best.arcs)
         gain += best.score - plain
         score += best.score
@@ -351,16 +391,15 @@ _SLACK = 1e-6  # float rounding in sums of a few dozen terms is far below this
 
 def _judge(rec: Recorder, lm: Any, best: Path, plain: float, inside: Sequence[Arc], breaks: frozenset[int],
            lo: int, hi: int, ctx: str | None) -> None:
-    """Give the island its budget: how far its reads may move, together, without changing the
-    result. A path's score moves by at most sum(c_r * |change of r|) over the reads r, c_r being
-    how often the decoder asked for r (each transition of any path is among those requests).
-
-    - The text as it stands wins, by a margin M over every path through a swap: the island adds
-      exactly 0 to the gain and nothing else to the result while every path moves by less than
-      M/2: budget (M - slack) / 2.
-    - A swap wins, by M over every other path: the reads on the best path and on the text's own
-      path are kept exact (so the gain is the same float); the best path stays the best while
-      every other path moves by less than M: budget M - slack over the other reads.
+    """Give the island its budget: how far its reads may move, together, without changing which
+    path wins. With c_r how often the decoder asked for read r (at least the times r enters any
+    one path: each transition of any path is among those requests), the difference of two
+    paths' scores moves by at most sum(c_r * |change of r|). The best path wins by a margin M
+    over every other path (the text as it stands, when it wins, over every path through a
+    swap; a winning swap's path over every path lacking one of its arcs, as any other path
+    does): it stays the best while that sum is under M: budget M - slack. The values computed
+    from the winning path (the island's gain, a repair's confidence) get budgets of their own
+    where they are used (``Recorder.bound``).
 
     Budgets are in steps of 1/QUANTUM nat, rounded down.
     """
@@ -370,17 +409,12 @@ def _judge(rec: Recorder, lm: Any, best: Path, plain: float, inside: Sequence[Ar
     if all(a.tag is None for a in best.arcs) and best.score == plain:
         runner_up = max(_best_score(lm, hi, [b for b in inside if b is a or b.end <= a.start or b.start >= a.end],
                                     breaks, lo, ctx) for a in inside if a.tag is not None)
-        room = (plain - runner_up - _SLACK) / 2
-        fixed: set = set()
     else:
         # any other path lacks one of the best path's arcs (they tile the island)
         runner_up = max(_best_score(lm, hi, [b for b in inside if b is not a], breaks, lo, ctx) for a in best.arcs)
-        room = best.score - runner_up - _SLACK
-        fixed = _path_reads(best.arcs, breaks, lo, ctx) | _path_reads([b for b in inside if b.tag is None], breaks, lo, ctx)
-    rec.exact |= fixed  # (a runner-up read not among the counted ones, if one could be, is exact)
-    rec.exact |= set(rec.scope) - set(counts)
-    budget = 0 if room <= 0 else (1 << 40) if math.isinf(room) else int(math.floor(room * QUANTUM))
-    rec.islands.append((max(budget, 0), {r: c for r, c in counts.items() if r not in fixed}))
+    room = best.score - runner_up  # (= plain - runner_up when the text wins)
+    rec.exact |= set(rec.scope) - set(counts)  # (a runner-up read not among the counted ones, if one could be)
+    rec.bound(room, counts, "i")
 
 
 def _best_score(lm: Any, hi: int, arcs: Sequence[Arc], breaks: frozenset[int], lo: int, ctx: str | None) -> float:
@@ -402,11 +436,36 @@ def _path_reads(arcs: Sequence[Arc], breaks: frozenset[int], lo: int, ctx: str |
     return out
 
 
-def margin(lm: Any, path: IslandPath, arc: Arc, kept: Sequence[Arc], breaks: frozenset[int]) -> float:
+def margin(lm: Any, path: IslandPath, arc: Arc, kept: Sequence[Arc], breaks: frozenset[int]) -> tuple[float, Counter | None]:
     """How much better the best reading is than the best one with only ``kept`` arcs, on the
-    island ``arc`` lies in (the others are the same on both)."""
+    island ``arc`` lies in (the others are the same on both); and, while recording, the weights
+    of the reads it depends on: it moves by at most sum(weight x move) while the island's best
+    path stays the best (the island's counts, plus the requests of the search without it)."""
     for isl in path.islands:
         if isl.lo <= arc.start < isl.hi:
             inside = [a for a in kept if isl.lo <= a.start and a.end <= isl.hi]
-            return isl.best - viterbi(lm, isl.hi, inside, breaks, start=isl.lo, context=isl.context).score
+            rec = _rec()
+            counts = None
+            if rec is not None and isl.counts is not None:
+                rec.scope = counts = Counter(isl.counts)
+            try:
+                other = viterbi(lm, isl.hi, inside, breaks, start=isl.lo, context=isl.context).score
+            finally:
+                if rec is not None:
+                    rec.scope = None
+            return isl.best - other, counts
     raise ValueError("arc outside every island")
+
+
+def won_counts(islands: Iterable[Any]) -> Counter | None:
+    """The summed weights of the islands a swap wins (those that add to a gain; the others add
+    exactly 0 while their best path holds); None when not recording (reads exact)."""
+    total: Counter = Counter()
+    for isl in islands:
+        if getattr(isl, "counts", None) is None:
+            if getattr(isl, "won", True):
+                return None
+            continue
+        if isl.won:
+            total.update(isl.counts)
+    return total

@@ -81,6 +81,11 @@ class Stage:
         (``doc``: the document as it enters the stage, for a stage that needs it to check)."""
         return reads is None
 
+    def miss_cause(self, reads: Any, doc: Document | None = None) -> str | None:
+        """None when ``reads_hold``; else why not, in a few words (counted in a run's work
+        summary: which change of the statistics made the stage recompute the document)."""
+        return None if self.reads_hold(reads, doc) else "statistics"
+
     def reject(self, reason: str, detail: str = "") -> Rejection:
         return Rejection(self.name, reason, detail)
 

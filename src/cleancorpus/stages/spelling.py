@@ -174,9 +174,18 @@ class SpellingStage(Stage):
         return out, {"fitted": self._fitted, "words": {w: self._marks(w) for w in sorted(seen.read)}}
 
     def reads_hold(self, reads: dict | None, doc: Document | None = None) -> bool:
-        if not isinstance(reads, dict) or reads.get("fitted") != self._fitted:
-            return False
-        return all(self._marks(w) == list(m) for w, m in reads["words"].items())
+        return self.miss_cause(reads, doc) is None
+
+    def miss_cause(self, reads: dict | None, doc: Document | None = None) -> str | None:
+        if not isinstance(reads, dict) or "words" not in reads:
+            return "format"
+        if reads.get("fitted") != self._fitted:
+            return "statistics emptied or filled"
+        for w, m in reads["words"].items():
+            now = self._marks(w)
+            if now != list(m):
+                return "protect_min_count crossed" if now[0] != m[0] else "min_corpus_target crossed"
+        return None
 
     def _marks(self, word: str) -> list[bool]:
         n = self._corpus[word]

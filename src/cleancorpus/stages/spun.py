@@ -27,6 +27,7 @@ them well enough).
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 import re
@@ -38,7 +39,7 @@ from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
 from ..lm import Arc, BigramLM, CorpusCounts, Path, norm, web_lm
-from ..spunreads import IndexView, ModelView, NameView, Recorder, decode, holds, margin
+from ..spunreads import IndexView, ModelView, NameView, Recorder, bound, decode, margin, why_not, won_counts
 from ..spunpairs import MIN_ALIGNED, MinedSwap, Sketch, align, candidate_pairs, mine, sketch
 from ..synonyms import phrase_candidates, phrase_lengths, word_candidates
 from ..trigram import TrigramCounts, TrigramLM, decode3, is_trigram, margin3
@@ -440,9 +441,12 @@ class SpunStage(Stage):
         return out, rec.to_json(self._index.keys_digest)
 
     def reads_hold(self, reads: dict | None, doc: Document | None = None) -> bool:
+        return self.miss_cause(reads, doc) is None
+
+    def miss_cause(self, reads: dict | None, doc: Document | None = None) -> str | None:
         def doc_keys() -> set[str]:  # every token's lexicon key: more than apply looked up
             return {key(m.group()) for m in _TOKEN.finditer(doc.text)}
-        return holds(reads, self._lm, self._index, self._proper, doc_keys if doc is not None else None)
+        return why_not(reads, self._lm, self._index, self._proper, doc_keys if doc is not None else None)
 
     # -- learning swaps from (spun, clean) pairs
     def spun_pairs(self, sketches: Sequence[Sketch]) -> list[tuple[str, list[str], str, list[str]]]:
@@ -500,6 +504,11 @@ class SpunStage(Stage):
         results = self._analyse(tokens, self._costs(False))
         score = self._doc_score(results)
         spun_doc = score >= self.options.document_threshold
+        spin, room = spin_cell(score, self.options.document_threshold)
+        # the score moves by (moves of the winning swaps' islands) / words: reuse while it stays
+        # in its reported cell and on its side of the threshold (spunreads: budgets)
+        bound(room * max(sum(r.words for r in results), self.options.min_words),
+              won_counts(isl for r in results for isl in getattr(r.best, "islands", ())), "s")
         if spun_doc:
             results = self._analyse(tokens, self._costs(True))
         reps: list[Replacement] = []
@@ -514,13 +523,16 @@ class SpunStage(Stage):
         trusted = (evidence >= self.options.min_fingerprints
                    or any(t.alone for t in read))
         for r in results:
+            if r.gain > 0 and not spun_doc:
+                bound(abs(self._evidence(r) / r.words - self.options.sentence_threshold) * r.words,
+                      won_counts(getattr(r.best, "islands", ())), "e")
             if r.gain > 0 and (spun_doc or self._evidence(r) / r.words >= self.options.sentence_threshold
                                or (trusted and _fingerprints(r))):
                 repaired += 1
-                reps.extend(self._replacements(tokens, r, score))
+                reps.extend(self._replacements(tokens, r, spin))
         if spun_doc and self.options.restore_case:
             reps = self._restore_case(tokens, reps)
-        meta = {"spin_score": round(score, 4), "spun_sentences": repaired}
+        meta = {"spin_score": spin, "spun_sentences": repaired}
         if self.options.detect_unseen and not spun_doc:
             unseen, distinct, spans = self._unseen_score(tokens)
             meta["unseen_spin_score"] = round(unseen, 4)
@@ -658,13 +670,15 @@ class SpunStage(Stage):
             first, last = tokens[r.start + arc.start], tokens[r.start + arc.end - 1]
             # confidence: how much better the best reading is than the best one without this change
             kept = [a for a in arcs_all if a.tag is None or a.end <= arc.start or a.start >= arc.end]
-            gap = (margin3(self._lm, r.best, arc, kept, breaks) if is_trigram(self._lm)
-                   else margin(self._lm, r.best, arc, kept, breaks))
+            gap, weights = ((margin3(self._lm, r.best, arc, kept, breaks), None) if is_trigram(self._lm)
+                            else margin(self._lm, r.best, arc, kept, breaks))
+            confidence, room = confidence_of(gap)
+            bound(room, weights, "c")
             reps.append(Replacement(
                 first.start, last.end, cased(entry.original, first.text),
                 f"spun ({entry.lexicon}, {self._index.source(entry)}): {' '.join(entry.spun)!r} read as "
                 f"{entry.original!r}; document spin score {score:.2f}",
-                1.0 / (1.0 + math.exp(-gap)),
+                confidence,
             ))
         return reps
 
@@ -708,6 +722,28 @@ class SpunStage(Stage):
             unit.rep = dataclasses.replace(unit.rep, after=unit.text, reason=f"{unit.rep.reason}; {reason}")
         else:
             unit.reason, unit.confidence = reason, confidence
+
+
+# a repair's confidence is 1/(1 + e^-gap), gap being how much better (nats) the best reading is
+# than the best one without the repair, reported to 2 decimals from 0.5 to 0.99: these are the
+# gaps where the reported value changes
+_CONFIDENCE_EDGES = tuple(math.log(c / (1 - c)) for c in ((k + 0.5) / 100 for k in range(50, 99)))
+
+
+def confidence_of(gap: float) -> tuple[float, float]:
+    """A repair's reported confidence, and how far (nats) its gap may move without changing it."""
+    i = bisect.bisect_right(_CONFIDENCE_EDGES, gap)
+    room = min(abs(gap - e) for e in _CONFIDENCE_EDGES[max(i - 1, 0):i + 1])
+    return (50 + i) / 100, room
+
+
+def spin_cell(score: float, threshold: float) -> tuple[float, float]:
+    """The reported spin score (rounded down to 2 decimals, so that a score under the threshold
+    never shows as reaching it), and how far the score may move without changing it or its side
+    of the threshold."""
+    k = math.floor(score * 100)
+    room = max(0.0, min(score - k / 100, (k + 1) / 100 - score, abs(score - threshold)))
+    return k / 100, room
 
 
 def _writes_any(text: str, phrases: set[tuple[str, ...]]) -> bool:
