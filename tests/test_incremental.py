@@ -128,6 +128,8 @@ def step(tmp_path: Path, store: Path, raw: Path, config: Config | None, name: st
     assert inc.created and full.created
     same_version(inc.version, full.version, tmp_path / name)
     assert full.version.manifest["work"]["stages"]["unicode"]["reused"] == 0
+    assert full.version.manifest["work"]["stages"]["spun"]["why_recomputed"] == {
+        "full run": full.version.manifest["work"]["stages"]["spun"]["recomputed"]}
     return inc.version.manifest["work"]
 
 
@@ -135,17 +137,21 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     store, raw = tmp_path / "store", tmp_path / "raw"
     files = dict(base)
     first = cleancorpus.clean(write_raw(raw, files), store).version
-    assert first.manifest["work"]["stages"]["unicode"] == {"recomputed": 40, "reused": 0}
+    assert first.manifest["work"]["stages"]["unicode"] == {"recomputed": 40, "reused": 0,
+                                                          "why_recomputed": {"input": 40}}
 
     # additions: one new file of 10 documents; unchanged documents skip the per-document stages
     files["part-004.jsonl"] = corpus(9, files=1, per_file=10)["part-000.jsonl"]
     work = step(tmp_path, store, write_raw(raw, files), None, "add")
-    assert work["stages"]["unicode"] == {"recomputed": 10, "reused": 40}
+    assert work["stages"]["unicode"] == {"recomputed": 10, "reused": 40, "why_recomputed": {"input": 10}}
     assert work["stages"]["boilerplate"]["fit_chunks_recounted"] == 1
     assert work["stages"]["boilerplate"]["fit_chunks_reused"] == 4
     # spun's statistics changed (10 more clean documents): its results are still reused where
     # every value a document read holds, and step() checks them against --full byte for byte
     assert work["stages"]["spun"]["reused"] >= 10
+    # every recomputation has its cause: a new document ("input") or the first read that moved
+    spun = work["stages"]["spun"]
+    assert sum(spun["why_recomputed"].values()) == spun["recomputed"] and spun["why_recomputed"]["input"] == 10
 
     # edits: two documents of one file change, the rest of that file is reused
     edited = [dict(d) for d in files["part-002.jsonl"]]
@@ -153,7 +159,7 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     edited[7]["text"] += "\n\nA correction was appended to this story."
     files["part-002.jsonl"] = edited
     work = step(tmp_path, store, write_raw(raw, files), None, "edit")
-    assert work["stages"]["unicode"] == {"recomputed": 2, "reused": 48}
+    assert work["stages"]["unicode"] == {"recomputed": 2, "reused": 48, "why_recomputed": {"input": 2}}
     assert work["stages"]["spun"]["reused"] >= 40
 
     # deletions: a whole file
@@ -213,8 +219,8 @@ def test_the_flow_units_reuse_what_the_cli_stored(tmp_path, base):
                                  cache=str(tmp_path / "elsewhere"), full=True)
     assert run.spill.read_bytes() == seq.spill.read_bytes()
     assert {k: r.to_dict() for k, r in run.reports.items()} == {k: r.to_dict() for k, r in seq.reports.items()}
-    assert run.work.to_dict()["unicode"] == {"recomputed": 10, "reused": 40}
-    assert seq.work.to_dict()["unicode"] == {"recomputed": 50, "reused": 0}
+    assert run.work.to_dict()["unicode"] == {"recomputed": 10, "reused": 40, "why_recomputed": {"input": 10}}
+    assert seq.work.to_dict()["unicode"] == {"recomputed": 50, "reused": 0, "why_recomputed": {"full run": 50}}
 
 
 def test_incremental_on_s3(tmp_path):
@@ -231,7 +237,7 @@ def test_incremental_on_s3(tmp_path):
         assert fs.find("corpus/clean/_cache/stages")
         fs.pipe("corpus/raw/new.txt", b"A new document about rivers, bridges and the boats that pass under them.")
         v2 = cleancorpus.clean(raw, out).version
-        assert v2.manifest["work"]["stages"]["unicode"] == {"recomputed": 1, "reused": 5}
+        assert v2.manifest["work"]["stages"]["unicode"] == {"recomputed": 1, "reused": 5, "why_recomputed": {"input": 1}}
         local = tmp_path / "raw"
         local.mkdir()
         for key in fs.find("corpus/raw"):

@@ -265,8 +265,7 @@ class StageCache:
         self._switch(input_file(doc.source))
         entry = self._stored[stage.name].get(key)
         if entry is None:
-            if self.read:
-                self.work.cause(stage.name, "input")
+            self.work.cause(stage.name, "input" if self.read else "full run")
             return None
         why = stage.miss_cause(entry.get("reads"), doc)
         if why is not None:

@@ -33,11 +33,11 @@ def test_scheduled_runs_recompute_only_the_new_files(seeds, tmp_path):
         (seeds / "b.txt").write_text(NEW["b.txt"], "utf-8")
         second = run_once()
         assert second["documents_from_scratch"] == 2
-        assert second["stages"]["unicode"] == {"recomputed": 2, "reused": 5}
+        assert second["stages"]["unicode"] == {"recomputed": 2, "reused": 5, "why_recomputed": {"input": 2}}
         (seeds / "c.txt").write_text(NEW["c.txt"], "utf-8")
         third = run_once()
         assert third["documents_from_scratch"] == 1
-        assert third["stages"]["unicode"] == {"recomputed": 1, "reused": 7}
+        assert third["stages"]["unicode"] == {"recomputed": 1, "reused": 7, "why_recomputed": {"input": 1}}
         served = (tmp_path / "serve.log").read_text(errors="replace")
         logged = [int(n) for n in re.findall(r"documents recomputed: (\d+) of \d+ from scratch", served)]
         assert logged == [5, 2, 1], served[-3000:]
