@@ -455,9 +455,19 @@ class SpunStage(Stage):
         words the web LM finds less likely in their context (summed over the pair's swaps)."""
         out = []
         lm = self._web
+
+        @lru_cache(maxsize=4096)  # a document is a candidate in several pairs: tokenised once
+        def words(i: int) -> tuple[list[str], Counter]:
+            ws = _TOKEN.findall(sketches[i].text)  # the tokens' texts, as tokenize() finds them
+            return ws, Counter(w.lower() for w in ws)
+
         for i, j in candidate_pairs(sketches):
             a, b = sketches[i], sketches[j]
-            wa, wb = [t.text for t in tokenize(a.text)], [t.text for t in tokenize(b.text)]
+            (wa, ca), (wb, cb) = words(i), words(j)
+            # the words alignment can match are at most those both hold (as many times as the
+            # rarer side): too few, and the pair cannot reach MIN_ALIGNED (most candidates)
+            if sum((ca & cb).values()) < MIN_ALIGNED * min(len(wa), len(wb)):
+                continue
             share, swaps = align(wa, wb)
             swaps = [sw for sw in swaps if _usable_swap(sw)]
             if share < MIN_ALIGNED or len(swaps) < self.options.min_pair_swaps:
