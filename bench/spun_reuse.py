@@ -98,6 +98,8 @@ def main() -> None:
     ap.add_argument("--step", choices=("add", "delete"), default="add")
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "spun_reuse")
     ap.add_argument("--no-spelling", action="store_true")
+    ap.add_argument("--verify", action="store_true",
+                    help="also apply spun again to every document whose record holds: its output must be the same")
     args = ap.parse_args()
     per = max(1, args.docs // 100)
     with args.corpus.open(encoding="utf-8") as fh:
@@ -157,7 +159,7 @@ def main() -> None:
     res["cpu_refit"] = round(cpu() - t, 2)
 
     keep = {d.id for d in after_docs}
-    causes, needed, deltas = Counter(), Counter(), Counter()
+    causes, needed, deltas, wrong = Counter(), Counter(), Counter(), Counter()
     out1 = {}
     t = cpu()
     for d in base:
@@ -166,6 +168,10 @@ def main() -> None:
         why = s1.miss_cause(reads0[d.id], d)
         if why is None:
             out1[d.id] = out0[d.id]
+            if args.verify:
+                again = s1.apply(d)
+                k = delta(out0[d.id], again)
+                wrong[k] += k != "same"
             continue
         causes[why] += 1
         o = s1.apply(d)
@@ -179,6 +185,8 @@ def main() -> None:
     res["spun_output_changed_by_cause"] = {f"{w}": {"changed": needed[(w, True)], "same": needed[(w, False)]}
                                            for w in causes}
     res["spun_output_delta"] = dict(deltas.most_common())
+    if args.verify:  # reused results that a recomputation would change: must be none
+        res["reused_but_different"] = dict(wrong)
     print(json.dumps(res), file=sys.stderr, flush=True)
 
     if not args.no_spelling:

@@ -317,10 +317,10 @@ class Island:
     context: str | None  # the normalised word before lo (None: a break or the sentence start)
     best: float  # best reading's score over the island
     plain: float  # the text as it stands, over the island
-    # while recording: how often the decoder asked for each read (a path's score moves by at
-    # most the sum of weight x move), and whether a swap wins the island (else it adds 0)
-    counts: Counter | None = field(default=None, compare=False, hash=False)
-    won: bool = False
+    # while recording: how many more times each read enters the best path's score than the
+    # text's own path's (the island's gain moves by exactly the sum of these x the moves while
+    # the best path stays the best; empty when the text wins)
+    delta: dict | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -365,19 +365,20 @@ def decode(lm: Any, n: int, arcs: Sequence[Arc], breaks: frozenset[int], words: 
         chosen.extend(arcs[pos:lo])
         ctx = None if lo == 0 or lo in breaks else norm(words[lo - 1])
         inside = [a for a in arcs if lo <= a.start and a.end <= hi]
-        counts = None
+        delta = None
         if rec is not None:
-            rec.scope = counts = Counter()
+            rec.scope = Counter()
         try:
             best = viterbi(lm, hi, inside, breaks, start=lo, context=ctx)
             plain = chain_score(lm, words[lo:hi], frozenset(b - lo for b in breaks if lo <= b < hi), context=ctx)
             if rec is not None:
                 _judge(rec, lm, best, plain, inside, breaks, lo, hi, ctx)
+                delta = _difference(_path_counts(best.arcs, breaks, ctx),
+                                    _path_counts([a for a in inside if a.tag is None], breaks, ctx))
         finally:
             if rec is not None:
                 rec.scope = None
-        won = not (all(a.tag is None for a in best.arcs) and best.score == plain)
-        found.append(Island(lo, hi, ctx, best.score, plain, counts, won))
+        found.append(Island(lo, hi, ctx, best.score, plain, delta))
         chosen.extend(best.arcs)
         gain += best.score - plain
         score += best.score
@@ -424,48 +425,63 @@ def _best_score(lm: Any, hi: int, arcs: Sequence[Arc], breaks: frozenset[int], l
         return -math.inf
 
 
-def _path_reads(arcs: Sequence[Arc], breaks: frozenset[int], lo: int, ctx: str | None) -> set:
-    """The (previous word, word) pairs a path through ``arcs`` (in order) reads, as viterbi does."""
-    out, prev = set(), ctx
+def _path_counts(arcs: Sequence[Arc], breaks: frozenset[int], ctx: str | None) -> Counter:
+    """How many times each (previous word, word) read enters the score of the path through
+    ``arcs`` (in order), as viterbi adds them."""
+    out: Counter = Counter()
+    prev = ctx
     for arc in sorted(arcs, key=lambda a: a.start):
         p = None if arc.start in breaks else prev
         for w in arc.words:
-            out.add((p, norm(w)))
+            out[(p, norm(w))] += 1
             p = norm(w)
-        prev = p if arc.words else (None if arc.start in breaks else prev)
+        prev = p
     return out
 
 
-def margin(lm: Any, path: IslandPath, arc: Arc, kept: Sequence[Arc], breaks: frozenset[int]) -> tuple[float, Counter | None]:
+def _difference(a: Counter, b: Counter) -> dict:
+    """a - b per read (signed, zeros left out)."""
+    out = {r: a[r] - b[r] for r in set(a) | set(b)}
+    return {r: d for r, d in out.items() if d}
+
+
+def margin(lm: Any, path: IslandPath, arc: Arc, kept: Sequence[Arc], breaks: frozenset[int]) -> tuple[float, dict | None]:
     """How much better the best reading is than the best one with only ``kept`` arcs, on the
     island ``arc`` lies in (the others are the same on both); and, while recording, the weights
-    of the reads it depends on: it moves by at most sum(weight x move) while the island's best
-    path stays the best (the island's counts, plus the requests of the search without it)."""
+    of the reads it depends on. That best kept path is given a budget of its own, as an
+    island's best path is (``_judge``), so that while both paths stay the best the margin moves
+    by exactly sum((times a read enters one path - the other) x its move)."""
     for isl in path.islands:
         if isl.lo <= arc.start < isl.hi:
             inside = [a for a in kept if isl.lo <= a.start and a.end <= isl.hi]
             rec = _rec()
-            counts = None
-            if rec is not None and isl.counts is not None:
-                rec.scope = counts = Counter(isl.counts)
+            if rec is None or isl.delta is None:
+                return isl.best - viterbi(lm, isl.hi, inside, breaks, start=isl.lo, context=isl.context).score, None
+            rec.scope = counts = Counter()
             try:
-                other = viterbi(lm, isl.hi, inside, breaks, start=isl.lo, context=isl.context).score
+                other = viterbi(lm, isl.hi, inside, breaks, start=isl.lo, context=isl.context)
+                rec.scope = Counter()  # the runner-up searches read the same keys: not counted
+                runner_up = max(_best_score(lm, isl.hi, [b for b in inside if b is not a], breaks, isl.lo, isl.context)
+                                for a in other.arcs)
+                rec.exact |= set(rec.scope) - set(counts)
             finally:
-                if rec is not None:
-                    rec.scope = None
-            return isl.best - other, counts
+                rec.scope = None
+            rec.bound(other.score - runner_up, counts, "i")
+            best = [a for a in path.arcs if isl.lo <= a.start < isl.hi]
+            weights = {r: abs(d) for r, d in _difference(_path_counts(best, breaks, isl.context),
+                                                         _path_counts(other.arcs, breaks, isl.context)).items()}
+            return isl.best - other.score, weights
     raise ValueError("arc outside every island")
 
 
-def won_counts(islands: Iterable[Any]) -> Counter | None:
-    """The summed weights of the islands a swap wins (those that add to a gain; the others add
-    exactly 0 while their best path holds); None when not recording (reads exact)."""
+def gain_weights(islands: Iterable[Any]) -> dict | None:
+    """The weights of the reads a sum of islands' gains depends on: |sum of their ``delta``|
+    (the islands' best paths held by their own budgets); None when not recording (a trigram
+    decoder's islands: their reads are exact)."""
     total: Counter = Counter()
     for isl in islands:
-        if getattr(isl, "counts", None) is None:
-            if getattr(isl, "won", True):
-                return None
-            continue
-        if isl.won:
-            total.update(isl.counts)
-    return total
+        delta = getattr(isl, "delta", None)
+        if delta is None:
+            return None
+        total.update(delta)
+    return {r: abs(d) for r, d in total.items() if d}

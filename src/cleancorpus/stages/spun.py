@@ -39,7 +39,7 @@ from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
 from ..lm import Arc, BigramLM, CorpusCounts, Path, norm, web_lm
-from ..spunreads import IndexView, ModelView, NameView, Recorder, bound, decode, margin, why_not, won_counts
+from ..spunreads import IndexView, ModelView, NameView, Recorder, bound, decode, gain_weights, margin, why_not
 from ..spunpairs import MIN_ALIGNED, MinedSwap, Sketch, align, candidate_pairs, mine, sketch
 from ..synonyms import phrase_candidates, phrase_lengths, word_candidates
 from ..trigram import TrigramCounts, TrigramLM, decode3, is_trigram, margin3
@@ -518,7 +518,7 @@ class SpunStage(Stage):
         # the score moves by (moves of the winning swaps' islands) / words: reuse while it stays
         # in its reported cell and on its side of the threshold (spunreads: budgets)
         bound(room * max(sum(r.words for r in results), self.options.min_words),
-              won_counts(isl for r in results for isl in getattr(r.best, "islands", ())), "s")
+              gain_weights(isl for r in results for isl in getattr(r.best, "islands", ())), "s")
         if spun_doc:
             results = self._analyse(tokens, self._costs(True))
         reps: list[Replacement] = []
@@ -535,7 +535,7 @@ class SpunStage(Stage):
         for r in results:
             if r.gain > 0 and not spun_doc:
                 bound(abs(self._evidence(r) / r.words - self.options.sentence_threshold) * r.words,
-                      won_counts(getattr(r.best, "islands", ())), "e")
+                      gain_weights(getattr(r.best, "islands", ())), "e")
             if r.gain > 0 and (spun_doc or self._evidence(r) / r.words >= self.options.sentence_threshold
                                or (trusted and _fingerprints(r))):
                 repaired += 1
