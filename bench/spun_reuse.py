@@ -98,6 +98,7 @@ def main() -> None:
     ap.add_argument("--step", choices=("add", "delete"), default="add")
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "spun_reuse")
     ap.add_argument("--no-spelling", action="store_true")
+    ap.add_argument("--diagnose", action="store_true", help="write the failing budgets to <work>/diagnose.json")
     ap.add_argument("--verify", action="store_true",
                     help="also apply spun again to every document whose record holds: its output must be the same")
     args = ap.parse_args()
@@ -160,6 +161,7 @@ def main() -> None:
 
     keep = {d.id for d in after_docs}
     causes, needed, deltas, wrong = Counter(), Counter(), Counter(), Counter()
+    diag: list = []
     out1 = {}
     t = cpu()
     for d in base:
@@ -174,6 +176,16 @@ def main() -> None:
                 wrong[k] += k != "same"
             continue
         causes[why] += 1
+        if args.diagnose and why.endswith("budget"):
+            moved = [abs(s1._lm.logp_now(p, w) - v) for p, w, v, _ in reads0[d.id].get("lp", ())]
+            for budget, ic, kind in reads0[d.id].get("is", ()):
+                tot = sum(moved[ic[j]] * ic[j + 1] for j in range(0, len(ic), 2))
+                if tot > budget:
+                    diag.append({"kind": kind, "budget": budget, "sum": tot, "reads": len(ic) // 2,
+                                 "moved": sum(1 for j in range(0, len(ic), 2) if moved[ic[j]]),
+                                 "max_move": max(moved[ic[j]] for j in range(0, len(ic), 2)),
+                                 "max_weight": max(ic[1::2])})
+                    break
         o = s1.apply(d)
         out1[d.id] = o
         k = delta(out0[d.id], o)
@@ -185,6 +197,8 @@ def main() -> None:
     res["spun_output_changed_by_cause"] = {f"{w}": {"changed": needed[(w, True)], "same": needed[(w, False)]}
                                            for w in causes}
     res["spun_output_delta"] = dict(deltas.most_common())
+    if args.diagnose:
+        (args.work / "diagnose.json").write_text(json.dumps(diag))
     if args.verify:  # reused results that a recomputation would change: must be none
         res["reused_but_different"] = dict(wrong)
     print(json.dumps(res), file=sys.stderr, flush=True)

@@ -17,16 +17,16 @@ statistics (``Stage.reads_hold``); otherwise it runs the stage again. What each 
   ``protect_min_count`` and ``min_corpus_target``: the only two comparisons the stage makes.
   A document is recomputed only when one of the words it looked up crosses one of them.
 - spun: what its decoder read (spunreads.py): the language model's log probabilities
-  (quantised to 1/8 nat) of the word pairs inside the islands around its candidate swaps (a
+  (quantised to 1/128 nat) of the word pairs inside the islands around its candidate swaps (a
   sentence is decoded island by island, so the text between them is not read), the
-  corpus-lexicon entries of the words it looked up, and the proper-name pairs it checked. Each
-  island has a budget derived from the margin of its best reading: its log probabilities may
-  move together by less than that (which cannot change the result); the reads on the best path
-  of an island a swap wins, and those behind a repair's confidence, must stay the same. A
-  document is recomputed only when a read moves beyond that, a word it looked up gets other
-  corpus-lexicon entries (an entry's provenance counts only where an edit's reason shows it),
-  or a word it contains newly gets some; the stages after it reuse
-  their results when its spun output is the same.
+  corpus-lexicon entries of the words it looked up, and the proper-name pairs it checked. The
+  log probabilities may move within budgets that provably keep the output: each island's best
+  path stays the best, the spin score stays in its reported cell (2 decimals) and on its side of
+  the threshold, a sentence's evidence on its side of its threshold, a repair's confidence in
+  its cell of 0.01. A document is recomputed only when a budget is exceeded, a word it looked
+  up gets other corpus-lexicon entries (an entry's provenance counts only where an edit's
+  reason shows it), or a word it contains newly gets some; the stages after it reuse their
+  results when its spun output is the same.
 - the other stages read no statistics: same input, same options and code, same result.
 
 Fits are reused the same way: each input file's documents, as they enter a corpus stage, are

@@ -370,8 +370,12 @@ def decode(lm: Any, n: int, arcs: Sequence[Arc], breaks: frozenset[int], words: 
             rec.scope = Counter()
         try:
             best = viterbi(lm, hi, inside, breaks, start=lo, context=ctx)
+            if rec is not None:  # the text's own path is one viterbi weighed: its reads are counted
+                counted, rec.scope = rec.scope, Counter()
             plain = chain_score(lm, words[lo:hi], frozenset(b - lo for b in breaks if lo <= b < hi), context=ctx)
             if rec is not None:
+                rec.exact |= set(rec.scope) - set(counted)  # (none: a safeguard)
+                rec.scope = counted
                 _judge(rec, lm, best, plain, inside, breaks, lo, hi, ctx)
                 delta = _difference(_path_counts(best.arcs, breaks, ctx),
                                     _path_counts([a for a in inside if a.tag is None], breaks, ctx))
