@@ -149,6 +149,12 @@ def test_learned_lexicon_reads():
     assert not learned.reads_hold(plain.apply_recorded(twinless)[1])
     quiet = Document("q", "Museums open late on Fridays in summer.", "q")
     assert learned.reads_hold(plain.apply_recorded(quiet)[1], quiet)
+    # a learned word only as a name (capitalised mid-sentence): no learned entry reads it there
+    assert "stated" in learned._index.mined_keys()
+    named = Document("n", "Museums in the old city of Stated open late on Fridays in summer.", "n")
+    out, reads = plain.apply_recorded(named)
+    assert learned.reads_hold(reads, named) and learned.apply(named) == out
+    assert learned.miss_cause(plain.apply_recorded(twinless)[1], twinless) == "new lexicon word"
 
 
 def test_a_learned_entrys_provenance_is_read_only_by_an_edit_that_shows_it():

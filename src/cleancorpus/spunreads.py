@@ -213,6 +213,10 @@ class IndexView:
                 rec.index[key] = d
         return self._index.get(key, default)
 
+    def entries_now(self, key: str) -> list:
+        """A word's entries, not recorded (for ``holds``, not for apply)."""
+        return self._index.get(key, [])
+
     def mined_digest(self, key: str) -> str | None:
         return self._mined.get(key)
 
@@ -258,9 +262,9 @@ class NameView:
         return pair in self._names
 
 
-def holds(reads: Any, lm: ModelView, index: IndexView, names: NameView, doc_keys) -> bool:
+def holds(reads: Any, lm: ModelView, index: IndexView, names: NameView, touches) -> bool:
     """Whether every read in ``reads`` answers the same now (``why_not`` gives None)."""
-    return why_not(reads, lm, index, names, doc_keys) is None
+    return why_not(reads, lm, index, names, touches) is None
 
 
 # why a record does not hold, as reported in a run's work summary (manifest "work")
@@ -268,11 +272,11 @@ CAUSES = ("format", "lexicon entry", "provenance", "new lexicon word", "exact re
           *BOUND_KINDS.values(), "trigram", "unigram", "name pair")
 
 
-def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, doc_keys) -> str | None:
+def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, touches) -> str | None:
     """None when every read in ``reads`` answers the same now; else the first that does not,
-    by kind (one of ``CAUSES``). ``doc_keys()`` gives the lexicon keys of the document's tokens
-    (a superset of what it looked up; None: not known); it is called only when the set of words
-    with corpus-lexicon entries changed."""
+    by kind (one of ``CAUSES``). ``touches(keys)``: whether one of these words' corpus-lexicon
+    entries could give the document a reading (a superset of what apply would find; None: not
+    known); it is called only when the set of words with corpus-lexicon entries changed."""
     if not isinstance(reads, dict) or reads.get("q") != QUANTUM or reads.get("f") != FORMAT:
         return "format"
     ix = reads.get("ix", {})
@@ -285,7 +289,7 @@ def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, doc_ke
     if reads.get("ik") != index.keys_digest:
         # words newly given corpus entries: the document must not contain one it did not read
         new = [k for k in index.mined_keys() if k not in ix]
-        if new and (doc_keys is None or not set(new).isdisjoint(doc_keys())):
+        if new and (touches is None or touches(set(new))):
             return "new lexicon word"
     moved = []
     for p, w, v, exact in reads.get("lp", ()):

@@ -444,9 +444,21 @@ class SpunStage(Stage):
         return self.miss_cause(reads, doc) is None
 
     def miss_cause(self, reads: dict | None, doc: Document | None = None) -> str | None:
-        def doc_keys() -> set[str]:  # every token's lexicon key: more than apply looked up
-            return {key(m.group()) for m in _TOKEN.finditer(doc.text)}
-        return why_not(reads, self._lm, self._index, self._proper, doc_keys if doc is not None else None)
+        def touches(new: set[str]) -> bool:
+            """Whether a corpus entry of a word in ``new`` matches somewhere in the document as
+            apply tokenises it: a superset of the readings apply would add (any sentence end,
+            any kind either decoding pass may use)."""
+            if {key(m.group()) for m in _TOKEN.finditer(doc.text)}.isdisjoint(new):
+                return False  # (cheap: most documents hold none of the words)
+            tokens = tokenize(doc.text)
+            spans = english_spans(doc)
+            if spans is not None:
+                tokens = within(tokens, spans)
+            kinds = {*self._costs(False), *self._costs(True)}
+            return any(e.lexicon == "corpus" and e.kind in kinds and self._matches(tokens, i, len(tokens), e)
+                       for i, t in enumerate(tokens) if key(t.text) in new
+                       for e in self._index.entries_now(key(t.text)))
+        return why_not(reads, self._lm, self._index, self._proper, touches if doc is not None else None)
 
     # -- learning swaps from (spun, clean) pairs
     def spun_pairs(self, sketches: Sequence[Sketch]) -> list[tuple[str, list[str], str, list[str]]]:
