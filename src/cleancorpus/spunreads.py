@@ -13,7 +13,10 @@ flips when one value it reads changes.
 
 Reuse is exact because the stage's output is a function of the values it read, and the record
 holds every (key, value) it read; a value may differ under the new statistics only where that
-provably cannot change the output (an island's budget, ``_judge``). The decoder reads the
+provably cannot change the output: the budgets (``Recorder.bound``) of an island's best path
+(``_judge``), of a repair's runner-up path and margin (``margin``), and of the values the stage
+derives from the islands' gains (the spin score, a sentence's evidence: ``gain_weights``), each
+the room before the output would change. The decoder reads the
 model's log probabilities quantised to ``1/QUANTUM`` nat (``ModelView``), in every run (full and
 incremental alike), so that budgets count whole steps. Scores the decoder computes (a path's
 score, ``IslandPath.score``, an island's best and plain) are sums over islands, not over whole
