@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import api
 from .config import Config
+from .idkey import IdKeyError
 from .signals import describe
 from .stages.base import ConfigError
 from .store import Store, StoreError
@@ -98,6 +99,7 @@ def clean(
     full: bool = typer.Option(False, "--full", help="Recompute every document and every pass from the inputs instead of reusing the stored results of unchanged documents (the result is the same, byte for byte)."),
     scratch_dir: Optional[str] = typer.Option(None, "--scratch", help="Directory or s3:// prefix for the run's scratch files (removed after the run); default: inside a local store, else the system's temporary directory."),
     private_out: Optional[str] = typer.Option(None, "--private-out", help="Where the originals of redacted personal data go, outside the published tables: a directory, an s3:// prefix, or a path relative to the store (default: where the latest version put them, else <out>/_private/pii)."),
+    id_key: Optional[str] = typer.Option(None, "--id-key", help="Key file (path or s3:// URL) to key document ids and input digests with, which becomes the store's key: the same inputs then give the same ids and version id as in the store it came from (default: the store's key, <private location>.id-key, created at its first build)."),
 ) -> None:
     """Build a new version of the corpus from RAW_DIR into the store."""
     cfg = with_fields(_config(config), text_field, id_field)
@@ -123,8 +125,9 @@ def clean(
         try:
             with _write_errors_as_exceptions():
                 result = api.clean(raw_dir, out_dir, cfg, progress=progress, lock_timeout=lock_timeout,
-                                   fail_fast=fail_fast, full=full, scratch_dir=scratch_dir, private_out=private_out)
-        except (StoreError, ConfigError) as exc:
+                                   fail_fast=fail_fast, full=full, scratch_dir=scratch_dir, private_out=private_out,
+                                   id_key=id_key)
+        except (StoreError, ConfigError, IdKeyError) as exc:
             fail(str(exc))
             return
         except OSError as exc:
