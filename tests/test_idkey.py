@@ -167,3 +167,23 @@ def test_a_bad_key_file_is_a_clear_error(tmp_path):
     short = IdKey.generate().dumps().replace("\n", "", 1)
     with pytest.raises(IdKeyError):
         IdKey.loads(short)
+
+
+def test_verify_says_whether_the_key_is_the_one_the_ids_were_made_with(tmp_path):
+    raw, out = raw_corpus(tmp_path / "raw"), tmp_path / "clean"
+    v = cleancorpus.clean(raw, out).version
+    rep = verify(v)
+    assert rep.ok and rep.checked["id_key"].startswith(f"the store's key (fingerprint {v.manifest['inputs']['id_key']})")
+    r = CliRunner().invoke(app, ["verify", "--out", str(out)])
+    assert r.exit_code == 0 and "id key: the store's key" in r.output
+    saved = key_file(out).read_bytes()
+    key_file(out).write_text(IdKey.generate().dumps(), "utf-8")  # replaced: the next build changes every id
+    rep = verify(v)
+    assert rep.ok and "the next build changes every id" in rep.checked["id_key"]
+    os.remove(key_file(out))  # lost (or not readable by whoever verifies): said, not a failure
+    rep = verify(v)
+    assert rep.ok and rep.checked["id_key"].startswith("not checked: not readable")
+    key_file(out).write_text("cleancorpus id key v1\nzz\n", "utf-8")
+    assert any("id key is damaged" in p for p in verify(v).problems)
+    key_file(out).write_bytes(saved)
+    assert verify(v).ok

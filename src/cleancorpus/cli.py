@@ -334,6 +334,8 @@ def verify(version: str = VersionArg, out_dir: str = OutOpt, private: Optional[s
     out.print(f"version {v.id} verified: {rep.checked['documents']} documents, {rep.checked['outcomes']} outcomes")
     if rep.checked.get("private", "none") != "none":
         out.print(f"private table: {rep.checked['private']}", highlight=False)
+    if "id_key" in rep.checked:
+        out.print(f"id key: {rep.checked['id_key']}", highlight=False)
 
 
 @app.command()
