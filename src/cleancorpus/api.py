@@ -211,12 +211,15 @@ def withhold_policy(config: Config):
 
 
 def revert(out_dir: str | os.PathLike, document: str, version: str | None = None,
-           private: str | os.PathLike | None = None) -> str:
+           private: str | os.PathLike | None = None, metadata: bool = False) -> Any:
     """The text of a stored document (by id or source, kept or dropped as a duplicate) as it was
     ingested, every edit undone. Originals withheld as personal data come from the private
     table at ``private`` (a URI, a path, or a path relative to the store); without it a document
-    that has any raises ``document.Withheld`` saying so."""
+    that has any raises ``document.Withheld`` saying so. ``metadata=True``: the document's
+    metadata with every edit of a value undone (redacted addresses in a title, a JSONL field)
+    instead of the text."""
     from .document import revert as undo
+    from .document import revert_metadata
     from .store import StoreError
 
     v = Store(out_dir, private).open(version)
@@ -224,7 +227,7 @@ def revert(out_dir: str | os.PathLike, document: str, version: str | None = None
         for doc in v._documents(table, False):
             if document in (doc.id, doc.source):
                 edits = v.edits(str(private) if private is not None else None).get(doc.id, [])
-                return undo(doc.text, edits)
+                return revert_metadata(doc.metadata, edits) if metadata else undo(doc.text, edits)
     raise StoreError(f"no document {document!r} (id or source) in version {v.id}")
 
 

@@ -305,13 +305,16 @@ def revert(
     version: str = typer.Option("latest", "--version", help="Version id (a unique prefix will do) or 'latest'."),
     out_dir: str = OutOpt,
     private: Optional[str] = PrivateOpt,
+    metadata: bool = typer.Option(False, "--metadata", help="Print the document's metadata (JSON) with every edit of a value undone (redacted personal data in a title or a JSONL field) instead of its text."),
 ) -> None:
     """Print a stored document as it was ingested, every edit undone. Originals withheld as
     personal data come back only from the private table named by --private."""
     from .document import Withheld
 
     try:
-        text = api.revert(out_dir, document, None if version in ("latest", "LATEST") else version, private)
+        text = api.revert(out_dir, document, None if version in ("latest", "LATEST") else version, private, metadata)
+        if metadata:
+            text = json.dumps(text, ensure_ascii=False, indent=1) + "\n"
     except Withheld as exc:
         fail(f"{document}: {exc}")
         return
