@@ -132,8 +132,11 @@ def _write(uri: str, key: IdKey, replace: bool) -> None:
     uri = uri.removeprefix("file://")
     if not _is_remote(uri):
         path = Path(uri)
-        for d in reversed([p for p in path.parents if not p.exists()]):
-            d.mkdir(mode=0o700)  # as private.prepare: _private is owner-only
+        # the key's own directory (``_private``) owner-only, as private.prepare makes it; the
+        # store above it (planned before anything is written) with the usual permissions
+        path.parent.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            path.parent.mkdir(mode=0o700)
         flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
         try:
             fd = os.open(path, flags, 0o600)
