@@ -99,8 +99,8 @@ class IdKey:
 
 def location(private_uri: str) -> str:
     """Where a store's key lives: beside its private table (``<table>.id-key``), under the same
-    access control; a private table at a bucket's root keeps it inside (``_id-key``, a name
-    Delta readers and vacuum leave alone)."""
+    access control; a private table at a bucket's root keeps it inside (``_id.id-key``: Delta
+    readers and vacuum leave ``_``-prefixed names alone)."""
     uri = private_uri.rstrip("/")
     scheme, sep, rest = uri.partition("://")
     if sep and "/" not in rest:
@@ -128,7 +128,10 @@ def _read(uri: str) -> str | None:
 
 def _write(uri: str, key: IdKey, replace: bool) -> None:
     """Write the key file; without ``replace`` only if none is there (locally atomic: of two
-    first builds racing, one key wins and both read it back)."""
+    first builds racing, one key wins and both read it back; on object storage two first
+    builds of one store in the same instant could each write one, the later winning, and the
+    earlier's version would then be built with the other key: the store's lock is taken after
+    planning, so run a new store's first build once)."""
     uri = uri.removeprefix("file://")
     if not _is_remote(uri):
         path = Path(uri)
@@ -137,6 +140,8 @@ def _write(uri: str, key: IdKey, replace: bool) -> None:
         path.parent.parent.mkdir(parents=True, exist_ok=True)
         if not path.parent.exists():
             path.parent.mkdir(mode=0o700)
+        # replacing: a new file renamed over the old, so a crash never leaves half a key
+        target, path = path, (path.with_name(path.name + ".new") if replace else path)
         flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
         try:
             fd = os.open(path, flags, 0o600)
@@ -144,7 +149,11 @@ def _write(uri: str, key: IdKey, replace: bool) -> None:
             return
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(key.dumps())
+            fh.flush()
+            os.fsync(fh.fileno())
         os.chmod(path, 0o600)
+        if path != target:
+            os.replace(path, target)
         return
     import fsspec
 
@@ -162,7 +171,11 @@ def load_or_create(private_uri: str, given: IdKey | None = None, previous_uri: s
     here = location(private_uri)
     if given is not None:
         current = _read(here)
-        if current is None or IdKey.loads(current, here) != given:
+        try:
+            same = current is not None and IdKey.loads(current, here) == given
+        except IdKeyError:  # a damaged key file: the given key replaces it
+            same = False
+        if not same:
             _write(here, given, replace=True)
         return given
     text = _read(here)
