@@ -187,3 +187,15 @@ def test_verify_says_whether_the_key_is_the_one_the_ids_were_made_with(tmp_path)
     assert any("id key is damaged" in p for p in verify(v).problems)
     key_file(out).write_bytes(saved)
     assert verify(v).ok
+
+
+def test_the_key_lives_beside_the_private_table():
+    from cleancorpus.idkey import location
+
+    assert location("/srv/clean/_private/pii") == "/srv/clean/_private/pii.id-key"
+    assert location("s3://vault/pii/") == "s3://vault/pii.id-key"
+    assert location("s3://vault") == "s3://vault/_id.id-key"  # a table at a bucket's root keeps it inside
+    key = IdKey(bytes(range(32)))
+    assert IdKey.loads(key.dumps()) == key and key.fingerprint == IdKey(bytes(range(32))).fingerprint
+    assert key.doc_id("a.txt", b"x") == stable_id("a.txt", b"x", key.secret) != stable_id("a.txt", b"x")
+    assert key.fingerprint != IdKey(bytes(range(1, 33))).fingerprint
