@@ -9,9 +9,10 @@ format, a local paper's area code). Three searches over the same candidates:
 - ``unkeyed`` (the comparison, what a store published before keyed ids): the target is the id the
   store used to publish, the first 64 bits of sha256(source, raw bytes), computed here from the
   raw file as that code did. The search finds the number.
-- ``published`` (the attack on today's store): the targets are the published id and
-  ``inputs.sha256``, tested with every unkeyed formula an attacker can compute (the old id, the
-  old inputs digest). Nothing matches: they are HMAC-SHA256 with the store's secret key, and
+- ``published`` (the attack on today's store): the targets are the published id, the version id
+  and ``inputs.sha256``, tested with every unkeyed formula an attacker can compute (the old id,
+  the old version id from the published configuration and package fingerprint, the old inputs
+  digest). Nothing matches: they are HMAC-SHA256 with the store's secret key, and
   without it a candidate cannot be tested at all. The whole candidate space is searched.
 - ``with the key`` (the control: the key's holder, i.e. whoever can read ``_private/``): the same
   search, keyed, finds the number, so the attack fails for want of the key, not for a wrong
@@ -36,6 +37,7 @@ sys.path.insert(0, str(BENCH.parent / "src"))
 
 import cleancorpus  # noqa: E402
 from cleancorpus import api  # noqa: E402
+from cleancorpus.config import Config  # noqa: E402
 from cleancorpus.document import revert, stable_id  # noqa: E402
 from cleancorpus.idkey import IdKey  # noqa: E402
 
@@ -91,11 +93,23 @@ def main() -> None:
             item = {"path": doc.source, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             return hashlib.sha256(json.dumps([item], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
+        config = Config.from_dict(v.manifest["config"]).fingerprint()  # all published
+        head = f"cleancorpus {v.manifest['package_version']}\n{config}{v.manifest['package_sha256']}".encode()
+
+        def unkeyed_version_id(data: bytes) -> str:
+            h = hashlib.sha256(head)
+            h.update(f"\n{doc.source}\0{hashlib.sha256(data).hexdigest()}".encode())
+            return "v" + h.hexdigest()[:16]
+
         # the attacker's formula is the one the store used before keyed ids
         assert unkeyed_inputs_digest(PAGE.encode("utf-8")) == api.inputs_digest(api.describe_inputs(raw)[1], None)
+        # the old version id's ingredients are all published: the configuration's fingerprint and
+        # the package's (before keyed ids: version_id = sha256 of these and each file's path and sha256)
+        assert config == Config().fingerprint() and v.manifest["package_sha256"] == api.package_fingerprint()
         rows = {
             "unkeyed": search(doc, lambda data: stable_id(doc.source, data) == old_id),
             "published": search(doc, lambda data: stable_id(doc.source, data) == doc.id
+                                or unkeyed_version_id(data) == v.id
                                 or unkeyed_inputs_digest(data) == published_inputs),
             "with the key": search(doc, lambda data: key.doc_id(doc.source, data) == doc.id),
         }
