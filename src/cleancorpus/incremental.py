@@ -83,11 +83,19 @@ def _metadata_entry(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     """A stage's output metadata as cached: only the keys it set or changed, when the others are
     the input's in the input's order (what ``get`` rebuilds); so no stage's entry holds a value
     a later stage redacts (pii on an HTML title). Else, whole."""
-    try:
-        changed = {k: v for k, v in after.items()
-                   if k not in before or json.dumps(before[k], ensure_ascii=False) != json.dumps(v, ensure_ascii=False)}
-    except (TypeError, ValueError):
-        return {"metadata": after}
+    changed = {}
+    for k, v in after.items():
+        if k in before:
+            b = before[k]
+            if b is v:  # a key the stage did not touch: the same object (Document.revise merges)
+                continue
+            if type(b) is type(v) and b == v:  # equal, and for containers equal as JSON too (1 vs 1.0)
+                try:
+                    if not isinstance(v, (dict, list)) or json.dumps(b) == json.dumps(v):
+                        continue
+                except (TypeError, ValueError):
+                    return {"metadata": after}
+        changed[k] = v
     if list({**before, **changed}) != list(after):  # a key removed or moved
         return {"metadata": after}
     return {"metadata_set": changed}
