@@ -66,9 +66,10 @@ def _ranges(codepoints: list[int]) -> str:
 
 
 @lru_cache(maxsize=1)
-def _classes() -> dict[str, str]:
+def _classes() -> dict[str, tuple[str, str]]:
     """Unicode letter and symbol classes, built once per process from the Unicode database (planes
-    0-1 scanned; planes 2-3 hold only CJK ideographs, all letters)."""
+    0-1 scanned; planes 2-3 hold only CJK ideographs, all letters), each as two regex character
+    class bodies: its characters of the Basic Multilingual Plane, and the others (see ``_one_of``)."""
     cat = unicodedata.category
     lower: list[int] = []
     upper: list[int] = []
@@ -88,10 +89,26 @@ def _classes() -> dict[str, str]:
         elif c == "So":
             icon.append(cp)
     # spaCy's _cjk ranges also cover CJK symbol and punctuation blocks, taken as letters there
-    cjk = ("\U00020000-\U0003134F\u2E80-\u2EFF\u2F00-\u2FDF\u2FF0-\u2FFF\u3000-\u303F\u31C0-\u31EF"
-           "\u3200-\u32FF\u3300-\u33FF\uF900-\uFAFF\uFE30-\uFE4F\U0001F200-\U0001F2FF")
-    return {"lower": _ranges(lower) + cjk, "upper": _ranges(upper) + cjk, "alpha": _ranges(alpha) + cjk,
-            "icon": _ranges(icon)}
+    cjk = ("\u2E80-\u2EFF\u2F00-\u2FDF\u2FF0-\u2FFF\u3000-\u303F\u31C0-\u31EF"
+           "\u3200-\u32FF\u3300-\u33FF\uF900-\uFAFF\uFE30-\uFE4F",
+           "\U00020000-\U0003134F\U0001F200-\U0001F2FF")
+
+    def split(cps: list[int], extra: tuple[str, str] = ("", "")) -> tuple[str, str]:
+        bmp = [c for c in cps if c <= 0xFFFF]
+        return _ranges(bmp) + extra[0], _ranges(cps[len(bmp):]) + extra[1]
+
+    return {"lower": split(lower, cjk), "upper": split(upper, cjk), "alpha": split(alpha, cjk), "icon": split(icon)}
+
+
+def _one_of(bmp: str, astral: str = "") -> str:
+    """A regex for one character of the class ``[bmp astral]`` (bodies of character classes, the
+    second of characters beyond the Basic Multilingual Plane), the same characters, faster:
+    Python's ``re`` looks a BMP character up in one table, but goes through the ranges beyond the
+    BMP one by one (hundreds here) whenever the table says no. So those ranges are only looked at
+    for a character beyond the BMP."""
+    if not astral:
+        return f"[{bmp}]"
+    return f"(?:[{bmp}]|(?![\x00-\uffff])[{astral}])"
 
 
 # spaCy's punctuation, quote, hyphen, currency and unit lists (lang/char_classes.py), as data
@@ -144,27 +161,31 @@ class WordSplitter:
         punct_cls = _class(_PUNCT)
         hyph = "|".join(re.escape(h) for h in _HYPHENS)
         prefixes = [
-            f"[§%=—–{punct_cls}{quotes}{_class(_CURRENCY_CHARS)}{icon}]",
+            _one_of(f"§%=—–{punct_cls}{quotes}{_class(_CURRENCY_CHARS)}{icon[0]}", icon[1]),
             r"\+(?![0-9])", r"\.\.+", r"US\$", r"C\$", r"A\$",
         ]
         currency = "|".join(["US\\$", "C\\$", "A\\$"] + [re.escape(c) for c in _CURRENCY_CHARS])
         units = "|".join(re.escape(u) for u in _UNITS)
+        # one character of a class (_one_of), for the look-behinds and look-aheads below
+        before_dot = _one_of("0-9" + lower[0] + "%²\\-+" + punct_cls + quotes, lower[1])
+        up, any_alpha, alnum = _one_of(*upper), _one_of(*alpha), _one_of(alpha[0] + "0-9", alpha[1])
         suffixes = [
-            f"[{punct_cls}{quotes}{icon}]", "……", r"\.\.+", "'s", "'S", "’s", "’S", "—", "–",
+            _one_of(f"{punct_cls}{quotes}{icon[0]}", icon[1]), "……", r"\.\.+", "'s", "'S", "’s", "’S", "—", "–",
             r"(?<=[0-9])\+",
             r"(?<=°[FfCcKk])\.",
             f"(?<=[0-9])(?:{currency})",
             f"(?<=[0-9])(?:{units})",
-            f"(?<=[0-9{lower}%²\\-+{punct_cls}{quotes}])\\.",
-            f"(?<=[{upper}][{upper}])\\.",
+            # (the character first, then the look-behind: most positions fail at once)
+            f"\\.(?<={before_dot}\\.)",
+            f"\\.(?<={up}{up}\\.)",
         ]
         infixes = [
-            r"\.\.+", "…", f"[{icon}]",
+            r"\.\.+", "…", _one_of(*icon),
             r"(?<=[0-9])[+\-*^](?=[0-9-])",
-            f"(?<=[{lower}{quotes}])\\.(?=[{upper}{quotes}])",
-            f"(?<=[{alpha}]),(?=[{alpha}])",
-            f"(?<=[{alpha}0-9])(?:{hyph})(?=[{alpha}])",
-            f"(?<=[{alpha}0-9])[:<>=/](?=[{alpha}])",
+            f"\\.(?<={_one_of(lower[0] + quotes, lower[1])}\\.)(?={_one_of(upper[0] + quotes, upper[1])})",
+            f",(?<={any_alpha},)(?={any_alpha})",
+            f"(?=[-–—~])(?<={alnum})(?:{hyph})(?={any_alpha})",
+            f"[:<>=/](?<={alnum}[:<>=/])(?={any_alpha})",
         ]
         # a prefix is tried at the start only; a suffix ends at the end: every suffix but a run
         # of dots is at most 6 characters, so the search starts there (look-behinds still see
@@ -527,7 +548,7 @@ def _all_punct(token: str) -> bool:
     return all(cat(c)[0] == "P" for c in token)
 
 
-def _url_pattern(lower: str) -> str:
+def _url_pattern(lower: tuple[str, str]) -> str:
     """URL-shaped chunks stay whole (spaCy's URL_MATCH: scheme, user, IPv4 or host.tld, port, path)."""
     return (
         r"(?u)^"
@@ -542,7 +563,7 @@ def _url_pattern(lower: str) -> str:
         r"(?:\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4]))"
         r"|"
         r"(?:(?:[A-Za-z0-9\u00a1-\uffff][A-Za-z0-9\u00a1-\uffff_-]{0,62})?[A-Za-z0-9\u00a1-\uffff]\.)+"
-        f"(?:[{lower}]{{2,63}})"
+        f"(?:{_one_of(*lower)}{{2,63}})"
         r")"
         r"(?::\d{2,5})?"
         r"(?:[/?#]\S*)?"
