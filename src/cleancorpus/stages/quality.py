@@ -281,17 +281,12 @@ class QualityStage(Stage):
                 continue
             if len(line) > self._c4_max_word and any(len(w) > self._c4_max_word for w in ws):
                 continue
-            cited = False
             if line[-1] == "]":
-                cleaned = self._c4_citation.sub("", line)
-                if cleaned != line:
-                    line, cited = cleaned, True
+                line, ws = self._c4_citation.sub("", line), None
                 if not line or line[-1] not in end_chars:
                     continue
             elif "[" in line:
-                cleaned = self._c4_citation.sub("", line)
-                if cleaned != line:
-                    line, cited = cleaned, True
+                line, ws = self._c4_citation.sub("", line), None
             if line.endswith("..."):
                 continue
             low = line.lower()
@@ -307,7 +302,7 @@ class QualityStage(Stage):
                 if any(p in low for p in self._c4_policy):
                     continue
             kept += 1
-            kinds.append(self.words.line_kinds(line) if cited else self.words.chunks_kinds(line, ws))
+            kinds.append(self.words.boundary_kinds(line, ws))
         # every kept line starts a sentence; more start after sentence ends inside the lines
         sentences = kept + self.words.count_boundaries("|".join(kinds))
         return {

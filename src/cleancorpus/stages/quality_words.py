@@ -155,6 +155,13 @@ class WordSplitter:
         self.specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in exc.items()}
         punct = _load_json("punctuation.json")
         self.sentence_end = frozenset(punct["sentence_end_tokens"])
+        # the sentence-ending characters of the Basic Multilingual Plane, found in a line
+        # (boundary_kinds; None, and the plain way, if a sentence-ending token were longer than
+        # a character or a letter or digit)
+        self._end_bmp = None
+        if all(len(e) == 1 and not e.isalnum() for e in self.sentence_end):
+            bmp = "".join(sorted(e for e in self.sentence_end if e <= "\uffff"))
+            self._end_bmp = re.compile(f"[{_class(bmp)}]").finditer
         k = _classes()
         lower, upper, alpha, icon = k["lower"], k["upper"], k["alpha"], k["icon"]
         quotes = _class(_QUOTES)
@@ -413,13 +420,44 @@ class WordSplitter:
         kinds = self.line_kinds(text.strip())
         return 1 + self.count_boundaries(kinds) if kinds else 0
 
-    def chunks_kinds(self, line: str, chunks: list[str]) -> str:
-        """``line_kinds`` of a stripped line given as its ``line.split()``, quicker when the chunks
-        are joined by single plain spaces (then the length of the line is the chunks' and one
-        separator between two, and every separator is a space)."""
-        if len(line) == sum(map(len, chunks)) + len(chunks) - 1 and line.count(" ") == len(chunks) - 1:
-            return "".join(map(self._chunk_kinds.__getitem__, chunks))
-        return self.line_kinds(line)
+    def boundary_kinds(self, line: str, chunks: list[str] | None = None) -> str:
+        """Token kinds of a stripped, non-blank line that count the same sentence boundaries as
+        ``line_kinds`` (``count_boundaries``), found with fewer look-ups. Only a token that is a
+        sentence-ending character starts a boundary, so when single plain spaces separate the
+        chunks, only the chunks holding such a character are looked up; the chunks between two of
+        them count as one "w" when they hold a letter or digit (a token with one is a word: no
+        such character is punctuation, and none ends a sentence), else by their own kinds. A run
+        of words counts as one, and p tokens before the first w of the run change nothing, so the
+        count is the same. ``chunks``: ``line.split()``, if known."""
+        if chunks is not None:
+            single = len(line) == sum(map(len, chunks)) + len(chunks) - 1 and line.count(" ") == len(chunks) - 1
+        else:
+            single = not _ODD_SPACE.search(line)
+        if not single or self._end_bmp is None or (not line.isascii() and max(line) > "\uffff"):
+            return self.line_kinds(line)
+        kinds = self._chunk_kinds
+        out = []
+        pos = 0
+        for m in self._end_bmp(line):
+            i = m.start()
+            if i < pos:
+                continue  # in the chunk just looked up
+            a = line.rfind(" ", 0, i) + 1
+            b = line.find(" ", i)
+            if b < 0:
+                b = len(line)
+            if a > pos:
+                out.append(self._gap_kinds(line[pos:a]))
+            out.append(kinds[line[a:b]])
+            pos = b
+        if pos < len(line):
+            out.append(self._gap_kinds(line[pos:]))
+        return "".join(out)
+
+    def _gap_kinds(self, gap: str) -> str:
+        if _ALNUM(gap):
+            return "w"
+        return "".join(map(self._chunk_kinds.__getitem__, gap.split()))
 
     def line_kinds(self, line: str, chunk_kinds: list[str] | None = None) -> str:
         """The token kinds of a stripped line, whitespace tokens included: spaCy keeps a run of
@@ -539,6 +577,7 @@ def _DOT_AFTER(c: str) -> bool:
     """A final "." is cut off after a lower-case letter, a digit or a closing mark (spaCy's
     suffix rule; after capitals only when two precede it, left to the general loop)."""
     return c.islower() or "0" <= c <= "9" or c in _PLAIN_SUFFIX
+_ALNUM = re.compile(r"[^\W_]").search  # a letter or digit (str.isalnum's characters)
 _ODD_SPACE = re.compile(r"[^\S ]|  ")  # whitespace other than single plain spaces
 _SPACES = re.compile(r"(\s+)")
 
