@@ -40,7 +40,7 @@ import operator
 import re
 from collections import Counter
 from functools import partial
-from itertools import accumulate, compress, filterfalse
+from itertools import accumulate, compress, count, filterfalse
 from operator import itemgetter, methodcaller
 from typing import Any
 
@@ -430,11 +430,10 @@ def _ngram_python(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
 def _ngram_numpy(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
     """The same numbers with exact integer n-gram ids: the id of an n-gram is the rank of the pair
     (id of its first n-1 words, id of its last word), so no hashing and no collisions. An n-gram
-    can only repeat where its first n-1 words repeat, so each n looks only at those positions."""
+    can only repeat where its first n-1 words repeat, so each n looks only at those positions
+    (kept in text order)."""
     n_words = len(words)
-    vocab = dict.fromkeys(words)  # distinct words, in order of first use
-    for i, w in enumerate(vocab):
-        vocab[w] = i
+    vocab = dict(zip(dict.fromkeys(words), count()))  # distinct words, numbered in order of first use
     ids = np.fromiter(map(vocab.__getitem__, words), dtype=np.int64, count=n_words)
     cum = np.zeros(n_words + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, vocab), dtype=np.int64, count=len(vocab))[ids], out=cum[1:])
@@ -446,27 +445,29 @@ def _ngram_numpy(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
     pos = np.arange(n_words, dtype=np.int64)  # where an n-gram may repeat (all, to begin with)
     gram = ids  # the id of the (n-1)-gram at each of those positions
     for n in range(2, DUP_NS[-1] + 1):
-        fits = pos + n <= n_words
-        pos, gram = pos[fits], gram[fits]
-        if not len(pos):
+        m = int(np.searchsorted(pos, n_words - n, side="right"))  # the n-grams that fit
+        if not m:
             break
+        if m < len(pos):
+            pos, gram = pos[:m], gram[:m]
         key = gram * width + ids[pos + n - 1]
-        order = np.argsort(key, kind="stable")  # equal n-grams together, in text order
+        order = np.argsort(key)  # equal n-grams together (in any order)
         sorted_keys = key[order]
-        first = np.empty(len(key), dtype=bool)  # first of its kind, in sorted order
+        first = np.empty(m, dtype=bool)  # first of its kind, in sorted order
         first[0] = True
         np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
-        counts = np.diff(np.append(starts, len(key)))
+        kind = np.cumsum(first) - 1  # dense id of each sorted n-gram
+        counts = np.bincount(kind)
         best = int(counts.max())
         if best == 1:
             break  # no repeated n-gram: no longer one repeats either
+        dense = np.empty(m, dtype=np.int64)
+        dense[order] = kind
+        count_at = counts[dense]
         if n in top:
-            i = int(pos[order[starts[counts == best]]].min())
+            i = int(pos[int(np.argmax(count_at == best))])  # the first in text order
             top[n] = (int(cum[i + n] - cum[i]) + n - 1) * best
-        dense = np.empty(len(key), dtype=np.int64)
-        dense[order] = np.cumsum(first) - 1
-        repeated = counts[dense] >= 2
+        repeated = count_at > 1
         pos, gram = pos[repeated], dense[repeated]
         if n in dup:
             if not cum_list:
