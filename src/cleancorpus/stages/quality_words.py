@@ -433,9 +433,10 @@ class WordSplitter:
             single = len(line) == sum(map(len, chunks)) + len(chunks) - 1 and line.count(" ") == len(chunks) - 1
         else:
             single = not _ODD_SPACE.search(line)
-        if not single or self._end_bmp is None or (not line.isascii() and max(line) > "\uffff"):
+        if not single or self._end_bmp is None or (not line.isascii() and _ASTRAL(line)):
             return self.line_kinds(line)
         kinds = self._chunk_kinds
+        alnum = _ALNUM
         out = []
         pos = 0
         for m in self._end_bmp(line):
@@ -446,17 +447,17 @@ class WordSplitter:
             b = line.find(" ", i)
             if b < 0:
                 b = len(line)
-            if a > pos:
-                out.append(self._gap_kinds(line[pos:a]))
+            if a > pos and out:  # (the chunks before the first: no sentence end to follow)
+                out.append("w" if alnum(line, pos, a) else self._gap_kinds(line[pos:a]))
             out.append(kinds[line[a:b]])
             pos = b
+        if not out:
+            return "w"  # no sentence-ending token: no boundary (and not blank)
         if pos < len(line):
-            out.append(self._gap_kinds(line[pos:]))
+            out.append("w" if alnum(line, pos) else self._gap_kinds(line[pos:]))
         return "".join(out)
 
     def _gap_kinds(self, gap: str) -> str:
-        if _ALNUM(gap):
-            return "w"
         return "".join(map(self._chunk_kinds.__getitem__, gap.split()))
 
     def line_kinds(self, line: str, chunk_kinds: list[str] | None = None) -> str:
@@ -578,6 +579,7 @@ def _DOT_AFTER(c: str) -> bool:
     suffix rule; after capitals only when two precede it, left to the general loop)."""
     return c.islower() or "0" <= c <= "9" or c in _PLAIN_SUFFIX
 _ALNUM = re.compile(r"[^\W_]").search  # a letter or digit (str.isalnum's characters)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]").search  # a character beyond the BMP
 _ODD_SPACE = re.compile(r"[^\S ]|  ")  # whitespace other than single plain spaces
 _SPACES = re.compile(r"(\s+)")
 
