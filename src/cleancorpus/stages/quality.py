@@ -201,7 +201,9 @@ class QualityStage(Stage):
         out: dict[str, Any] = {"char_count": len(text), "word_count": len(words)}
         sets = self.options.rule_sets
         if "gopher_quality" in sets:
-            out.update(self._gopher_quality(text, words, stripped))
+            # the characters of the words: a chunk's tokens are its characters, cut (tokens_join)
+            chars = len("".join(chunks)) if self.words.tokens_join else sum(map(len, words))
+            out.update(self._gopher_quality(text, words, stripped, chars))
         if "gopher_repetition" in sets:
             out.update(self._gopher_repetition(text, words, parts))
         if "c4" in sets:
@@ -212,7 +214,7 @@ class QualityStage(Stage):
             out.update(self._fineweb(text, words, parts))
         return out
 
-    def _gopher_quality(self, text: str, words: list[str], stripped: list[str]) -> dict[str, Any]:
+    def _gopher_quality(self, text: str, words: list[str], stripped: list[str], chars: int) -> dict[str, Any]:
         # Gopher A.1.1. "Words" that are only punctuation (datatrove's PUNCTUATION_SET) do not count
         # towards the word count and the mean length; the per-word ratios divide by all tokens.
         n_all = len(words)
@@ -224,7 +226,7 @@ class QualityStage(Stage):
         return {
             "gopher_word_count": n_words,
             "gopher_mean_word_length":
-                (sum(map(len, words)) - sum(map(len, symbols))) / n_words if n_words else None,
+                (chars - sum(map(len, symbols))) / n_words if n_words else None,
             "gopher_hash_word_ratio": text.count("#") / n_all if n_all else None,
             "gopher_ellipsis_word_ratio": (text.count("...") + text.count("…")) / n_all if n_all else None,
             "gopher_bullet_line_frac":

@@ -127,7 +127,7 @@ _UNITS = (
 # marks it strips from one (fast paths of ``words``; the general loop gives the same tokens)
 _PLAIN_SUFFIX = frozenset(',;:!?)]"”’“‘\'«»„‚…')
 _PLAIN_PREFIX = frozenset('(["“‘„‚\'«»’')
-_MEMO_SIZE = 1 << 17  # entries per memo (a few tens of MB at most)
+_MEMO_SIZE = 1 << 18  # entries per memo (a few tens of MB at most)
 
 
 def make_room(memo: dict, incoming: int = 1) -> None:
@@ -153,6 +153,9 @@ class WordSplitter:
         if not isinstance(exc, dict):
             raise ConfigError("quality resource spacy_en_exceptions.json has no 'exceptions' table")
         self.specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in exc.items()}
+        # every rule only cuts a chunk, so its tokens joined are the chunk, when every special
+        # case's pieces joined are its string (as spaCy requires of them)
+        self.tokens_join = all("".join(v) == k for k, v in self.specials.items())
         punct = _load_json("punctuation.json")
         self.sentence_end = frozenset(punct["sentence_end_tokens"])
         # the sentence-ending characters of the Basic Multilingual Plane, found in a line
