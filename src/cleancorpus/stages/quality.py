@@ -453,7 +453,7 @@ def _ngram_numpy(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
         if m < len(pos):
             pos, gram = pos[:m], gram[:m]
         key = gram * width + ids[pos + n - 1]
-        order = np.argsort(key)  # equal n-grams together (in any order)
+        order = np.argsort(key, kind="stable")  # equal n-grams together (stable: faster here)
         sorted_keys = key[order]
         first = np.empty(m, dtype=bool)  # first of its kind, in sorted order
         first[0] = True
