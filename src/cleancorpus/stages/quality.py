@@ -435,12 +435,16 @@ def _ngram_numpy(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
     can only repeat where its first n-1 words repeat, so each n looks only at those positions
     (kept in text order)."""
     n_words = len(words)
-    vocab = dict(zip(dict.fromkeys(words), count()))  # distinct words, numbered in order of first use
-    ids = np.fromiter(map(vocab.__getitem__, words), dtype=np.int64, count=n_words)
+    # a word's id: the position of its first use (one pass; ids below n_words, not dense)
+    first: dict[str, int] = {}
+    ids = np.fromiter(map(first.setdefault, words, count()), dtype=np.int64, count=n_words)
+    lengths = np.zeros(n_words, dtype=np.int64)
+    lengths[np.fromiter(first.values(), dtype=np.int64, count=len(first))] = \
+        np.fromiter(map(len, first), dtype=np.int64, count=len(first))
     cum = np.zeros(n_words + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, vocab), dtype=np.int64, count=len(vocab))[ids], out=cum[1:])
+    np.cumsum(lengths[ids], out=cum[1:])
     cum_list: list[int] = []
-    width = max(len(vocab), 1)
+    width = max(n_words, 1)
     # when no n-gram repeats, the top one is the first, once
     top = {n: int(cum[n] - cum[0]) + n - 1 if n_words >= n else 0 for n in TOP_NS}
     dup = {n: 0 for n in DUP_NS}
