@@ -64,18 +64,51 @@ def doc_digest(doc: Document) -> str:
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _without_before(edit: Edit, text: str) -> dict[str, Any]:
+def _without_before(edit: Edit, doc: Document) -> dict[str, Any]:
     """An edit as cached: without its original when the stage's input gives it back (always,
-    for edits made by ``Document.revise``), so the cache holds no text the pii stage redacted
-    (nor the cut boilerplate that held an address): README "Personal data"."""
+    for edits made by ``Document.revise``, and for the pii stage's edits of metadata values),
+    so the cache holds no text the pii stage redacted (nor the cut boilerplate that held an
+    address): README "Personal data"."""
     d = edit.to_dict()
-    if text[edit.start:edit.end] == edit.before:
+    if _spanned(doc, edit.field)[edit.start:edit.end] == edit.before:
         del d["before"]
     return d
 
 
-def _with_before(d: dict[str, Any], text: str) -> dict[str, Any]:
-    return d if "before" in d else {**d, "before": text[d["start"]:d["end"]]}
+def _with_before(d: dict[str, Any], doc: Document) -> dict[str, Any]:
+    return d if "before" in d else {**d, "before": _spanned(doc, d.get("field"))[d["start"]:d["end"]]}
+
+
+def _metadata_entry(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """A stage's output metadata as cached: only the keys it set or changed, when the others are
+    the input's in the input's order (what ``get`` rebuilds); so no stage's entry holds a value
+    a later stage redacts (pii on an HTML title). Else, whole."""
+    changed = {}
+    for k, v in after.items():
+        if k in before:
+            b = before[k]
+            if b is v:  # a key the stage did not touch: the same object (Document.revise merges)
+                continue
+            if type(b) is type(v) and b == v:  # equal, and for containers equal as JSON too (1 vs 1.0)
+                try:
+                    if not isinstance(v, (dict, list)) or json.dumps(b) == json.dumps(v):
+                        continue
+                except (TypeError, ValueError):
+                    return {"metadata": after}
+        changed[k] = v
+    if list({**before, **changed}) != list(after):  # a key removed or moved
+        return {"metadata": after}
+    return {"metadata_set": changed}
+
+
+def _spanned(doc: Document, field: str | None) -> str:
+    """What an edit's span indexes in the stage's input: the text, or a metadata value."""
+    if field is None:
+        return doc.text
+    from .document import pointer_get
+
+    value = pointer_get(doc.metadata, field)
+    return value if isinstance(value, str) else ""
 
 
 def _id_text_digest(doc: Document) -> str:
@@ -257,13 +290,14 @@ class StageCache:
         if "rejected" in entry:
             r = entry["rejected"]
             return Rejection(r["stage"], r["reason"], r["detail"])
-        edits = tuple(Edit.from_dict(_with_before(e, doc.text)) for e in entry["edits"])
+        edits = tuple(Edit.from_dict(_with_before(e, doc)) for e in entry["edits"])
         text = doc.text
-        if edits:
-            from .document import apply_edits
+        if any(e.field is None for e in edits):
+            from .document import apply_edits, text_edits
 
-            text = apply_edits(doc.text, edits)
-        return Document(doc.id, text, doc.source, entry["metadata"], doc.edits + edits)
+            text = apply_edits(doc.text, text_edits(edits))
+        metadata = entry["metadata"] if "metadata" in entry else {**doc.metadata, **entry["metadata_set"]}
+        return Document(doc.id, text, doc.source, metadata, doc.edits + edits)
 
     def put(self, stage: Any, doc: Document, key: str, out: Document | Rejection, reads: Any) -> None:
         self._switch(input_file(doc.source))
@@ -275,8 +309,8 @@ class StageCache:
         else:
             if out.id != doc.id or out.source != doc.source or out.edits[:len(doc.edits)] != doc.edits:
                 return  # not the shape the cache rebuilds: never reused
-            entry = {"edits": [_without_before(e, doc.text) for e in out.edits[len(doc.edits):]],
-                     "metadata": out.metadata}
+            entry = {"edits": [_without_before(e, doc) for e in out.edits[len(doc.edits):]],
+                     **_metadata_entry(doc.metadata, out.metadata)}
         if reads is not None:
             entry["reads"] = reads
         try:

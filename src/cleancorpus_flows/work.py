@@ -25,6 +25,7 @@ from cleancorpus import scratch
 from cleancorpus.api import Plan
 from cleancorpus.config import Config
 from cleancorpus.document import Document, Outcome
+from cleancorpus.idkey import IdKey
 from cleancorpus.incremental import Work, cached_partial_fit
 from cleancorpus.ingest import InputFile, iter_documents
 from cleancorpus.pipeline import Pipeline, RunResult, StageReport, guarded_partial_fit, read_documents, spill
@@ -136,6 +137,7 @@ class PassJob:
     cache: str | None = None  # the store whose per-document results may be reused
     full: bool = False  # recompute everything (the cache is refreshed, not read)
     fail_fast: bool = False  # a reader's or stage's exception escapes (debugging, local runs)
+    id_key: IdKey | None = None  # the store's key, from the plan: ingest keys the ids with it (idkey.py)
 
 
 @dataclass
@@ -159,7 +161,8 @@ def run_pass(job: PassJob, progress: Callable[[str, int], None] | None = None) -
     if not isinstance(job.source, tuple):  # a spill
         docs: Iterator[Document] = read_documents(job.source)
     else:
-        raw = iter_documents(list(job.source), job.config.limits, job.fail_fast, fields=job.config.input)
+        raw = iter_documents(list(job.source), job.config.limits, job.fail_fast, fields=job.config.input,
+                             id_key=job.id_key)
         docs = pipe.admit(raw, reports, rejected)
     cache = None
     if job.segment is not None:
@@ -351,7 +354,8 @@ def run_stages(
 
     def one_pass(tag: str, segment: int | None) -> list[Location]:
         jobs = [PassJob(f"{tag}: shard {i + 1}/{len(sources)}", config, segment, src,
-                        scratch.join(work_dir, f"{tag.replace(' ', '-')}-{i:05d}.jsonl"), dict(fitted), cache, full, fail_fast)
+                        scratch.join(work_dir, f"{tag.replace(' ', '-')}-{i:05d}.jsonl"), dict(fitted), cache, full, fail_fast,
+                        id_key=p.id_key)
                 for i, src in enumerate(sources)]
         results = run_passes(jobs)
         for r in results:
