@@ -112,6 +112,24 @@ def test_stage_pickles_without_its_model(stage):
     assert clone.apply(doc(FR)).metadata == stage.apply(doc(FR)).metadata
 
 
+def test_remembered_paragraphs_give_the_same_decisions(monkeypatch):
+    """The paragraph memo is a cache: the same metadata as fresh decisions, also when it is tiny
+    and forgets every other paragraph; long paragraphs are not kept; it is not pickled."""
+    import cleancorpus.stages.language as lang
+
+    short = ["Home | News | Contact", "Tous droits réservés.", "Alle Rechte vorbehalten.", "Menu principal"]
+    texts = [f"{EN}\n{short[i % 4]}\n{FR if i % 2 else DE}\n{short[(i + 1) % 4]}" for i in range(8)]
+    fresh = [LanguageStage().apply(doc(t)).metadata for t in texts]
+    same = LanguageStage()
+    assert [same.apply(doc(t)).metadata for t in texts + texts] == fresh + fresh
+    assert same._memo and all(len(p) <= lang._MEMO_CHARS for p in same._memo)
+    monkeypatch.setattr(lang, "_MEMO_SIZE", 2)
+    tiny = LanguageStage()
+    assert [tiny.apply(doc(t)).metadata for t in texts] == fresh
+    assert len(tiny._memo) <= 2
+    assert pickle.loads(pickle.dumps(same))._memo == {}
+
+
 def test_spelling_leaves_non_english_lines_by_the_language_decision(stage):
     text = f"{EN}\n{EN}\n{EN}\n\n{DE}\n"
     speller = SpellingStage()

@@ -239,6 +239,65 @@ def test_special_cases_cut_by_affixes_are_rejoined():
     assert w.words("이번 아니다.") == ["이번", "아니다", "."]  # uncased letters end a word before "."
 
 
+# -- the faster equivalents of the speed work: the same answers as the plain definitions ----------
+def test_classes_split_at_the_bmp_match_the_same_characters():
+    """``_one_of`` (the BMP part of a class in one table, the rest tried only beyond the BMP) and
+    the plain class ``[...]`` match the same characters: every BMP code point, and every 7th one
+    of planes 1-3 with the ends of the ranges around the BMP's edge."""
+    import re
+
+    from cleancorpus.stages.quality_words import _classes, _one_of
+
+    points = [*range(0x10000), *range(0x10000, 0x32000, 7), 0xFFFF, 0x10000, 0x1F200, 0x1F2FF, 0x3134F]
+    for name, (bmp, astral) in _classes().items():
+        split = re.compile(_one_of(bmp, astral)).fullmatch
+        plain = re.compile(f"[{bmp}{astral}]").fullmatch
+        differ = [hex(cp) for cp in points if bool(split(chr(cp))) != bool(plain(chr(cp)))]
+        assert not differ, (name, differ[:10])
+
+
+LINE_PIECES = ["word", "Word", "x", "1", "3.5", ".", "!", "?", "...", "…", "。", "．", "\U00011047", "(", ")", "\"",
+               "“", "”", "'", "-", "—", "#", "+", "$", "[1]", "Mr.", "U.S.", "e.g.", "etc.", "z.B.", "don't", "é",
+               "_", "|", "»", "«", "🙂", "𝐀"]
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(LINE_PIECES), min_size=1, max_size=4).map("".join), min_size=1, max_size=25),
+       st.sampled_from([" ", " ", " ", "  ", "\u2009", "\t"]))
+def test_boundary_kinds_count_the_sentences_line_kinds_counts(chunks, space):
+    """boundary_kinds (only the chunks holding a sentence-ending character looked up) counts the
+    sentence boundaries of every token's kind (line_kinds), and is never empty for a non-blank line."""
+    w = STAGE.words
+    line = space.join(chunks).strip()
+    if not line:
+        return
+    full, fast = w.line_kinds(line), w.boundary_kinds(line)
+    assert fast and w.count_boundaries(fast) == w.count_boundaries(full)
+    assert w.count_boundaries(w.boundary_kinds(line, line.split())) == w.count_boundaries(full)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=200)
+       | st.lists(st.sampled_from(LINE_PIECES + [" ", "\n", "\u2009", "can't", "gonna", "1,000.", "http://a.b/c"]),
+                  max_size=40).map("".join))
+def test_tokens_joined_are_the_chunks(text):
+    """A chunk's tokens are its characters, cut (what lets the stage count the words' characters
+    from the chunks)."""
+    w = STAGE.words
+    assert w.tokens_join
+    for chunk in text.split():
+        assert "".join(w.words(chunk)) == chunk
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "cc", "d", "e"]), min_size=600, max_size=1200),
+       st.integers(0, 600), st.integers(1, 300))
+def test_numpy_and_python_n_grams_agree_on_long_generated_texts(words, at, length):
+    """Long enough for the numpy path to run by default, with a block repeated (menus)."""
+    words = words[:at] + words[:length] + words[at:]
+    assert ngram_repetition(words) == ngram_repetition(words, use_numpy=False) == ngram_repetition(words, use_numpy=True)
+
+
 # -- in the pipeline --------------------------------------------------------------------------------
 def test_quality_is_in_the_default_pipeline_after_boilerplate():
     assert "quality" in DEFAULT_STAGES

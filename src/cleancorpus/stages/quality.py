@@ -40,7 +40,7 @@ import operator
 import re
 from collections import Counter
 from functools import partial
-from itertools import accumulate, compress, filterfalse
+from itertools import accumulate, compress, count, filterfalse
 from operator import itemgetter, methodcaller
 from typing import Any
 
@@ -201,7 +201,9 @@ class QualityStage(Stage):
         out: dict[str, Any] = {"char_count": len(text), "word_count": len(words)}
         sets = self.options.rule_sets
         if "gopher_quality" in sets:
-            out.update(self._gopher_quality(text, words, stripped))
+            # the characters of the words: a chunk's tokens are its characters, cut (tokens_join)
+            chars = len("".join(chunks)) if self.words.tokens_join else sum(map(len, words))
+            out.update(self._gopher_quality(text, words, stripped, chars))
         if "gopher_repetition" in sets:
             out.update(self._gopher_repetition(text, words, parts))
         if "c4" in sets:
@@ -212,7 +214,7 @@ class QualityStage(Stage):
             out.update(self._fineweb(text, words, parts))
         return out
 
-    def _gopher_quality(self, text: str, words: list[str], stripped: list[str]) -> dict[str, Any]:
+    def _gopher_quality(self, text: str, words: list[str], stripped: list[str], chars: int) -> dict[str, Any]:
         # Gopher A.1.1. "Words" that are only punctuation (datatrove's PUNCTUATION_SET) do not count
         # towards the word count and the mean length; the per-word ratios divide by all tokens.
         n_all = len(words)
@@ -224,7 +226,7 @@ class QualityStage(Stage):
         return {
             "gopher_word_count": n_words,
             "gopher_mean_word_length":
-                (sum(map(len, words)) - sum(map(len, symbols))) / n_words if n_words else None,
+                (chars - sum(map(len, symbols))) / n_words if n_words else None,
             "gopher_hash_word_ratio": text.count("#") / n_all if n_all else None,
             "gopher_ellipsis_word_ratio": (text.count("...") + text.count("…")) / n_all if n_all else None,
             "gopher_bullet_line_frac":
@@ -281,17 +283,12 @@ class QualityStage(Stage):
                 continue
             if len(line) > self._c4_max_word and any(len(w) > self._c4_max_word for w in ws):
                 continue
-            cited = False
             if line[-1] == "]":
-                cleaned = self._c4_citation.sub("", line)
-                if cleaned != line:
-                    line, cited = cleaned, True
+                line, ws = self._c4_citation.sub("", line), None
                 if not line or line[-1] not in end_chars:
                     continue
             elif "[" in line:
-                cleaned = self._c4_citation.sub("", line)
-                if cleaned != line:
-                    line, cited = cleaned, True
+                line, ws = self._c4_citation.sub("", line), None
             if line.endswith("..."):
                 continue
             low = line.lower()
@@ -307,7 +304,7 @@ class QualityStage(Stage):
                 if any(p in low for p in self._c4_policy):
                     continue
             kept += 1
-            kinds.append(self.words.line_kinds(line) if cited else self.words.chunks_kinds(line, ws))
+            kinds.append(self.words.boundary_kinds(line, ws))
         # every kept line starts a sentence; more start after sentence ends inside the lines
         sentences = kept + self.words.count_boundaries("|".join(kinds))
         return {
@@ -435,43 +432,48 @@ def _ngram_python(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
 def _ngram_numpy(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
     """The same numbers with exact integer n-gram ids: the id of an n-gram is the rank of the pair
     (id of its first n-1 words, id of its last word), so no hashing and no collisions. An n-gram
-    can only repeat where its first n-1 words repeat, so each n looks only at those positions."""
+    can only repeat where its first n-1 words repeat, so each n looks only at those positions
+    (kept in text order)."""
     n_words = len(words)
-    vocab = dict.fromkeys(words)  # distinct words, in order of first use
-    for i, w in enumerate(vocab):
-        vocab[w] = i
-    ids = np.fromiter(map(vocab.__getitem__, words), dtype=np.int64, count=n_words)
+    # a word's id: the position of its first use (one pass; ids below n_words, not dense)
+    first: dict[str, int] = {}
+    ids = np.fromiter(map(first.setdefault, words, count()), dtype=np.int64, count=n_words)
+    lengths = np.zeros(n_words, dtype=np.int64)
+    lengths[np.fromiter(first.values(), dtype=np.int64, count=len(first))] = \
+        np.fromiter(map(len, first), dtype=np.int64, count=len(first))
     cum = np.zeros(n_words + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, vocab), dtype=np.int64, count=len(vocab))[ids], out=cum[1:])
+    np.cumsum(lengths[ids], out=cum[1:])
     cum_list: list[int] = []
-    width = max(len(vocab), 1)
+    width = max(n_words, 1)
     # when no n-gram repeats, the top one is the first, once
     top = {n: int(cum[n] - cum[0]) + n - 1 if n_words >= n else 0 for n in TOP_NS}
     dup = {n: 0 for n in DUP_NS}
     pos = np.arange(n_words, dtype=np.int64)  # where an n-gram may repeat (all, to begin with)
     gram = ids  # the id of the (n-1)-gram at each of those positions
     for n in range(2, DUP_NS[-1] + 1):
-        fits = pos + n <= n_words
-        pos, gram = pos[fits], gram[fits]
-        if not len(pos):
+        m = int(np.searchsorted(pos, n_words - n, side="right"))  # the n-grams that fit
+        if not m:
             break
+        if m < len(pos):
+            pos, gram = pos[:m], gram[:m]
         key = gram * width + ids[pos + n - 1]
-        order = np.argsort(key, kind="stable")  # equal n-grams together, in text order
+        order = np.argsort(key, kind="stable")  # equal n-grams together (stable: faster here)
         sorted_keys = key[order]
-        first = np.empty(len(key), dtype=bool)  # first of its kind, in sorted order
+        first = np.empty(m, dtype=bool)  # first of its kind, in sorted order
         first[0] = True
         np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
-        counts = np.diff(np.append(starts, len(key)))
+        kind = np.cumsum(first) - 1  # dense id of each sorted n-gram
+        counts = np.bincount(kind)
         best = int(counts.max())
         if best == 1:
             break  # no repeated n-gram: no longer one repeats either
+        dense = np.empty(m, dtype=np.int64)
+        dense[order] = kind
+        count_at = counts[dense]
         if n in top:
-            i = int(pos[order[starts[counts == best]]].min())
+            i = int(pos[int(np.argmax(count_at == best))])  # the first in text order
             top[n] = (int(cum[i + n] - cum[i]) + n - 1) * best
-        dense = np.empty(len(key), dtype=np.int64)
-        dense[order] = np.cumsum(first) - 1
-        repeated = counts[dense] >= 2
+        repeated = count_at > 1
         pos, gram = pos[repeated], dense[repeated]
         if n in dup:
             if not cum_list:

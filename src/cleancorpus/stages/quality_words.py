@@ -66,9 +66,10 @@ def _ranges(codepoints: list[int]) -> str:
 
 
 @lru_cache(maxsize=1)
-def _classes() -> dict[str, str]:
+def _classes() -> dict[str, tuple[str, str]]:
     """Unicode letter and symbol classes, built once per process from the Unicode database (planes
-    0-1 scanned; planes 2-3 hold only CJK ideographs, all letters)."""
+    0-1 scanned; planes 2-3 hold only CJK ideographs, all letters), each as two regex character
+    class bodies: its characters of the Basic Multilingual Plane, and the others (see ``_one_of``)."""
     cat = unicodedata.category
     lower: list[int] = []
     upper: list[int] = []
@@ -88,10 +89,26 @@ def _classes() -> dict[str, str]:
         elif c == "So":
             icon.append(cp)
     # spaCy's _cjk ranges also cover CJK symbol and punctuation blocks, taken as letters there
-    cjk = ("\U00020000-\U0003134F\u2E80-\u2EFF\u2F00-\u2FDF\u2FF0-\u2FFF\u3000-\u303F\u31C0-\u31EF"
-           "\u3200-\u32FF\u3300-\u33FF\uF900-\uFAFF\uFE30-\uFE4F\U0001F200-\U0001F2FF")
-    return {"lower": _ranges(lower) + cjk, "upper": _ranges(upper) + cjk, "alpha": _ranges(alpha) + cjk,
-            "icon": _ranges(icon)}
+    cjk = ("\u2E80-\u2EFF\u2F00-\u2FDF\u2FF0-\u2FFF\u3000-\u303F\u31C0-\u31EF"
+           "\u3200-\u32FF\u3300-\u33FF\uF900-\uFAFF\uFE30-\uFE4F",
+           "\U00020000-\U0003134F\U0001F200-\U0001F2FF")
+
+    def split(cps: list[int], extra: tuple[str, str] = ("", "")) -> tuple[str, str]:
+        bmp = [c for c in cps if c <= 0xFFFF]
+        return _ranges(bmp) + extra[0], _ranges(cps[len(bmp):]) + extra[1]
+
+    return {"lower": split(lower, cjk), "upper": split(upper, cjk), "alpha": split(alpha, cjk), "icon": split(icon)}
+
+
+def _one_of(bmp: str, astral: str = "") -> str:
+    """A regex for one character of the class ``[bmp astral]`` (bodies of character classes, the
+    second of characters beyond the Basic Multilingual Plane), the same characters, faster:
+    Python's ``re`` looks a BMP character up in one table, but goes through the ranges beyond the
+    BMP one by one (hundreds here) whenever the table says no. So those ranges are only looked at
+    for a character beyond the BMP."""
+    if not astral:
+        return f"[{bmp}]"
+    return f"(?:[{bmp}]|(?![\x00-\uffff])[{astral}])"
 
 
 # spaCy's punctuation, quote, hyphen, currency and unit lists (lang/char_classes.py), as data
@@ -110,7 +127,7 @@ _UNITS = (
 # marks it strips from one (fast paths of ``words``; the general loop gives the same tokens)
 _PLAIN_SUFFIX = frozenset(',;:!?)]"”’“‘\'«»„‚…')
 _PLAIN_PREFIX = frozenset('(["“‘„‚\'«»’')
-_MEMO_SIZE = 1 << 17  # entries per memo (a few tens of MB at most)
+_MEMO_SIZE = 1 << 18  # entries per memo (a few tens of MB at most)
 
 
 def make_room(memo: dict, incoming: int = 1) -> None:
@@ -136,35 +153,49 @@ class WordSplitter:
         if not isinstance(exc, dict):
             raise ConfigError("quality resource spacy_en_exceptions.json has no 'exceptions' table")
         self.specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in exc.items()}
+        # every rule only cuts a chunk, so its tokens joined are the chunk, when every special
+        # case's pieces joined are its string (as spaCy requires of them)
+        self.tokens_join = all("".join(v) == k for k, v in self.specials.items())
         punct = _load_json("punctuation.json")
         self.sentence_end = frozenset(punct["sentence_end_tokens"])
+        # the sentence-ending characters of the Basic Multilingual Plane, found in a line
+        # (boundary_kinds; None, and the plain way, if a sentence-ending token were longer than
+        # a character or a letter or digit)
+        self._end_bmp = None
+        if all(len(e) == 1 and not e.isalnum() for e in self.sentence_end):
+            bmp = "".join(sorted(e for e in self.sentence_end if e <= "\uffff"))
+            self._end_bmp = re.compile(f"[{_class(bmp)}]").finditer
         k = _classes()
         lower, upper, alpha, icon = k["lower"], k["upper"], k["alpha"], k["icon"]
         quotes = _class(_QUOTES)
         punct_cls = _class(_PUNCT)
         hyph = "|".join(re.escape(h) for h in _HYPHENS)
         prefixes = [
-            f"[§%=—–{punct_cls}{quotes}{_class(_CURRENCY_CHARS)}{icon}]",
+            _one_of(f"§%=—–{punct_cls}{quotes}{_class(_CURRENCY_CHARS)}{icon[0]}", icon[1]),
             r"\+(?![0-9])", r"\.\.+", r"US\$", r"C\$", r"A\$",
         ]
         currency = "|".join(["US\\$", "C\\$", "A\\$"] + [re.escape(c) for c in _CURRENCY_CHARS])
         units = "|".join(re.escape(u) for u in _UNITS)
+        # one character of a class (_one_of), for the look-behinds and look-aheads below
+        before_dot = _one_of("0-9" + lower[0] + "%²\\-+" + punct_cls + quotes, lower[1])
+        up, any_alpha, alnum = _one_of(*upper), _one_of(*alpha), _one_of(alpha[0] + "0-9", alpha[1])
         suffixes = [
-            f"[{punct_cls}{quotes}{icon}]", "……", r"\.\.+", "'s", "'S", "’s", "’S", "—", "–",
+            _one_of(f"{punct_cls}{quotes}{icon[0]}", icon[1]), "……", r"\.\.+", "'s", "'S", "’s", "’S", "—", "–",
             r"(?<=[0-9])\+",
             r"(?<=°[FfCcKk])\.",
             f"(?<=[0-9])(?:{currency})",
             f"(?<=[0-9])(?:{units})",
-            f"(?<=[0-9{lower}%²\\-+{punct_cls}{quotes}])\\.",
-            f"(?<=[{upper}][{upper}])\\.",
+            # (the character first, then the look-behind: most positions fail at once)
+            f"\\.(?<={before_dot}\\.)",
+            f"\\.(?<={up}{up}\\.)",
         ]
         infixes = [
-            r"\.\.+", "…", f"[{icon}]",
+            r"\.\.+", "…", _one_of(*icon),
             r"(?<=[0-9])[+\-*^](?=[0-9-])",
-            f"(?<=[{lower}{quotes}])\\.(?=[{upper}{quotes}])",
-            f"(?<=[{alpha}]),(?=[{alpha}])",
-            f"(?<=[{alpha}0-9])(?:{hyph})(?=[{alpha}])",
-            f"(?<=[{alpha}0-9])[:<>=/](?=[{alpha}])",
+            f"\\.(?<={_one_of(lower[0] + quotes, lower[1])}\\.)(?={_one_of(upper[0] + quotes, upper[1])})",
+            f",(?<={any_alpha},)(?={any_alpha})",
+            f"(?=[-–—~])(?<={alnum})(?:{hyph})(?={any_alpha})",
+            f"[:<>=/](?<={alnum}[:<>=/])(?={any_alpha})",
         ]
         # a prefix is tried at the start only; a suffix ends at the end: every suffix but a run
         # of dots is at most 6 characters, so the search starts there (look-behinds still see
@@ -392,13 +423,45 @@ class WordSplitter:
         kinds = self.line_kinds(text.strip())
         return 1 + self.count_boundaries(kinds) if kinds else 0
 
-    def chunks_kinds(self, line: str, chunks: list[str]) -> str:
-        """``line_kinds`` of a stripped line given as its ``line.split()``, quicker when the chunks
-        are joined by single plain spaces (then the length of the line is the chunks' and one
-        separator between two, and every separator is a space)."""
-        if len(line) == sum(map(len, chunks)) + len(chunks) - 1 and line.count(" ") == len(chunks) - 1:
-            return "".join(map(self._chunk_kinds.__getitem__, chunks))
-        return self.line_kinds(line)
+    def boundary_kinds(self, line: str, chunks: list[str] | None = None) -> str:
+        """Token kinds of a stripped, non-blank line that count the same sentence boundaries as
+        ``line_kinds`` (``count_boundaries``), found with fewer look-ups. Only a token that is a
+        sentence-ending character starts a boundary, so when single plain spaces separate the
+        chunks, only the chunks holding such a character are looked up; the chunks between two of
+        them count as one "w" when they hold a letter or digit (a token with one is a word: no
+        such character is punctuation, and none ends a sentence), else by their own kinds. A run
+        of words counts as one, and p tokens before the first w of the run change nothing, so the
+        count is the same. ``chunks``: ``line.split()``, if known."""
+        if chunks is not None:
+            single = len(line) == sum(map(len, chunks)) + len(chunks) - 1 and line.count(" ") == len(chunks) - 1
+        else:
+            single = not _ODD_SPACE.search(line)
+        if not single or self._end_bmp is None or (not line.isascii() and _ASTRAL(line)):
+            return self.line_kinds(line)
+        kinds = self._chunk_kinds
+        alnum = _ALNUM
+        out = []
+        pos = 0
+        for m in self._end_bmp(line):
+            i = m.start()
+            if i < pos:
+                continue  # in the chunk just looked up
+            a = line.rfind(" ", 0, i) + 1
+            b = line.find(" ", i)
+            if b < 0:
+                b = len(line)
+            if a > pos and out:  # (the chunks before the first: no sentence end to follow)
+                out.append("w" if alnum(line, pos, a) else self._gap_kinds(line[pos:a]))
+            out.append(kinds[line[a:b]])
+            pos = b
+        if not out:
+            return "w"  # no sentence-ending token: no boundary (and not blank)
+        if pos < len(line):
+            out.append("w" if alnum(line, pos) else self._gap_kinds(line[pos:]))
+        return "".join(out)
+
+    def _gap_kinds(self, gap: str) -> str:
+        return "".join(map(self._chunk_kinds.__getitem__, gap.split()))
 
     def line_kinds(self, line: str, chunk_kinds: list[str] | None = None) -> str:
         """The token kinds of a stripped line, whitespace tokens included: spaCy keeps a run of
@@ -518,6 +581,8 @@ def _DOT_AFTER(c: str) -> bool:
     """A final "." is cut off after a lower-case letter, a digit or a closing mark (spaCy's
     suffix rule; after capitals only when two precede it, left to the general loop)."""
     return c.islower() or "0" <= c <= "9" or c in _PLAIN_SUFFIX
+_ALNUM = re.compile(r"[^\W_]").search  # a letter or digit (str.isalnum's characters)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]").search  # a character beyond the BMP
 _ODD_SPACE = re.compile(r"[^\S ]|  ")  # whitespace other than single plain spaces
 _SPACES = re.compile(r"(\s+)")
 
@@ -527,7 +592,7 @@ def _all_punct(token: str) -> bool:
     return all(cat(c)[0] == "P" for c in token)
 
 
-def _url_pattern(lower: str) -> str:
+def _url_pattern(lower: tuple[str, str]) -> str:
     """URL-shaped chunks stay whole (spaCy's URL_MATCH: scheme, user, IPv4 or host.tld, port, path)."""
     return (
         r"(?u)^"
@@ -542,7 +607,7 @@ def _url_pattern(lower: str) -> str:
         r"(?:\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4]))"
         r"|"
         r"(?:(?:[A-Za-z0-9\u00a1-\uffff][A-Za-z0-9\u00a1-\uffff_-]{0,62})?[A-Za-z0-9\u00a1-\uffff]\.)+"
-        f"(?:[{lower}]{{2,63}})"
+        f"(?:{_one_of(*lower)}{{2,63}})"
         r")"
         r"(?::\d{2,5})?"
         r"(?:[/?#]\S*)?"
