@@ -104,7 +104,7 @@ def sweep(root: str, keep_dirs: set[str], keep_files: set[str]) -> int:
     results are a cache: removing them costs recomputation, never correctness."""
     files = _Files(root)
     removed = 0
-    for kind in ("stages", "fits", "dedup"):
+    for kind in ("stages", "fits", "dedup", SEGMENT_DIR):
         try:
             dirs = files.fs.ls(f"{files.base}/{kind}", detail=False)
         except FileNotFoundError:
@@ -213,6 +213,15 @@ class StageCache:
         self._file: str | None = None
         self._stored: dict[str, dict[str, Any]] = {}
         self._used: dict[str, dict[str, Any]] = {}
+        self._partial: set[str] = set()  # files some of whose documents were reused whole (SegmentFiles)
+
+    def covers(self, stage: Any) -> bool:
+        return stage.name in self.fps
+
+    def partial(self, relpath: str) -> None:
+        """Some documents of ``relpath`` were reused from their segment entry and never asked
+        for here: their stored entries are kept when the file's entry is rewritten."""
+        self._partial.add(relpath)
 
     def _switch(self, relpath: str) -> None:
         if relpath == self._file:
@@ -239,7 +248,12 @@ class StageCache:
         if self._file is None:
             return
         for name, used in self._used.items():
-            if used != self._stored.get(name):
+            stored = self._stored.get(name) or {}
+            if self._file in self._partial:
+                if not used.keys() - stored.keys():
+                    continue  # nothing new; what is stored stays
+                used = {**stored, **used}
+            if used != stored:
                 # not sort_keys: metadata's key order is part of the result, byte for byte
                 blob = json.dumps({"file": self._file, "entries": used}, ensure_ascii=False)
                 self.files.write(self._rel(name, self._file),
@@ -358,3 +372,208 @@ def cached_partial_fit(
     if not parts:
         return fit(lambda: iter(()))
     return stage.merge_stats(parts), skipped
+
+
+# -- whole segments per input file -----------------------------------------------------------
+# A pass runs one segment (the stages between two fits) over its documents; its result for one
+# input document is a function of the document as it enters the segment (one spill line, the
+# bytes ``json.dumps(doc.to_record(), ensure_ascii=False)``), the segment's stages' options and
+# the code, and what the segment's head (the only stage of it that reads corpus statistics)
+# read. A ``SegmentFiles`` entry holds, per (segment, input file), each document's result:
+# the digest of its input line, its output line (or its rejection), the head's reads and what
+# it adds to the stage reports. A document whose input line and reads still hold is written
+# out from the entry as it is: not parsed, not digested, not run through any stage; an input
+# file whose lines are all unchanged is recognised by one digest of its bytes. (For the first
+# pass the input is the raw file: its digest, with the ingest options, keys the whole file's
+# ingest and segment results.) Only the other documents go through the stages; in a segment
+# of several stages, those after the head still reuse their per-stage entries (StageCache).
+SEGMENT_DIR = "files"
+
+
+def line_digest(line: bytes) -> bytes:
+    return hashlib.sha256(line).digest()[:16]
+
+
+def segment_dir(tag: str, fingerprints: Sequence[str]) -> str:
+    """The entry directory of a segment: its stages' fingerprints (options and code) and, for
+    the first pass, what ingest depends on (``tag``)."""
+    blob = json.dumps([tag, list(fingerprints)], sort_keys=True)
+    return f"{SEGMENT_DIR}/seg-{hashlib.sha256(blob.encode()).hexdigest()[:24]}"
+
+
+def ingest_tag(config: Any) -> str:
+    """What ingest's result for a file depends on besides its bytes and the code: the limits,
+    the input fields, and whether unpaired surrogates are repaired or rejected at admission."""
+    d = config.to_dict()
+    return json.dumps({"limits": d["limits"], "input": d["input"], "unicode": "unicode" in config.stages},
+                      sort_keys=True)
+
+
+def segment_dirs(config: Any) -> set[str]:
+    """Every entry directory a run with ``config`` uses (what ``sweep`` keeps)."""
+    from .stages import REGISTRY
+
+    opts = config._resolved
+    cuts: list[list[str]] = []
+    for name in config.stages:
+        if not cuts or REGISTRY[name].needs_corpus:
+            cuts.append([name])
+        else:
+            cuts[-1].append(name)
+    out = set()
+    tag = ingest_tag(config)
+    for i, names in enumerate(cuts or [[]]):
+        fps = [options_fingerprint(n, opts[n]) for n in names]
+        out.add(segment_dir("", fps))
+        if i == 0:
+            out.add(segment_dir(tag, fps))
+            out.add(segment_dir(tag, []))  # an ingest-only first pass (the first stage fits)
+    return out
+
+
+@dataclass
+class DocResult:
+    """One input document's result in a segment, as stored."""
+
+    digest: bytes  # of its input line
+    out: bytes | None  # its output line (None: rejected)
+    reads: Any  # what the segment's head read (JSON-able), None when it reads nothing
+    path: tuple[int, ...]  # edits each stage it passed added
+    rejected: dict[str, Any] | None = None  # {"stage", "reason", "outcome"} when rejected
+
+    def pack(self) -> tuple:
+        return (self.digest, self.out, self.reads, self.path, self.rejected)
+
+
+class SegmentFiles:
+    """The stored ``DocResult``s of one segment, one entry file per input file (see above)."""
+
+    def __init__(self, root: str, directory: str, read: bool = True) -> None:
+        self.files = _Files(root)
+        self.dir, self.read = directory, read
+
+    def _rel(self, relpath: str) -> str:
+        return f"{self.dir}/{file_key(relpath)}.pickle.gz"
+
+    def load(self, relpath: str) -> dict[str, Any] | None:
+        if not self.read:
+            return None
+        data = self.files.read(self._rel(relpath))
+        if data is None:
+            return None
+        try:
+            got = pickle.loads(gzip.decompress(data))
+            if not (isinstance(got, dict) and got.get("file") == relpath):
+                return None
+            got["docs"] = [DocResult(*d) for d in got["docs"]]
+            return got
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
+            return None
+
+    def save(self, relpath: str, key: str, docs: list[DocResult], extra: dict[str, Any] | None = None) -> None:
+        entry = {"file": relpath, "key": key, "docs": [d.pack() for d in docs], **(extra or {})}
+        buf = io.BytesIO()
+        pickle.dump(entry, buf, protocol=pickle.HIGHEST_PROTOCOL)
+        self.files.write(self._rel(relpath), gzip.compress(buf.getvalue(), compresslevel=6, mtime=0))
+
+
+def jsonable(reads: Any) -> Any:
+    """``reads`` as a JSON round trip gives them back (what ``reads_hold`` was written for),
+    or UNCACHEABLE when JSON cannot hold them exactly."""
+    if reads is None:
+        return None
+    try:
+        return json.loads(json.dumps(reads, ensure_ascii=False, allow_nan=False))
+    except (TypeError, ValueError):
+        return _UNCACHEABLE
+
+
+class LazyDocument:
+    """A spill line parsed only if something reads it (``reads_hold`` rarely needs the text)."""
+
+    __slots__ = ("_line", "_doc")
+
+    def __init__(self, line: bytes) -> None:
+        self._line, self._doc = line, None
+
+    def get(self) -> Document:
+        if self._doc is None:
+            self._doc = Document.from_record(json.loads(self._line.decode("utf-8", "surrogatepass")))
+        return self._doc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+def lines_fit(
+    stage: Any, groups: Iterable[tuple[str, list[bytes]]],
+    fit: Callable[[Callable[[], Iterable[Document]]], tuple[Any, dict]],
+    root: str, read: bool, work: Work | None = None,
+) -> tuple[Any, dict[str, str]]:
+    """``cached_partial_fit`` over spill lines grouped by input file (in order), the same
+    chunks and entries, with one more key: a digest of the chunk's lines. A chunk whose lines
+    are unchanged is taken from its entry without being parsed; otherwise its documents are
+    parsed and the entry's digest of what the fit reads decides, as before."""
+    files = _Files(root)
+    fp = stage_fingerprint(stage)
+    text_only = getattr(stage, "fit_reads", "document") == "text"
+    parts: list[Any] = []
+    skipped: dict[str, str] = {}
+    for relpath, lines in groups:
+        for k in range(-(-len(lines) // FIT_CHUNK)):
+            chunk_lines = lines[k * FIT_CHUNK:(k + 1) * FIT_CHUNK]
+            hl = hashlib.sha256()
+            for ln in chunk_lines:
+                hl.update(line_digest(ln))
+            ldigest = hl.hexdigest()
+            rel = f"fits/{stage.name}-{fp}/{file_key(relpath)}-{k:05d}.pickle.gz"
+            got = None
+            if read:
+                data = files.read(rel)
+                if data is not None:
+                    try:
+                        got = pickle.loads(gzip.decompress(data))
+                    except Exception:  # noqa: BLE001 - a damaged entry is a miss
+                        got = None
+                    if not (isinstance(got, dict) and got.get("file") == relpath):
+                        got = None
+            chunk: list[Document] | None = None
+            digest = None
+            if got is not None and got.get("lines") != ldigest:
+                chunk = [Document.from_record(json.loads(ln.decode("utf-8", "surrogatepass"))) for ln in chunk_lines]
+                h = hashlib.sha256()
+                for d in chunk:
+                    h.update(_id_text_digest(d).encode() if text_only else doc_digest(d).encode())
+                digest = h.hexdigest()
+                if got.get("digest") != digest:
+                    got = None
+                else:  # same statistics, other lines (metadata a text-only fit does not read)
+                    _write_fit(files, rel, {**got, "lines": ldigest})
+            if got is None:
+                if chunk is None:
+                    chunk = [Document.from_record(json.loads(ln.decode("utf-8", "surrogatepass"))) for ln in chunk_lines]
+                    h = hashlib.sha256()
+                    for d in chunk:
+                        h.update(_id_text_digest(d).encode() if text_only else doc_digest(d).encode())
+                    digest = h.hexdigest()
+                stats, skip = fit(lambda chunk=chunk: iter(chunk))
+                got = {"file": relpath, "digest": digest, "lines": ldigest, "stats": stats, "skipped": skip}
+                if not any(why.startswith("fit failed: time limit") for why in skip.values()):
+                    _write_fit(files, rel, got)
+                if work is not None:
+                    work.fit_recomputed[stage.name] = work.fit_recomputed.get(stage.name, 0) + 1
+            elif work is not None:
+                work.fit_reused[stage.name] = work.fit_reused.get(stage.name, 0) + 1
+            parts.append(got["stats"])
+            skipped.update(got["skipped"])
+            if len(parts) >= 8:
+                parts = [stage.merge_stats(parts)]
+    if not parts:
+        return fit(lambda: iter(()))
+    return stage.merge_stats(parts), skipped
+
+
+def _write_fit(files: _Files, rel: str, got: dict[str, Any]) -> None:
+    buf = io.BytesIO()
+    pickle.dump(got, buf, protocol=pickle.HIGHEST_PROTOCOL)
+    files.write(rel, gzip.compress(buf.getvalue(), compresslevel=6, mtime=0))
