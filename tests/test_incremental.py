@@ -285,3 +285,40 @@ def test_spelling_fit_chunks_keyed_by_ids_and_texts(tmp_path):
     assert work.fit_recomputed["spelling"] == 1 and work.fit_reused["spelling"] == 1
     full, _ = run(edited, read=False)
     assert stats.counts == full.counts and stats.words == full.words
+
+
+def test_fit_units_recount_only_what_changed(tmp_path):
+    """lines_fit (the passes' fits over spill lines): an unchanged file is one stored entry; an
+    edit recounts only its unit of FIT_UNIT documents, a metadata-only change recounts nothing
+    for a text-only fit; the statistics are always a full count's."""
+    from cleancorpus.document import Document
+    from cleancorpus.incremental import FIT_UNIT, Work, lines_fit
+    from cleancorpus.pipeline import guarded_partial_fit
+    from cleancorpus.stages.spelling import SpellingStage
+
+    stage = SpellingStage()
+    texts = paragraphs()[:3 * FIT_UNIT]
+    docs = [Document(f"d{i}", t, f"part-{i // (2 * FIT_UNIT)}.jsonl:{i}", {"spin_score": 0.1}) for i, t in enumerate(texts)]
+
+    def run(ds, read=True):
+        groups: dict[str, list[bytes]] = {}
+        for d in ds:
+            groups.setdefault(d.source.split(":")[0], []).append(json.dumps(d.to_record(), ensure_ascii=False).encode())
+        work = Work()
+        stats, _ = lines_fit(stage, list(groups.items()), lambda d: guarded_partial_fit(stage, d, 0, True),
+                             str(tmp_path), read, work)
+        return stats, work
+
+    run(docs)
+    stats, work = run(docs)  # nothing changed: one entry per file, nothing parsed or counted
+    assert work.fit_recomputed.get("spelling", 0) == 0 and work.fit_reused["spelling"] == 3
+    edited = list(docs)
+    edited[FIT_UNIT + 3] = Document(edited[FIT_UNIT + 3].id, edited[FIT_UNIT + 3].text + " Anothr word.", edited[FIT_UNIT + 3].source)
+    edited[2 * FIT_UNIT] = Document(edited[2 * FIT_UNIT].id, edited[2 * FIT_UNIT].text, edited[2 * FIT_UNIT].source,
+                                    {"spin_score": 0.3})  # metadata only: the text-only fit keeps its count
+    stats, work = run(edited)
+    assert work.fit_recomputed["spelling"] == 1 and work.fit_reused["spelling"] == 2
+    full, _ = run(edited, read=False)
+    assert stats.counts == full.counts and stats.words == full.words
+    stats, work = run(edited)
+    assert work.fit_recomputed.get("spelling", 0) == 0

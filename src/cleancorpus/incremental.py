@@ -505,72 +505,115 @@ class LazyDocument:
         return getattr(self.get(), name)
 
 
+FIT_UNIT = 32  # documents per counted unit of lines_fit: an edit recounts this many, not its whole file
+
+
 def lines_fit(
     stage: Any, groups: Iterable[tuple[str, list[bytes]]],
     fit: Callable[[Callable[[], Iterable[Document]]], tuple[Any, dict]],
     root: str, read: bool, work: Work | None = None,
 ) -> tuple[Any, dict[str, str]]:
-    """``cached_partial_fit`` over spill lines grouped by input file (in order), the same
-    chunks and entries, with one more key: a digest of the chunk's lines. A chunk whose lines
-    are unchanged is taken from its entry without being parsed; otherwise its documents are
-    parsed and the entry's digest of what the fit reads decides, as before."""
+    """The stage's statistics of spill lines grouped by input file (in order), from stored
+    counts where the lines are unchanged: one entry per file (its documents' merged
+    statistics, keyed by a digest of its lines) and, below it, one per unit of ``FIT_UNIT``
+    consecutive documents. An unchanged file costs one entry read and no parsing; a changed
+    one reads its units' entries and recounts only the units whose documents changed (a unit
+    whose lines changed but not what the fit reads, e.g. metadata for a text-only fit, is
+    parsed and kept). ``merge_stats`` is exact and order-independent, so the total is one
+    partial fit over every document."""
     files = _Files(root)
     fp = stage_fingerprint(stage)
     text_only = getattr(stage, "fit_reads", "document") == "text"
     parts: list[Any] = []
     skipped: dict[str, str] = {}
+
+    def count(name: str, n: int, recounted: bool) -> None:
+        if work is not None:
+            d = work.fit_recomputed if recounted else work.fit_reused
+            d[name] = d.get(name, 0) + n
+
+    def merged(stats: list[Any]) -> Any:
+        while len(stats) > 1:
+            stats = [stage.merge_stats(stats[i:i + 8]) for i in range(0, len(stats), 8)]
+        return stats[0]
+
     for relpath, lines in groups:
-        for k in range(-(-len(lines) // FIT_CHUNK)):
-            chunk_lines = lines[k * FIT_CHUNK:(k + 1) * FIT_CHUNK]
-            hl = hashlib.sha256()
-            for ln in chunk_lines:
-                hl.update(line_digest(ln))
-            ldigest = hl.hexdigest()
-            rel = f"fits/{stage.name}-{fp}/{file_key(relpath)}-{k:05d}.pickle.gz"
-            got = None
-            if read:
-                data = files.read(rel)
-                if data is not None:
-                    try:
-                        got = pickle.loads(gzip.decompress(data))
-                    except Exception:  # noqa: BLE001 - a damaged entry is a miss
-                        got = None
-                    if not (isinstance(got, dict) and got.get("file") == relpath):
-                        got = None
+        if not lines:
+            continue
+        units = [lines[i:i + FIT_UNIT] for i in range(0, len(lines), FIT_UNIT)]
+        udigests = []
+        for u in units:
+            h = hashlib.sha256()
+            for ln in u:
+                h.update(line_digest(ln))
+            udigests.append(h.hexdigest())
+        node_key = hashlib.sha256("".join(udigests).encode()).hexdigest()
+        base = f"fits/{stage.name}-{fp}/{file_key(relpath)}"
+        node = _read_fit(files, f"{base}-file.pickle.gz", relpath) if read else None
+        if node is not None and node.get("lines") == node_key:
+            parts.append(node["stats"])
+            skipped.update(node["skipped"])
+            count(stage.name, len(units), False)
+            continue
+        ustats: list[Any] = []
+        uskipped: dict[str, str] = {}
+        timed_out = False
+        for k, (u, ldigest) in enumerate(zip(units, udigests)):
+            rel = f"{base}-u{k:05d}.pickle.gz"
+            got = _read_fit(files, rel, relpath) if read else None
             chunk: list[Document] | None = None
             digest = None
             if got is not None and got.get("lines") != ldigest:
-                chunk = [Document.from_record(json.loads(ln.decode("utf-8", "surrogatepass"))) for ln in chunk_lines]
-                h = hashlib.sha256()
-                for d in chunk:
-                    h.update(_id_text_digest(d).encode() if text_only else doc_digest(d).encode())
-                digest = h.hexdigest()
+                chunk = [Document.from_record(json.loads(ln.decode("utf-8", "surrogatepass"))) for ln in u]
+                digest = _chunk_digest(chunk, text_only)
                 if got.get("digest") != digest:
                     got = None
-                else:  # same statistics, other lines (metadata a text-only fit does not read)
-                    _write_fit(files, rel, {**got, "lines": ldigest})
+                else:  # same statistics, other lines (what the fit does not read changed)
+                    got = {**got, "lines": ldigest}
+                    _write_fit(files, rel, got)
             if got is None:
                 if chunk is None:
-                    chunk = [Document.from_record(json.loads(ln.decode("utf-8", "surrogatepass"))) for ln in chunk_lines]
-                    h = hashlib.sha256()
-                    for d in chunk:
-                        h.update(_id_text_digest(d).encode() if text_only else doc_digest(d).encode())
-                    digest = h.hexdigest()
+                    chunk = [Document.from_record(json.loads(ln.decode("utf-8", "surrogatepass"))) for ln in u]
+                    digest = _chunk_digest(chunk, text_only)
                 stats, skip = fit(lambda chunk=chunk: iter(chunk))
                 got = {"file": relpath, "digest": digest, "lines": ldigest, "stats": stats, "skipped": skip}
-                if not any(why.startswith("fit failed: time limit") for why in skip.values()):
+                # a time limit depends on the moment: such a count is not kept
+                if any(why.startswith("fit failed: time limit") for why in skip.values()):
+                    timed_out = True
+                else:
                     _write_fit(files, rel, got)
-                if work is not None:
-                    work.fit_recomputed[stage.name] = work.fit_recomputed.get(stage.name, 0) + 1
-            elif work is not None:
-                work.fit_reused[stage.name] = work.fit_reused.get(stage.name, 0) + 1
-            parts.append(got["stats"])
-            skipped.update(got["skipped"])
-            if len(parts) >= 8:
-                parts = [stage.merge_stats(parts)]
+                count(stage.name, 1, True)
+            else:
+                count(stage.name, 1, False)
+            ustats.append(got["stats"])
+            uskipped.update(got["skipped"])
+        total = merged(ustats)
+        if not timed_out:
+            _write_fit(files, f"{base}-file.pickle.gz",
+                       {"file": relpath, "lines": node_key, "stats": total, "skipped": uskipped})
+        parts.append(total)
+        skipped.update(uskipped)
     if not parts:
         return fit(lambda: iter(()))
-    return stage.merge_stats(parts), skipped
+    return merged(parts), skipped
+
+
+def _chunk_digest(chunk: list[Document], text_only: bool) -> str:
+    h = hashlib.sha256()
+    for d in chunk:
+        h.update(_id_text_digest(d).encode() if text_only else doc_digest(d).encode())
+    return h.hexdigest()
+
+
+def _read_fit(files: _Files, rel: str, relpath: str) -> dict[str, Any] | None:
+    data = files.read(rel)
+    if data is None:
+        return None
+    try:
+        got = pickle.loads(gzip.decompress(data))
+    except Exception:  # noqa: BLE001 - a damaged entry is a miss
+        return None
+    return got if isinstance(got, dict) and got.get("file") == relpath else None
 
 
 def _write_fit(files: _Files, rel: str, got: dict[str, Any]) -> None:
