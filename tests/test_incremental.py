@@ -74,8 +74,8 @@ def write_raw(raw: Path, files: dict[str, list[dict]]) -> Path:
     if raw.exists():
         shutil.rmtree(raw)
     raw.mkdir(parents=True)
-    for name, docs in files.items():
-        (raw / name).write_text("".join(json.dumps(d) + "\n" for d in docs), "utf-8")
+    for name, docs in files.items():  # a str: the file's bytes as they are (a broken file)
+        (raw / name).write_text(docs if isinstance(docs, str) else "".join(json.dumps(d) + "\n" for d in docs), "utf-8")
     return raw
 
 
@@ -139,9 +139,12 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
 
     # additions: one new file of 10 documents; unchanged documents skip the per-document stages
     files["part-004.jsonl"] = corpus(9, files=1, per_file=10)["part-000.jsonl"]
+    # a file ingest rejects a record of, between two documents: replayed from its stored entry later
+    good = [{**d, "id": f"b{i}"} for i, d in enumerate(corpus(10, files=1, per_file=2)["part-000.jsonl"])]
+    files["broken.jsonl"] = json.dumps(good[0]) + "\n{not json\n" + json.dumps(good[1]) + "\n"
     work = step(tmp_path, store, write_raw(raw, files), None, "add")
-    assert work["stages"]["unicode"] == {"recomputed": 10, "reused": 40}
-    assert work["stages"]["boilerplate"]["fit_chunks_recounted"] == 1
+    assert work["stages"]["unicode"] == {"recomputed": 12, "reused": 40}
+    assert work["stages"]["boilerplate"]["fit_chunks_recounted"] == 2
     assert work["stages"]["boilerplate"]["fit_chunks_reused"] == 4
     # spun's statistics changed (10 more clean documents): its results are still reused where
     # every value a document read holds, and step() checks them against --full byte for byte
@@ -152,14 +155,16 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     edited[3]["text"] = edited[3]["text"].replace("the", "teh", 2)
     edited[7]["text"] += "\n\nA correction was appended to this story."
     files["part-002.jsonl"] = edited
+    inc = cleancorpus.load(store)
+    assert inc.manifest["stages"]["ingest"]["rejected"]
     work = step(tmp_path, store, write_raw(raw, files), None, "edit")
-    assert work["stages"]["unicode"] == {"recomputed": 2, "reused": 48}
+    assert work["stages"]["unicode"] == {"recomputed": 2, "reused": 50}
     assert work["stages"]["spun"]["reused"] >= 40
 
     # deletions: a whole file
     del files["part-001.jsonl"]
     work = step(tmp_path, store, write_raw(raw, files), None, "delete")
-    assert work["stages"]["unicode"] == {"recomputed": 0, "reused": 40}
+    assert work["stages"]["unicode"] == {"recomputed": 0, "reused": 42}
     assert work["stages"]["spun"]["reused"] >= 10
     gone = file_key("part-001.jsonl")
     cached = [p for p in (store / "_cache").rglob("*") if p.is_file()]
