@@ -29,10 +29,19 @@ statistics (``Stage.reads_hold``); otherwise it runs the stage again. What each 
   their results when its spun output is the same.
 - the other stages read no statistics: same input, same options and code, same result.
 
+A pass (one segment of stages over a shard) does not even look at most documents: its stored
+result per (segment, input file), ``SegmentFiles`` below, gives each unchanged document's output
+line, rejection and report counts from the digest of its input line, after the segment head's
+reads are checked; an unchanged input file is recognised by one digest. Only the other documents
+are parsed and go through the stages, where the per-stage entries (``StageCache``, kept for the
+stages after a segment's head) still apply.
+
 Fits are reused the same way: each input file's documents, as they enter a corpus stage, are
-counted in chunks whose statistics are kept with a digest of the chunk's documents; a run
-recounts only the chunks whose documents changed and merges (``merge_stats``, exact and
-order-independent) the rest, so the fitted statistics are those of a full count.
+counted in units whose statistics are kept with a digest of the unit's lines (and of what the fit
+reads of its documents), and each file's merged statistics with a digest of all its lines
+(``lines_fit``); a run reads one entry per unchanged file, recounts only the units whose
+documents changed and merges (``merge_stats``, exact and order-independent) the rest, so the
+fitted statistics are those of a full count.
 
 The cache lives next to the tables (``<store>/_cache/``, through fsspec: on S3 too when the
 store is there). Entries are content-addressed, so a stale or foreign entry can only miss,
