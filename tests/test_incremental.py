@@ -260,6 +260,8 @@ def test_dedup_index_gives_what_a_full_pass_gives(tmp_path, base):
     # 7 new texts; a few old documents' texts changed too (spun read the new statistics)
     assert work["dedup"]["signatures_reused"] + work["dedup"]["signatures_computed"] == 37
     assert work["dedup"]["signatures_reused"] >= 25
+    # candidate pairs of two unchanged texts are not verified again (their overlaps are stored)
+    assert work["dedup"]["pairs_reused"] > 0 and work["dedup"]["pairs_verified"] > 0
 
 
 def test_spelling_fit_chunks_keyed_by_ids_and_texts(tmp_path):

@@ -123,7 +123,8 @@ def sweep(root: str, keep_dirs: set[str], keep_files: set[str]) -> int:
             entries = files.fs.ls(d, detail=False)
             for e in entries:
                 base = e.rsplit("/", 1)[-1]
-                if name not in keep_dirs or base.split(".", 1)[0].split("-", 1)[0] not in keep_files:
+                per_file = base != "pairs.npz"  # the dedup index's verified pairs: one per store
+                if name not in keep_dirs or per_file and base.split(".", 1)[0].split("-", 1)[0] not in keep_files:
                     files.fs.rm(e)
                     removed += 1
             if name not in keep_dirs:
