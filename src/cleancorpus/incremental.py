@@ -230,7 +230,9 @@ class StageCache:
 
     def partial(self, relpath: str) -> None:
         """Some documents of ``relpath`` were reused from their segment entry and never asked
-        for here: their stored entries are kept when the file's entry is rewritten."""
+        for here: their stored entries are kept when the file's entry is rewritten (so are those
+        of edited documents' old versions, until a run recomputes the whole file: bytes, never a
+        wrong result, since entries are content-addressed)."""
         self._partial.add(relpath)
 
     def _switch(self, relpath: str) -> None:
