@@ -434,12 +434,15 @@ def segment_dirs(config: Any) -> set[str]:
             cuts[-1].append(name)
     out = set()
     tag = ingest_tag(config)
+    start = 0
     for i, names in enumerate(cuts or [[]]):
         fps = [options_fingerprint(n, opts[n]) for n in names]
-        out.add(segment_dir("", fps))
+        form = entry_form(config, start)
+        out.add(segment_dir(form, fps))
         if i == 0:
-            out.add(segment_dir(tag, fps))
-            out.add(segment_dir(tag, []))  # an ingest-only first pass (the first stage fits)
+            out.add(segment_dir(form + tag, fps))
+            out.add(segment_dir(form + tag, []))  # an ingest-only first pass (the first stage fits)
+        start += len(names)
     return out
 
 
@@ -448,7 +451,7 @@ class DocResult:
     """One input document's result in a segment, as stored."""
 
     digest: bytes  # of its input line
-    out: bytes | None  # its output line (None: rejected)
+    out: Any  # its output (None: rejected): a line, splice parts or a delta (entry_form)
     reads: Any  # what the segment's head read (JSON-able), None when it reads nothing
     path: tuple[int, ...]  # edits each stage it passed added
     rejected: dict[str, Any] | None = None  # {"stage", "reason", "outcome"} when rejected
@@ -634,3 +637,87 @@ def _write_fit(files: _Files, rel: str, got: dict[str, Any]) -> None:
     buf = io.BytesIO()
     pickle.dump(got, buf, protocol=pickle.HIGHEST_PROTOCOL)
     files.write(rel, gzip.compress(buf.getvalue(), compresslevel=6, mtime=0))
+
+
+# -- what a segment entry may hold of a document ----------------------------------------------
+# The cache must hold no personal data the pii stage redacts (README "Personal data"). A segment
+# after the pii stage sees redacted text, but its documents' earlier edits carry the originals
+# (pii's and any edit whose original held them): its entry keeps the output line *without* the
+# edits the document came in with ("splice": they are copied from the input line when the line
+# is written). A segment at or before the pii stage sees the text itself: its entry keeps only
+# what the segment added, edits without an original its input gives back and the metadata
+# ("delta"), and the output is rebuilt from the parsed input. Without the pii stage nothing is
+# withheld and the entry keeps the output line ("line").
+_EDITS_MARK = b', "edits": ['
+
+
+def entry_form(config: Any, start: int) -> str:
+    """The form of the entries of the segment starting at stage position ``start``."""
+    if "pii" not in config.stages:
+        return "line"
+    return "splice" if config.stages.index("pii") < start else "delta"
+
+
+def _edits_at(line: bytes) -> int | None:
+    """Where the edits list's items start in a spill line (the record's last key: no string
+    holds an unescaped quote, so the last match is the record's own)."""
+    i = line.rfind(_EDITS_MARK)
+    return None if i < 0 or not line.endswith(b"]}") else i + len(_EDITS_MARK)
+
+
+def splice_parts(in_line: bytes, out_line: bytes) -> tuple[bytes, bytes] | None:
+    """(output line up to its edits, the edits after the input's): what ``spliced`` needs to
+    rebuild ``out_line`` from ``in_line``; None when the output does not extend the input's edits."""
+    a, b = _edits_at(in_line), _edits_at(out_line)
+    if a is None or b is None:
+        return None
+    inner = in_line[a:-2]
+    parts = (out_line[:b], out_line[b + len(inner):-2])
+    return parts if out_line[b:b + len(inner)] == inner and spliced(in_line, parts) == out_line else None
+
+
+def spliced(in_line: bytes, parts: tuple[bytes, bytes]) -> bytes:
+    a = _edits_at(in_line)
+    if a is None:
+        raise ValueError("not a spill line")
+    return parts[0] + in_line[a:-2] + parts[1] + b"]}"
+
+
+def delta_of(doc: Document, out: Document) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+    """What a segment added to ``doc`` (its edits without an original the text at their stage's
+    input gives back, and the metadata after it), or None when ``out`` does not extend ``doc``."""
+    if out.id != doc.id or out.source != doc.source or out.edits[:len(doc.edits)] != doc.edits:
+        return None
+    from .document import apply_edits
+
+    text, dicts = doc.text, []
+    new = out.edits[len(doc.edits):]
+    for group in _by_stage(new):
+        dicts += [_without_before(e, text) for e in group]
+        text = apply_edits(text, group)
+    return (dicts, out.metadata) if text == out.text else None
+
+
+def rebuilt(doc: Document, delta: tuple[list[dict[str, Any]], dict[str, Any]]) -> Document:
+    from .document import apply_edits
+
+    dicts, metadata = delta
+    text, new = doc.text, []
+    for group in _by_stage(dicts):
+        edits = [Edit.from_dict(_with_before(d, text)) for d in group]
+        text = apply_edits(text, edits)
+        new += edits
+    return Document(doc.id, text, doc.source, metadata, doc.edits + tuple(new))
+
+
+def _by_stage(edits: Sequence[Any]) -> Iterator[list[Any]]:
+    """Consecutive edits of one stage (a stage's edits are in its input's coordinates)."""
+    group: list[Any] = []
+    for e in edits:
+        stage = e["stage"] if isinstance(e, dict) else e.stage
+        if group and stage != (group[0]["stage"] if isinstance(group[0], dict) else group[0].stage):
+            yield group
+            group = []
+        group.append(e)
+    if group:
+        yield group

@@ -28,8 +28,8 @@ from cleancorpus.api import Plan
 from cleancorpus.config import Config
 from cleancorpus.document import Document, Outcome, Rejection, Status
 from cleancorpus.incremental import (UNCACHEABLE, DocResult, LazyDocument, SegmentFiles, StageCache, Work,
-                                     cached_partial_fit, ingest_tag, jsonable, line_digest, lines_fit,
-                                     segment_dir, stage_fingerprint)
+                                     cached_partial_fit, delta_of, entry_form, ingest_tag, jsonable, line_digest,
+                                     lines_fit, rebuilt, segment_dir, splice_parts, spliced, stage_fingerprint)
 from cleancorpus.ingest import InputFile, file_digest, iter_documents
 from cleancorpus.pipeline import Pipeline, RunResult, StageReport, guarded_partial_fit, read_documents, spill
 from cleancorpus.scratch import Location
@@ -192,7 +192,8 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
     head = seg[0] if seg else None
     raw = isinstance(job.source, tuple)
     fps = [stage_fingerprint(s) for s in seg]
-    entries = SegmentFiles(job.cache, segment_dir(ingest_tag(job.config) if raw else "", fps),  # type: ignore[arg-type]
+    form = entry_form(job.config, segments(job.config)[job.segment].start if job.segment is not None else 0)
+    entries = SegmentFiles(job.cache, segment_dir(form + (ingest_tag(job.config) if raw else ""), fps),  # type: ignore[arg-type]
                            read=not job.full)
     later = StageCache(job.cache, seg[1:], not job.full) if len(seg) > 1 else None  # type: ignore[arg-type]
     reports = new_reports(job.config)
@@ -203,7 +204,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
     total = 0
 
     with scratch.open_file(job.out, "wb") as out:
-        def emit(r: DocResult) -> int:
+        def emit(r: DocResult, line: bytes, get: Callable[[], Document]) -> int:
             for stage, n in zip(seg, r.path):
                 rep = reports[stage.name]
                 rep.seen += 1
@@ -218,13 +219,18 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                 work.reused[stage.name] = work.reused.get(stage.name, 0) + 1
                 rejected.append(Outcome.from_dict(r.rejected["outcome"]))
                 return 0
-            out.write(r.out)  # type: ignore[arg-type]
+            if form == "line":
+                out.write(r.out)
+            elif form == "splice":
+                out.write(spliced(line, r.out))
+            else:
+                out.write(json.dumps(rebuilt(get(), r.out).to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass"))
             out.write(b"\n")
             if progress:
                 progress(phase, 1)
             return 1
 
-        def compute(doc: Document, digest: bytes) -> tuple[DocResult | None, int]:
+        def compute(doc: Document, digest: bytes, in_line: bytes) -> tuple[DocResult | None, int]:
             """The document through the segment: its result to store (None: not storable)."""
             path: list[int] = []
             state: dict[str, Any] = {"edits": len(doc.edits), "reads": None, "ok": True}
@@ -253,7 +259,13 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
             out.write(b"\n")
             if progress:
                 progress(phase, 1)
-            return (DocResult(digest, line, state["reads"], tuple(path)) if state["ok"] else None), 1
+            kept: Any = (line if form == "line" else splice_parts(in_line, line) if form == "splice"
+                         else delta_of(doc, result))
+            if form == "delta" and kept is not None and json.dumps(
+                    rebuilt(doc, kept).to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass") != line:
+                kept = None  # not rebuilt byte for byte: not stored
+            ok = state["ok"] and kept is not None
+            return (DocResult(digest, kept, state["reads"], tuple(path)) if ok else None), 1
 
         def holds(r: DocResult, line: bytes | None) -> bool:
             if head is None or not head.needs_corpus:
@@ -261,7 +273,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
             return head.reads_hold(r.reads, LazyDocument(line) if line is not None else None)
 
         def one_file(relpath: str, key: str | None, stored: dict[str, Any] | None,
-                     docs: Iterator[tuple[bytes, bytes | None, Callable[[], Document]]]) -> int:
+                     docs: Iterator[tuple[bytes, bytes, Callable[[], Document]]]) -> int:
             """Every document of one input file: (digest of its input line, the line or None,
             the document) in order; returns the lines written. The entry is rewritten when
             something was recomputed."""
@@ -271,12 +283,12 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
             for digest, line, get in docs:
                 r = by_digest.get(digest)
                 if r is not None and holds(r, line):
-                    written += emit(r)
+                    written += emit(r, line, get)
                     results.append(r)
                     if later is not None:
                         later.partial(relpath)
                     continue
-                new, n = compute(get(), digest)
+                new, n = compute(get(), digest, line)
                 written += n
                 changed = True
                 if new is None:
@@ -295,7 +307,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                 except OSError:
                     key = None
                 stored = entries.load(f.relpath) if key is not None else None
-                if stored is not None and stored.get("key") == key and "ingest" in stored and all(
+                if form == "line" and stored is not None and stored.get("key") == key and "ingest" in stored and all(
                         holds(r, None) for r in stored["docs"]):
                     _add_report(reports["ingest"], stored["ingest"]["report"])
                     gone = iter(stored["ingest"]["rejected"])  # (documents admitted before it, outcome)
@@ -306,7 +318,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                             rejected.append(Outcome.from_dict(nxt[1]))
                             nxt = next(gone, None)
                         if r is not None:
-                            n += emit(r)
+                            n += emit(r, b"", _no_document)
                     layout.append((f.relpath, n))
                     total += n
                     continue
@@ -318,7 +330,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                     for doc in pipe.admit(items, ingest, tap):
                         line = json.dumps(doc.to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass")
                         tap.admitted += 1
-                        yield line_digest(line), None, (lambda doc=doc: doc)
+                        yield line_digest(line), line, (lambda doc=doc: doc)
 
                 n = one_file(f.relpath, key, stored, admitted())
                 reports["ingest"].merge(ingest["ingest"])
@@ -366,6 +378,10 @@ class _Tap:
     def append(self, o: Outcome) -> None:
         self.into.append(o)
         self.positions.append((self.admitted, o.to_dict()))
+
+
+def _no_document() -> Document:
+    raise AssertionError("a whole stored file of line entries needs no document")
 
 
 def _sha(text: str) -> str:
