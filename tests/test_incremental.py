@@ -329,3 +329,25 @@ def test_fit_units_recount_only_what_changed(tmp_path):
     assert stats.counts == full.counts and stats.words == full.words
     stats, work = run(edited)
     assert work.fit_recomputed.get("spelling", 0) == 0
+
+
+def test_entry_forms_rebuild_the_output_byte_for_byte():
+    """What a segment entry keeps of a document (incremental.entry_form) gives the output line
+    back exactly: the splice finds the record's own edits even when the text and the metadata
+    hold look-alikes, and a delta holds no original its input gives back."""
+    from cleancorpus.document import Document, Edit, Replacement
+    from cleancorpus.incremental import delta_of, rebuilt, splice_parts, spliced
+
+    def line(doc):
+        return json.dumps(doc.to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+    earlier = Edit("pii", 0, 5, "Alice", "[NAME]", "name")
+    doc = Document("d1", '[NAME] wrote , "edits": [ here', "a.jsonl:1", {"x": {"edits": [1, 2]}}, (earlier,))
+    out = doc.revise("spun", [Replacement(7, 12, "said", "swap", 0.91234)], {"spin_score": 0.5})
+    parts = splice_parts(line(doc), line(out))
+    assert parts is not None and b"Alice" not in parts[0] + parts[1]
+    assert spliced(line(doc), parts) == line(out)
+    delta = delta_of(doc, out)
+    assert delta is not None and all("before" not in d for d in delta[0])
+    assert line(rebuilt(doc, delta)) == line(out)
+    assert delta_of(doc, Document("other", out.text, out.source, out.metadata, out.edits)) is None
