@@ -270,7 +270,8 @@ def test_redaction_off_withholds_nothing(tmp_path):
     raw, out = corpus(tmp_path / "raw"), tmp_path / "clean"
     stages = tuple(s for s in Config().stages if s != "pii")
     v = cleancorpus.clean(raw, out, Config(stages=stages)).version
-    assert v.private_record is None and not (out / "_private").exists()
+    # no private table; only the id key, which keys the ids with or without redaction
+    assert v.private_record is None and sorted(p.name for p in (out / "_private").iterdir()) == ["pii.id-key"]
     assert cleancorpus.revert(out, "news0.txt").encode() == (raw / "news0.txt").read_bytes()
 
 
@@ -291,6 +292,7 @@ def test_on_s3_the_originals_go_to_another_bucket_and_the_published_objects_hold
         assert v2.private_record["location"] == vault and verify(v2).ok
         assert verify(v2).checked["private"].startswith("12 withheld originals of 6 documents")
         assert fs.find("vault/pii") and not fs.find("corpus/clean/_private")
+        assert fs.exists("vault/pii.id-key")  # the id key lives beside the private table
 
         def published():  # every object of the store but the (owner-only) incremental cache
             for key in fs.find("corpus/clean"):

@@ -253,11 +253,13 @@ def test_export_writes_plain_files_that_match_the_version(seeds, out, tmp_path):
 def test_editing_the_package_changes_the_version_id(seeds, monkeypatch):
     from cleancorpus import api
 
+    from cleancorpus.idkey import IdKey
+
     files, inputs = api.describe_inputs(seeds)
-    config = cleancorpus.Config()
-    before = api.version_id(inputs, config)
+    config, key = cleancorpus.Config(), IdKey.generate()
+    before = api.version_id(inputs, config, key)
     monkeypatch.setattr(api, "package_fingerprint", lambda: "a different word list")
-    assert api.version_id(inputs, config) != before
+    assert api.version_id(inputs, config, key) != before
 
 
 def test_package_fingerprint_covers_code_and_resources(tmp_path):

@@ -80,7 +80,7 @@ def per_document_pass(pipe: Pipeline, p: api.Plan, work: Path, progress: Progres
     reports = pipe.new_reports()
     rejected: list = []
     fit_seconds: dict[str, float] = {}
-    stream = pipe.admit(iter_documents(p.files, p.config.limits), reports, rejected)
+    stream = pipe.admit(iter_documents(p.files, p.config.limits, id_key=p.id_key), reports, rejected)
     for k, segment in enumerate(pipe.segments):
         if segment and segment[0].needs_corpus:
             path = spill(stream, work / f"spill-{k}.jsonl", progress, f"reading for {segment[0].name}")

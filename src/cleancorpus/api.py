@@ -17,6 +17,7 @@ from . import __version__, scratch
 from .config import Config
 from .dedup import DedupResult, find_duplicates
 from .document import Document, Edit, Outcome, Rejection, Status
+from .idkey import IdKey
 from .ingest import file_digest, iter_documents, list_inputs
 from .pipeline import Pipeline, Progress, RunResult, read_documents
 from .store import Store, Version
@@ -58,14 +59,19 @@ def fingerprint_tree(root: Path) -> str:
     return h.hexdigest()
 
 
-def version_id(inputs: list[dict[str, Any]], config: Config) -> str:
-    """Derived from input content, configuration and the package (version and files) only."""
+def version_id(inputs: list[dict[str, Any]], config: Config, key: IdKey) -> str:
+    """Derived from input content, configuration, the package (version and files) and the
+    store's id key only: the ids a version holds depend on the key, so one version id for two
+    keys would name two contents. The files' digests are keyed (idkey.py), the key enters by
+    its fingerprint, never itself."""
     h = hashlib.sha256()
     h.update(f"cleancorpus {__version__}\n".encode())
     h.update(config.fingerprint().encode())
     h.update(package_fingerprint().encode())
+    h.update(f"\nid-key {key.fingerprint}".encode())
     for item in inputs:
-        h.update(f"\n{item['path']}\0{item.get('sha256') or item.get('problem')}".encode())
+        digest = key.file_digest(item["sha256"]) if item.get("sha256") else item.get("problem")
+        h.update(f"\n{item['path']}\0{digest}".encode())
     return "v" + h.hexdigest()[:16]
 
 
@@ -95,14 +101,23 @@ class Plan:
     inputs: list[dict[str, Any]]
     config: Config
     version_id: str
+    # the store's secret for ids and published digests of raw input (idkey.py): carried to
+    # every worker by the plan; ``inputs`` keep plain sha256, never published
+    id_key: IdKey
 
 
 def plan(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, config: Config | None = None,
-         private_out: str | os.PathLike | None = None) -> Plan:
+         private_out: str | os.PathLike | None = None, id_key: IdKey | str | os.PathLike | None = None) -> Plan:
+    """``id_key``: a key (or a key file) to build with instead of the store's own, which it
+    then becomes (README "Personal data"); default: the store's key, created at its first build."""
+    from .idkey import coerce
+    from .store.private import id_key as store_key
+
     config = config or Config()
     store = Store(out_dir, private_out)
+    key = store_key(store, coerce(id_key))
     files, inputs = describe_inputs(raw_dir)
-    return Plan(store, files, inputs, config, version_id(inputs, config))
+    return Plan(store, files, inputs, config, version_id(inputs, config, key), key)
 
 
 def deduplicate(p: Plan, spill: Path | str, map_fn=None, full: bool = False) -> DedupResult:
@@ -155,7 +170,8 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             "package_version": __version__,
             "package_sha256": package_fingerprint(),
             "config": config,
-            "inputs": {"files": len(p.inputs), "sha256": inputs_digest(p.inputs)},
+            "inputs": {"files": len(p.inputs), "sha256": inputs_digest(p.inputs, p.id_key),
+                       "id_key": p.id_key.fingerprint},
             "counts": dict(counts),
             "stages": {name: rep.to_dict() for name, rep in run.reports.items()},
             "dedup": {**dd.stats, "report_only": p.config.dedup.report_only, "clusters": len(clusters),
@@ -195,12 +211,15 @@ def withhold_policy(config: Config):
 
 
 def revert(out_dir: str | os.PathLike, document: str, version: str | None = None,
-           private: str | os.PathLike | None = None) -> str:
+           private: str | os.PathLike | None = None, metadata: bool = False) -> Any:
     """The text of a stored document (by id or source, kept or dropped as a duplicate) as it was
     ingested, every edit undone. Originals withheld as personal data come from the private
     table at ``private`` (a URI, a path, or a path relative to the store); without it a document
-    that has any raises ``document.Withheld`` saying so."""
+    that has any raises ``document.Withheld`` saying so. ``metadata=True``: the document's
+    metadata with every edit of a value undone (redacted addresses in a title, a JSONL field)
+    instead of the text."""
     from .document import revert as undo
+    from .document import revert_metadata
     from .store import StoreError
 
     v = Store(out_dir, private).open(version)
@@ -208,7 +227,7 @@ def revert(out_dir: str | os.PathLike, document: str, version: str | None = None
         for doc in v._documents(table, False):
             if document in (doc.id, doc.source):
                 edits = v.edits(str(private) if private is not None else None).get(doc.id, [])
-                return undo(doc.text, edits)
+                return revert_metadata(doc.metadata, edits) if metadata else undo(doc.text, edits)
     raise StoreError(f"no document {document!r} (id or source) in version {v.id}")
 
 
@@ -232,8 +251,12 @@ LARGEST_CLUSTERS = 20
 SHARD_BYTES, MAX_SHARDS = 8 * 2**20, 256  # as the flow's defaults: the CLI runs the same plan
 
 
-def inputs_digest(inputs: list[dict[str, Any]]) -> str:
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
+def inputs_digest(inputs: list[dict[str, Any]], key: IdKey | None) -> str:
+    """The manifest's ``inputs.sha256``: an HMAC-SHA256 with the store's key of the inputs list
+    (paths, plain digests, sizes); None only for versions migrated from the first layout,
+    whose manifests published that list already."""
+    blob = json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return key.digest(blob) if key is not None else hashlib.sha256(blob).hexdigest()
 
 
 @contextlib.contextmanager
@@ -279,6 +302,7 @@ def clean(
     full: bool = False,
     scratch_dir: str | os.PathLike | None = None,
     private_out: str | os.PathLike | None = None,
+    id_key: "IdKey | str | os.PathLike | None" = None,
 ) -> CleanResult:
     """Build a new version of the corpus in ``out_dir`` from the documents in ``raw_dir``.
 
@@ -289,8 +313,10 @@ def clean(
     ``scratch_dir``: where the run's scratch files go (a directory or an ``s3://`` prefix;
     default: inside a local store, else the system's temporary directory).
     ``private_out``: where the originals of redacted personal data go (store/private.py;
-    default: where the latest version put them, else ``<out_dir>/_private/pii``)."""
-    p = plan(raw_dir, out_dir, config, private_out)
+    default: where the latest version put them, else ``<out_dir>/_private/pii``).
+    ``id_key``: build with this key (an ``IdKey`` or a key file) and make it the store's: the
+    same inputs give the same ids and version id as in a store with that key (idkey.py)."""
+    p = plan(raw_dir, out_dir, config, private_out, id_key)
     with building(p, lock_timeout, scratch_dir) as work:
         if work is None:
             v = p.store.open(p.version_id)

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import api
 from .config import Config
+from .idkey import IdKeyError
 from .signals import describe
 from .stages.base import ConfigError
 from .store import Store, StoreError
@@ -98,6 +99,7 @@ def clean(
     full: bool = typer.Option(False, "--full", help="Recompute every document and every pass from the inputs instead of reusing the stored results of unchanged documents (the result is the same, byte for byte)."),
     scratch_dir: Optional[str] = typer.Option(None, "--scratch", help="Directory or s3:// prefix for the run's scratch files (removed after the run); default: inside a local store, else the system's temporary directory."),
     private_out: Optional[str] = typer.Option(None, "--private-out", help="Where the originals of redacted personal data go, outside the published tables: a directory, an s3:// prefix, or a path relative to the store (default: where the latest version put them, else <out>/_private/pii)."),
+    id_key: Optional[str] = typer.Option(None, "--id-key", help="Key file (path or s3:// URL) to key document ids and input digests with, which becomes the store's key: the same inputs then give the same ids and version id as in the store it came from (default: the store's key, <private location>.id-key, created at its first build)."),
 ) -> None:
     """Build a new version of the corpus from RAW_DIR into the store."""
     cfg = with_fields(_config(config), text_field, id_field)
@@ -123,8 +125,9 @@ def clean(
         try:
             with _write_errors_as_exceptions():
                 result = api.clean(raw_dir, out_dir, cfg, progress=progress, lock_timeout=lock_timeout,
-                                   fail_fast=fail_fast, full=full, scratch_dir=scratch_dir, private_out=private_out)
-        except (StoreError, ConfigError) as exc:
+                                   fail_fast=fail_fast, full=full, scratch_dir=scratch_dir, private_out=private_out,
+                                   id_key=id_key)
+        except (StoreError, ConfigError, IdKeyError) as exc:
             fail(str(exc))
             return
         except OSError as exc:
@@ -302,13 +305,16 @@ def revert(
     version: str = typer.Option("latest", "--version", help="Version id (a unique prefix will do) or 'latest'."),
     out_dir: str = OutOpt,
     private: Optional[str] = PrivateOpt,
+    metadata: bool = typer.Option(False, "--metadata", help="Print the document's metadata (JSON) with every edit of a value undone (redacted personal data in a title or a JSONL field) instead of its text."),
 ) -> None:
     """Print a stored document as it was ingested, every edit undone. Originals withheld as
     personal data come back only from the private table named by --private."""
     from .document import Withheld
 
     try:
-        text = api.revert(out_dir, document, None if version in ("latest", "LATEST") else version, private)
+        text = api.revert(out_dir, document, None if version in ("latest", "LATEST") else version, private, metadata)
+        if metadata:
+            text = json.dumps(text, ensure_ascii=False, indent=1) + "\n"
     except Withheld as exc:
         fail(f"{document}: {exc}")
         return
@@ -331,6 +337,8 @@ def verify(version: str = VersionArg, out_dir: str = OutOpt, private: Optional[s
     out.print(f"version {v.id} verified: {rep.checked['documents']} documents, {rep.checked['outcomes']} outcomes")
     if rep.checked.get("private", "none") != "none":
         out.print(f"private table: {rep.checked['private']}", highlight=False)
+    if "id_key" in rep.checked:
+        out.print(f"id key: {rep.checked['id_key']}", highlight=False)
 
 
 @app.command()

@@ -7,6 +7,7 @@ edits it made, so the history of every character is kept and can be replayed or 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Iterable, Sequence
@@ -23,6 +24,12 @@ class Edit:
     ``before`` is None when the original is *withheld*: personal data a published version
     does not carry (store/private.py keeps it in a separate table); :func:`revert` then needs
     the originals back (``Version.edits(private=...)``) or :func:`masked` stand-ins.
+
+    ``field`` is None for an edit of the text. An edit of a metadata value (the pii stage
+    redacting an address in an HTML title or a JSONL field) names the value by its JSON
+    Pointer (RFC 6901: ``/title``, ``/author/email``, ``/tags/0``) and its span indexes that
+    string as it was before the stage; :func:`revert` and :func:`replay` leave such edits
+    out, :func:`revert_metadata` undoes them.
     """
 
     stage: str
@@ -32,6 +39,7 @@ class Edit:
     after: str
     reason: str
     confidence: float | None = None
+    field: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = {
@@ -44,6 +52,8 @@ class Edit:
         }
         if self.confidence is not None:
             d["confidence"] = round(self.confidence, 4)
+        if self.field is not None:  # absent for text edits: their records (and digests) are unchanged
+            d["field"] = self.field
         return d
 
     @classmethod
@@ -56,6 +66,7 @@ class Edit:
             after=d["after"],
             reason=d["reason"],
             confidence=d.get("confidence"),
+            field=d.get("field"),
         )
 
 
@@ -158,10 +169,15 @@ def stage_passes(edits: Sequence[Edit]) -> list[list[Edit]]:
     return passes
 
 
+def text_edits(edits: Sequence[Edit]) -> list[Edit]:
+    """The edits of the text (not of a metadata value: ``Edit.field``)."""
+    return [e for e in edits if e.field is None]
+
+
 def replay(original: str, edits: Sequence[Edit]) -> str:
     """Re-run a document's whole edit history on its original text, stage by stage."""
     text = original
-    for group in stage_passes(edits):
+    for group in stage_passes(text_edits(edits)):
         text = apply_edits(text, group)
     return text
 
@@ -181,7 +197,9 @@ def masked(edits: Sequence[Edit], mask: str = WITHHELD_MASK) -> list[Edit]:
 
 def revert(final: str, edits: Sequence[Edit]) -> str:
     """Undo a document's whole edit history, giving back the text as ingested. Raises
-    :class:`Withheld` when an edit's original is withheld from the version (see :class:`Edit`)."""
+    :class:`Withheld` when an edit's original is withheld from the version (see :class:`Edit`).
+    Edits of metadata values are left out (:func:`revert_metadata`)."""
+    edits = text_edits(edits)
     hidden = [e for e in edits if e.before is None]
     if hidden:
         raise Withheld(
@@ -190,15 +208,75 @@ def revert(final: str, edits: Sequence[Edit]) -> str:
             f"(cleancorpus revert --private URI, or Version.edits(private=URI))")
     text = final
     for group in reversed(stage_passes(edits)):
-        # map each edit's input span to its output span, then swap after -> before
-        shift = 0
-        inverse = []
-        for e in sorted(group, key=lambda e: e.start):
-            s = e.start + shift
-            inverse.append(Edit(e.stage, s, s + len(e.after), e.after, e.before, e.reason))
-            shift += len(e.after) - (e.end - e.start)
-        text = apply_edits(text, inverse)
+        text = _undo(text, group)
     return text
+
+
+def _undo(text: str, group: Sequence[Edit]) -> str:
+    """Undo one pass of one stage: map each edit's input span to its output span, swap after -> before."""
+    shift = 0
+    inverse = []
+    for e in sorted(group, key=lambda e: e.start):
+        s = e.start + shift
+        inverse.append(Edit(e.stage, s, s + len(e.after), e.after, e.before, e.reason))
+        shift += len(e.after) - (e.end - e.start)
+    return apply_edits(text, inverse)
+
+
+def revert_metadata(metadata: dict[str, Any], edits: Sequence[Edit]) -> dict[str, Any]:
+    """The metadata as ingested: every edit of a metadata value undone (a copy; ``metadata`` is
+    not changed). Raises :class:`Withheld` when such an edit's original is withheld."""
+    import copy
+
+    fields = [e for e in edits if e.field is not None]
+    hidden = [e for e in fields if e.before is None]
+    if hidden:
+        raise Withheld(
+            f"{len(hidden)} edit(s) of this document's metadata ({', '.join(sorted({e.field or '' for e in hidden}))}) "
+            f"hold personal data withheld from the published version; reverting needs the version's private table "
+            f"(cleancorpus revert --metadata --private URI, or Version.edits(private=URI))")
+    out = copy.deepcopy(metadata)
+    for group in reversed(stage_passes(fields)):
+        for path in dict.fromkeys(e.field for e in group):
+            value = pointer_get(out, path)  # type: ignore[arg-type]
+            if not isinstance(value, str):
+                raise ValueError(f"metadata edit at {path}: no string value there")
+            pointer_set(out, path, _undo(value, [e for e in group if e.field == path]))  # type: ignore[arg-type]
+    return out
+
+
+def pointer(parts: Sequence[str | int]) -> str:
+    """The JSON Pointer (RFC 6901) of a value inside the metadata."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _parts(path: str) -> list[str]:
+    if not path.startswith("/"):
+        raise ValueError(f"not a JSON Pointer: {path!r}")
+    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
+
+
+def pointer_get(obj: Any, path: str) -> Any:
+    """The value at ``path``, or None when there is none."""
+    for part in _parts(path):
+        if isinstance(obj, dict):
+            obj = obj.get(part)
+        elif isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
+            obj = obj[int(part)]
+        else:
+            return None
+    return obj
+
+
+def pointer_set(obj: Any, path: str, value: Any) -> None:
+    parts = _parts(path)
+    for part in parts[:-1]:
+        obj = obj[int(part)] if isinstance(obj, list) else obj[part]
+    last = parts[-1]
+    if isinstance(obj, list):
+        obj[int(last)] = value
+    else:
+        obj[last] = value
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,8 +330,16 @@ class Outcome:
         )
 
 
-def stable_id(source: str, content: bytes) -> str:
-    """A document id from where it came from and what it holds: same file, same bytes, same id."""
+def stable_id(source: str, content: bytes, key: bytes | None = None) -> str:
+    """A document id from where it came from and what it holds: same file, same bytes, same id.
+    With the store's ``key`` (what ingest always has: idkey.py) it is an HMAC-SHA256, so the id
+    of a text with a withheld phone number cannot be used to test candidates; without, a plain
+    sha256 (a text that is not going to be published: ``repair_text``, tests)."""
+    if key is not None:
+        h = hmac.new(key, source.encode("utf-8", "surrogatepass"), hashlib.sha256)
+        h.update(b"\0")
+        h.update(content)
+        return h.hexdigest()[:16]
     h = hashlib.sha256()
     h.update(source.encode("utf-8", "surrogatepass"))
     h.update(b"\0")

@@ -73,18 +73,51 @@ def doc_digest(doc: Document) -> str:
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _without_before(edit: Edit, text: str) -> dict[str, Any]:
+def _without_before(edit: Edit, doc: Document) -> dict[str, Any]:
     """An edit as cached: without its original when the stage's input gives it back (always,
-    for edits made by ``Document.revise``), so the cache holds no text the pii stage redacted
-    (nor the cut boilerplate that held an address): README "Personal data"."""
+    for edits made by ``Document.revise``, and for the pii stage's edits of metadata values),
+    so the cache holds no text the pii stage redacted (nor the cut boilerplate that held an
+    address): README "Personal data"."""
     d = edit.to_dict()
-    if text[edit.start:edit.end] == edit.before:
+    if _spanned(doc, edit.field)[edit.start:edit.end] == edit.before:
         del d["before"]
     return d
 
 
-def _with_before(d: dict[str, Any], text: str) -> dict[str, Any]:
-    return d if "before" in d else {**d, "before": text[d["start"]:d["end"]]}
+def _with_before(d: dict[str, Any], doc: Document) -> dict[str, Any]:
+    return d if "before" in d else {**d, "before": _spanned(doc, d.get("field"))[d["start"]:d["end"]]}
+
+
+def _metadata_entry(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """A stage's output metadata as cached: only the keys it set or changed, when the others are
+    the input's in the input's order (what ``get`` rebuilds); so no stage's entry holds a value
+    a later stage redacts (pii on an HTML title). Else, whole."""
+    changed = {}
+    for k, v in after.items():
+        if k in before:
+            b = before[k]
+            if b is v:  # a key the stage did not touch: the same object (Document.revise merges)
+                continue
+            if type(b) is type(v) and b == v:  # equal, and for containers equal as JSON too (1 vs 1.0)
+                try:
+                    if not isinstance(v, (dict, list)) or json.dumps(b) == json.dumps(v):
+                        continue
+                except (TypeError, ValueError):
+                    return {"metadata": after}
+        changed[k] = v
+    if list({**before, **changed}) != list(after):  # a key removed or moved
+        return {"metadata": after}
+    return {"metadata_set": changed}
+
+
+def _spanned(doc: Document, field: str | None) -> str:
+    """What an edit's span indexes in the stage's input: the text, or a metadata value."""
+    if field is None:
+        return doc.text
+    from .document import pointer_get
+
+    value = pointer_get(doc.metadata, field)
+    return value if isinstance(value, str) else ""
 
 
 def _id_text_digest(doc: Document) -> str:
@@ -283,13 +316,14 @@ class StageCache:
         if "rejected" in entry:
             r = entry["rejected"]
             return Rejection(r["stage"], r["reason"], r["detail"])
-        edits = tuple(Edit.from_dict(_with_before(e, doc.text)) for e in entry["edits"])
+        edits = tuple(Edit.from_dict(_with_before(e, doc)) for e in entry["edits"])
         text = doc.text
-        if edits:
-            from .document import apply_edits
+        if any(e.field is None for e in edits):
+            from .document import apply_edits, text_edits
 
-            text = apply_edits(doc.text, edits)
-        return Document(doc.id, text, doc.source, entry["metadata"], doc.edits + edits)
+            text = apply_edits(doc.text, text_edits(edits))
+        metadata = entry["metadata"] if "metadata" in entry else {**doc.metadata, **entry["metadata_set"]}
+        return Document(doc.id, text, doc.source, metadata, doc.edits + edits)
 
     def put(self, stage: Any, doc: Document, key: str, out: Document | Rejection, reads: Any) -> None:
         self._switch(input_file(doc.source))
@@ -301,8 +335,8 @@ class StageCache:
         else:
             if out.id != doc.id or out.source != doc.source or out.edits[:len(doc.edits)] != doc.edits:
                 return  # not the shape the cache rebuilds: never reused
-            entry = {"edits": [_without_before(e, doc.text) for e in out.edits[len(doc.edits):]],
-                     "metadata": out.metadata}
+            entry = {"edits": [_without_before(e, doc) for e in out.edits[len(doc.edits):]],
+                     **_metadata_entry(doc.metadata, out.metadata)}
         if reads is not None:
             entry["reads"] = reads
         try:
@@ -684,30 +718,37 @@ def spliced(in_line: bytes, parts: tuple[bytes, bytes]) -> bytes:
 
 
 def delta_of(doc: Document, out: Document) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
-    """What a segment added to ``doc`` (its edits without an original the text at their stage's
-    input gives back, and the metadata after it), or None when ``out`` does not extend ``doc``."""
+    """What a segment added to ``doc``: its edits without their originals, each given back by
+    the text at its stage's input (a metadata value's by ``doc``'s metadata), and its metadata
+    as ``_metadata_entry`` keeps it; None when ``out`` does not extend ``doc`` or an original
+    would have to be kept (such a document is simply not stored)."""
     if out.id != doc.id or out.source != doc.source or out.edits[:len(doc.edits)] != doc.edits:
         return None
-    from .document import apply_edits
+    from .document import apply_edits, text_edits
 
-    text, dicts = doc.text, []
-    new = out.edits[len(doc.edits):]
-    for group in _by_stage(new):
-        dicts += [_without_before(e, text) for e in group]
-        text = apply_edits(text, group)
-    return (dicts, out.metadata) if text == out.text else None
+    at = doc
+    dicts: list[dict[str, Any]] = []
+    for group in _by_stage(out.edits[len(doc.edits):]):
+        for e in group:
+            d = _without_before(e, at)
+            if "before" in d and d["before"] is not None:
+                return None
+            dicts.append(d)
+        at = Document(doc.id, apply_edits(at.text, text_edits(group)), doc.source, doc.metadata)
+    return (dicts, _metadata_entry(doc.metadata, out.metadata)) if at.text == out.text else None
 
 
 def rebuilt(doc: Document, delta: tuple[list[dict[str, Any]], dict[str, Any]]) -> Document:
-    from .document import apply_edits
+    from .document import apply_edits, text_edits
 
-    dicts, metadata = delta
-    text, new = doc.text, []
+    dicts, meta = delta
+    at, new = doc, []
     for group in _by_stage(dicts):
-        edits = [Edit.from_dict(_with_before(d, text)) for d in group]
-        text = apply_edits(text, edits)
+        edits = [Edit.from_dict(_with_before(d, at)) for d in group]
+        at = Document(doc.id, apply_edits(at.text, text_edits(edits)), doc.source, doc.metadata)
         new += edits
-    return Document(doc.id, text, doc.source, metadata, doc.edits + tuple(new))
+    metadata = meta["metadata"] if "metadata" in meta else {**doc.metadata, **meta["metadata_set"]}
+    return Document(doc.id, at.text, doc.source, metadata, doc.edits + tuple(new))
 
 
 def _by_stage(edits: Sequence[Any]) -> Iterator[list[Any]]:

@@ -65,8 +65,9 @@ def _runner_from_env():
 
 
 @task(name="plan inputs", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def plan_inputs(raw_dir: str, out_dir: str, config: Config, private_out: str | None = None) -> api.Plan:
-    return api.plan(raw_dir, out_dir, config, private_out)
+def plan_inputs(raw_dir: str, out_dir: str, config: Config, private_out: str | None = None,
+                id_key: str | None = None) -> api.Plan:
+    return api.plan(raw_dir, out_dir, config, private_out, id_key)
 
 
 @task(name="clean shard", task_run_name="{label}", cache_policy=NO_CACHE)
@@ -146,6 +147,7 @@ def clean_corpus(
     scratch_dir: str | None = None,
     full: bool = False,
     private_out: str | None = None,
+    id_key: str | None = None,
 ) -> str:
     """Build a new version of the corpus from RAW_DIR into OUT_DIR; returns the version id.
     RAW_DIR and OUT_DIR may be s3:// prefixes. The run's scratch files (spills, fitted stages,
@@ -155,7 +157,10 @@ def clean_corpus(
     ``text_field``/``id_field`` override the configuration's ``input`` (JSONL and Parquet).
     Stage results of unchanged documents are reused from the store when still exact; FULL
     recomputes everything. PRIVATE_OUT: where the originals of redacted personal data go
-    (README "Personal data"; default: where the latest version put them, else OUT_DIR/_private/pii)."""
+    (README "Personal data"; default: where the latest version put them, else OUT_DIR/_private/pii).
+    ID_KEY: a key file (path or s3:// URL, never the key itself: flow parameters are stored by
+    the server) to key the ids with, which becomes the store's; default: the store's own key.
+    The key travels to the workers inside the plan (cleancorpus.idkey)."""
     log = get_run_logger()
     config = Config.load(config_path) if config_path else Config()
     if text_field or id_field:
@@ -163,7 +168,8 @@ def clean_corpus(
             config.input, text_field=text_field or config.input.text_field, id_field=id_field or config.input.id_field))
     # absolute: Dask workers may run elsewhere (same shared filesystem, other working directory)
     # a relative PRIVATE_OUT is relative to the store, like the CLI's --private-out
-    p = plan_inputs(_absolute(raw_dir), _absolute(out_dir), config, private_out)
+    key_file = _absolute(id_key) if id_key else None
+    p = plan_inputs(_absolute(raw_dir), _absolute(out_dir), config, private_out, key_file)
     log.info("version %s: %d input files", p.version_id, len(p.inputs))
     scratch = _absolute(scratch_dir) if scratch_dir else None
     with api.building(p, lock_timeout, scratch) as work_dir:

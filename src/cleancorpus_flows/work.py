@@ -27,6 +27,7 @@ from cleancorpus import scratch
 from cleancorpus.api import Plan
 from cleancorpus.config import Config
 from cleancorpus.document import Document, Outcome, Rejection, Status
+from cleancorpus.idkey import IdKey
 from cleancorpus.incremental import (UNCACHEABLE, DocResult, LazyDocument, SegmentFiles, StageCache, Work,
                                      cached_partial_fit, delta_of, entry_form, ingest_tag, jsonable, line_digest,
                                      lines_fit, rebuilt, segment_dir, splice_parts, spliced, stage_fingerprint)
@@ -140,6 +141,7 @@ class PassJob:
     cache: str | None = None  # the store whose per-document results may be reused
     full: bool = False  # recompute everything (the cache is refreshed, not read)
     fail_fast: bool = False  # a reader's or stage's exception escapes (debugging, local runs)
+    id_key: IdKey | None = None  # the store's key, from the plan: ingest keys the ids with it (idkey.py)
     layout: Layout | None = None  # a spill source's lines per input file, in order
 
 
@@ -170,7 +172,8 @@ def run_pass(job: PassJob, progress: Callable[[str, int], None] | None = None) -
     if not isinstance(job.source, tuple):  # a spill
         docs: Iterator[Document] = read_documents(job.source)
     else:
-        raw = iter_documents(list(job.source), job.config.limits, job.fail_fast, fields=job.config.input)
+        raw = iter_documents(list(job.source), job.config.limits, job.fail_fast, fields=job.config.input,
+                             id_key=job.id_key)
         docs = pipe.admit(raw, reports, rejected)
     cache = None
     if job.segment is not None:
@@ -303,7 +306,9 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
         if raw:
             for f in job.source:  # type: ignore[union-attr]
                 try:
-                    key = _sha(ingest_tag(job.config) + "\0" + (f"problem:{f.problem}" if f.problem else file_digest(f)))
+                    # the ids depend on the store's id key: its fingerprint is part of the key
+                    key = _sha(ingest_tag(job.config) + "\0" + (job.id_key.fingerprint if job.id_key else "") + "\0"
+                               + (f"problem:{f.problem}" if f.problem else file_digest(f)))
                 except OSError:
                     key = None
                 stored = entries.load(f.relpath) if key is not None else None
@@ -324,7 +329,8 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                     continue
                 ingest = {"ingest": StageReport("ingest")}
                 tap = _Tap(rejected)
-                items = iter_documents([f], job.config.limits, job.fail_fast, fields=job.config.input)
+                items = iter_documents([f], job.config.limits, job.fail_fast, fields=job.config.input,
+                                       id_key=job.id_key)
 
                 def admitted(items=items, ingest=ingest, tap=tap):
                     for doc in pipe.admit(items, ingest, tap):
@@ -597,8 +603,8 @@ def run_stages(
 
     def one_pass(tag: str, segment: int | None) -> list[Location]:
         jobs = [PassJob(f"{tag}: shard {i + 1}/{len(sources)}", config, segment, src,
-                        scratch.join(work_dir, f"{tag.replace(' ', '-')}-{i:05d}.jsonl"), dict(fitted), cache, full,
-                        fail_fast, layouts[i])
+                        scratch.join(work_dir, f"{tag.replace(' ', '-')}-{i:05d}.jsonl"), dict(fitted), cache, full, fail_fast,
+                        id_key=p.id_key, layout=layouts[i])
                 for i, src in enumerate(sources)]
         results = run_passes(jobs)
         for r in results:

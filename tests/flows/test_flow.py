@@ -10,8 +10,13 @@ from cleancorpus.cli import app
 from cleancorpus.store import Store
 
 
-def _cli_clean(raw: Path, out: Path) -> str:
-    res = CliRunner().invoke(app, ["clean", str(raw), "--out", str(out)])
+def _key(out) -> str:
+    """A store's id key: another store built with it has the same ids (README "Personal data")."""
+    return f"{out}/_private/pii.id-key"
+
+
+def _cli_clean(raw: Path, out: Path, id_key: str) -> str:
+    res = CliRunner().invoke(app, ["clean", str(raw), "--out", str(out), "--id-key", id_key])
     assert res.exit_code == 0, res.output
     return Store(out).latest_id()
 
@@ -32,7 +37,7 @@ def test_flow_matches_the_cli(prefect_api, corpus, tmp_path):
 
     # one shard per file, so passes, fits and gathering all see several shards
     got = clean_corpus(raw_dir=str(corpus), out_dir=str(tmp_path / "flow"), shard_mb=1e-6)
-    want = _cli_clean(corpus, tmp_path / "cli")
+    want = _cli_clean(corpus, tmp_path / "cli", _key(tmp_path / "flow"))
     _same_version(tmp_path / "flow", got, tmp_path / "cli", want)
     m = api.load(tmp_path / "flow").manifest
     assert m["counts"]["duplicate"] >= 1 and m["counts"]["rejected"] >= 1
@@ -41,7 +46,8 @@ def test_flow_matches_the_cli(prefect_api, corpus, tmp_path):
     assert again == got
     tables = ["documents", "duplicates", "edits", "outcomes", "versions"]
     # (_cache: the per-document results later runs reuse, README "Versions and incremental runs")
-    assert sorted(p.name for p in (tmp_path / "flow").iterdir()) == sorted([*tables, ".lock", "_cache"])
+    # (_private: the id key, and the private table when something was redacted)
+    assert sorted(p.name for p in (tmp_path / "flow").iterdir()) == sorted([*tables, ".lock", "_cache", "_private"])
 
 
 def test_bad_configuration_fails_the_flow_run_with_the_reason(prefect_api, corpus, tmp_path):
@@ -61,7 +67,7 @@ def test_two_dask_workers_match_the_sequential_run(prefect_api, corpus, tmp_path
     runner = task_runner(workers=2, local_directory=dask_dir)
     got = clean_corpus.with_options(task_runner=runner)(
         raw_dir=str(corpus), out_dir=str(tmp_path / "dask"), shard_mb=1e-6)
-    want = api.clean(corpus, tmp_path / "seq").version.id
+    want = api.clean(corpus, tmp_path / "seq", id_key=_key(tmp_path / "dask")).version.id
     _same_version(tmp_path / "dask", got, tmp_path / "seq", want)
 
 
@@ -85,7 +91,7 @@ def test_dask_run_against_a_local_s3_server(prefect_api, corpus, tmp_path, dask_
         got = clean_corpus.with_options(task_runner=runner)(
             raw_dir="s3://corpus/raw", out_dir="s3://corpus/clean", shard_mb=1e-6,
             scratch_dir="s3://corpus/scratch")
-        want = api.clean(corpus, tmp_path / "local").version.id
+        want = api.clean(corpus, tmp_path / "local", id_key=_key("s3://corpus/clean")).version.id
         # same relative paths, same bytes, same config and code: the same version id
         assert got == want
         va, vb = api.load("s3://corpus/clean", got), api.load(tmp_path / "local", want)

@@ -118,5 +118,6 @@ def test_served_deployment_runs_against_a_real_server(seeds, tmp_path):
         v = api.load(out)
         want = api.plan(seeds, out)
         assert v.manifest["config"] == json.loads(json.dumps(want.config.to_dict()))
-        assert v.manifest["inputs"] == {"files": len(want.inputs), "sha256": api.inputs_digest(want.inputs)}
+        assert v.manifest["inputs"] == {"files": len(want.inputs), "sha256": api.inputs_digest(want.inputs, want.id_key),
+                                        "id_key": want.id_key.fingerprint}
         assert v.id == want.version_id

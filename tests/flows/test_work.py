@@ -43,7 +43,7 @@ def test_chunks_are_ordered_and_bounded():
 @pytest.mark.parametrize("shard_bytes", [1, 10**9])
 def test_sharded_run_spills_what_the_sequential_run_spills(corpus, out, tmp_path, shard_bytes):
     p = api.plan(corpus, out)
-    seq = Pipeline(p.config).run(api.iter_documents(p.files, p.config.limits), tmp_path / "seq")
+    seq = Pipeline(p.config).run(api.iter_documents(p.files, p.config.limits, id_key=p.id_key), tmp_path / "seq")
     (tmp_path / "sharded").mkdir()
     run = work.run_stages(p, tmp_path / "sharded", shard_bytes, 256)
     assert run.spill.read_bytes() == seq.spill.read_bytes()

@@ -19,6 +19,7 @@ from .warc import iter_warc
 
 if TYPE_CHECKING:
     from ..config import InputConfig, Limits
+    from ..idkey import IdKey
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -115,20 +116,22 @@ def file_digest(f: "InputFile | Path") -> str:
 
 def iter_documents(
     files: list[InputFile], limits: "Limits | None" = None, fail_fast: bool = False,
-    fields: "InputConfig | None" = None,
+    fields: "InputConfig | None" = None, id_key: "IdKey | None" = None,
 ) -> Iterator[Document | RejectedInput | SkippedRecords]:
     """Documents and rejections, one file at a time (only one file's bytes held at once).
 
     Whatever goes wrong with one document (an exception of any type, the time limit) becomes a
     rejection of that document naming the reader and the error; ``fail_fast`` re-raises instead,
-    for someone debugging a reader.
+    for someone debugging a reader. ``id_key``: the store's key (idkey.py), which every id of a
+    document that is going to be published is keyed with; without it, plain sha256 ids.
     """
     from ..config import InputConfig, Limits
 
     limits = limits or Limits()
     fields = fields or InputConfig()
+    key = id_key.secret if id_key is not None else None
     for f in files:
-        reader = _read_file(f, limits, fail_fast, fields)
+        reader = _read_file(f, limits, fail_fast, fields, key)
         produced = 0
         while True:
             try:
@@ -139,7 +142,7 @@ def iter_documents(
                 if fail_fast:
                     raise
                 where = f"{f.relpath} (after {produced} record(s))" if produced else f.relpath
-                yield RejectedInput(stable_id(where, b""), where, f"reader error: {describe_error(exc)}")
+                yield RejectedInput(stable_id(where, b"", key), where, f"reader error: {describe_error(exc)}")
                 break
             produced += 1
             yield item
@@ -176,9 +179,10 @@ def guard_document(
         return RejectedInput(doc_id, source, f"{what} error: {describe_error(exc)}")
 
 
-def _read_file(f: InputFile, limits: "Limits", fail_fast: bool, fields: "InputConfig") -> Iterator[Document | RejectedInput | SkippedRecords]:
+def _read_file(f: InputFile, limits: "Limits", fail_fast: bool, fields: "InputConfig",
+               key: bytes | None = None) -> Iterator[Document | RejectedInput | SkippedRecords]:
     if f.problem:
-        yield RejectedInput(stable_id(f.relpath, b""), f.relpath, f.problem)
+        yield RejectedInput(stable_id(f.relpath, b"", key), f.relpath, f.problem)
         return
     kind, suffix = input_format(f.path.name) or ("text", "")
     if kind in ("jsonl", "warc", "parquet"):
@@ -187,26 +191,26 @@ def _read_file(f: InputFile, limits: "Limits", fail_fast: bool, fields: "InputCo
                 if kind == "jsonl":
                     compression = COMPRESSIONS.get("." + suffix.rsplit(".", 1)[-1])
                     yield from iter_jsonl(fh, f.relpath, limits, RejectedInput, fail_fast, compression,
-                                          fields.text_field, fields.id_field)
+                                          fields.text_field, fields.id_field, key)
                 elif kind == "warc":
-                    yield from iter_warc(fh, f.relpath, limits, fail_fast)
+                    yield from iter_warc(fh, f.relpath, limits, fail_fast, key)
                 else:
-                    yield from iter_parquet(fh, f.relpath, limits, fail_fast, fields.text_field, fields.id_field)
+                    yield from iter_parquet(fh, f.relpath, limits, fail_fast, fields.text_field, fields.id_field, key)
         except OSError as exc:
-            yield RejectedInput(stable_id(f.relpath, b""), f.relpath, f"unreadable file: {exc.strerror or exc}")
+            yield RejectedInput(stable_id(f.relpath, b"", key), f.relpath, f"unreadable file: {exc.strerror or exc}")
         return
     try:
         size = f.size()
         if size > limits.max_doc_bytes:
-            yield RejectedInput(stable_id(f.relpath, b""), f.relpath,
+            yield RejectedInput(stable_id(f.relpath, b"", key), f.relpath,
                                 f"file is {size} bytes, over the per-document limit of {limits.max_doc_bytes}")
             return
         with f.open() as stream:
             data = stream.read()
     except OSError as exc:
-        yield RejectedInput(stable_id(f.relpath, b""), f.relpath, f"unreadable file: {exc.strerror or exc}")
+        yield RejectedInput(stable_id(f.relpath, b"", key), f.relpath, f"unreadable file: {exc.strerror or exc}")
         return
-    doc_id = stable_id(f.relpath, data)
+    doc_id = stable_id(f.relpath, data, key)
     is_html = kind == "html"
     yield guard_document(doc_id, f.relpath, lambda: page_document(
         doc_id, f.relpath, data, is_html, {"format": kind}, limits), limits.max_stage_seconds, fail_fast)

@@ -23,26 +23,27 @@ BATCH_ROWS = 1024  # rows decoded to Python at once: bounds memory whatever the 
 
 
 def iter_parquet(stream: BinaryIO, source: str, limits: "Limits", fail_fast: bool = False,
-                 text_field: str = "text", id_field: str = "id") -> Iterator[Document | RejectedInput]:
+                 text_field: str = "text", id_field: str = "id", key: bytes | None = None
+                 ) -> Iterator[Document | RejectedInput]:
     """Documents from one Parquet file (``stream`` must be seekable: the footer is at the end).
     Row ``i`` (0-based, counted over the whole file) has source ``<file>:row i``."""
     try:
         pf = pq.ParquetFile(stream)
     except (pa.ArrowException, OSError, ValueError) as exc:
         why = "empty file" if _is_empty(stream) else f"not a readable Parquet file: {exc}"
-        yield RejectedInput(stable_id(source, b""), source, why)
+        yield RejectedInput(stable_id(source, b"", key), source, why)
         return
     names = pf.schema_arrow.names
     if text_field not in names:
-        yield RejectedInput(stable_id(source, b""), source,
+        yield RejectedInput(stable_id(source, b"", key), source,
                             f"no {text_field!r} column (columns: {', '.join(names)}); choose one with --text-field")
         return
     kind = pf.schema_arrow.field(text_field).type
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)):
-        yield RejectedInput(stable_id(source, b""), source, f"column {text_field!r} holds {kind}, not strings")
+        yield RejectedInput(stable_id(source, b"", key), source, f"column {text_field!r} holds {kind}, not strings")
         return
     if pf.metadata.num_rows == 0:
-        yield RejectedInput(stable_id(source, b""), source, "no rows")
+        yield RejectedInput(stable_id(source, b"", key), source, "no rows")
         return
     from . import guard_document
 
@@ -55,23 +56,24 @@ def iter_parquet(stream: BinaryIO, source: str, limits: "Limits", fail_fast: boo
             return
         except (pa.ArrowException, OSError, ValueError) as exc:  # a corrupt row group or page
             where = f"{source}:row {row}"
-            yield RejectedInput(stable_id(where, b""), where,
+            yield RejectedInput(stable_id(where, b"", key), where,
                                 f"corrupt Parquet data: {exc} from row {row} on; the rest of the file is not read")
             return
         for record in batch.to_pylist():
             where = f"{source}:row {row}"
-            yield guard_document(stable_id(where, b""), where,
-                                 lambda: _row(record, where, limits.max_doc_bytes, text_field, id_field),
+            yield guard_document(stable_id(where, b"", key), where,
+                                 lambda: _row(record, where, limits.max_doc_bytes, text_field, id_field, key),
                                  limits.max_stage_seconds, fail_fast)
             row += 1
 
 
-def _row(record: dict[str, Any], source: str, max_doc_bytes: int, text_field: str, id_field: str) -> Document | RejectedInput:
+def _row(record: dict[str, Any], source: str, max_doc_bytes: int, text_field: str, id_field: str,
+         key: bytes | None = None) -> Document | RejectedInput:
     meta = {k: _jsonable(v) for k, v in record.items() if k != text_field}
     text = record[text_field]
     # the id hashes what the row holds: same file, same row, same id
     content = json.dumps({"text": text, "meta": meta}, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
-    doc_id = stable_id(source, content)
+    doc_id = stable_id(source, content, key)
     if text is None:
         return RejectedInput(doc_id, source, f"{text_field!r} is null")
     size = len(text.encode("utf-8", "surrogatepass"))

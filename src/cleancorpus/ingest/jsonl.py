@@ -50,7 +50,8 @@ def decompressed(stream: BinaryIO, compression: str | None) -> BinaryIO:
 
 
 def iter_jsonl(stream: BinaryIO, relpath: str, limits: "Limits", rejected: Callable, fail_fast: bool = False,
-               compression: str | None = None, text_field: str = "text", id_field: str = "id") -> Iterator:
+               compression: str | None = None, text_field: str = "text", id_field: str = "id",
+               key: bytes | None = None) -> Iterator:
     from . import guard_document
 
     seen_any = False
@@ -64,7 +65,7 @@ def iter_jsonl(stream: BinaryIO, relpath: str, limits: "Limits", rejected: Calla
         except _STREAM_ERRORS as exc:
             what = "truncated or corrupt compressed stream" if compression else "unreadable file"
             where = f"{relpath}:{lineno + 1}" if seen_any else relpath
-            yield rejected(stable_id(where, b""), where,
+            yield rejected(stable_id(where, b"", key), where,
                            f"{what}: {exc or type(exc).__name__} after line {lineno}; the rest of the file is not read")
             return
         lineno += 1
@@ -72,7 +73,7 @@ def iter_jsonl(stream: BinaryIO, relpath: str, limits: "Limits", rejected: Calla
             continue
         seen_any = True
         source = f"{relpath}:{lineno}"
-        doc_id = stable_id(source, raw)
+        doc_id = stable_id(source, raw, key)
         if len(raw) > limits.max_doc_bytes:
             yield rejected(doc_id, source, f"line is {len(raw)} bytes, over the per-document limit of {limits.max_doc_bytes}")
             continue
@@ -80,7 +81,7 @@ def iter_jsonl(stream: BinaryIO, relpath: str, limits: "Limits", rejected: Calla
                              lambda: _line_document(doc_id, source, raw, rejected, text_field, id_field),
                              limits.max_stage_seconds, fail_fast)
     if not seen_any:
-        yield rejected(stable_id(relpath, b""), relpath, "empty file")
+        yield rejected(stable_id(relpath, b"", key), relpath, "empty file")
 
 
 def _line_document(doc_id: str, source: str, raw: bytes, rejected: Callable, text_field: str = "text",

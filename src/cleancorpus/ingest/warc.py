@@ -57,7 +57,7 @@ class _Skip(Exception):
     """This record is not a document; the message is the reason it is counted under."""
 
 
-def iter_warc(stream: BinaryIO, source: str, limits: "Limits", fail_fast: bool = False
+def iter_warc(stream: BinaryIO, source: str, limits: "Limits", fail_fast: bool = False, key: bytes | None = None
               ) -> Iterator[Document | RejectedInput | SkippedRecords]:
     """Documents from the page records of one WARC or WET stream (plain or gzip-compressed).
     Each page's decoding and extraction runs under the per-document time limit."""
@@ -75,7 +75,7 @@ def iter_warc(stream: BinaryIO, source: str, limits: "Limits", fail_fast: bool =
         except Exception as exc:  # FastWARC raises OSError (and others) on a broken header
             why = (f"not a WARC file: {exc}" if n == 0 else
                    f"malformed WARC: {exc} after {n} record(s) (the last {last}); the rest of the file is not read")
-            yield RejectedInput(stable_id(f"{source}@{n}", b""), source if n == 0 else f"{source}@record {n + 1}", why)
+            yield RejectedInput(stable_id(f"{source}@{n}", b"", key), source if n == 0 else f"{source}@record {n + 1}", why)
             broken = True
             break
         n += 1
@@ -85,10 +85,10 @@ def iter_warc(stream: BinaryIO, source: str, limits: "Limits", fail_fast: bool =
         if rid in seen:  # a record id used twice (a broken writer): keep sources, so ids, unique
             where += f" (record {n})"
         seen.add(rid)
-        yield from _read_record(record, where, rid, limits, fail_fast, skipped)
+        yield from _read_record(record, where, rid, limits, fail_fast, skipped, key)
     if n == 0 and not broken:
         why = "empty file" if _is_empty(stream) else "no WARC records in the file"
-        yield RejectedInput(stable_id(source, b""), source, why)
+        yield RejectedInput(stable_id(source, b"", key), source, why)
     if skipped:
         yield SkippedRecords(source, dict(sorted(skipped.items())))
 
@@ -101,7 +101,7 @@ def _is_empty(stream: BinaryIO) -> bool:
 
 
 def _read_record(record: WarcRecord, where: str, rid: str, limits: "Limits", fail_fast: bool,
-                 skipped: Counter[str]) -> Iterator[Document | RejectedInput]:
+                 skipped: Counter[str], key: bytes | None = None) -> Iterator[Document | RejectedInput]:
     from . import guard_document
 
     max_doc_bytes = limits.max_doc_bytes
@@ -113,7 +113,7 @@ def _read_record(record: WarcRecord, where: str, rid: str, limits: "Limits", fai
     else:
         if record.content_length > max_doc_bytes:
             record.reader.consume()
-            yield RejectedInput(stable_id(where, b""), where,
+            yield RejectedInput(stable_id(where, b"", key), where,
                                 f"WARC record over the size limit: payload is {record.content_length} bytes, "
                                 f"the per-document limit {max_doc_bytes}")
             return
@@ -121,13 +121,13 @@ def _read_record(record: WarcRecord, where: str, rid: str, limits: "Limits", fai
         got = len(body)
     problem = _truncation(record, declared_len, got)
     if problem:
-        yield RejectedInput(stable_id(where, body or b""), where, problem)
+        yield RejectedInput(stable_id(where, body or b"", key), where, problem)
         return
     if reason is not None:
         skipped[reason] += 1
         return
     assert body is not None
-    doc_id = stable_id(where, body)
+    doc_id = stable_id(where, body, key)
     try:
         payload = _decode_http(record, body, max_doc_bytes) if record.is_http_parsed else body
     except ValueError as exc:

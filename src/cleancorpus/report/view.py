@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..document import Document, Edit, masked, revert
+from ..document import Document, Edit, masked, revert, text_edits
 from ..stages.pii import edit_kind
 from ..store import Version
 from .annotate import Piece, annotate
@@ -104,7 +104,8 @@ def document_view(doc: Document, status: str = "kept", duplicate_of: str | None 
     """The document's original text with its edits laid over it; never raises on bad edits."""
     try:
         # withheld originals (personal data, store/private.py) show as a span of their length
-        edits = masked(doc.edits)
+        # edits of metadata values (Edit.field) are listed with the edits, not laid over the text
+        edits = text_edits(masked(doc.edits))
         return DocView(doc, status, annotate(revert(doc.text, edits), edits), None, duplicate_of)
     except ValueError as exc:
         plain = [Piece(doc.text, doc.text)] if doc.text else []

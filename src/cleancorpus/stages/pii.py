@@ -18,15 +18,16 @@ Precision and recall per kind on the labelled set: tests/cases/pii/ and bench/RE
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import ipaddress
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Iterator
+from typing import Any, Iterator
 
-from ..document import Document, Edit, Replacement
+from ..document import Document, Edit, Replacement, pointer, pointer_set
 from .base import ConfigError, Stage, register
 
 KINDS = ("email", "phone", "ip", "card")
@@ -84,7 +85,52 @@ class PiiStage(Stage):
             counts[f.kind] = counts.get(f.kind, 0) + 1
         reps = [Replacement(f.start, f.end, PLACEHOLDERS[f.kind], f"pii: {f.kind} ({f.why})", f.confidence)
                 for f in found]
-        return doc.revise(self.name, reps, {"pii": dict(sorted(counts.items()))})
+        metadata, field_edits = self._redact_metadata(doc.metadata, counts)
+        out = doc.revise(self.name, reps, {"pii": dict(sorted(counts.items()))})
+        if not field_edits:
+            return out
+        return dataclasses.replace(out, metadata={**metadata, "pii": dict(sorted(counts.items()))},
+                                   edits=out.edits + tuple(field_edits))
+
+    def _redact_metadata(self, metadata: dict, counts: dict[str, int]) -> tuple[dict, list[Edit]]:
+        """Every string value of the metadata (an HTML title, a JSONL field, nested ones too)
+        redacted like the text: one Edit per match, naming the value by its JSON Pointer
+        (``Edit.field``) so the report shows it, the version withholds its original and
+        ``revert --metadata --private`` restores it."""
+        edits: list[Edit] = []
+        changed: list[tuple[str, str]] = []
+        for path, value in string_values(metadata):
+            found = find_pii(value, self._kinds)
+            if not found:
+                continue
+            new = []
+            pos = 0
+            for f in found:
+                counts[f.kind] = counts.get(f.kind, 0) + 1
+                edits.append(Edit(self.name, f.start, f.end, value[f.start:f.end], PLACEHOLDERS[f.kind],
+                                  f"pii: {f.kind} ({f.why}) in metadata {path}", f.confidence, field=path))
+                new += [value[pos:f.start], PLACEHOLDERS[f.kind]]
+                pos = f.end
+            changed.append((path, "".join(new) + value[pos:]))
+        if not changed:
+            return metadata, []
+        out = copy.deepcopy(metadata)
+        for path, value in changed:
+            pointer_set(out, path, value)
+        return out, edits
+
+
+def string_values(obj: Any, parts: tuple = ()) -> Iterator[tuple[str, str]]:
+    """(JSON Pointer, value) of every string inside a metadata dict, in a stable order."""
+    if isinstance(obj, str):
+        if parts:
+            yield pointer(parts), obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from string_values(v, (*parts, k))
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from string_values(v, (*parts, i))
 
 
 def holds_personal_data(edit: Edit, kinds: frozenset[str] | set[str] | tuple[str, ...] = KINDS) -> bool:

@@ -62,7 +62,7 @@ def _summary(manifest: dict[str, Any], folder: Path) -> dict[str, Any]:
         for c in ranked[:LARGEST_CLUSTERS]]})
     keep = {k: v for k, v in manifest.items() if k not in ("outcomes", "files", "inputs", "dedup", "version", "parent", "created")}
     return {**keep, "dedup": dedup, "inputs": {"files": len(manifest.get("inputs", [])),
-                                               "sha256": inputs_digest(manifest.get("inputs", []))},
+                                               "sha256": inputs_digest(manifest.get("inputs", []), None)},
             "migrated_from": str(folder)}
 
 

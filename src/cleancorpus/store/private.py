@@ -235,3 +235,23 @@ def vacuum(uri: str, keep_versions: list[int]) -> int:
         return 0
     return len(dt.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False,
                          keep_versions=keep_versions))
+
+
+# -- the store's id key (idkey.py), kept beside this table
+def location_for(store: Any) -> tuple[str, str | None]:
+    """(where the next write puts the private table, where the latest version put it or None),
+    both resolved: the place given to the store, else the recorded one, else the default."""
+    records = store._live(store._records())
+    latest = records[0].get(records[2]) if records[2] else None
+    rec = record_of(latest) if latest else None
+    recorded = resolve(store.uri, rec["location"]) if rec else None
+    location = store.private or (rec or {}).get("location") or PRIVATE_DEFAULT
+    return resolve(store.uri, location), recorded
+
+
+def id_key(store: Any, given: Any = None) -> Any:
+    """The store's id key, read at plan time (created at its first build): see idkey.py."""
+    from ..idkey import load_or_create
+
+    here, recorded = location_for(store)
+    return load_or_create(here, given, recorded)

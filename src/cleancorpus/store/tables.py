@@ -68,6 +68,8 @@ EDIT_SCHEMA = pa.schema([
     (PART, pa.int32()), ("source", pa.string()), ("id", pa.string()), ("seq", pa.int32()), ("stage", pa.string()),
     ("start", pa.int64()), ("end", pa.int64()), ("before", pa.string()), ("after", pa.string()),
     ("reason", pa.string()), ("confidence", pa.float64()),
+    # null for an edit of the text; the JSON Pointer of the metadata value it edits (Edit.field)
+    ("field", pa.string()),
 ])
 OUTCOME_SCHEMA = pa.schema([
     (PART, pa.int32()), ("source", pa.string()), ("id", pa.string()), ("status", pa.string()), ("reason", pa.string()),
@@ -169,11 +171,13 @@ def edit_rows(doc: Document) -> Iterator[dict[str, Any]]:
         d = jsonsafe.strict_value(e.to_dict())
         yield {PART: part_of(doc.source), "source": doc.source, "id": doc.id, "seq": seq, "stage": d["stage"], "start": d["start"],
                "end": d["end"], "before": d["before"], "after": d["after"], "reason": d["reason"],
-               "confidence": d.get("confidence")}
+               "confidence": d.get("confidence"), "field": d.get("field")}
 
 
 def edit_of(row: dict[str, Any]) -> Edit:
-    return Edit(row["stage"], row["start"], row["end"], row["before"], row["after"], row["reason"], row["confidence"])
+    # a table written before metadata edits has no "field" column
+    return Edit(row["stage"], row["start"], row["end"], row["before"], row["after"], row["reason"], row["confidence"],
+                row.get("field"))
 
 
 def outcome_row(o: Outcome, digest: str) -> dict[str, Any]:

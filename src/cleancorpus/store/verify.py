@@ -39,6 +39,7 @@ def verify(version: Version, private_location: str | None = None) -> VerifyRepor
         _check_rows(version, rep)
         rep.checked["files"] = files
         _check_private(version, rep, private_location)
+        _check_id_key(version, rep, private_location)
     except StoreError as exc:
         rep.problems.append(str(exc))
     except Exception as exc:  # a damaged data file or log raises many kinds of errors
@@ -166,6 +167,42 @@ def _check_private(version: Version, rep: VerifyReport, location: str | None) ->
             if doc.id in outcomes and digest(outcomes[doc.id], full) != full_digest[doc.id]:
                 rep.problems.append(f"private: {doc.source} ({doc.id}) with its originals does not match its digest")
     rep.checked["private"] = f"{sum(map(len, originals.values()))} withheld originals of {len(originals)} documents at {uri}"
+
+
+def _check_id_key(version: Version, rep: VerifyReport, location: str | None) -> None:
+    """Is the key the version's ids were made with still beside the private table (idkey.py)?
+    Only said, not a problem, when it is not readable (a reader without access to it) or is
+    another key (the store's key was lost or replaced: the next build changes every id);
+    a damaged key file is a problem (the next build cannot read it)."""
+    from ..idkey import IdKey, IdKeyError, _read
+    from ..idkey import location as key_location
+
+    want = version.manifest.get("inputs", {}).get("id_key")
+    if want is None:
+        rep.checked["id_key"] = "none: built before keyed ids (its ids are unkeyed hashes)"
+        return
+    uri = private.resolve(version.store.uri, location) if location else private.location_for(version.store)[0]
+    where = key_location(uri)
+    try:
+        text = _read(where)
+    except Exception as exc:  # no permission, no such bucket
+        text, why = None, f"{type(exc).__name__}: {exc}"
+    else:
+        why = "no key file"
+    if text is None:
+        rep.checked["id_key"] = (f"not checked: not readable at {where} ({why}); if it is lost, the next build makes "
+                                 f"a new key and every id changes: restore it from a backup")
+        return
+    try:
+        key = IdKey.loads(text, where)
+    except IdKeyError as exc:
+        rep.problems.append(f"the id key is damaged: {exc}; restore it from a backup (else the next build cannot run)")
+        return
+    if key.fingerprint == want:
+        rep.checked["id_key"] = f"the store's key (fingerprint {want}) at {where}"
+    else:
+        rep.checked["id_key"] = (f"built with key {want}; the key at {where} is {key.fingerprint}: the next build "
+                                 f"changes every id (restore the old key from a backup to keep them)")
 
 
 def diff(old: Version, new: Version) -> dict[str, list[dict[str, Any]]]:
