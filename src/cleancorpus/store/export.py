@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from .. import jsonsafe
 from .store import StoreError, Version
-from .tables import DATA_TABLES, DOCUMENTS, DUPLICATES, EDITS, OUTCOMES, metadata_of
+from .tables import DATA_TABLES, DOCUMENTS, DUPLICATES, EDITS, OUTCOMES, metadata_of, scan
 
 FORMATS = ("jsonl", "parquet")
 
@@ -46,7 +46,7 @@ def export(version: Version, to: str | Path, fmt: str = "jsonl") -> dict[str, Pa
 def _parquet(version: Version, name: str, path: Path) -> None:
     dataset = version.table(name).to_pyarrow_dataset()
     with pq.ParquetWriter(path, dataset.schema, compression="zstd") as w:
-        for batch in dataset.to_batches(batch_size=4096):
+        for batch in scan(dataset):
             w.write_batch(batch)
 
 

@@ -42,6 +42,7 @@ import pyarrow as pa
 
 from .. import jsonsafe
 from ..document import Document, Edit
+from .tables import scan
 
 PRIVATE_DEFAULT = "_private/pii"  # relative: under the store
 PART = "part"
@@ -147,7 +148,7 @@ def digests(uri: str, version: int) -> dict[str, str]:
     if dt is None:
         return {}
     out: dict[str, str] = {}
-    for batch in dt.to_pyarrow_dataset().to_batches(columns=["source", "digest"]):
+    for batch in scan(dt.to_pyarrow_dataset(), ["source", "digest"]):
         for s, d in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
             out[s] = d
     return out
@@ -159,7 +160,7 @@ def originals(uri: str, version: int) -> dict[str, dict[int, str]]:
     if dt is None:
         raise FileNotFoundError(uri)
     out: dict[str, dict[int, str]] = {}
-    for batch in dt.to_pyarrow_dataset().to_batches(columns=["id", "seq", "before"]):
+    for batch in scan(dt.to_pyarrow_dataset(), ["id", "seq", "before"]):
         for i, s, b in zip(*(c.to_pylist() for c in batch.columns)):
             out.setdefault(i, {})[s] = b
     return out
@@ -167,7 +168,7 @@ def originals(uri: str, version: int) -> dict[str, dict[int, str]]:
 
 def private_rows_of(uri: str, version: int) -> Iterator[dict[str, Any]]:
     dt = table(uri, version)
-    for batch in dt.to_pyarrow_dataset().to_batches():
+    for batch in scan(dt.to_pyarrow_dataset()):
         yield from batch.to_pylist()
 
 

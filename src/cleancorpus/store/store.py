@@ -24,6 +24,7 @@ from .tables import (
     edit_of,
     metadata_of,
     outcome_of,
+    scan,
 )
 
 LOCK = ".lock"
@@ -96,12 +97,8 @@ class Version:
         if columns is not None:
             have = set(pa.schema(dt.schema().to_arrow()).names)
             columns = [c for c in columns if c in have]
-        reader = dt.to_pyarrow_dataset().scanner(columns=columns, filter=filter, batch_size=4096).to_reader()
-        try:
-            for batch in reader:
-                yield from batch.to_pylist()
-        finally:  # a caller that stops early (show --limit) must not leave a scan running
-            reader.close()
+        for batch in scan(dt.to_pyarrow_dataset(), columns, filter):
+            yield from batch.to_pylist()
 
     def outcomes(self) -> list[Outcome]:
         return [outcome_of(r) for r in self.rows(OUTCOMES)]
@@ -214,7 +211,7 @@ class Store:
 
     @staticmethod
     def _records_of(dt) -> list[dict[str, Any]]:
-        rows = pa.table(dt.to_pyarrow_table()).to_pylist()
+        rows = [row for batch in scan(dt.to_pyarrow_dataset()) for row in batch.to_pylist()]
         # file order is not commit order; the sequence number is
         return sorted(rows, key=lambda r: r["seq"])
 

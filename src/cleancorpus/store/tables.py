@@ -210,3 +210,16 @@ def batches(rows: Iterable[dict[str, Any]], schema: pa.Schema, size: int = 2000)
             buf = []
     if buf:
         yield pa.RecordBatch.from_pylist(buf, schema=schema)
+
+
+def scan(dataset: Any, columns: list[str] | None = None, filter: Any = None,
+         batch_size: int = 4096) -> Iterator[pa.RecordBatch]:
+    """The record batches of a pyarrow dataset (a Delta table's ``to_pyarrow_dataset()``), one
+    data file after another, in this thread. Arrow's multi-file asynchronous scanner hung a
+    test here for good (a thread waiting forever on the mutex of its merged generator, under
+    load; apache/arrow#48111 and #45214 are hangs of the same machinery); these tables are read
+    into Python row by row anyway, so its parallelism bought nothing."""
+    for fragment in dataset.get_fragments(filter=filter):
+        yield from fragment.to_batches(schema=dataset.schema, columns=columns, filter=filter,
+                                       batch_size=batch_size, use_threads=False)
+
