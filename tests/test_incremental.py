@@ -74,8 +74,8 @@ def write_raw(raw: Path, files: dict[str, list[dict]]) -> Path:
     if raw.exists():
         shutil.rmtree(raw)
     raw.mkdir(parents=True)
-    for name, docs in files.items():
-        (raw / name).write_text("".join(json.dumps(d) + "\n" for d in docs), "utf-8")
+    for name, docs in files.items():  # a str: the file's bytes as they are (a broken file)
+        (raw / name).write_text(docs if isinstance(docs, str) else "".join(json.dumps(d) + "\n" for d in docs), "utf-8")
     return raw
 
 
@@ -148,30 +148,35 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
 
     # additions: one new file of 10 documents; unchanged documents skip the per-document stages
     files["part-004.jsonl"] = corpus(9, files=1, per_file=10)["part-000.jsonl"]
+    # a file ingest rejects a record of, between two documents: replayed from its stored entry later
+    good = [{**d, "id": f"b{i}"} for i, d in enumerate(corpus(10, files=1, per_file=2)["part-000.jsonl"])]
+    files["broken.jsonl"] = json.dumps(good[0]) + "\n{not json\n" + json.dumps(good[1]) + "\n"
     work = step(tmp_path, store, write_raw(raw, files), None, "add")
-    assert work["stages"]["unicode"] == {"recomputed": 10, "reused": 40, "why_recomputed": {"input": 10}}
-    assert work["stages"]["boilerplate"]["fit_chunks_recounted"] == 1
+    assert work["stages"]["unicode"] == {"recomputed": 12, "reused": 40, "why_recomputed": {"input": 12}}
+    assert work["stages"]["boilerplate"]["fit_chunks_recounted"] == 2
     assert work["stages"]["boilerplate"]["fit_chunks_reused"] == 4
     # spun's statistics changed (10 more clean documents): its results are still reused where
     # every value a document read holds, and step() checks them against --full byte for byte
     assert work["stages"]["spun"]["reused"] >= 10
     # every recomputation has its cause: a new document ("input") or the first read that moved
     spun = work["stages"]["spun"]
-    assert sum(spun["why_recomputed"].values()) == spun["recomputed"] and spun["why_recomputed"]["input"] == 10
+    assert sum(spun["why_recomputed"].values()) == spun["recomputed"] and spun["why_recomputed"]["input"] == 12
 
     # edits: two documents of one file change, the rest of that file is reused
     edited = [dict(d) for d in files["part-002.jsonl"]]
     edited[3]["text"] = edited[3]["text"].replace("the", "teh", 2)
     edited[7]["text"] += "\n\nA correction was appended to this story."
     files["part-002.jsonl"] = edited
+    inc = cleancorpus.load(store)
+    assert inc.manifest["stages"]["ingest"]["rejected"]
     work = step(tmp_path, store, write_raw(raw, files), None, "edit")
-    assert work["stages"]["unicode"] == {"recomputed": 2, "reused": 48, "why_recomputed": {"input": 2}}
+    assert work["stages"]["unicode"] == {"recomputed": 2, "reused": 50, "why_recomputed": {"input": 2}}
     assert work["stages"]["spun"]["reused"] >= 40
 
     # deletions: a whole file
     del files["part-001.jsonl"]
     work = step(tmp_path, store, write_raw(raw, files), None, "delete")
-    assert work["stages"]["unicode"] == {"recomputed": 0, "reused": 40}
+    assert work["stages"]["unicode"] == {"recomputed": 0, "reused": 42}
     assert work["stages"]["spun"]["reused"] >= 10
     gone = file_key("part-001.jsonl")
     cached = [p for p in (store / "_cache").rglob("*") if p.is_file()]
@@ -184,9 +189,11 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     assert work["stages"]["boilerplate"]["recomputed"] == 0
     assert work["stages"]["spun"]["recomputed"] == 0
     assert work["stages"]["spelling"]["reused"] == 0
-    # the results of the old spelling options are dropped: the cache holds one configuration
-    assert len(list((store / "_cache" / "stages").glob("spelling-*"))) == 1
-    assert len(list((store / "_cache" / "stages").glob("unicode-*"))) == 1
+    # the results of the old spelling options are dropped: the cache holds one configuration,
+    # one entry directory per segment (incremental.SegmentFiles) and per-stage entries only for
+    # the stages after a segment's head (boilerplate's segment: language, quality, pii)
+    assert len(list((store / "_cache" / "files").iterdir())) == 4
+    assert sorted(p.name.split("-")[0] for p in (store / "_cache" / "stages").iterdir()) == ["language", "pii", "quality"]
 
 
 def test_damaged_cache_entries_are_misses(tmp_path, base):
@@ -266,6 +273,8 @@ def test_dedup_index_gives_what_a_full_pass_gives(tmp_path, base):
     # 7 new texts; a few old documents' texts changed too (spun read the new statistics)
     assert work["dedup"]["signatures_reused"] + work["dedup"]["signatures_computed"] == 37
     assert work["dedup"]["signatures_reused"] >= 25
+    # candidate pairs of two unchanged texts are not verified again (their overlaps are stored)
+    assert work["dedup"]["pairs_reused"] > 0 and work["dedup"]["pairs_verified"] > 0
 
 
 def test_spelling_fit_chunks_keyed_by_ids_and_texts(tmp_path):
@@ -296,3 +305,62 @@ def test_spelling_fit_chunks_keyed_by_ids_and_texts(tmp_path):
     assert work.fit_recomputed["spelling"] == 1 and work.fit_reused["spelling"] == 1
     full, _ = run(edited, read=False)
     assert stats.counts == full.counts and stats.words == full.words
+
+
+def test_fit_units_recount_only_what_changed(tmp_path):
+    """lines_fit (the passes' fits over spill lines): an unchanged file is one stored entry; an
+    edit recounts only its unit of FIT_UNIT documents, a metadata-only change recounts nothing
+    for a text-only fit; the statistics are always a full count's."""
+    from cleancorpus.document import Document
+    from cleancorpus.incremental import FIT_UNIT, Work, lines_fit
+    from cleancorpus.pipeline import guarded_partial_fit
+    from cleancorpus.stages.spelling import SpellingStage
+
+    stage = SpellingStage()
+    texts = paragraphs()[:3 * FIT_UNIT]
+    docs = [Document(f"d{i}", t, f"part-{i // (2 * FIT_UNIT)}.jsonl:{i}", {"spin_score": 0.1}) for i, t in enumerate(texts)]
+
+    def run(ds, read=True):
+        groups: dict[str, list[bytes]] = {}
+        for d in ds:
+            groups.setdefault(d.source.split(":")[0], []).append(json.dumps(d.to_record(), ensure_ascii=False).encode())
+        work = Work()
+        stats, _ = lines_fit(stage, list(groups.items()), lambda d: guarded_partial_fit(stage, d, 0, True),
+                             str(tmp_path), read, work)
+        return stats, work
+
+    run(docs)
+    stats, work = run(docs)  # nothing changed: one entry per file, nothing parsed or counted
+    assert work.fit_recomputed.get("spelling", 0) == 0 and work.fit_reused["spelling"] == 3
+    edited = list(docs)
+    edited[FIT_UNIT + 3] = Document(edited[FIT_UNIT + 3].id, edited[FIT_UNIT + 3].text + " Anothr word.", edited[FIT_UNIT + 3].source)
+    edited[2 * FIT_UNIT] = Document(edited[2 * FIT_UNIT].id, edited[2 * FIT_UNIT].text, edited[2 * FIT_UNIT].source,
+                                    {"spin_score": 0.3})  # metadata only: the text-only fit keeps its count
+    stats, work = run(edited)
+    assert work.fit_recomputed["spelling"] == 1 and work.fit_reused["spelling"] == 2
+    full, _ = run(edited, read=False)
+    assert stats.counts == full.counts and stats.words == full.words
+    stats, work = run(edited)
+    assert work.fit_recomputed.get("spelling", 0) == 0
+
+
+def test_entry_forms_rebuild_the_output_byte_for_byte():
+    """What a segment entry keeps of a document (incremental.entry_form) gives the output line
+    back exactly: the splice finds the record's own edits even when the text and the metadata
+    hold look-alikes, and a delta holds no original its input gives back."""
+    from cleancorpus.document import Document, Edit, Replacement
+    from cleancorpus.incremental import delta_of, rebuilt, splice_parts, spliced
+
+    def line(doc):
+        return json.dumps(doc.to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+    earlier = Edit("pii", 0, 5, "Alice", "[NAME]", "name")
+    doc = Document("d1", '[NAME] wrote , "edits": [ here', "a.jsonl:1", {"x": {"edits": [1, 2]}}, (earlier,))
+    out = doc.revise("spun", [Replacement(7, 12, "said", "swap", 0.91234)], {"spin_score": 0.5})
+    parts = splice_parts(line(doc), line(out))
+    assert parts is not None and b"Alice" not in parts[0] + parts[1]
+    assert spliced(line(doc), parts) == line(out)
+    delta = delta_of(doc, out)
+    assert delta is not None and all("before" not in d for d in delta[0])
+    assert line(rebuilt(doc, delta)) == line(out)
+    assert delta_of(doc, Document("other", out.text, out.source, out.metadata, out.edits)) is None

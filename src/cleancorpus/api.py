@@ -236,13 +236,14 @@ def sweep_cache(p: Plan) -> int:
     configurations or code, removed input files), so the cache stays the size of one version."""
     from .dedup.index import index_dir
     from .dedup.minhash import MinHashParams
-    from .incremental import file_key, options_fingerprint, sweep
+    from .incremental import file_key, options_fingerprint, segment_dirs, sweep
 
     opts = p.config._resolved  # type: ignore[attr-defined]
     fps = {name: options_fingerprint(name, opts[name]) for name in p.config.stages}
     keep = {f"{kind}/{name}-{fp}" for name, fp in fps.items() for kind in ("stages", "fits")}
     d = p.config.dedup
     keep.add(index_dir(MinHashParams(d.shingle_size, d.num_perm, d.seed)))
+    keep.update(segment_dirs(p.config))
     return sweep(str(p.store.root), keep, {file_key(item["path"]) for item in p.inputs})
 
 

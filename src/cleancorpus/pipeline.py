@@ -203,20 +203,26 @@ class Pipeline:
             work.merge(c.work)
         return RunResult(final, rejected, reports, reports["ingest"].seen, work)
 
-    def _through(self, doc: Document, stages: list[Stage], reports, cache: StageCache | None = None) -> Document | Rejection:
+    def _through(self, doc: Document, stages: list[Stage], reports, cache: StageCache | None = None,
+                 observe: Callable[[Stage, Document | Rejection, Any, bool], None] | None = None) -> Document | Rejection:
+        """``doc`` through ``stages``; with a ``cache``, the stages it covers reuse their stored
+        results; ``observe(stage, out, reads, reused)`` sees each stage's result (reads: what the
+        stage read of its statistics, recorded when ``observe`` is given)."""
         for stage in stages:
             rep = reports.setdefault(stage.name, StageReport(stage.name))
             rep.seen += 1
             t0 = time.perf_counter()
-            key = cache.key(stage, doc) if cache is not None else ""
-            hit = cache.get(stage, doc, key) if cache is not None else None
+            cached = cache is not None and cache.covers(stage)
+            key = cache.key(stage, doc) if cached else ""
+            hit = cache.get(stage, doc, key) if cached else None
             reads: Any = None
             if hit is not None:
                 out = hit
             else:
                 try:
                     with time_limit(self.limits.max_stage_seconds):
-                        out, reads = stage.apply_recorded(doc) if cache is not None else (stage.apply(doc), None)
+                        out, reads = (stage.apply_recorded(doc) if cached or observe is not None
+                                      else (stage.apply(doc), None))
                 except TimeLimitExceeded:
                     if self.fail_fast:
                         raise
@@ -229,8 +235,10 @@ class Pipeline:
                     if self.fail_fast:
                         raise
                     out = Rejection(stage.name, "stage error", describe_error(exc))
-                if cache is not None:
+                if cached:
                     cache.put(stage, doc, key, out, reads)
+            if observe is not None:
+                observe(stage, out, reads, hit is not None)
             rep.seconds += time.perf_counter() - t0
             if isinstance(out, Rejection):
                 rep.rejected[out.reason] += 1

@@ -13,7 +13,9 @@ one a sequential ``Pipeline.run`` fits, whatever the sharding.
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
+import json
 import pickle
 import threading
 import time
@@ -24,10 +26,12 @@ from typing import Any, Callable, Iterator, Sequence
 from cleancorpus import scratch
 from cleancorpus.api import Plan
 from cleancorpus.config import Config
-from cleancorpus.document import Document, Outcome
+from cleancorpus.document import Document, Outcome, Rejection, Status
 from cleancorpus.idkey import IdKey
-from cleancorpus.incremental import Work, cached_partial_fit
-from cleancorpus.ingest import InputFile, iter_documents
+from cleancorpus.incremental import (UNCACHEABLE, DocResult, LazyDocument, SegmentFiles, StageCache, Work,
+                                     cached_partial_fit, delta_of, entry_form, ingest_tag, jsonable, line_digest,
+                                     lines_fit, rebuilt, segment_dir, splice_parts, spliced, stage_fingerprint)
+from cleancorpus.ingest import InputFile, file_digest, iter_documents
 from cleancorpus.pipeline import Pipeline, RunResult, StageReport, guarded_partial_fit, read_documents, spill
 from cleancorpus.scratch import Location
 from cleancorpus.stages import REGISTRY, Stage
@@ -138,6 +142,10 @@ class PassJob:
     full: bool = False  # recompute everything (the cache is refreshed, not read)
     fail_fast: bool = False  # a reader's or stage's exception escapes (debugging, local runs)
     id_key: IdKey | None = None  # the store's key, from the plan: ingest keys the ids with it (idkey.py)
+    layout: Layout | None = None  # a spill source's lines per input file, in order
+
+
+Layout = tuple[tuple[str, int], ...]  # (input file, lines) of a spill, in order
 
 
 @dataclass
@@ -148,6 +156,7 @@ class PassResult:
     rejected: list[Outcome]
     seconds: float
     work: Work = field(default_factory=Work)
+    layout: Layout | None = None  # the output spill's lines per input file
 
 
 def run_pass(job: PassJob, progress: Callable[[str, int], None] | None = None) -> PassResult:
@@ -156,6 +165,8 @@ def run_pass(job: PassJob, progress: Callable[[str, int], None] | None = None) -
     if job.fail_fast:
         pipe = copy.copy(pipe)  # the cached pipeline is shared: only this copy lets errors escape
         pipe.fail_fast = True
+    if job.cache is not None and (isinstance(job.source, tuple) or job.layout is not None):
+        return _run_pass_by_file(job, pipe, progress, t0)
     reports = new_reports(job.config)
     rejected: list[Outcome] = []
     if not isinstance(job.source, tuple):  # a spill
@@ -172,6 +183,232 @@ def run_pass(job: PassJob, progress: Callable[[str, int], None] | None = None) -
     spill(counted, job.out, progress, job.label.split(":")[0])
     return PassResult(job.out, counted.n, reports, rejected, time.perf_counter() - t0,
                       cache.work if cache is not None else Work())
+
+
+def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int], None] | None,
+                      t0: float) -> PassResult:
+    """``run_pass`` one input file at a time with the segment's stored results
+    (incremental.SegmentFiles): a document whose input line is unchanged and whose head's reads
+    still hold is copied from its entry, the others go through the stages. Byte for byte the
+    spill, reports and rejections of the plain pass."""
+    seg = pipe.segments[job.segment] if job.segment is not None else []
+    head = seg[0] if seg else None
+    raw = isinstance(job.source, tuple)
+    fps = [stage_fingerprint(s) for s in seg]
+    form = entry_form(job.config, segments(job.config)[job.segment].start if job.segment is not None else 0)
+    entries = SegmentFiles(job.cache, segment_dir(form + (ingest_tag(job.config) if raw else ""), fps),  # type: ignore[arg-type]
+                           read=not job.full)
+    later = StageCache(job.cache, seg[1:], not job.full) if len(seg) > 1 else None  # type: ignore[arg-type]
+    reports = new_reports(job.config)
+    rejected: list[Outcome] = []
+    work = Work()
+    layout: list[tuple[str, int]] = []
+    phase = job.label.split(":")[0]
+    total = 0
+
+    with scratch.open_file(job.out, "wb") as out:
+        def emit(r: DocResult, line: bytes, get: Callable[[], Document]) -> int:
+            for stage, n in zip(seg, r.path):
+                rep = reports[stage.name]
+                rep.seen += 1
+                if n:
+                    rep.changed += 1
+                    rep.edits += n
+                work.reused[stage.name] = work.reused.get(stage.name, 0) + 1
+            if r.rejected is not None:
+                stage = seg[len(r.path)]
+                reports[stage.name].seen += 1
+                reports[stage.name].rejected[r.rejected["reason"]] += 1
+                work.reused[stage.name] = work.reused.get(stage.name, 0) + 1
+                rejected.append(Outcome.from_dict(r.rejected["outcome"]))
+                return 0
+            if form == "line":
+                out.write(r.out)
+            elif form == "splice":
+                out.write(spliced(line, r.out))
+            else:
+                out.write(json.dumps(rebuilt(get(), r.out).to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass"))
+            out.write(b"\n")
+            if progress:
+                progress(phase, 1)
+            return 1
+
+        def compute(doc: Document, digest: bytes, in_line: bytes) -> tuple[DocResult | None, int]:
+            """The document through the segment: its result to store (None: not storable)."""
+            path: list[int] = []
+            state: dict[str, Any] = {"edits": len(doc.edits), "reads": None, "ok": True}
+
+            def observe(stage, result, reads, reused) -> None:
+                counts = work.reused if reused else work.recomputed
+                counts[stage.name] = counts.get(stage.name, 0) + 1
+                if reads is UNCACHEABLE:
+                    state["ok"] = False
+                elif stage is head and not reused:
+                    state["reads"] = jsonable(reads)
+                    state["ok"] = state["ok"] and state["reads"] is not UNCACHEABLE
+                if not isinstance(result, Rejection):
+                    path.append(len(result.edits) - state["edits"])
+                    state["edits"] = len(result.edits)
+
+            result = pipe._through(doc, seg, reports, later, observe)
+            if isinstance(result, Rejection):
+                o = Outcome(doc.id, doc.source, Status.REJECTED, reason=str(result))
+                rejected.append(o)
+                r = DocResult(digest, None, state["reads"], tuple(path),
+                              {"stage": result.stage, "reason": result.reason, "outcome": o.to_dict()})
+                return (r if state["ok"] else None), 0
+            line = json.dumps(result.to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass")
+            out.write(line)
+            out.write(b"\n")
+            if progress:
+                progress(phase, 1)
+            kept: Any = (line if form == "line" else splice_parts(in_line, line) if form == "splice"
+                         else delta_of(doc, result))
+            if form == "delta" and kept is not None and json.dumps(
+                    rebuilt(doc, kept).to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass") != line:
+                kept = None  # not rebuilt byte for byte: not stored
+            ok = state["ok"] and kept is not None
+            return (DocResult(digest, kept, state["reads"], tuple(path)) if ok else None), 1
+
+        def miss(r: DocResult, line: bytes | None) -> str | None:
+            """Why the stored result no longer holds (the first read that moved), or None."""
+            if head is None or not head.needs_corpus:
+                return None
+            return head.miss_cause(r.reads, LazyDocument(line) if line is not None else None)
+
+        def one_file(relpath: str, key: str | None, stored: dict[str, Any] | None,
+                     docs: Iterator[tuple[bytes, bytes, Callable[[], Document]]]) -> int:
+            """Every document of one input file: (digest of its input line, the line or None,
+            the document) in order; returns the lines written. The entry is rewritten when
+            something was recomputed."""
+            by_digest = {r.digest: r for r in stored["docs"]} if stored else {}
+            results: list[DocResult] = []
+            written, changed, storable = 0, False, key is not None
+            for digest, line, get in docs:
+                r = by_digest.get(digest)
+                why = ("input" if entries.read else "full run") if r is None else miss(r, line)
+                if why is None:
+                    written += emit(r, line, get)
+                    results.append(r)
+                    if later is not None:
+                        later.partial(relpath)
+                    continue
+                if head is not None:
+                    work.cause(head.name, why)
+                new, n = compute(get(), digest, line)
+                written += n
+                changed = True
+                if new is None:
+                    storable = False
+                else:
+                    results.append(new)
+            if changed or stored is None or stored.get("key") != key:
+                entries_to_save.append((relpath, key if storable else None, results))
+            return written
+
+        entries_to_save: list[tuple[str, str | None, list[DocResult]]] = []
+        if raw:
+            for f in job.source:  # type: ignore[union-attr]
+                try:
+                    # the ids depend on the store's id key: its fingerprint is part of the key
+                    key = _sha(ingest_tag(job.config) + "\0" + (job.id_key.fingerprint if job.id_key else "") + "\0"
+                               + (f"problem:{f.problem}" if f.problem else file_digest(f)))
+                except OSError:
+                    key = None
+                stored = entries.load(f.relpath) if key is not None else None
+                if form == "line" and stored is not None and stored.get("key") == key and "ingest" in stored and all(
+                        miss(r, None) is None for r in stored["docs"]):
+                    _add_report(reports["ingest"], stored["ingest"]["report"])
+                    gone = iter(stored["ingest"]["rejected"])  # (documents admitted before it, outcome)
+                    nxt = next(gone, None)
+                    n = 0
+                    for i, r in enumerate([*stored["docs"], None]):
+                        while nxt is not None and nxt[0] == i:
+                            rejected.append(Outcome.from_dict(nxt[1]))
+                            nxt = next(gone, None)
+                        if r is not None:
+                            n += emit(r, b"", _no_document)
+                    layout.append((f.relpath, n))
+                    total += n
+                    continue
+                ingest = {"ingest": StageReport("ingest")}
+                tap = _Tap(rejected)
+                items = iter_documents([f], job.config.limits, job.fail_fast, fields=job.config.input,
+                                       id_key=job.id_key)
+
+                def admitted(items=items, ingest=ingest, tap=tap):
+                    for doc in pipe.admit(items, ingest, tap):
+                        line = json.dumps(doc.to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass")
+                        tap.admitted += 1
+                        yield line_digest(line), line, (lambda doc=doc: doc)
+
+                n = one_file(f.relpath, key, stored, admitted())
+                reports["ingest"].merge(ingest["ingest"])
+                if entries_to_save:
+                    rel, k, results = entries_to_save.pop()
+                    entries.save(rel, k, results, {"ingest": {"report": _report_dict(ingest["ingest"]),
+                                                              "rejected": tap.positions}})
+                layout.append((f.relpath, n))
+                total += n
+        else:
+            with scratch.open_file(job.source, "rb") as src:  # type: ignore[arg-type]
+                for relpath, count in job.layout:  # type: ignore[union-attr]
+                    lines = [src.readline()[:-1] for _ in range(count)]
+                    h = hashlib.sha256()
+                    for ln in lines:
+                        h.update(ln)
+                        h.update(b"\n")
+                    key = h.hexdigest()
+                    stored = entries.load(relpath)
+                    if stored is not None and stored.get("key") == key and len(stored["docs"]) == count:
+                        digests: list[bytes] = [r.digest for r in stored["docs"]]  # the same lines
+                    else:
+                        digests = [line_digest(ln) for ln in lines]
+                    n = one_file(relpath, key, stored, (
+                        (d, ln, (lambda ln=ln: Document.from_record(json.loads(ln.decode("utf-8", "surrogatepass")))))
+                        for d, ln in zip(digests, lines)))
+                    if entries_to_save:
+                        rel, k, results = entries_to_save.pop()
+                        entries.save(rel, k, results)
+                    layout.append((relpath, n))
+                    total += n
+    if later is not None:
+        later.flush()
+    return PassResult(job.out, total, reports, rejected, time.perf_counter() - t0, work, tuple(layout))
+
+
+class _Tap:
+    """Ingest's rejections of one file, appended to the pass's in order (among the stages'),
+    each with the number of documents admitted before it: what a stored file replays."""
+
+    def __init__(self, into: list[Outcome]) -> None:
+        self.into, self.admitted = into, 0
+        self.positions: list[tuple[int, dict[str, Any]]] = []
+
+    def append(self, o: Outcome) -> None:
+        self.into.append(o)
+        self.positions.append((self.admitted, o.to_dict()))
+
+
+def _no_document() -> Document:
+    raise AssertionError("a whole stored file of line entries needs no document")
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _report_dict(rep: StageReport) -> dict[str, Any]:
+    return {"seen": rep.seen, "changed": rep.changed, "edits": rep.edits,
+            "rejected": dict(rep.rejected), "skipped": dict(rep.skipped)}
+
+
+def _add_report(rep: StageReport, d: dict[str, Any]) -> None:
+    rep.seen += d["seen"]
+    rep.changed += d["changed"]
+    rep.edits += d["edits"]
+    rep.rejected.update(d["rejected"])
+    rep.skipped.update(d["skipped"])
 
 
 class _Counter:
@@ -226,6 +463,7 @@ class PartialFitJob:
     cache: str | None = None
     full: bool = False
     fail_fast: bool = False
+    layout: Layout | None = None  # the spill's lines per input file: unchanged chunks are not parsed
 
 
 @dataclass(frozen=True)
@@ -253,11 +491,24 @@ def partial_fit(job: PartialFitJob) -> PartialFitResult:
         return guarded_partial_fit(stage, d, job.config.limits.max_stage_seconds, job.fail_fast)
 
     done = Work()
+    if job.cache is not None and job.layout is not None:
+        stats, skipped = lines_fit(stage, _file_lines(job.source, job.layout), fit, job.cache, not job.full, done)
+        n = sum(c for _, c in job.layout)
+        with scratch.open_file(job.out, "wb") as fh:
+            pickle.dump(stats, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        return PartialFitResult(job.out, scratch.size(job.out), n, time.perf_counter() - t0, skipped, done)
     stats, skipped = cached_partial_fit(stage, docs, fit, job.cache, not job.full, done)
     with scratch.open_file(job.out, "wb") as fh:
         pickle.dump(stats, fh, protocol=pickle.HIGHEST_PROTOCOL)
     return PartialFitResult(job.out, scratch.size(job.out), counted[0].n if counted else 0,
                             time.perf_counter() - t0, skipped, done)
+
+
+def _file_lines(path: Location, layout: Layout) -> Iterator[tuple[str, list[bytes]]]:
+    """A spill's lines (without the newline), one input file's at a time."""
+    with scratch.open_file(path, "rb") as fh:
+        for relpath, count in layout:
+            yield relpath, [fh.readline()[:-1] for _ in range(count)]
 
 
 MERGE_BATCH = 8  # statistics files loaded at once while merging: bounds the merge's memory
@@ -352,10 +603,12 @@ def run_stages(
     cache = str(p.store.root)
     done = Work()
 
+    layouts: list[Layout | None] = [None] * len(sources)
+
     def one_pass(tag: str, segment: int | None) -> list[Location]:
         jobs = [PassJob(f"{tag}: shard {i + 1}/{len(sources)}", config, segment, src,
                         scratch.join(work_dir, f"{tag.replace(' ', '-')}-{i:05d}.jsonl"), dict(fitted), cache, full, fail_fast,
-                        id_key=p.id_key)
+                        id_key=p.id_key, layout=layouts[i])
                 for i, src in enumerate(sources)]
         results = run_passes(jobs)
         for r in results:
@@ -363,6 +616,7 @@ def run_stages(
             rejected.extend(r.rejected)
             done.merge(r.work)
         _remove(sources)  # the previous pass's spills are no longer needed
+        layouts[:] = [r.layout for r in results]
         return [r.out for r in results]
 
     for seg in segments(config):
@@ -373,7 +627,8 @@ def run_stages(
             name = seg.stages[0]
             partials = run_partial_fits([
                 PartialFitJob(f"count {name}: shard {i + 1}/{len(sources)}", config, seg.start, src,  # type: ignore[arg-type]
-                              scratch.join(work_dir, f"stats-{seg.start}-{name}-{i:05d}.pickle"), cache, full, fail_fast)
+                              scratch.join(work_dir, f"stats-{seg.start}-{name}-{i:05d}.pickle"), cache, full, fail_fast,
+                              layouts[i])
                 for i, src in enumerate(sources)])
             for r in partials:
                 reports[name].fit_skipped.update(r.skipped)

@@ -46,6 +46,7 @@ class DedupIndex:
         self.params, self.read = params, read
         self.prefix = index_dir(params)
         self.reused = self.computed = 0
+        self.pairs_reused = self.pairs_verified = 0
 
     def load(self, relpath: str) -> dict[bytes, Row]:
         if not self.read:
@@ -80,3 +81,34 @@ class DedupIndex:
                  sets=np.concatenate([r.shingles for r in rows]) if rows else np.zeros(0, np.uint64),
                  offsets=offsets)
         self.files.write(f"{self.prefix}/{file_key(relpath)}.npz", buf.getvalue())
+
+    # -- verified candidate pairs: |A∩B| of two texts' shingle sets, by the two text keys. A
+    # pure function of the two texts (and the parameters, in the directory name), so a pair of
+    # unchanged texts is not verified again; the file holds the latest run's candidate pairs.
+    def load_pairs(self) -> dict[bytes, int]:
+        if not self.read:
+            return {}
+        data = self.files.read(f"{self.prefix}/{PAIRS}")
+        if data is None:
+            return {}
+        try:
+            z = np.load(io.BytesIO(data), allow_pickle=False)
+            keys, inter = z["keys"], z["inter"]
+            if keys.ndim != 2 or keys.shape[1] != 32 or keys.shape[0] != inter.size:
+                return {}
+            return dict(zip((bytes(k) for k in keys), inter.tolist()))
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
+            return {}
+
+    def save_pairs(self, keys: list[bytes], inter: np.ndarray) -> None:
+        buf = io.BytesIO()
+        np.savez(buf, keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32),
+                 inter=np.asarray(inter, dtype=np.int64))
+        self.files.write(f"{self.prefix}/{PAIRS}", buf.getvalue())
+
+
+PAIRS = "pairs.npz"  # not an input file's entry: kept by the sweep as long as the parameters are
+
+
+def pair_key(a: bytes, b: bytes) -> bytes:
+    return a + b if a <= b else b + a

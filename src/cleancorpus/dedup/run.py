@@ -26,12 +26,13 @@ from ..incremental import input_file
 from ..scratch import Location
 from .cluster import REPAIR_STAGES, Member, clusters, components, representative
 from .exact import HASH_DTYPE, exact_groups
-from .index import DedupIndex, Row, text_key
+from .index import DedupIndex, Row, pair_key, text_key
 from .lsh import decode_pairs
 from .minhash import MinHashParams
 from .records import DedupResult, Duplicate
 from .tasks import BandJob, SignatureJob, SignatureOut, band_task, signature_task, write_batch
-from .verify import PairScores, ShingleStore, Thresholds, VerifyJob, score_pairs, verify_task
+from .verify import (PairScores, ShingleStore, Thresholds, VerifyJob, overlaps_of, score_pairs, scores_from_overlaps,
+                     verify_task)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -150,7 +151,8 @@ class _Run:
                             candidate_pairs=int(codes.size), verified_pairs=int(accepted.size))
         result.timings = self.timings
         if self.index is not None:
-            result.work = {"signatures_reused": self.index.reused, "signatures_computed": self.index.computed}
+            result.work = {"signatures_reused": self.index.reused, "signatures_computed": self.index.computed,
+                           "pairs_reused": self.index.pairs_reused, "pairs_verified": self.index.pairs_verified}
         return result
 
     def _timed(self, name: str, fn: Callable[[], R]) -> R:
@@ -317,6 +319,8 @@ class _Run:
 
     # -- pass 4: the candidates on their shingle sets, in slices over map_fn
     def _verify(self, outs: list[SignatureOut], codes: np.ndarray) -> tuple[np.ndarray, PairScores]:
+        if self.index is not None:
+            return self._verify_remembered(outs, codes)
         files, offsets = tuple(o.sets for o in outs), tuple(o.offsets for o in outs)
         jobs = [VerifyJob(files, offsets, codes[lo : lo + self.pairs_per_task], self.accept)
                 for lo in range(0, codes.size, self.pairs_per_task)]
@@ -326,6 +330,37 @@ class _Run:
         if not found:
             return np.zeros(0, dtype=np.int64), PairScores.concat([])
         return np.concatenate([f[0] for f in found]), PairScores.concat([f[1] for f in found])
+
+    def _verify_remembered(self, outs: list[SignatureOut], codes: np.ndarray) -> tuple[np.ndarray, PairScores]:
+        """``_verify`` with the index's verified pairs: a candidate pair of two texts verified
+        before takes its overlap from there, the others are verified (all their scores kept,
+        to be remembered); the scores are computed from overlaps and set sizes by the same
+        expressions as ``verify.similarity``, so the accepted pairs and scores are the same."""
+        n = len(self.info)
+        idx = self.index
+        assert idx is not None
+        pairs = decode_pairs(codes, n)
+        keys = self.keys
+        pk = [pair_key(keys[i], keys[j]) for i, j in pairs.tolist()]
+        memo = idx.load_pairs()
+        inter = np.fromiter((memo.get(k, -1) for k in pk), dtype=np.int64, count=len(pk))
+        todo = np.flatnonzero(inter < 0)
+        if todo.size:
+            files, offsets = tuple(o.sets for o in outs), tuple(o.offsets for o in outs)
+            slices = codes[todo]
+            jobs = [VerifyJob(files, offsets, slices[lo: lo + self.pairs_per_task], None)
+                    for lo in range(0, slices.size, self.pairs_per_task)]
+            found = list(self.map_fn(verify_task, jobs))
+            if len(found) != len(jobs):
+                raise DedupError(f"map_fn returned {len(found)} results for {len(jobs)} verification slices")
+            inter[todo] = overlaps_of(PairScores.concat([f[1] for f in found]))
+        idx.pairs_reused, idx.pairs_verified = int(codes.size - todo.size), int(todo.size)
+        if todo.size or len(memo) != len(pk):
+            idx.save_pairs(pk, inter)
+        sizes = np.concatenate([np.diff(o.offsets) for o in outs]) if outs else np.zeros(0, np.int64)
+        scores = scores_from_overlaps(inter, sizes[pairs[:, 0]], sizes[pairs[:, 1]])
+        ok = self.accept(scores)
+        return codes[ok], scores.take(ok)
 
     # -- passes 5 and 6: clusters, representatives, and the similarity to the representative
     def _edges(self, leaders: np.ndarray, accepted: np.ndarray) -> np.ndarray:

@@ -133,17 +133,18 @@ def score_pairs(store: ShingleStore, pairs: np.ndarray) -> PairScores:
 
 
 def verify_codes(
-    store: ShingleStore, codes: np.ndarray, accept: Callable[[PairScores], np.ndarray], block: int = PAIR_BLOCK
+    store: ShingleStore, codes: np.ndarray, accept: Callable[[PairScores], np.ndarray] | None, block: int = PAIR_BLOCK
 ) -> tuple[np.ndarray, PairScores]:
     """The accepted pairs among ``codes`` (sorted pair codes, see lsh.encode_pairs) and their
-    scores. Pairs are decoded and scored one block at a time; rejected ones are not kept."""
+    scores (``accept`` None: every pair). Pairs are decoded and scored one block at a time;
+    rejected ones are not kept."""
     n = len(store)
     kept: list[np.ndarray] = []
     scores: list[PairScores] = []
     for lo in range(0, codes.size, block):
         part = codes[lo : lo + block]
         s = score_pairs(store, decode_pairs(part, n))
-        ok = accept(s)
+        ok = accept(s) if accept is not None else np.ones(part.size, dtype=bool)
         kept.append(part[ok])
         scores.append(s.take(ok))
     return (np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)), PairScores.concat(scores)
@@ -172,10 +173,26 @@ class VerifyJob:
     files: tuple[Location, ...]
     offsets: tuple[np.ndarray, ...]
     codes: np.ndarray
-    accept: Thresholds
+    accept: Thresholds | None  # None: every pair's scores (to be remembered: dedup/index.py)
 
 
 def verify_task(job: VerifyJob) -> tuple[np.ndarray, PairScores]:
     """Accepted codes of the slice and their scores (a top-level function, for any map_fn)."""
     with ShingleStore(job.files, job.offsets) as store:
         return verify_codes(store, job.codes, job.accept)
+
+
+def scores_from_overlaps(inter: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> PairScores:
+    """What ``similarity`` gives for pairs of sorted sets of these sizes and overlaps (the same
+    expressions, on Python ints: the same floats)."""
+    rows = [(0.0, 0.0, 0) if a == 0 or b == 0 else (i / (a + b - i), i / min(a, b), min(a, b))
+            for i, a, b in zip(inter.tolist(), size_a.tolist(), size_b.tolist())]
+    if not rows:
+        return PairScores.concat([])
+    jac, con, small = zip(*rows)
+    return PairScores(np.array(jac), np.array(con), np.array(small, dtype=np.int64))
+
+
+def overlaps_of(scores: PairScores) -> np.ndarray:
+    """|A∩B| of scored pairs: containment x smaller, exactly (an integer ratio's product)."""
+    return np.rint(scores.containment * scores.smaller).astype(np.int64)
