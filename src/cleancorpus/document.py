@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,16 +200,22 @@ def revert(final: str, edits: Sequence[Edit]) -> str:
     :class:`Withheld` when an edit's original is withheld from the version (see :class:`Edit`).
     Edits of metadata values are left out (:func:`revert_metadata`)."""
     edits = text_edits(edits)
-    hidden = [e for e in edits if e.before is None]
-    if hidden:
-        raise Withheld(
-            f"{len(hidden)} edit(s) of this document ({', '.join(sorted({e.stage for e in hidden}))}) hold personal "
-            f"data withheld from the published version; reverting needs the version's private table "
-            f"(cleancorpus revert --private URI, or Version.edits(private=URI))")
+    _refuse_withheld(edits, "", lambda e: e.stage, "cleancorpus revert --private URI")
     text = final
     for group in reversed(stage_passes(edits)):
         text = _undo(text, group)
     return text
+
+
+def _refuse_withheld(edits: Sequence[Edit], whose: str, name: Callable[[Edit], str], command: str) -> None:
+    """Raise :class:`Withheld` when one of ``edits`` has its original withheld (``name`` says which
+    stage or field each is, ``command`` how to revert with the private table)."""
+    hidden = [e for e in edits if e.before is None]
+    if hidden:
+        raise Withheld(
+            f"{len(hidden)} edit(s) of this document{whose} ({', '.join(sorted({name(e) for e in hidden}))}) hold "
+            f"personal data withheld from the published version; reverting needs the version's private table "
+            f"({command}, or Version.edits(private=URI))")
 
 
 def _undo(text: str, group: Sequence[Edit]) -> str:
@@ -229,12 +235,7 @@ def revert_metadata(metadata: dict[str, Any], edits: Sequence[Edit]) -> dict[str
     import copy
 
     fields = [e for e in edits if e.field is not None]
-    hidden = [e for e in fields if e.before is None]
-    if hidden:
-        raise Withheld(
-            f"{len(hidden)} edit(s) of this document's metadata ({', '.join(sorted({e.field or '' for e in hidden}))}) "
-            f"hold personal data withheld from the published version; reverting needs the version's private table "
-            f"(cleancorpus revert --metadata --private URI, or Version.edits(private=URI))")
+    _refuse_withheld(fields, "'s metadata", lambda e: e.field or "", "cleancorpus revert --metadata --private URI")
     out = copy.deepcopy(metadata)
     for group in reversed(stage_passes(fields)):
         for path in dict.fromkeys(e.field for e in group):
