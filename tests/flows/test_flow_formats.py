@@ -22,8 +22,10 @@ def test_flow_reads_every_format_as_the_cli_does(prefect_api, tmp_path):
     # one shard per file: the skipped-record counts are merged across shard tasks
     got = clean_corpus(raw_dir=str(raw), out_dir=str(tmp_path / "flow"), shard_mb=1e-6,
                        text_field="content", id_field="doc_id")
+    # built with the flow store's id key: ids and version ids are keyed per store (README "Personal data")
     res = CliRunner().invoke(app, ["clean", str(raw), "--out", str(tmp_path / "cli"),
-                                   "--text-field", "content", "--id-field", "doc_id"])
+                                   "--text-field", "content", "--id-field", "doc_id",
+                                   "--id-key", str(tmp_path / "flow" / "_private" / "pii.id-key")])
     assert res.exit_code == 0, res.output
     want = Store(tmp_path / "cli").latest_id()
     assert got == want
