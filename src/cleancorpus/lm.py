@@ -63,8 +63,38 @@ def norm(word: str) -> str:
     return word.lower().replace("\u2019", "'")
 
 
+class PivotCounts:
+    """Counters of word n-grams in sentences (the fields named in ``COUNTERS``), restricted by
+    ``pivots``: the exact subtraction and merge the bigram and trigram counts share."""
+
+    COUNTERS: tuple[str, ...] = ()
+    KIND = "counts"  # what the counts are called in an error
+    pivots: frozenset[str] | None
+
+    def without(self, part: "PivotCounts") -> "PivotCounts":
+        """These counts less those of some of the same sentences (exact: ``part`` was counted in)."""
+        out = type(self)(pivots=self.pivots, **{f: Counter(getattr(self, f)) for f in self.COUNTERS})
+        for f in self.COUNTERS:
+            counts = getattr(out, f)
+            counts.subtract(getattr(part, f))
+            setattr(out, f, +counts)  # drop the zeros
+        return out
+
+    @classmethod
+    def merged(cls, parts: Sequence["PivotCounts"]) -> "PivotCounts":
+        """Counts of the union of the parts' sentences (exact, in any order)."""
+        pivots = {p.pivots for p in parts}
+        if len(pivots) > 1:
+            raise ValueError(f"cannot merge {cls.KIND} restricted to different pivot words")
+        total = cls(pivots=pivots.pop() if pivots else None)
+        for p in parts:
+            for f in cls.COUNTERS:
+                getattr(total, f).update(getattr(p, f))
+        return total
+
+
 @dataclass
-class CorpusCounts:
+class CorpusCounts(PivotCounts):
     """Unigram and bigram counts of normalised words, learned from a corpus's clean documents.
 
     ``pivots``, when given, restricts the bigrams to pairs with at least one word in it. A
@@ -77,6 +107,8 @@ class CorpusCounts:
     unigrams: Counter = field(default_factory=Counter)
     bigrams: Counter = field(default_factory=Counter)
     pivots: frozenset[str] | None = None
+    COUNTERS = ("unigrams", "bigrams")
+    KIND = "corpus counts"
 
     def add(self, sentences: Iterable[Sequence[str]]) -> None:
         pivots = self.pivots
@@ -87,26 +119,6 @@ class CorpusCounts:
             if pivots is not None:
                 pairs = ((a, b) for a, b in pairs if a in pivots or b in pivots)
             self.bigrams.update(pairs)
-
-    def without(self, part: "CorpusCounts") -> "CorpusCounts":
-        """These counts less those of some of the same sentences (exact: ``part`` was counted in)."""
-        out = CorpusCounts(Counter(self.unigrams), Counter(self.bigrams), self.pivots)
-        out.unigrams.subtract(part.unigrams)
-        out.bigrams.subtract(part.bigrams)
-        out.unigrams, out.bigrams = +out.unigrams, +out.bigrams  # drop the zeros
-        return out
-
-    @classmethod
-    def merged(cls, parts: Sequence["CorpusCounts"]) -> "CorpusCounts":
-        """Counts of the union of the parts' sentences (exact, in any order)."""
-        pivots = {p.pivots for p in parts}
-        if len(pivots) > 1:
-            raise ValueError("cannot merge corpus counts restricted to different pivot words")
-        total = cls(pivots=pivots.pop() if pivots else None)
-        for p in parts:
-            total.unigrams.update(p.unigrams)
-            total.bigrams.update(p.bigrams)
-        return total
 
 
 class BigramLM:

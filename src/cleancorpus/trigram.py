@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from .lm import Arc, BigramLM, Path, norm
+from .lm import Arc, BigramLM, Path, PivotCounts, norm
 from .spunreads import islands
 
 # weight of the bigram model in a trigram context the corpus has seen (chosen on the dev split)
@@ -42,12 +42,14 @@ MEMO_SIZE = 1 << 17
 
 
 @dataclass
-class TrigramCounts:
+class TrigramCounts(PivotCounts):
     """Counts of normalised word triples inside sentences, restricted to triples with at least
     one word in ``pivots`` (when given)."""
 
     trigrams: Counter = field(default_factory=Counter)
     pivots: frozenset[str] | None = None
+    COUNTERS = ("trigrams",)
+    KIND = "trigram counts"
 
     def add(self, sentences: Iterable[Sequence[str]]) -> None:
         pivots = self.pivots
@@ -57,24 +59,6 @@ class TrigramCounts:
             if pivots is not None:
                 triples = (t for t in triples if t[0] in pivots or t[1] in pivots or t[2] in pivots)
             self.trigrams.update(triples)
-
-    def without(self, part: "TrigramCounts") -> "TrigramCounts":
-        """These counts less those of some of the same sentences (exact: ``part`` was counted in)."""
-        out = TrigramCounts(Counter(self.trigrams), self.pivots)
-        out.trigrams.subtract(part.trigrams)
-        out.trigrams = +out.trigrams
-        return out
-
-    @classmethod
-    def merged(cls, parts: Sequence["TrigramCounts"]) -> "TrigramCounts":
-        """Counts of the union of the parts' sentences (exact, in any order)."""
-        pivots = {p.pivots for p in parts}
-        if len(pivots) > 1:
-            raise ValueError("cannot merge trigram counts restricted to different pivot words")
-        total = cls(pivots=pivots.pop() if pivots else None)
-        for p in parts:
-            total.trigrams.update(p.trigrams)
-        return total
 
 
 class TrigramLM:
