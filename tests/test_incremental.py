@@ -92,7 +92,7 @@ def same_version(a, b, tmp: Path) -> None:
     assert ra.keys() == rb.keys()
     for name in ra:
         assert ra[name] == rb[name], name
-    content = ("counts", "stages", "dedup", "inputs", "config")
+    content = ("counts", "stages", "dedup", "inputs", "config", "signals")
     assert {k: a.manifest[k] for k in content} == {k: b.manifest[k] for k in content}
 
 
@@ -153,6 +153,10 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     files["broken.jsonl"] = json.dumps(good[0]) + "\n{not json\n" + json.dumps(good[1]) + "\n"
     work = step(tmp_path, store, write_raw(raw, files), None, "add")
     assert work["stages"]["unicode"] == {"recomputed": 12, "reused": 40, "why_recomputed": {"input": 12}}
+    # publish takes the digests of files with the same spill lines and duplicate decisions from
+    # their entries (incremental.PublishFiles): at least one of the four old files is such a file
+    assert work["publish"]["documents_reused"] >= 10
+    assert work["publish"]["documents_reused"] + work["publish"]["documents_parsed"] == 50
     assert work["stages"]["boilerplate"]["fit_chunks_recounted"] == 2
     assert work["stages"]["boilerplate"]["fit_chunks_reused"] == 4
     # spun's statistics changed (10 more clean documents): its results are still reused where

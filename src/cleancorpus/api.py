@@ -23,7 +23,8 @@ from .pipeline import Pipeline, Progress, RunResult, read_documents
 from .store import Store, Version
 from .store.store import TMP_PREFIX
 from .store.private import restrict_local
-from .store.write import write_version
+from .store.tables import DOCUMENTS, DUPLICATES, first_fields
+from .store.write import Carried, write_version
 from .signals import Tally
 
 
@@ -129,17 +130,33 @@ def deduplicate(p: Plan, spill: Path | str, map_fn=None, full: bool = False) -> 
                            workdir=scratch.parent(spill), index=str(p.store.root), full=full, **kwargs)
 
 
-def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None = None) -> Version:
+def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None = None,
+            full: bool = False) -> Version:
     """Write the version (documents, edits, duplicates, outcomes) and make it the latest: only
-    the rows of input documents whose result changed since the parent are written."""
+    the rows of input documents whose result changed since the parent are written. ``full``:
+    every document is parsed and digested (the stored entries are rewritten, not read)."""
     duplicates = {} if p.config.dedup.report_only else dd.duplicates
     counts = {"input_files": len(p.inputs), "documents": 0, "kept": 0, "duplicate": 0, "rejected": 0}
 
     signals = Tally()  # language mix, quality flags, PII redactions of the kept documents (signals.py)
+    # an unchanged input file's documents come from its stored entry (incremental.PublishFiles)
+    from .incremental import PublishFiles, lines_key, publish_dir, spill_files
+
+    entries = (PublishFiles(str(p.store.root), publish_dir(p.config), read=not full)
+               if run.layout is not None else None)
+    pending: dict[str, dict[str, Any]] = {}  # entries of the files parsed this run
+    digests: dict[str, tuple[str, str | None]] = {}
+
+    def outcome(doc_id: str, source: str, dup) -> Outcome:
+        if dup is None:
+            return Outcome(doc_id, source, Status.KEPT)
+        return Outcome(doc_id, source, Status.DUPLICATE, reason=dup.reason, duplicate_of=dup.duplicate_of,
+                       similarity=dup.similarity)
 
     def items():
         nonlocal signals
         signals = Tally()
+        pending.clear()
         for c in counts:
             if c != "input_files":
                 counts[c] = 0
@@ -147,19 +164,50 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             counts["documents"] += 1
             counts["rejected"] += 1
             yield o, None
-        for doc in read_documents(run.spill):
-            dup = duplicates.get(doc.id)
-            if dup is None:
-                o = Outcome(doc.id, doc.source, Status.KEPT)
-                signals.add(doc)
-            else:
-                o = Outcome(doc.id, doc.source, Status.DUPLICATE, reason=dup.reason,
-                            duplicate_of=dup.duplicate_of, similarity=dup.similarity)
-            counts["documents"] += 1
-            counts[o.status.value] += 1
-            if progress:
-                progress("writing", 1)
-            yield o, doc
+        files = (spill_files(run.spill, run.layout) if run.layout is not None
+                 else [(None, [line for line in _lines(run.spill)])])
+        for relpath, lines in files:
+            key = lines_key(lines) if entries is not None else ""
+            got = entries.load(relpath, key) if entries is not None and relpath is not None else None
+            if got is not None and [_dup_key(duplicates.get(d[0])) for d in got["docs"]] == [d[2] for d in got["docs"]]:
+                fields = got["fields"]
+                for line, (doc_id, source, dk, d, pd, rec) in zip(lines, got["docs"]):
+                    o = outcome(doc_id, source, duplicates.get(doc_id))
+                    if dk is None:
+                        signals.replay(rec)
+                    counts["documents"] += 1
+                    counts[o.status.value] += 1
+                    yield o, Carried(d, pd, lambda line=line: _parse(line), fields)
+                    fields = None
+                entries.reused += len(lines)  # type: ignore[union-attr]
+                if progress:
+                    progress("writing", len(lines))
+                continue
+            docs: list[tuple] = []
+            metas: dict[str, list[dict[str, Any]]] = {DOCUMENTS: [], DUPLICATES: []}
+            for line in lines:
+                doc = _parse(line)
+                dup = duplicates.get(doc.id)
+                o = outcome(doc.id, doc.source, dup)
+                rec = None
+                if dup is None:
+                    rec = Tally.record(doc)
+                    signals.replay(rec)
+                docs.append((doc.id, doc.source, _dup_key(dup), rec))
+                (metas[DUPLICATES] if dup is not None else metas[DOCUMENTS]).append(doc.metadata)
+                counts["documents"] += 1
+                counts[o.status.value] += 1
+                if progress:
+                    progress("writing", 1)
+                yield o, doc
+            if entries is not None and relpath is not None:
+                entries.computed += len(lines)
+                pending[relpath] = {"lines": key, "docs": docs,
+                                    "fields": {t: first_fields(ms) for t, ms in metas.items()}}
+
+    def on_digest(o: Outcome, d: str, private_digest: str | None) -> None:
+        if entries is not None:
+            digests[o.source] = (d, private_digest)
 
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     parent = p.store.latest_id()
@@ -181,7 +229,9 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             # the only part of the summary that depends on history, not on the version's content
             "work": {"documents_from_scratch": run.work.documents_from_scratch(next(iter(p.config.stages), None)),
                      "documents_recomputed": run.work.documents_recomputed, "stages": run.work.to_dict(),
-                     "dedup": dd.work},
+                     "dedup": dd.work,
+                     **({"publish": {"documents_reused": entries.reused, "documents_parsed": entries.computed}}
+                        if entries is not None else {})},
         }
 
     meta = {"cleancorpus.parent": parent or "", "cleancorpus.created": created,
@@ -190,12 +240,28 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
     with _local_scratch(run.spill) as local:
         version, _ = write_version(p.store, p.version_id, items, summary, created=created,
                                    commit_metadata=meta, scratch=local, progress=progress,
-                                   withhold=withhold_policy(p.config))
+                                   withhold=withhold_policy(p.config), on_digest=on_digest)
+    for relpath, e in pending.items():  # the entries of the files parsed this run
+        entries.save(relpath, {"lines": e["lines"], "fields": e["fields"],  # type: ignore[union-attr]
+                               "docs": [(i, src, dk, *digests[src], rec) for i, src, dk, rec in e["docs"]]})
     sweep_cache(p)
     from .incremental import CACHE_DIR
 
     restrict_local(p.store.uri, CACHE_DIR)  # private working state (README "Personal data")
     return version
+
+
+def _dup_key(dup) -> tuple | None:
+    return None if dup is None else (dup.duplicate_of, dup.reason, dup.similarity)
+
+
+def _parse(line: bytes) -> Document:
+    return Document.from_record(json.loads(line.decode("utf-8", "surrogatepass")))
+
+
+def _lines(path):
+    with scratch.open_file(path, "rb") as fh:
+        yield from fh
 
 
 def withhold_policy(config: Config):
@@ -236,7 +302,7 @@ def sweep_cache(p: Plan) -> int:
     configurations or code, removed input files), so the cache stays the size of one version."""
     from .dedup.index import index_dir
     from .dedup.minhash import MinHashParams
-    from .incremental import file_key, options_fingerprint, segment_dirs, sweep
+    from .incremental import file_key, options_fingerprint, publish_dir, segment_dirs, sweep
 
     opts = p.config._resolved  # type: ignore[attr-defined]
     fps = {name: options_fingerprint(name, opts[name]) for name in p.config.stages}
@@ -244,6 +310,7 @@ def sweep_cache(p: Plan) -> int:
     d = p.config.dedup
     keep.add(index_dir(MinHashParams(d.shingle_size, d.num_perm, d.seed)))
     keep.update(segment_dirs(p.config))
+    keep.add(publish_dir(p.config))
     return sweep(str(p.store.root), keep, {file_key(item["path"]) for item in p.inputs})
 
 
@@ -326,7 +393,7 @@ def clean(
 
         run = passes.run_stages(p, work, SHARD_BYTES, MAX_SHARDS, full=full, fail_fast=fail_fast, progress=progress)
         dd = deduplicate(p, run.spill, full=full)
-        version = publish(p, run, dd, progress)
+        version = publish(p, run, dd, progress, full)
     return CleanResult(version, True, version.manifest["counts"])
 
 

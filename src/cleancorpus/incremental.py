@@ -146,7 +146,7 @@ def sweep(root: str, keep_dirs: set[str], keep_files: set[str]) -> int:
     results are a cache: removing them costs recomputation, never correctness."""
     files = _Files(root)
     removed = 0
-    for kind in ("stages", "fits", "dedup", SEGMENT_DIR):
+    for kind in ("stages", "fits", "dedup", SEGMENT_DIR, PUBLISH_DIR):
         try:
             dirs = files.fs.ls(f"{files.base}/{kind}", detail=False)
         except FileNotFoundError:
@@ -781,3 +781,72 @@ def _by_stage(edits: Sequence[Any]) -> Iterator[list[Any]]:
         group.append(e)
     if group:
         yield group
+
+
+# -- the publish step's entries: per input file, what the version stores for its documents ------
+# Publishing reads every document of the run to digest what the version stores for it (outcome,
+# text, metadata, edits) and compare it with the parent's. For an input file whose spill lines
+# are byte for byte those of a previous run and whose documents got the same duplicate
+# decisions, those digests are the ones that run computed: the entry keeps them per document
+# (with the private table's digest, the signals tally's record and the metadata fields the
+# file adds to the tables' layout), so the file's documents are not parsed, digested or
+# re-serialised; a document is parsed only if its row must be written after all (the parent
+# does not hold that digest). The directory is named by the configuration and the code (the
+# withholding policy and every serialisation depend on them). The entry holds ids, sources,
+# digests and counts: no text.
+PUBLISH_DIR = "publish"
+
+
+def publish_dir(config: Any) -> str:
+    return f"{PUBLISH_DIR}/pub-{options_fingerprint('publish', config.to_dict())}"
+
+
+def spill_files(path: Any, layout: Sequence[tuple[str, int]]) -> Iterator[tuple[str, list[bytes]]]:
+    """A spill's lines (newline included) one input file's at a time, by the run's layout."""
+    from . import scratch
+
+    with scratch.open_file(path, "rb") as fh:
+        for relpath, count in layout:
+            lines = [fh.readline() for _ in range(count)]
+            if count and not lines[-1].endswith(b"\n"):
+                raise RuntimeError(f"the spill {path} is shorter than its layout")
+            yield relpath, lines
+        if fh.read(1):
+            raise RuntimeError(f"the spill {path} is longer than its layout")
+
+
+def lines_key(lines: Sequence[bytes]) -> str:
+    h = hashlib.sha256()
+    for ln in lines:
+        h.update(ln)
+    return h.hexdigest()
+
+
+class PublishFiles:
+    """The publish step's entry per input file (see above)."""
+
+    def __init__(self, root: str, directory: str, read: bool = True) -> None:
+        self.files = _Files(root)
+        self.dir, self.read = directory, read
+        self.reused = self.computed = 0  # documents
+
+    def _rel(self, relpath: str) -> str:
+        return f"{self.dir}/{file_key(relpath)}.pickle.gz"
+
+    def load(self, relpath: str, key: str) -> dict[str, Any] | None:
+        if not self.read:
+            return None
+        data = self.files.read(self._rel(relpath))
+        if data is None:
+            return None
+        try:
+            got = pickle.loads(gzip.decompress(data))
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
+            return None
+        ok = isinstance(got, dict) and got.get("file") == relpath and got.get("lines") == key
+        return got if ok else None
+
+    def save(self, relpath: str, entry: dict[str, Any]) -> None:
+        buf = io.BytesIO()
+        pickle.dump({"file": relpath, **entry}, buf, protocol=pickle.HIGHEST_PROTOCOL)
+        self.files.write(self._rel(relpath), gzip.compress(buf.getvalue(), compresslevel=1, mtime=0))

@@ -71,6 +71,9 @@ class RunResult:
     reports: dict[str, StageReport]
     documents_in: int
     work: Work = field(default_factory=Work)  # what was reused and recomputed (incremental.py)
+    # the spill's lines per input file, in order (None: not known): lets dedup and publish take
+    # an unchanged file's results from their stored entries without parsing its documents
+    layout: tuple[tuple[str, int], ...] | None = None
 
 
 class Pipeline:

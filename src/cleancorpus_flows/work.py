@@ -639,7 +639,9 @@ def run_stages(
         sources = one_pass(label if not isinstance(sources[0], tuple) else f"ingest+{label}", seg.index)
     final = gather(sources, scratch.join(work_dir, "documents.jsonl"))  # type: ignore[arg-type]
     _remove(sources)
-    return RunResult(final, rejected, reports, reports["ingest"].seen, done)
+    layout = (tuple(item for lay in layouts for item in lay)  # type: ignore[union-attr]
+              if all(lay is not None for lay in layouts) else None)
+    return RunResult(final, rejected, reports, reports["ingest"].seen, done, layout)
 
 
 def _remove(paths: Sequence[Shard | Location]) -> None:

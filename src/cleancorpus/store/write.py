@@ -61,7 +61,23 @@ from .tables import (
     part_of,
 )
 
-Item = tuple[Outcome, "Document | None"]
+
+
+@dataclass
+class Carried:
+    """A document whose stored values the publish step's entry of its input file gives
+    (incremental.PublishFiles: same spill lines, same duplicate decisions as when the entry was
+    made): its digest, its private table digest when it has withheld originals, and, on a file's
+    first document, the metadata fields the file's documents add to each table's layout
+    (``tables.first_fields``). It is parsed only when its row must be written."""
+
+    digest: str
+    private_digest: str | None
+    parse: Callable[[], Document]
+    fields: dict[str, list] | None = None
+
+
+Item = tuple[Outcome, "Document | Carried | None"]
 FULL_REWRITE_FRACTION = 0.5
 TARGET_FILE_BYTES = 8 * 2**20  # small files: a change rewrites little, reads stay few files
 
@@ -171,11 +187,14 @@ def write_version(
     scratch: Path,
     progress: Callable[[str, int], None] | None = None,
     withhold: private.Withhold | None = None,
+    on_digest: Callable[[Outcome, str, str | None], None] | None = None,
 ) -> tuple[Version, WriteStats]:
     """Write ``items`` (every input document's outcome, with the document when it reached the
     end) as version ``version_id``, a child of the store's latest version. ``summary`` is
     called once the items were read (it may count them). The originals of the edits
-    ``withhold`` picks go to the private table instead of ``edits`` (store/private.py)."""
+    ``withhold`` picks go to the private table instead of ``edits`` (store/private.py). An item's
+    document may be ``Carried``: its digests are known and it is parsed only if its row is
+    written. ``on_digest(outcome, digest, private digest)`` is called for the other items."""
     from deltalake import CommitProperties, write_deltalake
     from deltalake.exceptions import CommitFailedError, DeltaError
 
@@ -201,18 +220,31 @@ def write_version(
     with contextlib.ExitStack() as stack:
         out = {name: stack.enter_context(open(path, "w", encoding="utf-8")) for name, path in paths.items()}
         for outcome, full in items():
-            doc, hidden = private.split(full, withhold) if withhold and full is not None else (full, [])
-            d = digest(outcome, doc)  # of what is published: no original withheld from it
             if outcome.source in seen:
                 raise StoreError(f"two input documents share the source {outcome.source!r}; sources must be unique")
-            seen[outcome.source] = d
-            if hidden:
-                pv.seen[outcome.source] = digest(outcome, full)
             table = DUPLICATES if outcome.status is Status.DUPLICATE else DOCUMENTS
-            if doc is not None:
-                layouts[table].observe(doc.metadata)
-            if prev.get(outcome.source) == d and pv.same(outcome.source):
-                continue
+            if isinstance(full, Carried):
+                for name, pairs in (full.fields or {}).items():
+                    layouts[name].observe_first(pairs)
+                d = seen[outcome.source] = full.digest
+                if full.private_digest is not None:
+                    pv.seen[outcome.source] = full.private_digest
+                if prev.get(outcome.source) == d and pv.same(outcome.source):
+                    continue
+                full = full.parse()
+                doc, hidden = private.split(full, withhold) if withhold else (full, [])
+            else:
+                doc, hidden = private.split(full, withhold) if withhold and full is not None else (full, [])
+                d = digest(outcome, doc)  # of what is published: no original withheld from it
+                seen[outcome.source] = d
+                if hidden:
+                    pv.seen[outcome.source] = digest(outcome, full)
+                if on_digest is not None:
+                    on_digest(outcome, d, pv.seen.get(outcome.source) if hidden else None)
+                if doc is not None:
+                    layouts[table].observe(doc.metadata)
+                if prev.get(outcome.source) == d and pv.same(outcome.source):
+                    continue
             stats.changed += 1
             out[OUTCOMES].write(json.dumps(outcome_row(outcome, d)) + "\n")
             if doc is not None:
@@ -232,6 +264,8 @@ def write_version(
     def rows(name: str) -> Iterator[dict[str, Any]]:
         if stats.full_rewrite:  # every row, from the run's items again
             for outcome, full in items():
+                if isinstance(full, Carried):
+                    full = full.parse()
                 doc, hidden = private.split(full, withhold) if withhold and full is not None else (full, [])
                 if name == PRIVATE:
                     yield from private.rows(doc, hidden, pv.seen.get(outcome.source, ""), part_of(outcome.source))
