@@ -499,6 +499,22 @@ def segment_dirs(config: Any) -> set[str]:
     return out
 
 
+class _Same(str):
+    """A stored output equal to the input line, byte for byte (``SAME``): written as it came,
+    whatever the entry form. A str, so it survives pickling; ``is`` holds after a load because
+    ``__reduce__`` gives the one instance back."""
+
+    def __reduce__(self):
+        return (_same, ())
+
+
+def _same() -> "_Same":
+    return SAME
+
+
+SAME = _Same("same as the input line")
+
+
 @dataclass
 class DocResult:
     """One input document's result in a segment, as stored."""

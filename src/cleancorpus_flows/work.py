@@ -28,7 +28,7 @@ from cleancorpus.api import Plan
 from cleancorpus.config import Config
 from cleancorpus.document import Document, Outcome, Rejection, Status
 from cleancorpus.idkey import IdKey
-from cleancorpus.incremental import (UNCACHEABLE, DocResult, LazyDocument, SegmentFiles, StageCache, Work,
+from cleancorpus.incremental import (SAME, UNCACHEABLE, DocResult, LazyDocument, SegmentFiles, StageCache, Work,
                                      cached_partial_fit, delta_of, entry_form, ingest_tag, jsonable, line_digest,
                                      lines_fit, rebuilt, segment_dir, splice_parts, spliced, stage_fingerprint)
 from cleancorpus.ingest import InputFile, file_digest, iter_documents
@@ -224,6 +224,8 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                 return 0
             if form == "line":
                 out.write(r.out)
+            elif r.out is SAME:  # the segment left the line as it was: no parse, no rebuild
+                out.write(line)
             elif form == "splice":
                 out.write(spliced(line, r.out))
             else:
@@ -262,9 +264,9 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
             out.write(b"\n")
             if progress:
                 progress(phase, 1)
-            kept: Any = (line if form == "line" else splice_parts(in_line, line) if form == "splice"
-                         else delta_of(doc, result))
-            if form == "delta" and kept is not None and json.dumps(
+            kept: Any = (line if form == "line" else SAME if line == in_line
+                         else splice_parts(in_line, line) if form == "splice" else delta_of(doc, result))
+            if form == "delta" and kept is not None and kept is not SAME and json.dumps(
                     rebuilt(doc, kept).to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass") != line:
                 kept = None  # not rebuilt byte for byte: not stored
             ok = state["ok"] and kept is not None
