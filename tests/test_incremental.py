@@ -157,6 +157,8 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     # their entries (incremental.PublishFiles): at least one of the four old files is such a file
     assert work["publish"]["documents_reused"] >= 10
     assert work["publish"]["documents_reused"] + work["publish"]["documents_parsed"] == 52  # every spill line
+    # so does dedup's first pass (its ids, repair counts, lengths and text keys: index.FileMeta)
+    assert work["dedup"]["documents_not_parsed"] >= 10
     assert work["stages"]["boilerplate"]["fit_chunks_recounted"] == 2
     assert work["stages"]["boilerplate"]["fit_chunks_reused"] == 4
     # spun's statistics changed (10 more clean documents): its results are still reused where

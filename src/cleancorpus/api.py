@@ -121,10 +121,15 @@ def plan(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, config: Config 
     return Plan(store, files, inputs, config, version_id(inputs, config, key), key)
 
 
-def deduplicate(p: Plan, spill: Path | str, map_fn=None, full: bool = False) -> DedupResult:
+def deduplicate(p: Plan, spill: Path | str, map_fn=None, full: bool = False, layout=None) -> DedupResult:
     """The corpus-level duplicate passes over the cleaned documents of a run (all of the
-    current inputs; no earlier version takes part, so the version id names one content)."""
-    kwargs = {"map_fn": map_fn} if map_fn is not None else {}
+    current inputs; no earlier version takes part, so the version id names one content).
+    ``layout``: the spill's lines per input file (RunResult.layout): unchanged files are not parsed."""
+    from .incremental import spill_files
+
+    kwargs: dict[str, Any] = {"map_fn": map_fn} if map_fn is not None else {}
+    if layout is not None:
+        kwargs["lines"] = lambda: spill_files(spill, layout)
     # scratch files (text batches, signatures) next to the spill: same disk, removed with it
     return find_duplicates(lambda: read_documents(spill), p.config.dedup,
                            workdir=scratch.parent(spill), index=str(p.store.root), full=full, **kwargs)
@@ -392,7 +397,7 @@ def clean(
         from cleancorpus_flows import work as passes
 
         run = passes.run_stages(p, work, SHARD_BYTES, MAX_SHARDS, full=full, fail_fast=fail_fast, progress=progress)
-        dd = deduplicate(p, run.spill, full=full)
+        dd = deduplicate(p, run.spill, full=full, layout=run.layout)
         version = publish(p, run, dd, progress, full)
     return CleanResult(version, True, version.manifest["counts"])
 

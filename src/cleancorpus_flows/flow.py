@@ -179,7 +179,7 @@ def clean_corpus(
         run = work.run_stages(p, work_dir, max(1, int(shard_mb * 2**20)), max_shards,
                               run_passes=_run_passes, fit=_fit, gather=gather,
                               run_partial_fits=_partial_fits, full=full)
-        dd = api.deduplicate(p, run.spill, map_fn=task_map, full=full)
+        dd = api.deduplicate(p, run.spill, map_fn=task_map, full=full, layout=run.layout)
         version_id = write_version(p, run, dd, full)
     first = next(iter(config.stages), None)
     log.info("documents recomputed: %d of %d from scratch, %d in at least one stage (%s)",

@@ -193,6 +193,13 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
     spill, reports and rejections of the plain pass."""
     seg = pipe.segments[job.segment] if job.segment is not None else []
     head = seg[0] if seg else None
+    ticks = [0]  # lines written since the progress callback was last told (once per input file)
+
+    def told() -> None:
+        if progress and ticks[0]:
+            progress(job.label.split(":")[0], ticks[0])
+        ticks[0] = 0
+
     raw = isinstance(job.source, tuple)
     fps = [stage_fingerprint(s) for s in seg]
     form = entry_form(job.config, segments(job.config)[job.segment].start if job.segment is not None else 0)
@@ -203,7 +210,6 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
     rejected: list[Outcome] = []
     work = Work()
     layout: list[tuple[str, int]] = []
-    phase = job.label.split(":")[0]
     total = 0
 
     with scratch.open_file(job.out, "wb") as out:
@@ -231,8 +237,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
             else:
                 out.write(json.dumps(rebuilt(get(), r.out).to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass"))
             out.write(b"\n")
-            if progress:
-                progress(phase, 1)
+            ticks[0] += 1
             return 1
 
         def compute(doc: Document, digest: bytes, in_line: bytes) -> tuple[DocResult | None, int]:
@@ -262,8 +267,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
             line = json.dumps(result.to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass")
             out.write(line)
             out.write(b"\n")
-            if progress:
-                progress(phase, 1)
+            ticks[0] += 1
             kept: Any = (line if form == "line" else SAME if line == in_line
                          else splice_parts(in_line, line) if form == "splice" else delta_of(doc, result))
             if form == "delta" and kept is not None and kept is not SAME and json.dumps(
@@ -332,6 +336,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                             n += emit(r, b"", _no_document)
                     layout.append((f.relpath, n))
                     total += n
+                    told()
                     continue
                 ingest = {"ingest": StageReport("ingest")}
                 tap = _Tap(rejected)
@@ -352,6 +357,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                                                               "rejected": tap.positions}})
                 layout.append((f.relpath, n))
                 total += n
+                told()
         else:
             with scratch.open_file(job.source, "rb") as src:  # type: ignore[arg-type]
                 for relpath, count in job.layout:  # type: ignore[union-attr]
@@ -374,6 +380,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                         entries.save(rel, k, results)
                     layout.append((relpath, n))
                     total += n
+                    told()
     if later is not None:
         later.flush()
     return PassResult(job.out, total, reports, rejected, time.perf_counter() - t0, work, tuple(layout))
