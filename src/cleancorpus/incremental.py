@@ -605,8 +605,10 @@ def lines_fit(
     consecutive documents. An unchanged file costs one entry read and no parsing; a changed
     one reads its units' entries and recounts only the units whose documents changed (a unit
     whose lines changed but not what the fit reads, e.g. metadata for a text-only fit, is
-    parsed and kept). ``merge_stats`` is exact and order-independent, so the total is one
-    partial fit over every document."""
+    parsed and kept). Above the files, groups of about ``FIT_GROUP`` consecutive files keep
+    their merged statistics keyed by their files' digests: a run whose change is in one file
+    reads one entry per other group, not one per file, and merges that many. ``merge_stats`` is
+    exact and order-independent, so the total is one partial fit over every document."""
     files = _Files(root)
     fp = stage_fingerprint(stage)
     text_only = getattr(stage, "fit_reads", "document") == "text"
@@ -623,9 +625,7 @@ def lines_fit(
             stats = [stage.merge_stats(stats[i:i + 8]) for i in range(0, len(stats), 8)]
         return stats[0]
 
-    for relpath, lines in groups:
-        if not lines:
-            continue
+    def digests(lines: list[bytes]) -> tuple[list[list[bytes]], list[str], str]:
         units = [lines[i:i + FIT_UNIT] for i in range(0, len(lines), FIT_UNIT)]
         udigests = []
         for u in units:
@@ -633,14 +633,16 @@ def lines_fit(
             for ln in u:
                 h.update(line_digest(ln))
             udigests.append(h.hexdigest())
-        node_key = hashlib.sha256("".join(udigests).encode()).hexdigest()
+        return units, udigests, hashlib.sha256("".join(udigests).encode()).hexdigest()
+
+    def one_file(relpath: str, units: list[list[bytes]], udigests: list[str], node_key: str
+                 ) -> tuple[Any, dict[str, str], bool]:
+        """The file's statistics, skipped documents and whether a time limit struck."""
         base = f"fits/{stage.name}-{fp}/{file_key(relpath)}"
         node = _read_fit(files, f"{base}-file.pickle.gz", relpath) if read else None
         if node is not None and node.get("lines") == node_key:
-            parts.append(node["stats"])
-            skipped.update(node["skipped"])
             count(stage.name, len(units), False)
-            continue
+            return node["stats"], node["skipped"], False
         ustats: list[Any] = []
         uskipped: dict[str, str] = {}
         timed_out = False
@@ -677,11 +679,60 @@ def lines_fit(
         if not timed_out:
             _write_fit(files, f"{base}-file.pickle.gz",
                        {"file": relpath, "lines": node_key, "stats": total, "skipped": uskipped})
+        return total, uskipped, timed_out
+
+    def one_group(members: list[tuple[str, list[bytes]]]) -> None:
+        """A group of consecutive files (``_group_ends``): its merged statistics from one entry
+        when every member's lines are unchanged, else from the members' entries and units."""
+        keyed = [(rel, *digests(lines)) for rel, lines in members]
+        if len(keyed) == 1:
+            stats, skip, _ = one_file(*keyed[0])
+            parts.append(stats)
+            skipped.update(skip)
+            return
+        first = keyed[0][0]
+        group_key = hashlib.sha256(json.dumps([[rel, k[2]] for rel, *k in keyed]).encode()).hexdigest()
+        rel = f"fits/{stage.name}-{fp}/{file_key(first)}-group.pickle.gz"
+        got = _read_fit(files, rel, first) if read else None
+        if got is not None and got.get("lines") == group_key:
+            count(stage.name, sum(len(units) for _, units, _, _ in keyed), False)
+            parts.append(got["stats"])
+            skipped.update(got["skipped"])
+            return
+        stats, gskipped, timed_out = [], {}, False
+        for member in keyed:
+            st, skip, late = one_file(*member)
+            stats.append(st)
+            gskipped.update(skip)
+            timed_out = timed_out or late
+        total = merged(stats)
+        if not timed_out:
+            _write_fit(files, rel, {"file": first, "lines": group_key, "stats": total, "skipped": gskipped})
         parts.append(total)
-        skipped.update(uskipped)
+        skipped.update(gskipped)
+
+    members: list[tuple[str, list[bytes]]] = []
+    for relpath, lines in groups:
+        if not lines:
+            continue
+        members.append((relpath, lines))
+        if _group_ends(relpath):
+            one_group(members)
+            members = []
+    if members:
+        one_group(members)
     if not parts:
         return fit(lambda: iter(()))
     return merged(parts), skipped
+
+
+FIT_GROUP = 8  # files per group of lines_fit's merge level, on average
+
+
+def _group_ends(relpath: str) -> bool:
+    """Whether a group of files ends with this one: decided by the file's name alone, so adding
+    or removing a file changes the group it is in and no other (positions would shift them all)."""
+    return int(file_key(relpath)[:8], 16) % FIT_GROUP == 0
 
 
 def _chunk_digest(chunk: list[Document], text_only: bool) -> str:
