@@ -145,9 +145,10 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
 
     signals = Tally()  # language mix, quality flags, PII redactions of the kept documents (signals.py)
     # an unchanged input file's documents come from its stored entry (incremental.PublishFiles)
-    from .incremental import PublishFiles, lines_key, publish_dir, spill_files
+    from .incremental import PublishFiles, line_digest, publish_dir, spill_files
 
-    entries = (PublishFiles(str(p.store.root), publish_dir(p.config), read=not full)
+    withhold = withhold_policy(p.config)
+    entries = (PublishFiles(str(p.store.root), publish_dir(p.config, withhold is not None), read=not full)
                if run.layout is not None else None)
     pending: dict[str, dict[str, Any]] = {}  # entries of the files parsed this run
     digests: dict[str, tuple[str, str | None]] = {}
@@ -172,43 +173,44 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
         files = (spill_files(run.spill, run.layout) if run.layout is not None
                  else [(None, [line for line in _lines(run.spill)])])
         for relpath, lines in files:
-            key = lines_key(lines) if entries is not None else ""
-            got = entries.load(relpath, key) if entries is not None and relpath is not None else None
-            if got is not None and [_dup_key(duplicates.get(d[0])) for d in got["docs"]] == [d[2] for d in got["docs"]]:
-                fields = got["fields"]
-                for line, (doc_id, source, dk, d, pd, rec) in zip(lines, got["docs"]):
-                    o = outcome(doc_id, source, duplicates.get(doc_id))
-                    if dk is None:
-                        signals.replay(rec)
-                    counts["documents"] += 1
-                    counts[o.status.value] += 1
-                    yield o, Carried(d, pd, lambda line=line: _parse(line), fields)
-                    fields = None
-                entries.reused += len(lines)  # type: ignore[union-attr]
-                if progress:
-                    progress("writing", len(lines))
-                continue
-            docs: list[tuple] = []
-            metas: dict[str, list[dict[str, Any]]] = {DOCUMENTS: [], DUPLICATES: []}
+            got = entries.load(relpath) if entries is not None and relpath is not None else None
+            docs: list[tuple] = []  # per line: (line digest, stored values or None, what a new entry needs)
+            parsed = 0
             for line in lines:
+                ld = line_digest(line) if entries is not None else b""
+                e = got.get(ld) if got else None
+                if e is not None:
+                    doc_id, source, dk, d, pd, rec, fields = e
+                    dup = duplicates.get(doc_id)
+                    if _dup_key(dup) == dk:  # the same line and the same duplicate decision
+                        o = outcome(doc_id, source, dup)
+                        if dup is None:
+                            signals.replay(rec)
+                        counts["documents"] += 1
+                        counts[o.status.value] += 1
+                        docs.append((ld, e))
+                        yield o, Carried(d, pd, lambda line=line: _parse(line),
+                                         {DUPLICATES if dup is not None else DOCUMENTS: fields})
+                        continue
                 doc = _parse(line)
+                parsed += 1
                 dup = duplicates.get(doc.id)
                 o = outcome(doc.id, doc.source, dup)
                 rec = None
                 if dup is None:
                     rec = Tally.record(doc)
                     signals.replay(rec)
-                docs.append((doc.id, doc.source, _dup_key(dup), rec))
-                (metas[DUPLICATES] if dup is not None else metas[DOCUMENTS]).append(doc.metadata)
+                docs.append((ld, (doc.id, doc.source, _dup_key(dup), rec, first_fields([doc.metadata]))))
                 counts["documents"] += 1
                 counts[o.status.value] += 1
-                if progress:
-                    progress("writing", 1)
                 yield o, doc
+            if progress:
+                progress("writing", len(lines))
             if entries is not None and relpath is not None:
-                entries.computed += len(lines)
-                pending[relpath] = {"lines": key, "docs": docs,
-                                    "fields": {t: first_fields(ms) for t, ms in metas.items()}}
+                entries.computed += parsed
+                entries.reused += len(lines) - parsed
+                if parsed or got is None or len(got) != len(lines):
+                    pending[relpath] = docs
 
     def on_digest(o: Outcome, d: str, private_digest: str | None) -> None:
         if entries is not None:
@@ -245,10 +247,9 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
     with _local_scratch(run.spill) as local:
         version, _ = write_version(p.store, p.version_id, items, summary, created=created,
                                    commit_metadata=meta, scratch=local, progress=progress,
-                                   withhold=withhold_policy(p.config), on_digest=on_digest)
-    for relpath, e in pending.items():  # the entries of the files parsed this run
-        entries.save(relpath, {"lines": e["lines"], "fields": e["fields"],  # type: ignore[union-attr]
-                               "docs": [(i, src, dk, *digests[src], rec) for i, src, dk, rec in e["docs"]]})
+                                   withhold=withhold, on_digest=on_digest)
+    for relpath, docs in pending.items():  # the entries of the files with documents parsed this run
+        entries.save(relpath, {ld: (e if len(e) == 7 else (*e[:3], *digests[e[1]], *e[3:])) for ld, e in docs})  # type: ignore[union-attr]
     sweep_cache(p)
     from .incremental import CACHE_DIR
 
@@ -315,7 +316,7 @@ def sweep_cache(p: Plan) -> int:
     d = p.config.dedup
     keep.add(index_dir(MinHashParams(d.shingle_size, d.num_perm, d.seed)))
     keep.update(segment_dirs(p.config))
-    keep.add(publish_dir(p.config))
+    keep.add(publish_dir(p.config, withhold_policy(p.config) is not None))
     return sweep(str(p.store.root), keep, {file_key(item["path"]) for item in p.inputs})
 
 

@@ -852,20 +852,21 @@ def _by_stage(edits: Sequence[Any]) -> Iterator[list[Any]]:
 
 # -- the publish step's entries: per input file, what the version stores for its documents ------
 # Publishing reads every document of the run to digest what the version stores for it (outcome,
-# text, metadata, edits) and compare it with the parent's. For an input file whose spill lines
-# are byte for byte those of a previous run and whose documents got the same duplicate
-# decisions, those digests are the ones that run computed: the entry keeps them per document
-# (with the private table's digest, the signals tally's record and the metadata fields the
-# file adds to the tables' layout), so the file's documents are not parsed, digested or
-# re-serialised; a document is parsed only if its row must be written after all (the parent
-# does not hold that digest). The directory is named by the configuration and the code (the
-# withholding policy and every serialisation depend on them). The entry holds ids, sources,
-# digests and counts: no text.
+# text, metadata, edits) and compare it with the parent's. For a spill line that is byte for
+# byte one a previous run published, with the same duplicate decision, that digest is the one
+# that run computed: the entry of the line's input file keeps it per line digest (with the
+# private table's digest, the signals tally's record and the metadata fields the document adds
+# to its table's layout), so the document is not parsed, digested or re-serialised; it is
+# parsed only if its row must be written after all (the parent does not hold that digest).
+# The directory is named by the configuration and the code (the withholding policy and every
+# serialisation depend on them). An entry holds ids, sources, digests and counts: no text.
 PUBLISH_DIR = "publish"
 
 
-def publish_dir(config: Any) -> str:
-    return f"{PUBLISH_DIR}/pub-{options_fingerprint('publish', config.to_dict())}"
+def publish_dir(config: Any, withholding: bool) -> str:
+    """``withholding``: whether the run withholds originals (api.withhold_policy), which the
+    published digests depend on."""
+    return f"{PUBLISH_DIR}/pub-{options_fingerprint('publish', [config.to_dict(), withholding])}"
 
 
 def spill_files(path: Any, layout: Sequence[tuple[str, int]]) -> Iterator[tuple[str, list[bytes]]]:
@@ -895,12 +896,14 @@ class PublishFiles:
     def __init__(self, root: str, directory: str, read: bool = True) -> None:
         self.files = _Files(root)
         self.dir, self.read = directory, read
-        self.reused = self.computed = 0  # documents
+        self.reused = self.computed = 0  # documents carried / parsed
 
     def _rel(self, relpath: str) -> str:
         return f"{self.dir}/{file_key(relpath)}.pickle.gz"
 
-    def load(self, relpath: str, key: str) -> dict[str, Any] | None:
+    def load(self, relpath: str) -> dict[bytes, tuple] | None:
+        """The file's stored values by line digest: (id, source, duplicate decision, digest,
+        private digest, tally record, metadata fields)."""
         if not self.read:
             return None
         data = self.files.read(self._rel(relpath))
@@ -910,10 +913,10 @@ class PublishFiles:
             got = pickle.loads(gzip.decompress(data))
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
             return None
-        ok = isinstance(got, dict) and got.get("file") == relpath and got.get("lines") == key
-        return got if ok else None
+        ok = isinstance(got, dict) and got.get("file") == relpath and isinstance(got.get("lines"), dict)
+        return got["lines"] if ok else None
 
-    def save(self, relpath: str, entry: dict[str, Any]) -> None:
+    def save(self, relpath: str, lines: dict[bytes, tuple]) -> None:
         buf = io.BytesIO()
-        pickle.dump({"file": relpath, **entry}, buf, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump({"file": relpath, "lines": lines}, buf, protocol=pickle.HIGHEST_PROTOCOL)
         self.files.write(self._rel(relpath), gzip.compress(buf.getvalue(), compresslevel=1, mtime=0))

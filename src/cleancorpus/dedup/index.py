@@ -26,10 +26,10 @@ from .minhash import MinHashParams
 @dataclass
 class FileMeta:
     """What the first dedup pass reads of an input file's documents, every spill line in order
-    (before repeated ids are dropped): with the digest of the file's spill lines, so that a file
-    whose lines are unchanged is not parsed again (its texts' rows come from the index)."""
+    (before repeated ids are dropped), each with its line's digest: a document whose spill line
+    is unchanged is not parsed again (its text's row comes from the index)."""
 
-    lines: str  # incremental.lines_key of the file's spill lines
+    lines: list[bytes]  # incremental.line_digest of each document's spill line
     ids: list[str]
     keys: list[bytes]  # text_key of each document's text
     repairs: list[int]
@@ -98,9 +98,10 @@ class DedupIndex:
                     for i in range(len(keys))}
             meta = None
             if "meta_lines" in z.files:
-                k = z["meta_keys"]
-                meta = FileMeta(str(z["meta_lines"]), z["meta_ids"].tolist(), [k[i].tobytes() for i in range(len(k))],
-                                z["meta_repairs"].tolist(), z["meta_lengths"].tolist())
+                k, ln = z["meta_keys"], z["meta_lines"]
+                meta = FileMeta([ln[i].tobytes() for i in range(len(ln))], z["meta_ids"].tolist(),
+                                [k[i].tobytes() for i in range(len(k))], z["meta_repairs"].tolist(),
+                                z["meta_lengths"].tolist())
             return rows, meta
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
             return {}, None
@@ -109,7 +110,8 @@ class DedupIndex:
         offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum([r.shingles.size for r in rows], out=offsets[1:])
         extra = {} if meta is None else {
-            "meta_lines": np.array(meta.lines), "meta_ids": np.array(meta.ids, dtype=str),
+            "meta_lines": np.frombuffer(b"".join(meta.lines), dtype=np.uint8).reshape(len(meta.lines), 16),
+            "meta_ids": np.array(meta.ids, dtype=str),
             "meta_keys": np.frombuffer(b"".join(meta.keys), dtype=np.uint8).reshape(len(meta.keys), 16),
             "meta_repairs": np.array(meta.repairs, dtype=np.int64), "meta_lengths": np.array(meta.lengths, dtype=np.int64)}
         buf = io.BytesIO()

@@ -244,10 +244,10 @@ class _Run:
 
     def _documents(self) -> Iterator[tuple[str, int, int, str | None, bytes | None, Callable[[], str]]]:
         """(id, repairs, characters, input file, text key, the text) of each document, a repeated
-        id once; with ``lines``, an input file whose spill lines are those its index entry was
-        made from is not parsed (a text is parsed only if the index lacks its row)."""
-        self.meta: dict[str, FileMeta] = {}  # each file's first-pass meta (lines only)
-        self.parsed: set[str] = set()  # files whose lines did not match their stored meta
+        id once; with ``lines``, a document whose spill line is one its file's index entry was
+        made from is not parsed (its text only if the index lacks its row)."""
+        self.meta: dict[str, FileMeta] = {}  # each file's first-pass meta (with ``lines`` only)
+        self.parsed: set[str] = set()  # files with documents parsed: their entries get the new meta
         if self.lines is None:
             for doc in unique_documents(self.docs):
                 rel = input_file(doc.source) if self.index is not None else None
@@ -255,22 +255,32 @@ class _Run:
                 yield (doc.id, sum(1 for e in doc.edits if e.stage in REPAIR_STAGES), len(doc.text), rel, key,
                        (lambda text=doc.text: text))
             return
-        from ..incremental import lines_key
+        from ..incremental import line_digest
 
         seen: set[str] = set()
         for rel, lines in self.lines():
-            digest = lines_key(lines)
-            meta = self.index.peek_meta(rel)  # type: ignore[union-attr]
-            if meta is None or meta.lines != digest or len(meta.ids) != len(lines):
-                docs = [_parse(ln) for ln in lines]
-                meta = FileMeta(digest, [d.id for d in docs], [text_key(d.text) for d in docs],
-                                [sum(1 for e in d.edits if e.stage in REPAIR_STAGES) for d in docs],
-                                [len(d.text) for d in docs])
-                self.parsed.add(rel)
-                texts = [(lambda text=d.text: text) for d in docs]
-            else:
-                texts = [(lambda ln=ln: _parse(ln).text) for ln in lines]
-                self.index.unparsed += len(lines)  # type: ignore[union-attr]
+            stored = self.index.peek_meta(rel)  # type: ignore[union-attr]
+            at = {d: i for i, d in enumerate(stored.lines)} if stored is not None else {}
+            meta = FileMeta([], [], [], [], [])
+            texts: list[Callable[[], str]] = []
+            parsed = 0
+            for ln in lines:
+                digest = line_digest(ln)
+                i = at.get(digest)
+                if i is not None:  # the same spill line: what was read of it holds
+                    values = (stored.ids[i], stored.keys[i], stored.repairs[i], stored.lengths[i])  # type: ignore[union-attr]
+                    texts.append(lambda ln=ln: _parse(ln).text)
+                else:
+                    d = _parse(ln)
+                    values = (d.id, text_key(d.text), sum(1 for e in d.edits if e.stage in REPAIR_STAGES), len(d.text))
+                    texts.append(lambda text=d.text: text)
+                    parsed += 1
+                meta.lines.append(digest)
+                for field_, v in zip((meta.ids, meta.keys, meta.repairs, meta.lengths), values):
+                    field_.append(v)
+            self.index.unparsed += len(lines) - parsed  # type: ignore[union-attr]
+            if parsed or stored is None or len(stored.lines) != len(lines):
+                self.parsed.add(rel)  # its entry is rewritten with the new meta
             self.meta[rel] = meta
             for i, doc_id in enumerate(meta.ids):
                 if doc_id in seen:
