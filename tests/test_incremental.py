@@ -188,6 +188,15 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     cached = [p for p in (store / "_cache").rglob("*") if p.is_file()]
     assert cached and not [p for p in cached if p.name.startswith(gone)]  # removed inputs leave the cache
 
+    # a file edited a second time, and the removed file added back (its entries were swept:
+    # every stored result, publish's and dedup's per-line ones included, must come out as --full)
+    again = [dict(d) for d in files["part-002.jsonl"]]
+    again[7]["text"] += " And a second correction."
+    files["part-002.jsonl"] = again
+    files["part-001.jsonl"] = base["part-001.jsonl"]
+    work = step(tmp_path, store, write_raw(raw, files), None, "edit-again-and-re-add")
+    assert work["stages"]["unicode"]["recomputed"] == 11
+
     # a config change of the last stage: the stages before it are all reused
     config = Config(stage_options={"spelling": {"protect_min_count": 3}})
     work = step(tmp_path, store, raw, config, "config")
