@@ -414,6 +414,7 @@ def test_fit_groups_merge_exactly(tmp_path):
     run(removed)
     assert run(edited).fit_recomputed.get("spelling", 0) <= 1  # added back: its units may be swept or kept
 
+
 def test_entry_forms_rebuild_the_output_byte_for_byte():
     """What a segment entry keeps of a document (incremental.entry_form) gives the output line
     back exactly: the splice finds the record's own edits even when the text and the metadata
@@ -428,8 +429,13 @@ def test_entry_forms_rebuild_the_output_byte_for_byte():
     doc = Document("d1", '[NAME] wrote , "edits": [ here', "a.jsonl:1", {"x": {"edits": [1, 2]}}, (earlier,))
     out = doc.revise("spun", [Replacement(7, 12, "said", "swap", 0.91234)], {"spin_score": 0.5})
     parts = splice_parts(line(doc), line(out))
-    assert parts is not None and b"Alice" not in parts[0] + parts[1]
+    assert parts is not None and b"Alice" not in parts[1] + parts[3]
     assert spliced(line(doc), parts) == line(out)
+    # a stage that only sets metadata: the entry keeps that span, not the text
+    scored = doc.revise("spun", [], {"spin_score": 0.25})
+    parts = splice_parts(line(doc), line(scored))
+    assert parts is not None and b"wrote" not in parts[1] and b"0.25" in parts[1]
+    assert spliced(line(doc), parts) == line(scored)
     delta = delta_of(doc, out)
     assert delta is not None and all("before" not in d for d in delta[0])
     assert line(rebuilt(doc, delta)) == line(out)

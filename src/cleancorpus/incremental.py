@@ -792,15 +792,38 @@ def splice_parts(in_line: bytes, out_line: bytes) -> tuple[bytes, bytes] | None:
     if a is None or b is None:
         return None
     inner = in_line[a:-2]
-    parts = (out_line[:b], out_line[b + len(inner):-2])
-    return parts if out_line[b:b + len(inner)] == inner and spliced(in_line, parts) == out_line else None
+    if out_line[b:b + len(inner)] != inner:
+        return None
+    # the output's head (text and metadata) as the input's head with one span replaced: most
+    # stages add a metadata key or change a few words, so the entry keeps that span, not the text
+    head, out_head = in_line[:a], out_line[:b]
+    pre = _common_prefix(head, out_head)
+    suf = _common_prefix(head[pre:][::-1], out_head[pre:][::-1])
+    parts = (pre, out_head[pre:len(out_head) - suf], suf, out_line[b + len(inner):-2])
+    return parts if spliced(in_line, parts) == out_line else None
 
 
-def spliced(in_line: bytes, parts: tuple[bytes, bytes]) -> bytes:
+def _common_prefix(a: bytes, b: bytes) -> int:
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:  # the longest equal prefix, by halving (slices compare in C)
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def spliced(in_line: bytes, parts: tuple) -> bytes:
+    """The output line from the input line and ``splice_parts``: (output head, new edits), or
+    (length of the input head's prefix kept, the span between, length of its suffix kept, new edits)."""
     a = _edits_at(in_line)
     if a is None:
         raise ValueError("not a spill line")
-    return parts[0] + in_line[a:-2] + parts[1] + b"]}"
+    if len(parts) == 2:
+        return parts[0] + in_line[a:-2] + parts[1] + b"]}"
+    pre, mid, suf, tail = parts
+    return in_line[:pre] + mid + in_line[a - suf:a] + in_line[a:-2] + tail + b"]}"
 
 
 def delta_of(doc: Document, out: Document) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
