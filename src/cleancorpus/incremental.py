@@ -600,15 +600,16 @@ def lines_fit(
     root: str, read: bool, work: Work | None = None,
 ) -> tuple[Any, dict[str, str]]:
     """The stage's statistics of spill lines grouped by input file (in order), from stored
-    counts where the lines are unchanged: one entry per file (its documents' merged
-    statistics, keyed by a digest of its lines) and, below it, one per unit of ``FIT_UNIT``
-    consecutive documents. An unchanged file costs one entry read and no parsing; a changed
-    one reads its units' entries and recounts only the units whose documents changed (a unit
-    whose lines changed but not what the fit reads, e.g. metadata for a text-only fit, is
-    parsed and kept). Above the files, groups of about ``FIT_GROUP`` consecutive files keep
-    their merged statistics keyed by their files' digests: a run whose change is in one file
-    reads one entry per other group, not one per file, and merges that many. ``merge_stats`` is
-    exact and order-independent, so the total is one partial fit over every document."""
+    counts where the lines are unchanged: one entry per group of about ``FIT_GROUP``
+    consecutive files (``_group_ends``; their documents' merged statistics, keyed by the digests
+    of their lines) and, below it, one per unit of ``FIT_UNIT`` consecutive documents of a
+    file. An unchanged group costs one entry read and no parsing; a changed one reads its
+    files' units and recounts only the units whose documents changed (a unit whose lines
+    changed but not what the fit reads, e.g. metadata for a text-only fit, is parsed and
+    kept). There is no entry per file: it would repeat its units' counts once more. So a run
+    whose change is in one file reads one entry per other group and that group's units, and
+    merges that many. ``merge_stats`` is exact and order-independent, so the total is one
+    partial fit over every document."""
     files = _Files(root)
     fp = stage_fingerprint(stage)
     text_only = getattr(stage, "fit_reads", "document") == "text"
@@ -635,14 +636,11 @@ def lines_fit(
             udigests.append(h.hexdigest())
         return units, udigests, hashlib.sha256("".join(udigests).encode()).hexdigest()
 
-    def one_file(relpath: str, units: list[list[bytes]], udigests: list[str], node_key: str
+    def one_file(relpath: str, units: list[list[bytes]], udigests: list[str], _node_key: str
                  ) -> tuple[Any, dict[str, str], bool]:
-        """The file's statistics, skipped documents and whether a time limit struck."""
+        """The file's statistics from its units, skipped documents and whether a time limit
+        struck (a file's merged statistics are kept only in its group's entry)."""
         base = f"fits/{stage.name}-{fp}/{file_key(relpath)}"
-        node = _read_fit(files, f"{base}-file.pickle.gz", relpath) if read else None
-        if node is not None and node.get("lines") == node_key:
-            count(stage.name, len(units), False)
-            return node["stats"], node["skipped"], False
         ustats: list[Any] = []
         uskipped: dict[str, str] = {}
         timed_out = False
@@ -675,21 +673,12 @@ def lines_fit(
                 count(stage.name, 1, False)
             ustats.append(got["stats"])
             uskipped.update(got["skipped"])
-        total = merged(ustats)
-        if not timed_out:
-            _write_fit(files, f"{base}-file.pickle.gz",
-                       {"file": relpath, "lines": node_key, "stats": total, "skipped": uskipped})
-        return total, uskipped, timed_out
+        return merged(ustats), uskipped, timed_out
 
     def one_group(members: list[tuple[str, list[bytes]]]) -> None:
         """A group of consecutive files (``_group_ends``): its merged statistics from one entry
         when every member's lines are unchanged, else from the members' entries and units."""
         keyed = [(rel, *digests(lines)) for rel, lines in members]
-        if len(keyed) == 1:
-            stats, skip, _ = one_file(*keyed[0])
-            parts.append(stats)
-            skipped.update(skip)
-            return
         first = keyed[0][0]
         group_key = hashlib.sha256(json.dumps([[rel, k[2]] for rel, *k in keyed]).encode()).hexdigest()
         rel = f"fits/{stage.name}-{fp}/{file_key(first)}-group.pickle.gz"
