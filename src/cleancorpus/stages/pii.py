@@ -121,16 +121,20 @@ class PiiStage(Stage):
 
 
 def string_values(obj: Any, parts: tuple = ()) -> Iterator[tuple[str, str]]:
-    """(JSON Pointer, value) of every string inside a metadata dict, in a stable order."""
+    """(JSON Pointer, value) of every string inside a metadata dict, in a stable order (depth
+    first, in the containers' order). Numbers and other scalars are passed over in the loop,
+    not visited one by one: the quality signals are 30 of them per document."""
     if isinstance(obj, str):
         if parts:
             yield pointer(parts), obj
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
+        return
+    if not isinstance(obj, (dict, list, tuple)):
+        return
+    for k, v in (obj.items() if isinstance(obj, dict) else enumerate(obj)):
+        if isinstance(v, str):
+            yield pointer((*parts, k)), v
+        elif isinstance(v, (dict, list, tuple)):
             yield from string_values(v, (*parts, k))
-    elif isinstance(obj, (list, tuple)):
-        for i, v in enumerate(obj):
-            yield from string_values(v, (*parts, i))
 
 
 def holds_personal_data(edit: Edit, kinds: frozenset[str] | set[str] | tuple[str, ...] = KINDS) -> bool:
