@@ -99,7 +99,8 @@ class PiiStage(Stage):
         ``revert --metadata --private`` restores it."""
         edits: list[Edit] = []
         changed: list[tuple[str, str]] = []
-        for path, value in string_values(metadata):
+        for parts, value in _candidate_strings(metadata, ()):
+            path = pointer(parts)
             found = find_pii(value, self._kinds)
             if not found:
                 continue
@@ -135,6 +136,23 @@ def string_values(obj: Any, parts: tuple = ()) -> Iterator[tuple[str, str]]:
             yield pointer((*parts, k)), v
         elif isinstance(v, (dict, list, tuple)):
             yield from string_values(v, (*parts, k))
+
+
+_SCALARS = (int, float, bool, type(None))
+
+
+def _candidate_strings(obj: dict | list | tuple, parts: tuple) -> Iterator[tuple[tuple, str]]:
+    """(path parts, value) of the strings ``string_values`` gives that hold a character PII
+    needs (``_ANY``: a digit, "@", "::", "[at]"), in the same order; the others cannot hold a
+    match (find_pii returns nothing for them) and numbers are skipped by type first."""
+    for k, v in (obj.items() if isinstance(obj, dict) else enumerate(obj)):
+        if type(v) in _SCALARS:
+            continue
+        if isinstance(v, str):
+            if _ANY.search(v):
+                yield (*parts, k), v
+        elif isinstance(v, (dict, list, tuple)):
+            yield from _candidate_strings(v, (*parts, k))
 
 
 def holds_personal_data(edit: Edit, kinds: frozenset[str] | set[str] | tuple[str, ...] = KINDS) -> bool:
