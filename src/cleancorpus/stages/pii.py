@@ -121,30 +121,14 @@ class PiiStage(Stage):
         return out, edits
 
 
-def string_values(obj: Any, parts: tuple = ()) -> Iterator[tuple[str, str]]:
-    """(JSON Pointer, value) of every string inside a metadata dict, in a stable order (depth
-    first, in the containers' order). Numbers and other scalars are passed over in the loop,
-    not visited one by one: the quality signals are 30 of them per document."""
-    if isinstance(obj, str):
-        if parts:
-            yield pointer(parts), obj
-        return
-    if not isinstance(obj, (dict, list, tuple)):
-        return
-    for k, v in (obj.items() if isinstance(obj, dict) else enumerate(obj)):
-        if isinstance(v, str):
-            yield pointer((*parts, k)), v
-        elif isinstance(v, (dict, list, tuple)):
-            yield from string_values(v, (*parts, k))
-
-
 _SCALARS = (int, float, bool, type(None))
 
 
 def _candidate_strings(obj: dict | list | tuple, parts: tuple) -> Iterator[tuple[tuple, str]]:
-    """(path parts, value) of the strings ``string_values`` gives that hold a character PII
-    needs (``_ANY``: a digit, "@", "::", "[at]"), in the same order; the others cannot hold a
-    match (find_pii returns nothing for them) and numbers are skipped by type first."""
+    """(path parts, value) of every string inside the metadata (an HTML title, a JSONL field,
+    nested ones too), depth first in the containers' order, that holds a character PII needs
+    (``_ANY``: a digit, "@", "::", "[at]"); the others cannot hold a match (find_pii returns
+    nothing for them). Numbers are passed over by type: the quality signals are 30 of them."""
     for k, v in (obj.items() if isinstance(obj, dict) else enumerate(obj)):
         if type(v) in _SCALARS:
             continue
