@@ -9,7 +9,7 @@ beyond 64 bits and non-string keys, and reads integers beyond 64 bits as floats.
 
 - :func:`encode_record` writes orjson's compact JSON when orjson can write the record
   exactly, and ``json.dumps`` (compact, surrogates passed through) when it cannot: when
-  orjson refuses the record, or its output holds ``null`` (which may have been a NaN).
+  orjson refuses the record, or its output holds a ``null`` that was not a None (a NaN).
 - :func:`loads` reads any JSON ``json.dumps`` writes (either separators, ``NaN``,
   ``Infinity``, surrogates raw or escaped) into exactly what ``json.loads`` gives: with orjson
   unless the line has a run of 19 or more digits (an integer orjson would read as a float),
@@ -45,7 +45,9 @@ def dumps(value: Any) -> bytes:
         out = orjson.dumps(value, option=_OPTIONS)
     except TypeError:  # a surrogate, an integer beyond 64 bits, a non-string key, another type
         return _json_dumps(value)
-    if b"null" in out:  # None, or a NaN/infinity orjson wrote as null: json tells them apart
+    if b"null" in out and orjson.loads(out) != value:
+        # a NaN or an infinity, which orjson writes as null (a None reads back equal; so does
+        # every other value, tuples aside: they read back as lists and go to json, harmlessly)
         return _json_dumps(value)
     return out
 
