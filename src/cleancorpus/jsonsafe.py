@@ -12,48 +12,18 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
-
-import orjson
-
-_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def dumps(obj: Any, **kwargs: Any) -> str:
     """``json.dumps`` that always produces strict JSON encodable as UTF-8 (fast path: as is)."""
     kwargs.setdefault("ensure_ascii", False)
-    if kwargs.get("separators") == (",", ":") and kwargs["ensure_ascii"] is False and kwargs.keys() <= _COMPACT:
-        fast = _orjson_compact(obj, bool(kwargs.get("sort_keys")))
-        if fast is not None:
-            return fast
     try:
         s = json.dumps(obj, allow_nan=False, **kwargs)
         s.encode("utf-8")
         return s
     except ValueError:  # NaN/Infinity, or an unpaired surrogate (UnicodeEncodeError)
         return json.dumps(strict_value(obj), allow_nan=False, **kwargs)
-
-
-_COMPACT = frozenset({"separators", "ensure_ascii", "sort_keys"})
-# orjson writes a float in exponent form, or one under 1e-4 positionally ("0.00001"), where
-# Python's repr does otherwise; every other float, every string (escapes included), integer
-# and key order it writes byte for byte as json does (tests/test_records.py)
-_FLOAT_FORMS_DIFFER = re.compile(rb"[0-9][eE]|0\.0000")
-
-
-def _orjson_compact(obj: Any, sort_keys: bool) -> str | None:
-    """What ``json.dumps(strict_value(obj), ensure_ascii=False, separators=(",", ":"),
-    sort_keys=sort_keys)`` gives, made by orjson; None where orjson could write other bytes (a
-    float formatted otherwise, an unpaired surrogate, an integer beyond 64 bits, a non-string
-    key, a type orjson encodes its own way). NaN and infinities are null in both."""
-    try:
-        out = orjson.dumps(obj, option=_ORJSON_OPTIONS | (orjson.OPT_SORT_KEYS if sort_keys else 0))
-    except TypeError:
-        return None
-    if _FLOAT_FORMS_DIFFER.search(out):
-        return None
-    return out.decode("utf-8")
 
 
 def strict_value(value: Any) -> Any:
