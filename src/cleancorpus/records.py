@@ -7,13 +7,15 @@ metadata's floats. orjson does the same work in a fraction of the CPU, but it is
 ``json``: it writes NaN and infinities as ``null``, refuses unpaired surrogates, integers
 beyond 64 bits and non-string keys, and reads integers beyond 64 bits as floats. So:
 
-- :func:`encode_record` writes orjson's compact JSON when orjson can write the record
-  exactly, and ``json.dumps`` (compact, surrogates passed through) when it cannot: when
-  orjson refuses the record, or its output holds a ``null`` that was not a None (a NaN).
+- :func:`dumps` writes orjson's compact JSON, after one space, when orjson can write the value
+  exactly, and ``json.dumps`` (compact, surrogates passed through) when it cannot: when orjson
+  refuses it, or its output holds a ``null`` that was not a None (a NaN). JSON allows the space;
+  it tells :func:`loads` that orjson wrote the line and can read it back exactly.
 - :func:`loads` reads any JSON ``json.dumps`` writes (either separators, ``NaN``,
-  ``Infinity``, surrogates raw or escaped) into exactly what ``json.loads`` gives: with orjson
-  unless the line has a run of 19 or more digits (an integer orjson would read as a float),
-  and with ``json`` whenever orjson refuses it.
+  ``Infinity``, surrogates raw or escaped) into exactly what ``json.loads`` gives: a line
+  starting with the space with orjson (json if orjson refuses it), any other line with json.
+  (orjson cannot read every line: it reads integers beyond 64 bits as floats, and telling by
+  looking costs more than it saves.)
 
 A spill line therefore decodes to what the record was under ``json.dumps`` + ``json.loads``
 (tuples as lists, non-string keys as strings, NaN as NaN), the round trip the pipeline always
@@ -25,7 +27,6 @@ does not depend on which encoder wrote a spill.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
@@ -35,8 +36,7 @@ from .document import Document
 # orjson encodes subclasses of str/int/dict/list, dataclasses and datetimes its own way; handed
 # back (TypeError) they go to json.dumps, which encodes them (or refuses them) as it always did
 _OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
-# an integer orjson cannot hold (beyond 64 bits) has at least 19 digits: such a line goes to json
-_LONG_DIGITS = re.compile(rb"\d{19}")
+ORJSON_MARK = b" "  # a line orjson wrote (JSON whitespace before the value)
 
 
 def dumps(value: Any) -> bytes:
@@ -49,7 +49,7 @@ def dumps(value: Any) -> bytes:
         # a NaN or an infinity, which orjson writes as null (a None reads back equal; so does
         # every other value, tuples aside: they read back as lists and go to json, harmlessly)
         return _json_dumps(value)
-    return out
+    return ORJSON_MARK + out
 
 
 def _json_dumps(value: Any) -> bytes:
@@ -58,10 +58,10 @@ def _json_dumps(value: Any) -> bytes:
 
 def loads(line: bytes) -> Any:
     """What ``json.loads`` gives for ``line`` (UTF-8 bytes, surrogates passed through)."""
-    if not _LONG_DIGITS.search(line):
+    if line[:1] == ORJSON_MARK:
         try:
             return orjson.loads(line)
-        except orjson.JSONDecodeError:  # NaN/Infinity, a surrogate, a number beyond a double
+        except orjson.JSONDecodeError:  # not a line orjson wrote after all: json decides
             pass
     return json.loads(line.decode("utf-8", "surrogatepass"))
 
