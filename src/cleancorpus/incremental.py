@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .document import Document, Edit, Rejection
+from .records import decode_record
 
 CACHE_DIR = "_cache"
 FIT_CHUNK = 2048  # documents per counted chunk of an input file: bounds the memory a chunk takes
@@ -584,7 +585,7 @@ class LazyDocument:
 
     def get(self) -> Document:
         if self._doc is None:
-            self._doc = Document.from_record(json.loads(self._line.decode("utf-8", "surrogatepass")))
+            self._doc = decode_record(self._line)
         return self._doc
 
     def __getattr__(self, name: str) -> Any:
@@ -650,7 +651,7 @@ def lines_fit(
             chunk: list[Document] | None = None
             digest = None
             if got is not None and got.get("lines") != ldigest:
-                chunk = [Document.from_record(json.loads(ln.decode("utf-8", "surrogatepass"))) for ln in u]
+                chunk = [decode_record(ln) for ln in u]
                 digest = _chunk_digest(chunk, text_only)
                 if got.get("digest") != digest:
                     got = None
@@ -659,7 +660,7 @@ def lines_fit(
                     _write_fit(files, rel, got)
             if got is None:
                 if chunk is None:
-                    chunk = [Document.from_record(json.loads(ln.decode("utf-8", "surrogatepass"))) for ln in u]
+                    chunk = [decode_record(ln) for ln in u]
                     digest = _chunk_digest(chunk, text_only)
                 stats, skip = fit(lambda chunk=chunk: iter(chunk))
                 got = {"file": relpath, "digest": digest, "lines": ldigest, "stats": stats, "skipped": skip}
@@ -757,7 +758,7 @@ def _write_fit(files: _Files, rel: str, got: dict[str, Any]) -> None:
 # what the segment added, edits without an original its input gives back and the metadata
 # ("delta"), and the output is rebuilt from the parsed input. Without the pii stage nothing is
 # withheld and the entry keeps the output line ("line").
-_EDITS_MARK = b', "edits": ['
+_EDITS_MARKS = (b',"edits":[', b', "edits": [')
 
 
 def entry_form(config: Any, start: int) -> str:
@@ -770,8 +771,11 @@ def entry_form(config: Any, start: int) -> str:
 def _edits_at(line: bytes) -> int | None:
     """Where the edits list's items start in a spill line (the record's last key: no string
     holds an unescaped quote, so the last match is the record's own)."""
-    i = line.rfind(_EDITS_MARK)
-    return None if i < 0 or not line.endswith(b"]}") else i + len(_EDITS_MARK)
+    for mark in _EDITS_MARKS:  # records.py's compact lines, or json.dumps' (older entries)
+        i = line.rfind(mark)
+        if i >= 0:
+            return i + len(mark) if line.endswith(b"]}") else None
+    return None
 
 
 def splice_parts(in_line: bytes, out_line: bytes) -> tuple[bytes, bytes] | None:

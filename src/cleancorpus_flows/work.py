@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
-import json
 import pickle
 import threading
 import time
@@ -32,6 +31,7 @@ from cleancorpus.incremental import (SAME, UNCACHEABLE, DocResult, LazyDocument,
                                      cached_partial_fit, delta_of, entry_form, ingest_tag, jsonable, line_digest,
                                      lines_fit, rebuilt, segment_dir, splice_parts, spliced, stage_fingerprint)
 from cleancorpus.ingest import InputFile, file_digest, iter_documents
+from cleancorpus.records import decode_record, encode_record
 from cleancorpus.pipeline import Pipeline, RunResult, StageReport, guarded_partial_fit, read_documents, spill
 from cleancorpus.scratch import Location
 from cleancorpus.stages import REGISTRY, Stage
@@ -235,7 +235,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
             elif form == "splice":
                 out.write(spliced(line, r.out))
             else:
-                out.write(json.dumps(rebuilt(get(), r.out).to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass"))
+                out.write(encode_record(rebuilt(get(), r.out)))
             out.write(b"\n")
             ticks[0] += 1
             return 1
@@ -264,14 +264,13 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                 r = DocResult(digest, None, state["reads"], tuple(path),
                               {"stage": result.stage, "reason": result.reason, "outcome": o.to_dict()})
                 return (r if state["ok"] else None), 0
-            line = json.dumps(result.to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass")
+            line = encode_record(result)
             out.write(line)
             out.write(b"\n")
             ticks[0] += 1
             kept: Any = (line if form == "line" else SAME if line == in_line
                          else splice_parts(in_line, line) if form == "splice" else delta_of(doc, result))
-            if form == "delta" and kept is not None and kept is not SAME and json.dumps(
-                    rebuilt(doc, kept).to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass") != line:
+            if form == "delta" and kept is not None and kept is not SAME and encode_record(rebuilt(doc, kept)) != line:
                 kept = None  # not rebuilt byte for byte: not stored
             ok = state["ok"] and kept is not None
             return (DocResult(digest, kept, state["reads"], tuple(path)) if ok else None), 1
@@ -345,7 +344,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
 
                 def admitted(items=items, ingest=ingest, tap=tap):
                     for doc in pipe.admit(items, ingest, tap):
-                        line = json.dumps(doc.to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass")
+                        line = encode_record(doc)
                         tap.admitted += 1
                         yield line_digest(line), line, (lambda doc=doc: doc)
 
@@ -373,7 +372,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                     else:
                         digests = [line_digest(ln) for ln in lines]
                     n = one_file(relpath, key, stored, (
-                        (d, ln, (lambda ln=ln: Document.from_record(json.loads(ln.decode("utf-8", "surrogatepass")))))
+                        (d, ln, (lambda ln=ln: decode_record(ln)))
                         for d, ln in zip(digests, lines)))
                     if entries_to_save:
                         rel, k, results = entries_to_save.pop()

@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterable, Iterator
 import pyarrow as pa
 
 from .. import jsonsafe
+from ..records import dumps as row_bytes, encode_record, loads as row_from_bytes
 from . import private
 from ..document import Document, Outcome, Status
 from .store import ConcurrentWrite, Store, StoreError, Version
@@ -214,11 +215,11 @@ def write_version(
 
     stats = WriteStats()
     # pass 1 puts each table's changed rows in its own scratch file, so that each table's
-    # write reads only its rows (ASCII escapes: exactly what the run produced, surrogates too)
+    # write reads only its rows (records.py: exactly what the run produced, surrogates too)
     paths = {name: scratch / f"changed-{name}.jsonl" for name in (*DATA_TABLES, PRIVATE)}
     seen: dict[str, str] = {}
     with contextlib.ExitStack() as stack:
-        out = {name: stack.enter_context(open(path, "w", encoding="utf-8")) for name, path in paths.items()}
+        out = {name: stack.enter_context(open(path, "wb")) for name, path in paths.items()}
         for outcome, full in items():
             if outcome.source in seen:
                 raise StoreError(f"two input documents share the source {outcome.source!r}; sources must be unique")
@@ -246,13 +247,13 @@ def write_version(
                 if prev.get(outcome.source) == d and pv.same(outcome.source):
                     continue
             stats.changed += 1
-            out[OUTCOMES].write(json.dumps(outcome_row(outcome, d)) + "\n")
+            out[OUTCOMES].write(row_bytes(outcome_row(outcome, d)) + b"\n")
             if doc is not None:
-                out[table].write(json.dumps(doc.to_record()) + "\n")
+                out[table].write(encode_record(doc) + b"\n")
                 for row in edit_rows(doc):
-                    out[EDITS].write(json.dumps(row) + "\n")
+                    out[EDITS].write(row_bytes(row) + b"\n")
                 for row in private.rows(doc, hidden, pv.seen.get(outcome.source, ""), part_of(doc.source)):
-                    out[PRIVATE].write(json.dumps(row) + "\n")
+                    out[PRIVATE].write(row_bytes(row) + b"\n")
     removed = prev.keys() - seen.keys()
     changed = {s for s, d in seen.items() if prev.get(s) != d or not pv.same(s)}
     touched = changed | removed
@@ -278,9 +279,9 @@ def write_version(
                 elif (name == DUPLICATES) == (outcome.status is Status.DUPLICATE):
                     yield document_row(doc, layouts[name])
             return
-        with open(paths[name], encoding="utf-8") as fh:
+        with open(paths[name], "rb") as fh:
             for line in fh:
-                r = json.loads(line)
+                r = row_from_bytes(line)
                 yield document_row(Document.from_record(r), layouts[name]) if name in (DOCUMENTS, DUPLICATES) else r
 
     def write_private() -> str | None:
