@@ -262,7 +262,9 @@ def _dup_key(dup) -> tuple | None:
 
 
 def _parse(line: bytes) -> Document:
-    return Document.from_record(json.loads(line.decode("utf-8", "surrogatepass")))
+    from .records import decode_record
+
+    return decode_record(line)
 
 
 def _lines(path):
