@@ -150,7 +150,8 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
     withhold = withhold_policy(p.config)
     entries = (PublishFiles(str(p.store.root), publish_dir(p.config, withhold is not None), read=not full)
                if run.layout is not None else None)
-    pending: dict[str, dict[str, Any]] = {}  # entries of the files parsed this run
+    pending: dict[str, Any] = {}  # entries of the files parsed this run
+    interned: dict[tuple, tuple] = {}
     digests: dict[str, tuple[str, str | None]] = {}
 
     def outcome(doc_id: str, source: str, dup) -> Outcome:
@@ -200,7 +201,9 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
                 if dup is None:
                     rec = Tally.record(doc)
                     signals.replay(rec)
-                docs.append((ld, (doc.id, doc.source, _dup_key(dup), rec, first_fields([doc.metadata]))))
+                # the fields by type name, one tuple object per distinct set (pickled once per entry)
+                fields = tuple((k, str(t)) for k, t in first_fields([doc.metadata]))
+                docs.append((ld, (doc.id, doc.source, _dup_key(dup), rec, interned.setdefault(fields, fields))))
                 counts["documents"] += 1
                 counts[o.status.value] += 1
                 yield o, doc

@@ -62,6 +62,7 @@ def part_of(source: str) -> int:
 
 _SCALARS: dict[type, pa.DataType] = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64()}
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+FIELD_TYPES: dict[str, pa.DataType] = {str(t): t for t in _SCALARS.values()}  # a field's type by name
 _INT64 = (-(2**63), 2**63 - 1)
 
 EDIT_SCHEMA = pa.schema([
@@ -135,10 +136,11 @@ class MetadataLayout:
                 self._lower.add(key.lower())
 
     def observe_first(self, pairs: Iterable[tuple[str, pa.DataType]]) -> None:
-        """``observe`` of a sequence of documents' metadata, given ``first_fields`` of them."""
+        """``observe`` of a sequence of documents' metadata, given ``first_fields`` of them
+        (a type may be given by its name, ``FIELD_TYPES``)."""
         for key, t in pairs:
             if key not in self.fields and key.lower() not in self._lower:
-                self.fields[key] = t
+                self.fields[key] = FIELD_TYPES[t] if isinstance(t, str) else t
                 self._lower.add(key.lower())
 
     def struct(self) -> pa.StructType:
