@@ -10,7 +10,6 @@ all texts or all shingle sets at once: per document only a few numbers, its id a
 from __future__ import annotations
 
 import io
-import json
 import time
 from array import array
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ import numpy as np
 from .. import scratch
 from ..config import DedupConfig
 from ..document import Document
+from ..records import decode_record
 from ..incremental import input_file
 from ..scratch import Location
 from .cluster import REPAIR_STAGES, Member, clusters, components, representative
@@ -106,7 +106,7 @@ def unique_documents(docs: Factory) -> Iterator[Document]:
 
 
 def _parse(line: bytes) -> Document:
-    return Document.from_record(json.loads(line.decode("utf-8", "surrogatepass")))
+    return decode_record(line)  # a spill line (records.py)
 
 
 class _Info:
