@@ -40,7 +40,8 @@ def child(stages: tuple[str, ...], raw: Path, out: Path) -> dict:
     res = cleancorpus_run.run(raw, out, stages, cleancorpus_run.ProgressFile(None))
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return {"stages": list(stages), "wall_s": time.perf_counter() - t0, "cpu_s": ru.ru_utime + ru.ru_stime,
-            "peak_rss_mib": ru.ru_maxrss / 1024, "steps": res["steps"], "stage_cpu_s": stage_cpu}
+            "peak_rss_mib": ru.ru_maxrss / 1024, "steps": res["steps"], "cpu_steps": res["cpu_steps"],
+            "stage_cpu_s": stage_cpu}
 
 
 def _cpu_timed(apply, name: str, totals: dict[str, float]):

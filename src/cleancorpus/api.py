@@ -17,6 +17,7 @@ from . import __version__, scratch
 from .config import Config
 from .dedup import DedupResult, find_duplicates
 from .document import Document, Edit, Outcome, Rejection, Status
+from .records import decode_record
 from .idkey import IdKey
 from .ingest import file_digest, iter_documents, list_inputs
 from .pipeline import Pipeline, Progress, RunResult, read_documents
@@ -265,9 +266,7 @@ def _dup_key(dup) -> tuple | None:
 
 
 def _parse(line: bytes) -> Document:
-    from .records import decode_record
-
-    return decode_record(line)
+    return decode_record(line)  # a spill line (records.py)
 
 
 def _lines(path):

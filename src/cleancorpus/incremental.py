@@ -443,7 +443,7 @@ def cached_partial_fit(
 # -- whole segments per input file -----------------------------------------------------------
 # A pass runs one segment (the stages between two fits) over its documents; its result for one
 # input document is a function of the document as it enters the segment (one spill line, the
-# bytes ``json.dumps(doc.to_record(), ensure_ascii=False)``), the segment's stages' options and
+# bytes ``records.encode_record(doc)``), the segment's stages' options and
 # the code, and what the segment's head (the only stage of it that reads corpus statistics)
 # read. A ``SegmentFiles`` entry holds, per (segment, input file), each document's result:
 # the digest of its input line, its output line (or its rejection), the head's reads and what

@@ -22,8 +22,8 @@ import numpy as np
 from .. import scratch
 from ..config import DedupConfig
 from ..document import Document
-from ..incremental import input_file
 from ..records import decode_record
+from ..incremental import input_file
 from ..scratch import Location
 from .cluster import REPAIR_STAGES, Member, clusters, components, representative
 from .exact import HASH_DTYPE, exact_groups
@@ -106,7 +106,7 @@ def unique_documents(docs: Factory) -> Iterator[Document]:
 
 
 def _parse(line: bytes) -> Document:
-    return decode_record(line)
+    return decode_record(line)  # a spill line (records.py)
 
 
 class _Info:
