@@ -178,14 +178,16 @@ def main() -> None:
             continue
         causes[why] += 1
         if args.diagnose and why.endswith("budget"):
-            moved = [abs(s1._lm.logp_now(p, w) - v) for p, w, v, _ in reads0[d.id].get("lp", ())]
-            for budget, ic, kind in reads0[d.id].get("is", ()):
-                tot = sum(moved[ic[j]] * ic[j + 1] for j in range(0, len(ic), 2))
-                if tot > budget:
-                    diag.append({"kind": kind, "budget": budget, "sum": tot, "reads": len(ic) // 2,
-                                 "moved": sum(1 for j in range(0, len(ic), 2) if moved[ic[j]]),
-                                 "max_move": max(moved[ic[j]] for j in range(0, len(ic), 2)),
-                                 "max_weight": max(ic[1::2])})
+            from cleancorpus.spunreads import budget_sums, moves
+
+            from cleancorpus.spunreads import budgets_of
+
+            r0 = reads0[d.id]
+            sums = budget_sums(r0, moves(r0, s1._lm))
+            budgets = budgets_of(r0) if "r" in r0 else []
+            for k in sorted(sums):
+                if sums[k] > budgets[k]:
+                    diag.append({"kind": r0["it"][k], "budget": budgets[k], "sum": sums[k]})
                     break
         o = s1.apply(d)
         out1[d.id] = o
