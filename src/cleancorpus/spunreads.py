@@ -83,6 +83,7 @@ class Recorder:
         self.sources: dict[str, str] = {}
         self.names: dict[tuple[str, str], bool] = {}
         self.scope: Counter | None = None  # the island being decoded: reads counted, not yet judged
+        self.spun_doc = False  # the document was found spun (decoded a second time, with spun costs)
 
     def __enter__(self) -> "Recorder":
         self._outer = getattr(_active, "rec", None)
@@ -136,6 +137,8 @@ class Recorder:
         if self.unigram:
             out["pu"] = sorted(self.unigram.items())
         out["ik"] = index_keys
+        if self.spun_doc:
+            out["sd"] = 1
         if self.index:
             out["ix"] = dict(sorted(self.index.items()))
         if self.sources:
@@ -177,6 +180,14 @@ def _unpack(s: str) -> array:
 
 def _rec() -> Recorder | None:
     return getattr(_active, "rec", None)
+
+
+def spun_document(found: bool) -> None:
+    """Record whether the running apply found its document spun (which costs it decoded
+    with: the score budget keeps that side while the record holds)."""
+    rec = _rec()
+    if rec is not None:
+        rec.spun_doc = found
 
 
 def bound(room: float, weights: Counter | dict | None, kind: str) -> None:

@@ -40,7 +40,8 @@ from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
 from ..lm import Arc, BigramLM, CorpusCounts, Path, norm, web_lm
-from ..spunreads import IndexView, ModelView, NameView, Recorder, bound, decode, gain_weights, margin, why_not
+from ..spunreads import (IndexView, ModelView, NameView, Recorder, bound, decode, gain_weights, margin, spun_document,
+                          why_not)
 from ..spunpairs import MIN_ALIGNED, MinedSwap, Sketch, align, candidate_pairs, mine, sketch
 from ..synonyms import phrase_candidates, phrase_lengths, word_candidates
 from ..trigram import TrigramCounts, TrigramLM, decode3, is_trigram, margin3
@@ -490,9 +491,16 @@ class SpunStage(Stage):
 
     def miss_cause(self, reads: dict | None, doc: Document | None = None) -> str | None:
         def touches(new: set[str]) -> bool:
-            """Whether a corpus entry of a word in ``new`` matches somewhere in the document as
-            apply tokenises it: a superset of the readings apply would add (any sentence end,
-            any kind either decoding pass may use)."""
+            """Whether the corpus entries of the words in ``new`` (which the record did not
+            read: words newly given entries) can change the document's output. Not when no
+            reading of theirs matches where apply would look; nor when, in every sentence where
+            one matches, under the costs of each pass the document was decoded with, the
+            sentence already had alternative readings (its words already count in the spin
+            score), none of the new readings is a fingerprint (each match adds evidence), and
+            the best reading, with the new readings and without them, is the text as it stands:
+            the sentence's gain stays 0 and it has no repair whose confidence a new reading
+            could lower. The decoding is done now, with the current statistics, whose other
+            reads the record's budgets check."""
             if {key(m.group()) for m in _TOKEN.finditer(doc.text)}.isdisjoint(new):
                 return False  # (cheap: most documents hold none of the words)
             tokens = tokenize(doc.text)
@@ -500,9 +508,32 @@ class SpunStage(Stage):
             if spans is not None:
                 tokens = within(tokens, spans)
             kinds = {*self._costs(False), *self._costs(True)}
-            return any(e.lexicon == "corpus" and e.kind in kinds and self._matches(tokens, i, len(tokens), e)
+            if not any(e.lexicon == "corpus" and e.kind in kinds and self._matches(tokens, i, len(tokens), e)
                        for i, t in enumerate(tokens) if key(t.text) in new
-                       for e in self._index.entries_now(key(t.text)))
+                       for e in self._index.entries_now(key(t.text))):
+                return False
+            if is_trigram(self._lm):
+                return True  # (its decoder has no islands to compare: recomputed)
+            hit = [(s, e) for s, e in sentences(tokens) if any(key(tokens[i].text) in new for i in range(s, e))]
+            # a document not found spun is decoded once, with the first pass's costs (the score
+            # budget, checked with the other reads, keeps it on that side)
+            for costs in (self._costs(False), self._costs(True)) if reads.get("sd") else (self._costs(False),):
+                for s, e in hit:
+                    arcs, _ = self._arcs(tokens, s, e, costs)
+                    fresh = [a for a in arcs if a.tag is not None and a.tag.lexicon == "corpus" and a.tag.spun[0] in new]
+                    if not fresh:
+                        continue
+                    if any(a.tag.kind == "marker" for a in fresh):
+                        return True
+                    old = [a for a in arcs if not any(a is f for f in fresh)]
+                    if len(old) == e - s:
+                        return True  # the sentence would join the spin score's words
+                    breaks, words = self._breaks(tokens, s, e), [t.text for t in tokens[s:e]]
+                    for lattice in (arcs, old):
+                        best, _ = decode(self._lm, e - s, lattice, breaks, words)
+                        if any(a.tag is not None for a in best.arcs):
+                            return True
+            return False
         return why_not(reads, self._lm, self._index, self._proper, touches if doc is not None else None)
 
     # -- learning swaps from (spun, clean) pairs
@@ -594,6 +625,7 @@ class SpunStage(Stage):
         results = self._analyse(tokens, self._costs(False))
         score = self._doc_score(results)
         spun_doc = score >= self.options.document_threshold
+        spun_document(spun_doc)
         spin, room = spin_cell(score, self.options.document_threshold)
         # the score moves by (moves of the winning swaps' islands) / words: reuse while it stays
         # in its reported cell and on its side of the threshold (spunreads: budgets)
