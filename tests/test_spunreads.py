@@ -221,3 +221,25 @@ def test_a_newly_learned_word_recomputes_only_where_its_reading_can_change_the_o
         elif why == "new lexicon word":
             recomputed += 1
     assert kept >= 3 and recomputed >= 1  # neither way vacuous
+
+
+def test_a_record_is_json_and_its_budgets_sum_weight_times_move():
+    """The columnar record survives a JSON round trip (StageCache stores JSON); a budget holds
+    while the sum of (weight x steps moved) of its reads stays within it; a key holding the
+    record's separators is kept apart, exactly."""
+    import json
+
+    from cleancorpus.spunreads import IndexView, NameView, Recorder, why_not
+
+    lm, index, names = ModelView(web_lm()), IndexView({}), NameView(frozenset())
+    for odd in ("plain", "odd|word"):
+        keys = [(None, "the"), ("river", "bank"), (odd, "x")]
+        for shift, expected in ((0, None), (3, None), (4, "island budget")):
+            rec = Recorder()
+            for k in keys:
+                rec.logp[k] = lm.logp_now(*k)
+            rec.logp[keys[2]] += shift  # the value then: ``shift`` steps away from now's
+            rec.islands.append((3, {keys[0]: 2, keys[2]: 1}, "i"))
+            reads = rec.to_json(index.keys_digest)
+            assert ("kl" in reads) == (odd != "plain") and json.loads(json.dumps(reads)) == reads
+            assert why_not(reads, lm, index, names, None) == expected
