@@ -41,7 +41,7 @@ import sys
 import threading
 from array import array
 from collections import Counter
-from itertools import accumulate
+from itertools import accumulate, compress, count
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -49,7 +49,7 @@ import numpy as np
 
 from .lm import Arc, BigramLM, Path, chain_score, norm, viterbi
 
-FORMAT = 5  # of the record (a record of another format is a miss)
+FORMAT = 6  # of the record (a record of another format is a miss)
 QUANTUM = 128  # steps per nat of the log probabilities the decoder reads (32 lost one word of lexicon-swap WER)
 
 _active = threading.local()  # the recorder of the apply running in this thread, if any
@@ -103,21 +103,22 @@ class Recorder:
         self.islands.append((budget, dict(weights), kind))
 
     def to_json(self, index_keys: str) -> dict[str, Any]:
-        """The record, columnar (see ``why_not``): the log-probability reads as one string of
-        keys ("k": "prev|word" joined by spaces, a fresh context as "|word"), the budgets'
-        kinds ("it"), and one packed array of integers ("r", ``_pack``: little-endian, base64,
-        so that the record stays JSON for StageCache, small, and one decode): the numbers of
-        reads and budgets, each read's quantised value, how many budgets each read enters,
-        then for each read which ones and with what weight, then the budgets. A check looks
-        only at the reads that moved."""
+        """The record, columnar (see ``why_not``): the log-probability reads with their
+        quantised values as one string ("k": "prev|word|value" joined by spaces, a fresh
+        context as "|word|value"), the budgets' kinds ("it"), and one packed array of
+        integers ("r", ``_pack``: little-endian, base64, so that the record stays JSON for
+        StageCache, small, and one decode): the numbers of reads and budgets, how many budgets
+        each read enters, then for each read which ones and with what weight, then the
+        budgets. A check looks up how far each read moved (once per run for each distinct
+        read and value: ``ModelView.moves``) and sums only the reads that moved."""
         out: dict[str, Any] = {"q": QUANTUM, "f": FORMAT}
         if self.logp:
             keys = sorted(self.logp, key=lambda k: (k[0] is not None, k[0] or "", k[1]))
             at = {k: i for i, k in enumerate(keys)}
             if all(_plain(p) and _plain(w) for p, w in keys):
-                out["k"] = " ".join(f"{p or ''}|{w}" for p, w in keys)
+                out["k"] = " ".join(f"{p or ''}|{w}|{self.logp[(p, w)]}" for p, w in keys)
             else:  # (a word with a separator in it: not from the tokeniser, but kept exact)
-                out["kl"] = [[p, w] for p, w in keys]
+                out["kl"] = [[p, w, self.logp[(p, w)]] for p, w in keys]
             exact = sorted(at[k] for k in self.exact if k in at)
             if exact:
                 out["x"] = exact
@@ -128,7 +129,7 @@ class Recorder:
                 for i, c in terms:
                     by_read[i].append((n, c))
             out["it"] = "".join(kind for _, _, kind in budgets)
-            out["r"] = _pack([len(keys), len(budgets), *(self.logp[k] for k in keys), *(len(t) for t in by_read),
+            out["r"] = _pack([len(keys), len(budgets), *(len(t) for t in by_read),
                               *(n for t in by_read for n, _ in t), *(c for t in by_read for _, c in t),
                               *(b for b, _, _ in budgets)])
         if self.logp3:
@@ -251,20 +252,21 @@ class ModelView:
     def logp_now(self, prev: str | None, w: str) -> int:
         return _q(self.model.logp(prev, w))
 
-    def now_values(self, keys: Sequence[str]) -> list[int]:
-        """The quantised log probabilities of a record's keys ("prev|word") now, each computed
-        once per fitted model (documents share most of their reads)."""
+    def moves(self, reads: Sequence[str]) -> list[int]:
+        """How many steps each read ("prev|word|value", as a record holds it) is from the
+        value the model gives now; each distinct read is computed once per fitted model
+        (documents share most of their reads)."""
         memo = self.__dict__.get("_now")
         if memo is None:
             memo = self.__dict__["_now"] = {}
         try:
-            return list(map(memo.__getitem__, keys))
+            return list(map(memo.__getitem__, reads))
         except KeyError:
-            for k in keys:
-                if k not in memo:
-                    p, w = k.split("|")
-                    memo[k] = self.logp_now(p or None, w)
-            return list(map(memo.__getitem__, keys))
+            for r in reads:
+                if r not in memo:
+                    p, w, v = r.split("|")
+                    memo[r] = abs(self.logp_now(p or None, w) - int(v))
+            return list(map(memo.__getitem__, reads))
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "_now"}
@@ -401,34 +403,30 @@ def _keys(reads: dict) -> list[str]:
 
 
 def _columns(reads: dict) -> tuple[array, int, int, int]:
-    """The packed array of a record, the number of reads, of budgets, and the total of the
-    per-read budget counts."""
+    """The packed array of a record, the number of reads, of budgets, and of (read, budget)
+    terms."""
     r = _unpack(reads["r"])
     nk, nb = r[0], r[1]
-    return r, nk, nb, len(r) - 2 - 2 * nk - nb
+    return r, nk, nb, (len(r) - 2 - nk - nb) // 2
 
 
 def moves(reads: dict, lm: ModelView) -> list[int]:
     """How many steps each log-probability read of a record moved, in its order."""
-    if "r" not in reads:
-        return []
-    r, nk, _, _ = _columns(reads)
-    values = r[2:2 + nk]
-    if "k" not in reads:  # keys with separators in them: asked one by one
-        return [abs(lm.logp_now(p, w) - v) for (p, w), v in zip(reads["kl"], values)]
-    return [abs(a - b) for a, b in zip(lm.now_values(reads["k"].split(" ")), values)]
+    if "k" in reads:
+        return lm.moves(reads["k"].split(" "))
+    return [abs(lm.logp_now(p, w) - v) for p, w, v in reads.get("kl", ())]
 
 
-def budget_sums(reads: dict, moved: Sequence[int], only: Iterable[int] | None = None) -> dict[int, int]:
+def budget_sums(reads: dict, moved: Sequence[int], only: Iterable[int] | None = None,
+                columns: tuple[array, int, int, int] | None = None) -> dict[int, int]:
     """Per budget of a record (by its position), the sum of (weight x move) over its reads
     (``only``: the positions of the reads that moved; all when None)."""
     sums: dict[int, int] = {}
     if "r" not in reads:
         return sums
-    r, nk, nb, terms = _columns(reads)
-    per = r[2 + nk:2 + 2 * nk]
-    by, weight = 2 + 2 * nk, 2 + 2 * nk + terms // 2
-    starts = [0, *accumulate(per)]
+    r, nk, nb, terms = columns or _columns(reads)
+    by, weight = 2 + nk, 2 + nk + terms
+    starts = [0, *accumulate(r[2:2 + nk])]
     for i in (range(nk) if only is None else only):
         d = moved[i]
         for t in range(starts[i], starts[i + 1]):
@@ -445,28 +443,15 @@ def budgets_of(reads: dict) -> array:
 def _budgets_cause(reads: dict, lm: ModelView) -> str | None:
     """The first budget exceeded (in the record's order), or an exact read that moved; only
     the reads that moved are looked at."""
-    if "r" not in reads:
+    moved = moves(reads, lm)
+    if not any(moved):
         return None
-    r, nk, nb, terms = _columns(reads)
-    values = r[2:2 + nk]
-    if "k" in reads:
-        now = lm.now_values(reads["k"].split(" "))
-    else:
-        now = [lm.logp_now(p, w) for p, w in reads["kl"]]
-    changed = [(i, abs(a - b)) for i, (a, b) in enumerate(zip(now, values)) if a != b]
-    if not changed:
-        return None
-    if "x" in reads and set(reads["x"]) & {i for i, _ in changed}:
+    changed = list(compress(count(), moved))
+    if "x" in reads and not set(reads["x"]).isdisjoint(changed):
         return "exact read"
-    if not nb:
-        return None
-    sums: dict[int, int] = {}
-    by, weight = 2 + 2 * nk, 2 + 2 * nk + terms // 2
-    starts = [0, *accumulate(r[2 + nk:2 + 2 * nk])]
-    for i, d in changed:
-        for t in range(starts[i], starts[i + 1]):
-            b = r[by + t]
-            sums[b] = sums.get(b, 0) + r[weight + t] * d
+    columns = _columns(reads)
+    sums = budget_sums(reads, moved, changed, columns)
+    r, _, nb, _ = columns
     limits = len(r) - nb
     over = [b for b, total in sums.items() if total > r[limits + b]]
     return BOUND_KINDS.get(reads["it"][min(over)], "budget") if over else None
