@@ -419,7 +419,20 @@ class SpunStage(Stage):
         keys = [_sketch_key(k) for k in stats.sketches] if self.fit_memo is not None else None
         pairs = self.spun_pairs(stats.sketches, keys) if self.options.learn_swaps else []
         index = {k: list(v) for k, v in self._base_index.items()}
-        self.mined = mine(pairs, _usable_swap)
+        aligned = None
+        if keys is not None:  # a pair's swaps are a function of its two sketches: kept by their digests
+            by_id = {k.doc_id: keys[n] for n, k in enumerate(stats.sketches)}
+            memo_in, memo_out = self.fit_memo.get("aligned", {}), {}  # type: ignore[union-attr]
+            self._memo_out["aligned"] = memo_out
+
+            def aligned(spun_id: str, clean_id: str, spun_words: list[str], clean_words: list[str]) -> list:
+                mk = by_id[spun_id] + by_id[clean_id]
+                got = memo_in.get(mk)
+                if got is None:
+                    got = align(spun_words, clean_words)[1]
+                memo_out[mk] = got
+                return got
+        self.mined = mine(pairs, _usable_swap, aligned)
         known = {(e.spun, e.original) for entries in index.values() for e in entries}
         fingerprints: set[tuple[str, ...]] = set()
         for (spun, original), m in sorted(self.mined.items()):
@@ -873,7 +886,8 @@ def _valid_memo(memo: object) -> bool:
     if not isinstance(memo, dict):
         return False
     pairs, writes = memo.get("pairs", {}), memo.get("writes", (frozenset(), {}))
-    return (isinstance(pairs, dict) and isinstance(writes, tuple) and len(writes) == 2
+    return (isinstance(pairs, dict) and isinstance(memo.get("aligned", {}), dict)
+            and isinstance(writes, tuple) and len(writes) == 2
             and isinstance(writes[0], frozenset) and isinstance(writes[1], dict))
 
 
