@@ -17,7 +17,10 @@ needed (the output changed) or only cautious (same output)? An output that chang
 spelling's input; what changed is classified (text, or only an edit's confidence, reason, or
 the metadata). Spelling is then fitted on spun's outputs before and after, and its records of
 the documents whose input did not change are checked too. Costs of spun's per-run work are
-timed: partial_fit of the added documents, pair finding, finish_fit, pickling the fitted stage.
+timed: partial_fit of the added documents, pair finding, finish_fit (the second with the memo the
+first left, as work.merge_fit runs it, and without), pickling the fitted stage, unpickling the
+records and checking them (without the documents: the "new lexicon word" check is then
+conservative).
 The summary goes to stdout as JSON.
 """
 
@@ -130,8 +133,11 @@ def main() -> None:
     res["cpu_spun_pairs"] = round(cpu() - t, 2)
     res["pairs"] = len(pairs)
     t = cpu()
+    s0.fit_memo = {}  # as work.merge_fit does: the fit leaves a memo for the next one
     s0.finish_fit(merged0)
     res["cpu_finish_fit"] = round(cpu() - t, 2)
+    memo = s0.take_fit_memo()
+    res["memo_mib"] = round(len(pickle.dumps(memo, protocol=pickle.HIGHEST_PROTOCOL)) / 2**20, 1)
     t = cpu()
     blob = pickle.dumps(s0, protocol=pickle.HIGHEST_PROTOCOL)
     res["cpu_pickle"] = round(cpu() - t, 2)
@@ -156,8 +162,27 @@ def main() -> None:
         parts1 = parts0 + [s1.partial_fit(extra)]
     else:
         parts1 = [s1.partial_fit(after_docs[i:i + FIT_CHUNK]) for i in range(0, len(after_docs), FIT_CHUNK)]
-    s1.finish_fit(s1.merge_stats(parts1))
-    res["cpu_refit"] = round(cpu() - t, 2)
+    merged1 = s1.merge_stats(parts1)
+    res["cpu_refit_counts"] = round(cpu() - t, 2)
+    t = cpu()
+    s1.finish_fit(merged1)
+    res["cpu_finish_fit_after_without_memo"] = round(cpu() - t, 2)
+    without = pickle.dumps(s1, protocol=pickle.HIGHEST_PROTOCOL)
+    s1 = spun_of()
+    s1.fit_memo = memo
+    t = cpu()
+    s1.finish_fit(merged1)
+    res["cpu_finish_fit_after_with_memo"] = round(cpu() - t, 2)
+    res["fitted_same_with_memo"] = pickle.dumps(s1, protocol=pickle.HIGHEST_PROTOCOL) == without
+    s1.take_fit_memo()
+    t = cpu()
+    check_only = [s1.miss_cause(reads0[d.id], None) for d in base if d.id in keep]
+    res["cpu_check_records_without_documents"] = round(cpu() - t, 2)
+    blob = pickle.dumps(list(reads0.values()), protocol=pickle.HIGHEST_PROTOCOL)
+    t = cpu()
+    pickle.loads(blob)
+    res["cpu_unpickle_records"] = round(cpu() - t, 2)
+    del check_only, blob
 
     keep = {d.id for d in after_docs}
     causes, needed, deltas, wrong = Counter(), Counter(), Counter(), Counter()
@@ -178,14 +203,16 @@ def main() -> None:
             continue
         causes[why] += 1
         if args.diagnose and why.endswith("budget"):
-            moved = [abs(s1._lm.logp_now(p, w) - v) for p, w, v, _ in reads0[d.id].get("lp", ())]
-            for budget, ic, kind in reads0[d.id].get("is", ()):
-                tot = sum(moved[ic[j]] * ic[j + 1] for j in range(0, len(ic), 2))
-                if tot > budget:
-                    diag.append({"kind": kind, "budget": budget, "sum": tot, "reads": len(ic) // 2,
-                                 "moved": sum(1 for j in range(0, len(ic), 2) if moved[ic[j]]),
-                                 "max_move": max(moved[ic[j]] for j in range(0, len(ic), 2)),
-                                 "max_weight": max(ic[1::2])})
+            from cleancorpus.spunreads import budget_sums, moves
+
+            from cleancorpus.spunreads import budgets_of
+
+            r0 = reads0[d.id]
+            sums = budget_sums(r0, moves(r0, s1._lm))
+            budgets = budgets_of(r0) if "r" in r0 else []
+            for k in sorted(sums):
+                if sums[k] > budgets[k]:
+                    diag.append({"kind": r0["it"][k], "budget": budgets[k], "sum": sums[k]})
                     break
         o = s1.apply(d)
         out1[d.id] = o

@@ -472,3 +472,34 @@ def test_unseen_spinning_flagged_not_edited_and_clean_text_not_flagged():
     # one word): asking for more than the spinner changed leaves the document unflagged
     strict = SpunStage(SpunOptions(detect_unseen=True, unseen_min_words=500))
     assert strict.apply(Document("s", spun, "case")).metadata["spun_unseen"] is False
+
+
+def test_a_fit_memo_leaves_the_fitted_stage_as_it_is():
+    """finish_fit with the memo an earlier fit left (pair verdicts by sketch digests, the
+    fingerprints each counted document writes), with none, or with a damaged one: the same
+    fitted stage, byte for byte."""
+    import pickle
+
+    from cleancorpus.spinsim import spin
+
+    paras = (ROOT / "tests" / "cases" / "spun" / "mining_corpus.txt").read_text(encoding="utf-8").split("\n\n")
+    docs = []
+    for i, p in enumerate(paras[:5]):
+        docs += [Document(f"p{i}-clean", p, "case"), Document(f"p{i}-spun", spin(p, 1.0, i, swaps="heldout"), "case")]
+    opts = SpunOptions(fingerprint_count=2)
+    earlier = SpunStage(opts)
+    earlier.fit_memo = {}
+    earlier.fit(docs[:6])
+    memo = earlier.take_fit_memo()
+    assert memo["pairs"] and memo["writes"][1]
+
+    def fitted(memo) -> bytes:
+        stage = SpunStage(opts)
+        stage.fit_memo = memo
+        stage.fit(docs)
+        stage.take_fit_memo()
+        return pickle.dumps(stage)
+
+    plain = SpunStage(opts)
+    plain.fit(docs)
+    assert plain.mined and pickle.dumps(plain) == fitted(memo) == fitted({}) == fitted({"pairs": "damaged"})

@@ -74,7 +74,7 @@ def test_islands_cover_alternatives_and_the_token_after():
 def test_a_sentence_without_alternatives_reads_nothing():
     stage = fitted(NEUTRAL)
     _, reads = stage.apply_recorded(Document("q", "Museums open late on Fridays in summer.", "q"))
-    assert "lp" not in reads and "ix" not in reads
+    assert "k" not in reads and "ix" not in reads
 
 
 def test_decision_flips_with_a_value_it_reads_and_the_reads_say_so():
@@ -177,3 +177,69 @@ def test_a_learned_entrys_provenance_is_read_only_by_an_edit_that_shows_it():
     explained = rec.to_json(old.keys_digest)
     assert holds(decoded, lm, new, names, None) and holds(decoded, lm, old, names, None)
     assert not holds(explained, lm, new, names, None) and holds(explained, lm, old, names, None)
+
+
+def test_a_newly_learned_word_recomputes_only_where_its_reading_can_change_the_output():
+    """A word newly given corpus entries: a document holding it keeps its result when, in every
+    sentence where a new reading matches, the text as it stands stays the best reading with and
+    without it (and the reading is no fingerprint); otherwise it is recomputed. Reused results
+    must equal applying afresh."""
+    from cleancorpus.spinsim import spin
+    from cleancorpus.stages.spun import SpunOptions, key
+
+    cases = ROOT / "tests" / "cases" / "spun" / "mining_corpus.txt"
+    paras = cases.read_text(encoding="utf-8").split("\n\n")
+    pairs = []
+    for i, p in enumerate(paras[:4]):
+        pairs += [Document(f"p{i}-clean", p, "case"), Document(f"p{i}-spun", spin(p, 1.0, i, swaps="heldout"), "case")]
+    opts = SpunOptions(fingerprint_count=2)
+    plain, learned = SpunStage(opts), SpunStage(opts)
+    plain.fit(pairs[:1])
+    learned.fit(pairs)
+    new = set(learned._index.mined_keys())
+    docs = [Document(f"s{i}", p, "case") for i, p in enumerate(paras)]
+    docs += [Document(f"w{i}-{k}", " ".join(t.text for t in tokenize(p)[s:e]) + ".", "case")
+             for i, p in enumerate(paras) for k, (s, e) in enumerate(sentences(tokenize(p)))]
+    docs += seed_docs()
+    docs += [Document(f"e{i}", t, "e") for i, t in enumerate([
+        "The town council met on Monday and voted to repair the old bridge over the river.",
+        "Since the bridge closed last year, most traffic has moved to the north road.",
+        "Volunteers will begin planting trees along the river in the spring.",
+        "The charity sent aid to the families who lost their homes in the flood.",
+        "It is crucial that the report is finished before the meeting on Friday.",
+        "The museum will purchase two paintings from the estate of the late artist."])]
+    kept = recomputed = 0
+    for doc in docs:
+        if not {key(t.text) for t in tokenize(doc.text)} & new:
+            continue
+        out, reads = plain.apply_recorded(doc)
+        why = learned.miss_cause(reads, doc)
+        if why is None:
+            kept += 1
+            again = learned.apply(doc)
+            assert (again.text, again.edits, again.metadata) == (out.text, out.edits, out.metadata)
+        elif why == "new lexicon word":
+            recomputed += 1
+    assert kept >= 3 and recomputed >= 1  # neither way vacuous
+
+
+def test_a_record_is_json_and_its_budgets_sum_weight_times_move():
+    """The columnar record survives a JSON round trip (StageCache stores JSON); a budget holds
+    while the sum of (weight x steps moved) of its reads stays within it; a key holding the
+    record's separators is kept apart, exactly."""
+    import json
+
+    from cleancorpus.spunreads import IndexView, NameView, Recorder, why_not
+
+    lm, index, names = ModelView(web_lm()), IndexView({}), NameView(frozenset())
+    for odd in ("plain", "odd|word"):
+        keys = [(None, "the"), ("river", "bank"), (odd, "x")]
+        for shift, expected in ((0, None), (3, None), (4, "island budget")):
+            rec = Recorder()
+            for k in keys:
+                rec.logp[k] = lm.logp_now(*k)
+            rec.logp[keys[2]] += shift  # the value then: ``shift`` steps away from now's
+            rec.islands.append((3, {keys[0]: 2, keys[2]: 1}, "i"))
+            reads = rec.to_json(index.keys_digest)
+            assert ("kl" in reads) == (odd != "plain") and json.loads(json.dumps(reads)) == reads
+            assert why_not(reads, lm, index, names, None) == expected

@@ -157,7 +157,7 @@ def sweep(root: str, keep_dirs: set[str], keep_files: set[str]) -> int:
             entries = files.fs.ls(d, detail=False)
             for e in entries:
                 base = e.rsplit("/", 1)[-1]
-                per_file = base != "pairs.npz"  # the dedup index's verified pairs: one per store
+                per_file = base not in ("pairs.npz", FIT_MEMO)  # dedup's verified pairs, a fit's memo: one per store
                 if name not in keep_dirs or per_file and base.split(".", 1)[0].split("-", 1)[0] not in keep_files:
                     files.fs.rm(e)
                     removed += 1
@@ -714,6 +714,22 @@ def lines_fit(
     if not parts:
         return fit(lambda: iter(()))
     return merged(parts), skipped
+
+
+# A corpus stage may keep a memo of its ``finish_fit`` for the next run (``fit_memo`` before,
+# ``take_fit_memo`` after: spun's pair verdicts, by the two sketches' digests). Its entries are
+# keyed by the content they were computed from, so a stale or damaged memo only costs time.
+FIT_MEMO = "memo.pickle.gz"
+
+
+def load_fit_memo(root: str, stage: Any) -> dict:
+    got = _read_fit(_Files(root), f"fits/{stage.name}-{stage_fingerprint(stage)}/{FIT_MEMO}", "memo")
+    return got["memo"] if got is not None and isinstance(got.get("memo"), dict) else {}
+
+
+def save_fit_memo(root: str, stage: Any, memo: dict | None) -> None:
+    if memo is not None:
+        _write_fit(_Files(root), f"fits/{stage.name}-{stage_fingerprint(stage)}/{FIT_MEMO}", {"file": "memo", "memo": memo})
 
 
 FIT_GROUP = 8  # files per group of lines_fit's merge level, on average

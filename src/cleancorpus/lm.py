@@ -76,8 +76,12 @@ class PivotCounts:
         out = type(self)(pivots=self.pivots, **{f: Counter(getattr(self, f)) for f in self.COUNTERS})
         for f in self.COUNTERS:
             counts = getattr(out, f)
-            counts.subtract(getattr(part, f))
-            setattr(out, f, +counts)  # drop the zeros
+            for k, v in getattr(part, f).items():  # (one pass over the part, not three over the whole)
+                n = counts.get(k, 0) - v
+                if n > 0:
+                    counts[k] = n
+                else:  # the zeros are dropped (as ``+counts`` would)
+                    counts.pop(k, None)
         return out
 
     @classmethod

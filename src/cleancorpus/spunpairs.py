@@ -141,14 +141,18 @@ class MinedSwap:
         return self.count / (self.clean_uses + 1)
 
 
-def mine(pairs: Iterable[tuple[str, Sequence[str], str, Sequence[str]]], usable) -> dict[tuple[tuple[str, ...], str], MinedSwap]:
+def mine(pairs: Iterable[tuple[str, Sequence[str], str, Sequence[str]]], usable,
+         aligned=None) -> dict[tuple[tuple[str, ...], str], MinedSwap]:
     """Swaps of (spun id, spun words, clean id, clean words) pairs, keyed by (spun words,
-    original). ``usable(swap)`` filters (the stage keeps word swaps, not numbers or names)."""
+    original). ``usable(swap)`` filters (the stage keeps word swaps, not numbers or names).
+    ``aligned(spun id, clean id, spun words, clean words)``, when given, stands for
+    ``align(spun words, clean words)[1]`` (a memo of it)."""
     out: dict[tuple[tuple[str, ...], str], MinedSwap] = {}
     cleans: dict[str, Sequence[str]] = {}
     for spun_id, spun_words, clean_id, clean_words in pairs:
         cleans[clean_id] = clean_words
-        _, swaps = align(spun_words, clean_words)
+        swaps = (aligned(spun_id, clean_id, spun_words, clean_words) if aligned is not None
+                 else align(spun_words, clean_words)[1])
         for s in swaps:
             if not usable(s):
                 continue

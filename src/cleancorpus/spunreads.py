@@ -33,16 +33,23 @@ n-grams around its candidate swaps, and a sentence with no alternative reads not
 
 from __future__ import annotations
 
+import base64
+from binascii import a2b_base64
 import hashlib
 import math
+import sys
 import threading
+from array import array
 from collections import Counter
+from itertools import accumulate, compress, count
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+import numpy as np
+
 from .lm import Arc, BigramLM, Path, chain_score, norm, viterbi
 
-FORMAT = 4  # of the record (a record of another format is a miss)
+FORMAT = 6  # of the record (a record of another format is a miss)
 QUANTUM = 128  # steps per nat of the log probabilities the decoder reads (32 lost one word of lexicon-swap WER)
 
 _active = threading.local()  # the recorder of the apply running in this thread, if any
@@ -76,6 +83,7 @@ class Recorder:
         self.sources: dict[str, str] = {}
         self.names: dict[tuple[str, str], bool] = {}
         self.scope: Counter | None = None  # the island being decoded: reads counted, not yet judged
+        self.spun_doc = False  # the document was found spun (decoded a second time, with spun costs)
 
     def __enter__(self) -> "Recorder":
         self._outer = getattr(_active, "rec", None)
@@ -95,21 +103,43 @@ class Recorder:
         self.islands.append((budget, dict(weights), kind))
 
     def to_json(self, index_keys: str) -> dict[str, Any]:
+        """The record, columnar (see ``why_not``): the log-probability reads with their
+        quantised values as one string ("k": "prev|word|value" joined by spaces, a fresh
+        context as "|word|value"), the budgets' kinds ("it"), and one packed array of
+        integers ("r", ``_pack``: little-endian, base64, so that the record stays JSON for
+        StageCache, small, and one decode): the numbers of reads and budgets, how many budgets
+        each read enters, then for each read which ones and with what weight, then the
+        budgets. A check looks up how far each read moved (once per run for each distinct
+        read and value: ``ModelView.moves``) and sums only the reads that moved."""
         out: dict[str, Any] = {"q": QUANTUM, "f": FORMAT}
         if self.logp:
             keys = sorted(self.logp, key=lambda k: (k[0] is not None, k[0] or "", k[1]))
             at = {k: i for i, k in enumerate(keys)}
-            out["lp"] = [[p, w, self.logp[(p, w)], int((p, w) in self.exact)] for p, w in keys]
-            islands = {(b, tuple(x for r, c in sorted(cs.items(), key=lambda rc: at[rc[0]]) for x in (at[r], c)), kind)
-                       for b, cs, kind in self.islands if cs}
-            if islands:
-                out["is"] = [[b, list(ic), kind] for b, ic, kind in sorted(islands)]
+            if all(_plain(p) and _plain(w) for p, w in keys):
+                out["k"] = " ".join(f"{p or ''}|{w}|{self.logp[(p, w)]}" for p, w in keys)
+            else:  # (a word with a separator in it: not from the tokeniser, but kept exact)
+                out["kl"] = [[p, w, self.logp[(p, w)]] for p, w in keys]
+            exact = sorted(at[k] for k in self.exact if k in at)
+            if exact:
+                out["x"] = exact
+            budgets = sorted({(min(b, _NO_LIMIT), tuple(sorted((at[r], c) for r, c in cs.items())), kind)
+                              for b, cs, kind in self.islands if cs})
+            by_read: list[list[tuple[int, int]]] = [[] for _ in keys]
+            for n, (_, terms, _) in enumerate(budgets):
+                for i, c in terms:
+                    by_read[i].append((n, c))
+            out["it"] = "".join(kind for _, _, kind in budgets)
+            out["r"] = _pack([len(keys), len(budgets), *(len(t) for t in by_read),
+                              *(n for t in by_read for n, _ in t), *(c for t in by_read for _, c in t),
+                              *(b for b, _, _ in budgets)])
         if self.logp3:
             order = sorted(self.logp3, key=lambda k: tuple((x is not None, x or "") for x in k))
             out["l3"] = [[a, b, w, self.logp3[(a, b, w)]] for a, b, w in order]
         if self.unigram:
             out["pu"] = sorted(self.unigram.items())
         out["ik"] = index_keys
+        if self.spun_doc:
+            out["sd"] = 1
         if self.index:
             out["ix"] = dict(sorted(self.index.items()))
         if self.sources:
@@ -119,8 +149,46 @@ class Recorder:
         return out
 
 
+def _plain(word: str | None) -> bool:
+    return word is None or (word != "" and " " not in word and "|" not in word)
+
+
+_CODES = (("B", "<u1"), ("H", "<u2"), ("h", "<i2"), ("I", "<u4"), ("i", "<i4"), ("q", "<i8"))
+_NO_LIMIT = (1 << 31) - 1  # budgets are capped here (a smaller budget is only more cautious)
+
+
+def _pack(values: Sequence[int]) -> str:
+    """Integers in the narrowest little-endian type that holds them: its array type code and
+    the bytes in base64."""
+    a = np.asarray(values, dtype=np.int64)
+    lo, hi = (int(a.min()), int(a.max())) if a.size else (0, 0)
+    for code, dtype in _CODES:
+        info = np.iinfo(dtype)
+        if info.min <= lo and hi <= info.max:
+            return code + base64.b64encode(a.astype(dtype).tobytes()).decode("ascii")
+    raise ValueError("integers out of range")
+
+
+_BIG = sys.byteorder == "big"
+
+
+def _unpack(s: str) -> array:
+    a = array(s[0], a2b_base64(s[1:]))
+    if _BIG:
+        a.byteswap()
+    return a
+
+
 def _rec() -> Recorder | None:
     return getattr(_active, "rec", None)
+
+
+def spun_document(found: bool) -> None:
+    """Record whether the running apply found its document spun (which costs it decoded
+    with: the score budget keeps that side while the record holds)."""
+    rec = _rec()
+    if rec is not None:
+        rec.spun_doc = found
 
 
 def bound(room: float, weights: Counter | dict | None, kind: str) -> None:
@@ -183,6 +251,25 @@ class ModelView:
     # what ``holds`` asks: the value a read would give now
     def logp_now(self, prev: str | None, w: str) -> int:
         return _q(self.model.logp(prev, w))
+
+    def moves(self, reads: Sequence[str]) -> list[int]:
+        """How many steps each read ("prev|word|value", as a record holds it) is from the
+        value the model gives now; each distinct read is computed once per fitted model
+        (documents share most of their reads)."""
+        memo = self.__dict__.get("_now")
+        if memo is None:
+            memo = self.__dict__["_now"] = {}
+        try:
+            return list(map(memo.__getitem__, reads))
+        except KeyError:
+            for r in reads:
+                if r not in memo:
+                    p, w, v = r.split("|")
+                    memo[r] = abs(self.logp_now(p or None, w) - int(v))
+            return list(map(memo.__getitem__, reads))
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_now"}
 
     def unigram_now(self, w: str) -> int:
         p = self.model.p_unigram(w)
@@ -294,16 +381,9 @@ def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, touche
         new = [k for k in index.mined_keys() if k not in ix]
         if new and (touches is None or touches(set(new))):
             return "new lexicon word"
-    moved = []
-    for p, w, v, exact in reads.get("lp", ()):
-        d = abs(lm.logp_now(p, w) - v)
-        if d and exact:
-            return "exact read"
-        moved.append(d)
-    if any(moved):
-        for budget, ic, kind in reads.get("is", ()):
-            if sum(moved[ic[j]] * ic[j + 1] for j in range(0, len(ic), 2)) > budget:
-                return BOUND_KINDS.get(kind, "budget")
+    cause = _budgets_cause(reads, lm)
+    if cause is not None:
+        return cause
     for a, b, w, v in reads.get("l3", ()):
         if lm.logp3_now(a, b, w) != v:
             return "trigram"
@@ -314,6 +394,67 @@ def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, touche
         if names.now((a, b)) != v:
             return "name pair"
     return None
+
+
+def _keys(reads: dict) -> list[str]:
+    if "k" in reads:
+        return reads["k"].split(" ")
+    return [f"{p or ''}|{w}" for p, w in reads.get("kl", ())]
+
+
+def _columns(reads: dict) -> tuple[array, int, int, int]:
+    """The packed array of a record, the number of reads, of budgets, and of (read, budget)
+    terms."""
+    r = _unpack(reads["r"])
+    nk, nb = r[0], r[1]
+    return r, nk, nb, (len(r) - 2 - nk - nb) // 2
+
+
+def moves(reads: dict, lm: ModelView) -> list[int]:
+    """How many steps each log-probability read of a record moved, in its order."""
+    if "k" in reads:
+        return lm.moves(reads["k"].split(" "))
+    return [abs(lm.logp_now(p, w) - v) for p, w, v in reads.get("kl", ())]
+
+
+def budget_sums(reads: dict, moved: Sequence[int], only: Iterable[int] | None = None,
+                columns: tuple[array, int, int, int] | None = None) -> dict[int, int]:
+    """Per budget of a record (by its position), the sum of (weight x move) over its reads
+    (``only``: the positions of the reads that moved; all when None)."""
+    sums: dict[int, int] = {}
+    if "r" not in reads:
+        return sums
+    r, nk, nb, terms = columns or _columns(reads)
+    by, weight = 2 + nk, 2 + nk + terms
+    starts = [0, *accumulate(r[2:2 + nk])]
+    for i in (range(nk) if only is None else only):
+        d = moved[i]
+        for t in range(starts[i], starts[i + 1]):
+            b = r[by + t]
+            sums[b] = sums.get(b, 0) + r[weight + t] * d
+    return sums
+
+
+def budgets_of(reads: dict) -> array:
+    r, nk, nb, _ = _columns(reads)
+    return r[len(r) - nb:]
+
+
+def _budgets_cause(reads: dict, lm: ModelView) -> str | None:
+    """The first budget exceeded (in the record's order), or an exact read that moved; only
+    the reads that moved are looked at."""
+    moved = moves(reads, lm)
+    if not any(moved):
+        return None
+    changed = list(compress(count(), moved))
+    if "x" in reads and not set(reads["x"]).isdisjoint(changed):
+        return "exact read"
+    columns = _columns(reads)
+    sums = budget_sums(reads, moved, changed, columns)
+    r, _, nb, _ = columns
+    limits = len(r) - nb
+    over = [b for b, total in sums.items() if total > r[limits + b]]
+    return BOUND_KINDS.get(reads["it"][min(over)], "budget") if over else None
 
 
 # -- islands ----------------------------------------------------------------------------------

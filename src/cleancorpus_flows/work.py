@@ -29,7 +29,8 @@ from cleancorpus.document import Document, Outcome, Rejection, Status
 from cleancorpus.idkey import IdKey
 from cleancorpus.incremental import (SAME, UNCACHEABLE, DocResult, LazyDocument, SegmentFiles, StageCache, Work,
                                      cached_partial_fit, delta_of, entry_form, ingest_tag, jsonable, line_digest,
-                                     lines_fit, rebuilt, segment_dir, splice_parts, spliced, stage_fingerprint)
+                                     lines_fit, load_fit_memo, rebuilt, save_fit_memo, segment_dir, splice_parts, spliced,
+                                     stage_fingerprint)
 from cleancorpus.ingest import InputFile, file_digest, iter_documents
 from cleancorpus.records import decode_record, encode_record
 from cleancorpus.pipeline import Pipeline, RunResult, StageReport, guarded_partial_fit, read_documents, spill
@@ -437,6 +438,8 @@ class FitJob:
     position: int  # of the stage in config.stages
     inputs: tuple[Location, ...]  # every shard's spill, in input order
     out: Location
+    cache: str | None = None  # the store whose fit memo (``take_fit_memo``) the fit may reuse
+    full: bool = False
 
 
 @dataclass(frozen=True)
@@ -531,7 +534,12 @@ def merge_fit(job: FitJob) -> FitResult:
     for i in range(0, len(job.inputs), MERGE_BATCH):
         batch = [_load(p) for p in job.inputs[i:i + MERGE_BATCH]]
         total = stage.merge_stats(batch if total is None else [total, *batch])
+    memo = job.cache is not None and hasattr(stage, "take_fit_memo")
+    if memo:
+        stage.fit_memo = {} if job.full else load_fit_memo(job.cache, stage)  # type: ignore[arg-type]
     stage.finish_fit(total if total is not None else stage.partial_fit(()))
+    if memo:
+        save_fit_memo(job.cache, stage, stage.take_fit_memo())  # type: ignore[arg-type]
     t1 = time.perf_counter()
     with scratch.open_file(job.out, "wb") as fh:
         pickle.dump(stage, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -642,7 +650,7 @@ def run_stages(
                 reports[name].fit_skipped.update(r.skipped)
                 done.merge(r.work)
             job = FitJob(f"fit {name}", config, seg.start, tuple(r.path for r in partials),
-                         scratch.join(work_dir, f"fitted-{seg.start}-{name}.pickle"))
+                         scratch.join(work_dir, f"fitted-{seg.start}-{name}.pickle"), cache, full)
             fitted[seg.start] = fit(job).path
         sources = one_pass(label if not isinstance(sources[0], tuple) else f"ingest+{label}", seg.index)
     final = gather(sources, scratch.join(work_dir, "documents.jsonl"))  # type: ignore[arg-type]

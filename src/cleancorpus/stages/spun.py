@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import hashlib
 import math
 import re
 from collections import Counter
@@ -39,7 +40,8 @@ from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
 from ..lm import Arc, BigramLM, CorpusCounts, Path, norm, web_lm
-from ..spunreads import IndexView, ModelView, NameView, Recorder, bound, decode, gain_weights, margin, why_not
+from ..spunreads import (IndexView, ModelView, NameView, Recorder, bound, decode, gain_weights, margin, spun_document,
+                          why_not)
 from ..spunpairs import MIN_ALIGNED, MinedSwap, Sketch, align, candidate_pairs, mine, sketch
 from ..synonyms import phrase_candidates, phrase_lengths, word_candidates
 from ..trigram import TrigramCounts, TrigramLM, decode3, is_trigram, margin3
@@ -389,10 +391,48 @@ class SpunStage(Stage):
             trigrams.add(words)
         names.update(_capitalised_pairs(tokens))
 
+    # -- what a fit reuses of the previous one: the orchestration (work.merge_fit) sets
+    # ``fit_memo`` to the memo the previous fit left ({} when there is none) before
+    # ``finish_fit``, and keeps what ``take_fit_memo`` gives back for the next run. Every memo
+    # entry is keyed by the content it was computed from, so a stale or foreign one can only
+    # miss: the fitted stage is the same with or without it.
+    fit_memo: dict | None = None
+
+    def take_fit_memo(self) -> dict | None:
+        """The memo this fit leaves for the next one (None when none was asked for)."""
+        out = getattr(self, "_memo_out", None) if self.fit_memo is not None else None
+        self.fit_memo, self._memo_out = None, {}
+        return out
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)  # the memo is not part of the fitted stage
+        state.pop("fit_memo", None)
+        state.pop("_memo_out", None)
+        state.pop("_writes_out", None)
+        return state
+
     def finish_fit(self, stats: SpunStats) -> None:
-        pairs = self.spun_pairs(stats.sketches) if self.options.learn_swaps else []
+        self._memo_out: dict = {}
+        self._writes_out: dict[bytes, frozenset] = {}
+        if self.fit_memo is not None and not _valid_memo(self.fit_memo):
+            self.fit_memo = {}  # damaged or of another format: nothing is reused
+        keys = [_sketch_key(k) for k in stats.sketches] if self.fit_memo is not None else None
+        pairs = self.spun_pairs(stats.sketches, keys) if self.options.learn_swaps else []
         index = {k: list(v) for k, v in self._base_index.items()}
-        self.mined = mine(pairs, _usable_swap)
+        aligned = None
+        if keys is not None:  # a pair's swaps are a function of its two sketches: kept by their digests
+            by_id = {k.doc_id: keys[n] for n, k in enumerate(stats.sketches)}
+            memo_in, memo_out = self.fit_memo.get("aligned", {}), {}  # type: ignore[union-attr]
+            self._memo_out["aligned"] = memo_out
+
+            def aligned(spun_id: str, clean_id: str, spun_words: list[str], clean_words: list[str]) -> list:
+                mk = by_id[spun_id] + by_id[clean_id]
+                got = memo_in.get(mk)
+                if got is None:
+                    got = align(spun_words, clean_words)[1]
+                memo_out[mk] = got
+                return got
+        self.mined = mine(pairs, _usable_swap, aligned)
         known = {(e.spun, e.original) for entries in index.values() for e in entries}
         fingerprints: set[tuple[str, ...]] = set()
         for (spun, original), m in sorted(self.mined.items()):
@@ -417,7 +457,10 @@ class SpunStage(Stage):
         # that document's counts
         counts, names, trigrams = stats.counts, stats.names, stats.trigrams
         spun_ids = {p[0] for p in pairs}
-        leaked = [k for k in stats.sketches if k.counted and (k.doc_id in spun_ids or _writes_any(k.text, fingerprints))]
+        leaked = [k for n, k in enumerate(stats.sketches)
+                  if k.counted and (k.doc_id in spun_ids or self._writes(k, keys[n] if keys else b"", fingerprints))]
+        if self.fit_memo is not None:
+            self._memo_out["writes"] = (frozenset(fingerprints), self._writes_out)
         if leaked:
             less, less_names = CorpusCounts(pivots=counts.pivots), Counter()
             less_tri = None if trigrams is None else TrigramCounts(pivots=trigrams.pivots)
@@ -433,6 +476,22 @@ class SpunStage(Stage):
         self._proper = NameView(load_proper_names() | {p for p, n in names.items() if n >= 2})
         self._index = IndexView(index)
 
+    def _writes(self, k: Sketch, sk: bytes, phrases: set[tuple[str, ...]]) -> bool:
+        """Whether a counted document writes one of the fingerprints ``phrases``. With a memo,
+        the fingerprints a document wrote of the previous fit's set are kept by its sketch's
+        digest, so only the fingerprints new since then are looked for in its text."""
+        if self.fit_memo is None:
+            return _writes_any(k.text, phrases)
+        before, known = self.fit_memo.get("writes", (frozenset(), {}))
+        held = known.get(sk)
+        if held is None:
+            got = _written(k.text, phrases)
+        else:
+            new = phrases - before
+            got = frozenset(held & phrases) | (_written(k.text, new) if new else frozenset())
+        self._writes_out[sk] = got
+        return bool(got)
+
     # -- reuse across runs: apply reads the statistics through the views of spunreads.py, which
     # record each (key, value) read; a cached result is reused when every read answers the same
     def apply_recorded(self, doc: Document) -> tuple[Document, dict]:
@@ -445,9 +504,16 @@ class SpunStage(Stage):
 
     def miss_cause(self, reads: dict | None, doc: Document | None = None) -> str | None:
         def touches(new: set[str]) -> bool:
-            """Whether a corpus entry of a word in ``new`` matches somewhere in the document as
-            apply tokenises it: a superset of the readings apply would add (any sentence end,
-            any kind either decoding pass may use)."""
+            """Whether the corpus entries of the words in ``new`` (which the record did not
+            read: words newly given entries) can change the document's output. Not when no
+            reading of theirs matches where apply would look; nor when, in every sentence where
+            one matches, under the costs of each pass the document was decoded with, the
+            sentence already had alternative readings (its words already count in the spin
+            score), none of the new readings is a fingerprint (each match adds evidence), and
+            the best reading, with the new readings and without them, is the text as it stands:
+            the sentence's gain stays 0 and it has no repair whose confidence a new reading
+            could lower. The decoding is done now, with the current statistics, whose other
+            reads the record's budgets check."""
             if {key(m.group()) for m in _TOKEN.finditer(doc.text)}.isdisjoint(new):
                 return False  # (cheap: most documents hold none of the words)
             tokens = tokenize(doc.text)
@@ -455,13 +521,37 @@ class SpunStage(Stage):
             if spans is not None:
                 tokens = within(tokens, spans)
             kinds = {*self._costs(False), *self._costs(True)}
-            return any(e.lexicon == "corpus" and e.kind in kinds and self._matches(tokens, i, len(tokens), e)
+            if not any(e.lexicon == "corpus" and e.kind in kinds and self._matches(tokens, i, len(tokens), e)
                        for i, t in enumerate(tokens) if key(t.text) in new
-                       for e in self._index.entries_now(key(t.text)))
+                       for e in self._index.entries_now(key(t.text))):
+                return False
+            if is_trigram(self._lm):
+                return True  # (its decoder has no islands to compare: recomputed)
+            hit = [(s, e) for s, e in sentences(tokens) if any(key(tokens[i].text) in new for i in range(s, e))]
+            # a document not found spun is decoded once, with the first pass's costs (the score
+            # budget, checked with the other reads, keeps it on that side)
+            for costs in (self._costs(False), self._costs(True)) if reads.get("sd") else (self._costs(False),):
+                for s, e in hit:
+                    arcs, _ = self._arcs(tokens, s, e, costs)
+                    fresh = [a for a in arcs if a.tag is not None and a.tag.lexicon == "corpus" and a.tag.spun[0] in new]
+                    if not fresh:
+                        continue
+                    if any(a.tag.kind == "marker" for a in fresh):
+                        return True
+                    old = [a for a in arcs if not any(a is f for f in fresh)]
+                    if len(old) == e - s:
+                        return True  # the sentence would join the spin score's words
+                    breaks, words = self._breaks(tokens, s, e), [t.text for t in tokens[s:e]]
+                    for lattice in (arcs, old):
+                        best, _ = decode(self._lm, e - s, lattice, breaks, words)
+                        if any(a.tag is not None for a in best.arcs):
+                            return True
+            return False
         return why_not(reads, self._lm, self._index, self._proper, touches if doc is not None else None)
 
     # -- learning swaps from (spun, clean) pairs
-    def spun_pairs(self, sketches: Sequence[Sketch]) -> list[tuple[str, list[str], str, list[str]]]:
+    def spun_pairs(self, sketches: Sequence[Sketch], keys: Sequence[bytes] | None = None,
+                   ) -> list[tuple[str, list[str], str, list[str]]]:
         """(spun id, spun words, clean id, clean words) for every near-duplicate pair whose
         alignment shows a spinner's substitutions. Which member is spun: the one whose swapped
         words the web LM finds less likely in their context (summed over the pair's swaps)."""
@@ -473,22 +563,44 @@ class SpunStage(Stage):
             ws = _TOKEN.findall(sketches[i].text)  # the tokens' texts, as tokenize() finds them
             return ws, Counter(w.lower() for w in ws)
 
-        for i, j in candidate_pairs(sketches):
+        def verdict(i: int, j: int) -> int:
+            """0: not a pair; 1: a pair, i the spun member; 2: a pair, j the spun one."""
             a, b = sketches[i], sketches[j]
             (wa, ca), (wb, cb) = words(i), words(j)
             # the words alignment can match are at most those both hold (as many times as the
             # rarer side): too few, and the pair cannot reach MIN_ALIGNED (most candidates)
             if sum((ca & cb).values()) < MIN_ALIGNED * min(len(wa), len(wb)):
-                continue
+                return 0
             share, swaps = align(wa, wb)
             swaps = [sw for sw in swaps if _usable_swap(sw)]
             if share < MIN_ALIGNED or len(swaps) < self.options.min_pair_swaps:
-                continue
+                return 0
             # positive: reading a's words as b's improves the LM (a is the spun one)
             gain = sum(lm.score([norm(w) for w in (sw.left, *sw.original, sw.right)])
                        - lm.score([norm(w) for w in (sw.left, *sw.spun, sw.right)]) for sw in swaps)
             gain += 10.0 * (a.score - b.score)
-            out.append((a.doc_id, wa, b.doc_id, wb) if gain >= 0 else (b.doc_id, wb, a.doc_id, wa))
+            return 1 if gain >= 0 else 2
+
+        # a candidate's verdict is a function of the two sketches alone (ids, texts, scores):
+        # kept by the two sketches' digests from the previous fit (``fit_memo``), so that only
+        # candidates with a new or changed member are tokenised and aligned
+        memo_in = (self.fit_memo or {}).get("pairs", {})
+        memo_out: dict[bytes, int] = {}
+        for i, j in candidate_pairs(sketches):
+            if keys is None:
+                v = verdict(i, j)
+            else:
+                mk = keys[i] + keys[j]
+                v = memo_in.get(mk)
+                if v is None:
+                    v = verdict(i, j)
+                memo_out[mk] = v
+            if v:
+                (wa, _), (wb, _) = words(i), words(j)
+                a, b = sketches[i], sketches[j]
+                out.append((a.doc_id, wa, b.doc_id, wb) if v == 1 else (b.doc_id, wb, a.doc_id, wa))
+        if keys is not None and hasattr(self, "_memo_out"):
+            self._memo_out["pairs"] = memo_out
         return out
 
     def _mined_kind(self, m: MinedSwap) -> str:
@@ -526,6 +638,7 @@ class SpunStage(Stage):
         results = self._analyse(tokens, self._costs(False))
         score = self._doc_score(results)
         spun_doc = score >= self.options.document_threshold
+        spun_document(spun_doc)
         spin, room = spin_cell(score, self.options.document_threshold)
         # the score moves by (moves of the winning swaps' islands) / words: reuse while it stays
         # in its reported cell and on its side of the threshold (spunreads: budgets)
@@ -768,18 +881,45 @@ def spin_cell(score: float, threshold: float) -> tuple[float, float]:
     return k / 100, room
 
 
+def _valid_memo(memo: object) -> bool:
+    """A fit memo of the form ``finish_fit`` leaves (anything else is not used)."""
+    if not isinstance(memo, dict):
+        return False
+    pairs, writes = memo.get("pairs", {}), memo.get("writes", (frozenset(), {}))
+    return (isinstance(pairs, dict) and isinstance(memo.get("aligned", {}), dict)
+            and isinstance(writes, tuple) and len(writes) == 2
+            and isinstance(writes[0], frozenset) and isinstance(writes[1], dict))
+
+
+def _sketch_key(k: Sketch) -> bytes:
+    """A digest of what a pair verdict reads of a sketch: its id, score and text."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(k.doc_id.encode("utf-8", "surrogatepass"))
+    h.update(b"\0" + repr(k.score).encode() + b"\0")
+    h.update(k.text_z)
+    return h.digest()
+
+
 def _writes_any(text: str, phrases: set[tuple[str, ...]]) -> bool:
     """Whether the text holds one of the word sequences (lexicon keys), as whole tokens."""
+    return bool(_written(text, phrases))
+
+
+_NONE: frozenset = frozenset()
+
+
+def _written(text: str, phrases: set[tuple[str, ...]] | frozenset) -> frozenset:
+    """Which of the word sequences (lexicon keys) the text holds, as whole tokens."""
     if not phrases:
-        return False
+        return _NONE
     firsts = {p[0] for p in phrases}
     lowered = text.lower()
     if not any(f in lowered for f in firsts):  # cheap test first: most documents hold none
-        return False
+        return _NONE
     keys = [key(t.text) for t in tokenize(text)]
     longest = max(len(p) for p in phrases)
-    return any(tuple(keys[i:i + n]) in phrases for i in range(len(keys)) for n in range(1, longest + 1)
-               if keys[i] in firsts)
+    return frozenset(tuple(keys[i:i + n]) for i in range(len(keys)) for n in range(1, longest + 1)
+                     if keys[i] in firsts and tuple(keys[i:i + n]) in phrases)
 
 
 def _is_fingerprint(a: Arc) -> bool:
