@@ -50,6 +50,11 @@ from ..document import Document, Rejection
 from .base import ConfigError, Stage, register
 from .quality_words import RESOURCE_DIR, WordSplitter, _load_json, make_room
 
+try:  # Gopher's n-gram repetition compiled at install time (optional: pyproject.toml, _ngrams.c)
+    from . import _ngrams
+except ImportError:  # no C compiler at install time: the same numbers in Python and numpy
+    _ngrams = None
+
 RULE_SETS = ("gopher_quality", "gopher_repetition", "c4", "c4_badwords", "fineweb")
 NON_ENGLISH = ("skip_english_rules", "all_rules")
 
@@ -253,6 +258,10 @@ class QualityStage(Stage):
             "gopher_dup_line_frac": line_items / len(lines),
             "gopher_dup_line_char_frac": line_chars / n_chars,
         }
+        if _ngrams is not None:
+            for key, chars in zip(_NGRAM_KEYS, _ngrams.repetition(words)):
+                out[key] = chars / n_chars
+            return out
         top, dup = ngram_repetition(words)
         for n, chars in top.items():
             out[_TOP_KEYS[n]] = chars / n_chars
@@ -361,9 +370,11 @@ _starts_bullet = methodcaller("startswith", ("•", "-"))
 _ends_ellipsis = methodcaller("endswith", ("...", "…"))
 _TOP_KEYS = {n: f"gopher_top_{n}_gram_char_frac" for n in TOP_NS}
 _DUP_KEYS = {n: f"gopher_dup_{n}_gram_char_frac" for n in DUP_NS}
+_NGRAM_KEYS = (*_TOP_KEYS.values(), *_DUP_KEYS.values())  # the order of _ngrams.repetition's numbers
 
 
-def ngram_repetition(words: list[str], use_numpy: bool | None = None) -> tuple[dict[int, int], dict[int, int]]:
+def ngram_repetition(words: list[str], use_numpy: bool | None = None,
+                     compiled: bool | None = None) -> tuple[dict[int, int], dict[int, int]]:
     """Gopher's n-gram repetition (Rae et al. 2021, Table A1), in characters, as datatrove counts:
 
     - top: for n = 2, 3, 4, the most frequent n-gram (the first seen among equals) times its
@@ -373,7 +384,18 @@ def ngram_repetition(words: list[str], use_numpy: bool | None = None) -> tuple[d
 
     An n-gram is a sequence of words (datatrove joins an n-gram's words without a separator,
     so "ab c" and "a bc" would also count as a repeat there; never seen in bench/quality.py).
+
+    ``compiled``: the C module's numbers (``_ngrams.c``; the default when it was built and
+    ``use_numpy`` is not given); else numpy's above ``NUMPY_MIN_WORDS`` words (``use_numpy``
+    forces one or the other), plain Python's below. All three give the same numbers.
     """
+    if compiled is None:
+        compiled = _ngrams is not None and use_numpy is None
+    if compiled:
+        if _ngrams is None:
+            raise RuntimeError("the compiled n-gram module (cleancorpus.stages._ngrams) was not built")
+        values = _ngrams.repetition(list(words))
+        return dict(zip(TOP_NS, values)), dict(zip(DUP_NS, values[len(TOP_NS):]))
     if use_numpy is None:
         use_numpy = len(words) >= NUMPY_MIN_WORDS
     return _ngram_numpy(words) if use_numpy else _ngram_python(words)

@@ -1,0 +1,253 @@
+/* Gopher's n-gram repetition (quality stage), compiled: the numbers of
+ * cleancorpus.stages.quality._ngram_python, computed without Python's or numpy's per-call cost.
+ *
+ * repetition(words: list[str]) -> (top2, top3, top4, dup5, dup6, dup7, dup8, dup9, dup10)
+ *
+ * - a word's id is the position of its first use (words compared as Python strings);
+ * - for n = 2 .. 10, an n-gram's id is the dense id of the pair (id of its first n-1 words, id of
+ *   its last word), in the order of first use: exact, no hashing of text, no collisions;
+ * - an n-gram can only repeat where its first n-1 words repeat, so each n looks only at the
+ *   positions whose (n-1)-gram occurs more than once, kept in text order;
+ * - top n (n = 2, 3, 4): the most frequent n-gram (the first in text order among equals), its
+ *   characters with the spaces between its words, times its count; when no n-gram repeats, the
+ *   first n-gram once (0 for a text of fewer than n words);
+ * - dup n (n = 5 .. 10): the characters (without spaces) of the n-grams that repeat one seen
+ *   before, scanning left to right and jumping over a repeat (datatrove's scan).
+ *
+ * The module is optional: without it (no C compiler at install time) quality.py computes the same
+ * numbers in Python and numpy; tests/test_quality_ngrams.py checks all three agree.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MAX_N 10
+
+typedef struct {
+    Py_hash_t hash;
+    PyObject *key; /* borrowed from the list; NULL: empty slot */
+    Py_ssize_t id;
+} WordSlot;
+
+typedef struct {
+    int64_t a, b; /* the pair; a == -1: empty slot */
+    Py_ssize_t dense;
+} PairSlot;
+
+static size_t
+table_size(Py_ssize_t items)
+{
+    size_t size = 16;
+    while (size < (size_t)items * 2)
+        size <<= 1;
+    return size;
+}
+
+static inline uint64_t
+mix(uint64_t x)
+{
+    /* splitmix64's finaliser */
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+/* ids[i]: the position of the first use of words[i]; cum[i]: characters of words[:i]. -1 on error. */
+static int
+word_ids(PyObject *words, Py_ssize_t n, int64_t *ids, int64_t *cum)
+{
+    size_t size = table_size(n), mask = size - 1;
+    WordSlot *table = PyMem_Calloc(size, sizeof(WordSlot));
+    if (table == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    cum[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *w = PyList_GET_ITEM(words, i);
+        if (!PyUnicode_Check(w)) {
+            PyErr_Format(PyExc_TypeError, "words must be str, not %.100s", Py_TYPE(w)->tp_name);
+            PyMem_Free(table);
+            return -1;
+        }
+        Py_hash_t h = PyObject_Hash(w); /* cached in the str object */
+        if (h == -1) {
+            PyMem_Free(table);
+            return -1;
+        }
+        size_t j = (size_t)mix((uint64_t)h) & mask;
+        for (;;) {
+            WordSlot *s = &table[j];
+            if (s->key == NULL) {
+                s->hash = h;
+                s->key = w;
+                s->id = i;
+                ids[i] = i;
+                break;
+            }
+            if (s->hash == h) {
+                int eq = s->key == w ? 1 : PyObject_RichCompareBool(s->key, w, Py_EQ);
+                if (eq < 0) {
+                    PyMem_Free(table);
+                    return -1;
+                }
+                if (eq) {
+                    ids[i] = s->id;
+                    break;
+                }
+            }
+            j = (j + 1) & mask;
+        }
+        cum[i + 1] = cum[i] + PyUnicode_GET_LENGTH(w);
+    }
+    PyMem_Free(table);
+    return 0;
+}
+
+static PyObject *
+repetition(PyObject *module, PyObject *words)
+{
+    if (!PyList_Check(words)) {
+        PyErr_SetString(PyExc_TypeError, "repetition() takes a list of str");
+        return NULL;
+    }
+    Py_ssize_t n_words = PyList_GET_SIZE(words);
+    int64_t top[5] = {0, 0, 0, 0, 0}; /* by n, 2..4 */
+    int64_t dup[MAX_N + 1] = {0};     /* by n, 5..10 */
+    Py_ssize_t alloc = n_words > 0 ? n_words : 1;
+    int64_t *ids = PyMem_Malloc(sizeof(int64_t) * alloc);
+    int64_t *cum = PyMem_Malloc(sizeof(int64_t) * (alloc + 1));
+    Py_ssize_t *pos = PyMem_Malloc(sizeof(Py_ssize_t) * alloc);
+    int64_t *gram = PyMem_Malloc(sizeof(int64_t) * alloc);
+    Py_ssize_t *dense = PyMem_Malloc(sizeof(Py_ssize_t) * alloc);
+    Py_ssize_t *counts = PyMem_Malloc(sizeof(Py_ssize_t) * alloc);
+    unsigned char *seen = PyMem_Malloc(alloc);
+    PairSlot *table = NULL;
+    PyObject *result = NULL;
+    if (!ids || !cum || !pos || !gram || !dense || !counts || !seen) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (word_ids(words, n_words, ids, cum) < 0)
+        goto done;
+    /* when no n-gram repeats, the top one is the first, once */
+    for (int n = 2; n <= 4; n++)
+        top[n] = n_words >= n ? cum[n] - cum[0] + n - 1 : 0;
+    table = PyMem_Malloc(sizeof(PairSlot) * table_size(n_words));
+    if (table == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t m_all = n_words; /* positions still in play, in text order */
+    for (Py_ssize_t i = 0; i < n_words; i++) {
+        pos[i] = i;
+        gram[i] = ids[i];
+    }
+    for (int n = 2; n <= MAX_N; n++) {
+        /* the n-grams that fit: positions are ascending, so a prefix */
+        Py_ssize_t m = m_all;
+        while (m > 0 && pos[m - 1] + n > n_words)
+            m--;
+        if (m == 0)
+            break;
+        size_t tmask = table_size(m) - 1; /* (m <= n_words: within the table) */
+        for (size_t j = 0; j <= tmask; j++)
+            table[j].a = -1;
+        Py_ssize_t n_dense = 0, best = 0;
+        for (Py_ssize_t k = 0; k < m; k++) {
+            int64_t a = gram[k], b = ids[pos[k] + n - 1];
+            size_t j = (size_t)mix(((uint64_t)a << 32) ^ (uint64_t)b ^ ((uint64_t)a >> 32)) & tmask;
+            for (;;) {
+                PairSlot *s = &table[j];
+                if (s->a == -1) {
+                    s->a = a;
+                    s->b = b;
+                    s->dense = n_dense;
+                    counts[n_dense] = 0;
+                    dense[k] = n_dense++;
+                    break;
+                }
+                if (s->a == a && s->b == b) {
+                    dense[k] = s->dense;
+                    break;
+                }
+                j = (j + 1) & tmask;
+            }
+            Py_ssize_t c = ++counts[dense[k]];
+            if (c > best)
+                best = c;
+        }
+        if (best == 1)
+            break; /* no repeated n-gram: no longer one repeats either */
+        if (n <= 4) {
+            for (Py_ssize_t k = 0; k < m; k++) {
+                if (counts[dense[k]] == best) { /* the first in text order */
+                    Py_ssize_t i = pos[k];
+                    top[n] = (cum[i + n] - cum[i] + n - 1) * best;
+                    break;
+                }
+            }
+        } else {
+            /* the left-to-right scan over the positions whose n-gram occurs more than once (an
+             * n-gram that occurs once can be neither a repeat nor repeated) */
+            memset(seen, 0, n_dense);
+            int64_t chars = 0;
+            Py_ssize_t idx = 0;
+            for (Py_ssize_t k = 0; k < m; k++) {
+                Py_ssize_t d = dense[k], i = pos[k];
+                if (counts[d] < 2 || i < idx)
+                    continue;
+                if (seen[d]) {
+                    chars += cum[i + n] - cum[i];
+                    idx = i + n;
+                } else {
+                    seen[d] = 1;
+                }
+            }
+            dup[n] = chars;
+        }
+        /* keep the positions whose n-gram repeats, with the n-gram's id */
+        Py_ssize_t kept = 0;
+        for (Py_ssize_t k = 0; k < m; k++) {
+            if (counts[dense[k]] > 1) {
+                pos[kept] = pos[k];
+                gram[kept] = dense[k];
+                kept++;
+            }
+        }
+        m_all = kept;
+    }
+    result = Py_BuildValue("(LLLLLLLLL)", (long long)top[2], (long long)top[3], (long long)top[4],
+                           (long long)dup[5], (long long)dup[6], (long long)dup[7], (long long)dup[8],
+                           (long long)dup[9], (long long)dup[10]);
+done:
+    PyMem_Free(ids);
+    PyMem_Free(cum);
+    PyMem_Free(pos);
+    PyMem_Free(gram);
+    PyMem_Free(dense);
+    PyMem_Free(counts);
+    PyMem_Free(seen);
+    PyMem_Free(table);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"repetition", repetition, METH_O,
+     "repetition(words) -> (top2, top3, top4, dup5, ..., dup10): Gopher's n-gram repetition in characters"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_ngrams", "Gopher's n-gram repetition, compiled (see quality.py).", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__ngrams(void)
+{
+    return PyModule_Create(&module);
+}
