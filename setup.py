@@ -1,6 +1,6 @@
 """The one compiled part of cleancorpus (everything else is in pyproject.toml).
 
-The quality stage's n-gram repetition in C (src/cleancorpus/stages/_ngrams.c: plain C and
+The quality stage's per-word loops in C (Gopher's quality counts and n-gram repetition; src/cleancorpus/stages/_quality_c.c: plain C and
 Python's C API, no library). Optional: an install without a C compiler still succeeds, and the
 stage then computes the same numbers in Python and numpy, more slowly (bench/README.md, "Quality
 signals"). Declared here rather than in pyproject.toml, where setuptools still calls extension
@@ -9,4 +9,4 @@ modules experimental.
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("cleancorpus.stages._ngrams", ["src/cleancorpus/stages/_ngrams.c"], optional=True)])
+setup(ext_modules=[Extension("cleancorpus.stages._quality_c", ["src/cleancorpus/stages/_quality_c.c"], optional=True)])

@@ -50,10 +50,10 @@ from ..document import Document, Rejection
 from .base import ConfigError, Stage, register
 from .quality_words import RESOURCE_DIR, WordSplitter, _load_json, make_room
 
-try:  # Gopher's n-gram repetition compiled at install time (optional: pyproject.toml, _ngrams.c)
-    from . import _ngrams
+try:  # the per-word loops compiled at install time (optional: setup.py, _quality_c.c)
+    from . import _quality_c
 except ImportError:  # no C compiler at install time: the same numbers in Python and numpy
-    _ngrams = None
+    _quality_c = None
 
 RULE_SETS = ("gopher_quality", "gopher_repetition", "c4", "c4_badwords", "fineweb")
 NON_ENGLISH = ("skip_english_rules", "all_rules")
@@ -223,24 +223,34 @@ class QualityStage(Stage):
         # Gopher A.1.1. "Words" that are only punctuation (datatrove's PUNCTUATION_SET) do not count
         # towards the word count and the mean length; the per-word ratios divide by all tokens.
         n_all = len(words)
-        other = list(filterfalse(str.isalpha, words))  # most words are letters only: no test needed
-        symbols = list(compress(other, map(self._only_symbols.__getitem__, other)))
-        n_words = n_all - len(symbols)
-        n_alpha = n_all - len(other) + sum(map(self._has_letter.__getitem__, other))
+        if _quality_c is not None:
+            n_other, n_symbols, symbol_chars, n_lettered, n_stop = _quality_c.word_counts(
+                words, self._stop_words, self._only_symbols, self._has_letter)
+        else:
+            other = list(filterfalse(str.isalpha, words))  # most words are letters only: no test needed
+            symbols = list(compress(other, map(self._only_symbols.__getitem__, other)))
+            n_other, n_symbols, symbol_chars = len(other), len(symbols), sum(map(len, symbols))
+            n_lettered = sum(map(self._has_letter.__getitem__, other))
+            n_stop = len(self._stop_words.intersection(words))
+        n_words = n_all - n_symbols
+        n_alpha = n_all - n_other + n_lettered
         n_lines = len(stripped)  # the lines of str.splitlines, stripped
+        # lines starting with a bullet, ending in an ellipsis: counted in the lines joined by "\n"
+        # (no line of str.splitlines holds one), each "\n-" the start of a line, each "...\n" an end
+        joined = "\n".join(stripped) + "\n"
+        bullets = joined.count("\n•") + joined.count("\n-") + (joined[0] in _BULLETS)
+        ellipses = joined.count("...\n") + joined.count("…\n")
         return {
             "gopher_word_count": n_words,
             "gopher_mean_word_length":
-                (chars - sum(map(len, symbols))) / n_words if n_words else None,
+                (chars - symbol_chars) / n_words if n_words else None,
             "gopher_hash_word_ratio": text.count("#") / n_all if n_all else None,
             "gopher_ellipsis_word_ratio": (text.count("...") + text.count("…")) / n_all if n_all else None,
-            "gopher_bullet_line_frac":
-                sum(map(_starts_bullet, stripped)) / n_lines if n_lines else None,
-            "gopher_ellipsis_line_frac":
-                sum(map(_ends_ellipsis, stripped)) / n_lines if n_lines else None,
+            "gopher_bullet_line_frac": bullets / n_lines if n_lines else None,
+            "gopher_ellipsis_line_frac": ellipses / n_lines if n_lines else None,
             "gopher_alpha_word_frac":
                 n_alpha / n_all if n_all else None,
-            "gopher_stop_word_count": len(self._stop_words.intersection(words)),
+            "gopher_stop_word_count": n_stop,
         }
 
     def _gopher_repetition(self, text: str, words: list[str], parts: list[str]) -> dict[str, Any]:
@@ -258,8 +268,8 @@ class QualityStage(Stage):
             "gopher_dup_line_frac": line_items / len(lines),
             "gopher_dup_line_char_frac": line_chars / n_chars,
         }
-        if _ngrams is not None:
-            for key, chars in zip(_NGRAM_KEYS, _ngrams.repetition(words)):
+        if _quality_c is not None:
+            for key, chars in zip(_NGRAM_KEYS, _quality_c.repetition(words)):
                 out[key] = chars / n_chars
             return out
         top, dup = ngram_repetition(words)
@@ -366,11 +376,10 @@ def newline_runs_split(parts: list[str]) -> list[str]:
 
 _LSTRIP_NEWLINES = methodcaller("lstrip", "\n")
 _LAST = itemgetter(-1)
-_starts_bullet = methodcaller("startswith", ("•", "-"))
-_ends_ellipsis = methodcaller("endswith", ("...", "…"))
+_BULLETS = ("•", "-")  # Gopher's bullet lines start with one, its ellipsis lines end in "..." or "…"
 _TOP_KEYS = {n: f"gopher_top_{n}_gram_char_frac" for n in TOP_NS}
 _DUP_KEYS = {n: f"gopher_dup_{n}_gram_char_frac" for n in DUP_NS}
-_NGRAM_KEYS = (*_TOP_KEYS.values(), *_DUP_KEYS.values())  # the order of _ngrams.repetition's numbers
+_NGRAM_KEYS = (*_TOP_KEYS.values(), *_DUP_KEYS.values())  # the order of _quality_c.repetition's numbers
 
 
 def ngram_repetition(words: list[str], use_numpy: bool | None = None,
@@ -385,16 +394,16 @@ def ngram_repetition(words: list[str], use_numpy: bool | None = None,
     An n-gram is a sequence of words (datatrove joins an n-gram's words without a separator,
     so "ab c" and "a bc" would also count as a repeat there; never seen in bench/quality.py).
 
-    ``compiled``: the C module's numbers (``_ngrams.c``; the default when it was built and
+    ``compiled``: the C module's numbers (``_quality_c.c``; the default when it was built and
     ``use_numpy`` is not given); else numpy's above ``NUMPY_MIN_WORDS`` words (``use_numpy``
     forces one or the other), plain Python's below. All three give the same numbers.
     """
     if compiled is None:
-        compiled = _ngrams is not None and use_numpy is None
+        compiled = _quality_c is not None and use_numpy is None
     if compiled:
-        if _ngrams is None:
-            raise RuntimeError("the compiled n-gram module (cleancorpus.stages._ngrams) was not built")
-        values = _ngrams.repetition(list(words))
+        if _quality_c is None:
+            raise RuntimeError("the compiled module (cleancorpus.stages._quality_c) was not built")
+        values = _quality_c.repetition(list(words))
         return dict(zip(TOP_NS, values)), dict(zip(DUP_NS, values[len(TOP_NS):]))
     if use_numpy is None:
         use_numpy = len(words) >= NUMPY_MIN_WORDS

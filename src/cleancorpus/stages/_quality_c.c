@@ -1,5 +1,13 @@
-/* Gopher's n-gram repetition (quality stage), compiled: the numbers of
- * cleancorpus.stages.quality._ngram_python, computed without Python's or numpy's per-call cost.
+/* The quality stage's per-word loops, compiled: the same numbers as the Python in quality.py,
+ * without Python's or numpy's per-call cost. Two functions:
+ *
+ * word_counts(words, stop_words, only_symbols, has_letter) -> (other, symbols, symbol_chars,
+ *     other_with_letter, stop_words_found), Gopher's quality counts (QualityStage._gopher_quality):
+ *   - other: the words that are not str.isalpha();
+ *   - symbols / symbol_chars: those of them for which only_symbols[word] is true, and their
+ *     characters; other_with_letter: those for which has_letter[word] is true (the two mappings
+ *     are the stage's memos, dicts that compute a missing answer; only other words are looked up);
+ *   - stop_words_found: how many distinct words are in the set stop_words.
  *
  * repetition(words: list[str]) -> (top2, top3, top4, dup5, dup6, dup7, dup8, dup9, dup10)
  *
@@ -15,7 +23,7 @@
  *   before, scanning left to right and jumping over a repeat (datatrove's scan).
  *
  * The module is optional: without it (no C compiler at install time) quality.py computes the same
- * numbers in Python and numpy; tests/test_quality_ngrams.py checks all three agree.
+ * numbers in Python (and numpy); tests/test_quality_compiled.py checks they agree.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -236,18 +244,92 @@ done:
     return result;
 }
 
+/* str.isalpha(): every character alphabetic, and at least one */
+static int
+is_alpha(PyObject *w)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(w);
+    if (n == 0)
+        return 0;
+    int kind = PyUnicode_KIND(w);
+    const void *data = PyUnicode_DATA(w);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!Py_UNICODE_ISALPHA(PyUnicode_READ(kind, data, i)))
+            return 0;
+    }
+    return 1;
+}
+
+/* memo[word] as 0 or 1; -1 on error */
+static int
+lookup_flag(PyObject *memo, PyObject *word)
+{
+    PyObject *v = PyObject_GetItem(memo, word);
+    if (v == NULL)
+        return -1;
+    int t = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return t;
+}
+
+static PyObject *
+word_counts(PyObject *module, PyObject *args)
+{
+    PyObject *words, *stop_words, *only_symbols, *has_letter;
+    if (!PyArg_ParseTuple(args, "O!O!OO:word_counts", &PyList_Type, &words, &PyFrozenSet_Type, &stop_words,
+                          &only_symbols, &has_letter))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(words), other = 0, symbols = 0, symbol_chars = 0, lettered = 0;
+    PyObject *found = PySet_New(NULL); /* the stop words seen */
+    if (found == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *w = PyList_GET_ITEM(words, i);
+        if (!PyUnicode_Check(w)) {
+            PyErr_Format(PyExc_TypeError, "words must be str, not %.100s", Py_TYPE(w)->tp_name);
+            goto error;
+        }
+        int stop = PySet_Contains(stop_words, w);
+        if (stop < 0 || (stop && PySet_Add(found, w) < 0))
+            goto error;
+        if (is_alpha(w))
+            continue;
+        other++;
+        int sym = lookup_flag(only_symbols, w);
+        if (sym < 0)
+            goto error;
+        if (sym) {
+            symbols++;
+            symbol_chars += PyUnicode_GET_LENGTH(w);
+        }
+        int letter = lookup_flag(has_letter, w);
+        if (letter < 0)
+            goto error;
+        lettered += letter;
+    }
+    Py_ssize_t stops = PySet_GET_SIZE(found);
+    Py_DECREF(found);
+    return Py_BuildValue("(nnnnn)", other, symbols, symbol_chars, lettered, stops);
+error:
+    Py_DECREF(found);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"word_counts", word_counts, METH_VARARGS,
+     "word_counts(words, stop_words, only_symbols, has_letter) -> (other, symbols, symbol_chars, "
+     "other_with_letter, stop_words_found): Gopher's quality counts"},
     {"repetition", repetition, METH_O,
      "repetition(words) -> (top2, top3, top4, dup5, ..., dup10): Gopher's n-gram repetition in characters"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_ngrams", "Gopher's n-gram repetition, compiled (see quality.py).", -1, methods,
+    PyModuleDef_HEAD_INIT, "_quality_c", "The quality stage's per-word loops, compiled (see quality.py).", -1, methods,
 };
 
 PyMODINIT_FUNC
-PyInit__ngrams(void)
+PyInit__quality_c(void)
 {
     return PyModule_Create(&module);
 }

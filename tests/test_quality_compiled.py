@@ -1,0 +1,155 @@
+"""The quality stage's compiled loops (_quality_c.c) and their Python fallback, against the
+straightforward definitions written out here: Gopher's n-gram repetition (every n-gram counted,
+the most frequent, first among equals, for n = 2..4, datatrove's left-to-right scan over every
+position for n = 5..10) three ways (compiled, plain Python, numpy), and Gopher's quality counts."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleancorpus.stages import quality
+from cleancorpus.stages.quality import DUP_NS, TOP_NS, QualityStage, ngram_repetition
+
+compiled = pytest.mark.skipif(quality._quality_c is None, reason="the C module _quality_c was not built (no C compiler at install time)")
+
+
+def definition(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
+    top = {}
+    for n in TOP_NS:
+        grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+        if not grams:
+            top[n] = 0
+            continue
+        counts = Counter(grams)  # first-seen order
+        best = max(counts.values())
+        gram = next(g for g, c in counts.items() if c == best)
+        top[n] = (sum(map(len, gram)) + n - 1) * best
+    dup = {}
+    for n in DUP_NS:
+        seen: set = set()
+        chars = i = 0
+        while i <= len(words) - n:
+            gram = tuple(words[i:i + n])
+            if gram in seen:
+                chars += sum(map(len, gram))
+                i += n
+            else:
+                seen.add(gram)
+                i += 1
+        dup[n] = chars
+    return top, dup
+
+
+def all_ways(words: list[str]) -> list:
+    ways = [ngram_repetition(words, use_numpy=False), ngram_repetition(words, use_numpy=True)]
+    if quality._quality_c is not None:
+        ways.append(ngram_repetition(words, compiled=True))
+    return ways
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "cc", "d", "ééé", "\U0001F600"]), max_size=90))
+def test_every_way_gives_the_definition(words):
+    expected = definition(words)
+    for got in all_ways(words):
+        assert got == expected
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "cc", "d", "e"]), min_size=600, max_size=1500),
+       st.integers(0, 600), st.integers(1, 400))
+def test_long_texts_with_a_repeated_block(words, at, length):
+    words = words[:at] + words[:length] + words[at:]
+    expected = definition(words)
+    for got in all_ways(words):
+        assert got == expected
+
+
+@compiled
+def test_compiled_on_long_texts_and_equal_strings_that_are_different_objects():
+    rng = random.Random(3)
+    for vocab in (2, 30, 3000):
+        # words built anew each time: equal strings, different objects (as the word splitter's)
+        words = ["".join(["w", str(rng.randrange(vocab))]) for _ in range(4000)]
+        words[2000:2600] = [w + "" for w in words[100:700]]
+        assert ngram_repetition(words, compiled=True) == ngram_repetition(words, use_numpy=True) == definition(words)
+
+
+@compiled
+def test_compiled_takes_only_a_list_of_str():
+    with pytest.raises(TypeError):
+        quality._quality_c.repetition(("a", "b"))
+    with pytest.raises(TypeError):
+        quality._quality_c.repetition(["a", 1])
+    assert quality._quality_c.repetition([]) == (0,) * 9
+
+
+def test_stage_signals_equal_the_definition():
+    """The stage's n-gram signals (whichever way it computes them) are the definition's numbers."""
+    stage = QualityStage(QualityStage.Options(rule_sets=("gopher_repetition",)))
+    rng = random.Random(8)
+    for _ in range(30):
+        words = [rng.choice(["menu", "Home", "About", "the", "cat", "sat"]) for _ in range(rng.randrange(1, 1200))]
+        text = " ".join(words)
+        signals = stage.signals(text)
+        top, dup = definition(stage.words.words(text))
+        for n in TOP_NS:
+            assert signals[f"gopher_top_{n}_gram_char_frac"] == top[n] / len(text)
+        for n in DUP_NS:
+            assert signals[f"gopher_dup_{n}_gram_char_frac"] == dup[n] / len(text)
+
+
+PIECES = ["the", "of", "and", "with", "Have", "cat", "naïve", "3.5", "...", "…", "#tag", "-", "•", "—", "!!",
+          "e-mail", "(see", "it.", "Mr.", "don't", "\u00a0", "\U0001F600", "•item", "-dash", "x...", "ΣΑΣ"]
+
+
+def gopher_quality_definition(text: str, words: list[str], stage: QualityStage) -> dict:
+    """Gopher's quality signals written out plainly (what _gopher_quality computes)."""
+    symbols = [w for w in words if stage._only_symbols[w]]
+    counted = [w for w in words if not stage._only_symbols[w]]
+    lines = [line.strip() for line in text.splitlines()]
+    n = len(words)
+    return {
+        "gopher_word_count": len(counted),
+        "gopher_mean_word_length": sum(map(len, counted)) / len(counted) if counted else None,
+        "gopher_hash_word_ratio": text.count("#") / n if n else None,
+        "gopher_ellipsis_word_ratio": (text.count("...") + text.count("…")) / n if n else None,
+        "gopher_bullet_line_frac": sum(line.startswith(("•", "-")) for line in lines) / len(lines) if lines else None,
+        "gopher_ellipsis_line_frac": sum(line.endswith(("...", "…")) for line in lines) / len(lines) if lines else None,
+        "gopher_alpha_word_frac": sum(any(c.isalpha() for c in w) for w in words) / n if n else None,
+        "gopher_stop_word_count": len({w for w in words if w in stage._stop_words}),
+    }
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(PIECES), st.sampled_from([" ", "\n", "  ", "\n\n", " \n ", "\r\n", "\u2028"])),
+                max_size=60))
+def test_gopher_quality_signals_compiled_and_python_give_the_definition(pieces):
+    text = "".join(p + sep for p, sep in pieces)
+    stage = QualityStage(QualityStage.Options(rule_sets=("gopher_quality",)))
+    expected = gopher_quality_definition(text, stage.words.words(text), stage)
+    got = stage.signals(text)
+    module = quality._quality_c
+    try:
+        quality._quality_c = None  # the Python fallback
+        fallback = stage.signals(text)
+    finally:
+        quality._quality_c = module
+    for key, value in expected.items():
+        assert got[key] == fallback[key]
+        assert got[key] == value or (value is not None and got[key] == pytest.approx(value, rel=1e-12)), key
+
+
+@compiled
+def test_word_counts_checks_its_arguments():
+    stage = QualityStage()
+    with pytest.raises(TypeError):
+        quality._quality_c.word_counts(["a", 2], stage._stop_words, stage._only_symbols, stage._has_letter)
+    with pytest.raises(TypeError):
+        quality._quality_c.word_counts(("a",), stage._stop_words, stage._only_symbols, stage._has_letter)
+    assert quality._quality_c.word_counts([], stage._stop_words, stage._only_symbols, stage._has_letter) == (0,) * 5
