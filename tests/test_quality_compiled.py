@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleancorpus.stages import quality
+from cleancorpus.stages import quality, quality_words
+from cleancorpus.stages.quality_words import WordSplitter
 from cleancorpus.stages.quality import DUP_NS, TOP_NS, QualityStage, ngram_repetition
 
 compiled = pytest.mark.skipif(quality._quality_c is None, reason="the C module _quality_c was not built (no C compiler at install time)")
@@ -126,12 +127,15 @@ def gopher_quality_definition(text: str, words: list[str], stage: QualityStage) 
     }
 
 
+GQ_STAGE = QualityStage(QualityStage.Options(rule_sets=("gopher_quality",)))
+
+
 @settings(max_examples=300, derandomize=True, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(PIECES), st.sampled_from([" ", "\n", "  ", "\n\n", " \n ", "\r\n", "\u2028"])),
                 max_size=60))
 def test_gopher_quality_signals_compiled_and_python_give_the_definition(pieces):
     text = "".join(p + sep for p, sep in pieces)
-    stage = QualityStage(QualityStage.Options(rule_sets=("gopher_quality",)))
+    stage = GQ_STAGE
     expected = gopher_quality_definition(text, stage.words.words(text), stage)
     got = stage.signals(text)
     module = quality._quality_c
@@ -153,3 +157,71 @@ def test_word_counts_checks_its_arguments():
     with pytest.raises(TypeError):
         quality._quality_c.word_counts(("a",), stage._stop_words, stage._only_symbols, stage._has_letter)
     assert quality._quality_c.word_counts([], stage._stop_words, stage._only_symbols, stage._has_letter) == (0,) * 5
+
+
+CHUNKS = ["word", "Word.", "word.", "WORD.", "word,", "(word", "“word", "word”", "don't", "can't.", "Mr.", "(Mr.",
+          "e.g.", "z.B.", "naïve", "ΣΑΣ.", "ß,", "3.5", "a-b", "(", ".", ",", "’’", "x", "\U0001F600", "http://a.b/c",
+          "«Hi»", "word…", "…", "so...", "U.S.", "gonna", "(gonna", "gonna.", "it's", "I", "I.", "i.", "Ǆ."]
+
+
+def python_words(splitter, chunks):
+    module = quality_words._quality_c
+    try:
+        quality_words._quality_c = None
+        return splitter.words_of_chunks(chunks)
+    finally:
+        quality_words._quality_c = module
+
+
+SPLITTERS = WordSplitter(), WordSplitter()
+REFERENCE = WordSplitter()
+
+
+@compiled
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(CHUNKS), max_size=30), min_size=1, max_size=4), st.sampled_from([2, 5, 1 << 18]))
+def test_chunk_words_gives_the_words_and_the_memo_of_the_python_path(texts, memo_size):
+    """The same words, the same memo (entries and their order) and the same stamp changes, with a
+    memo that fills up (the limit taken from _MEMO_SIZE at each call) or not."""
+    old = quality_words._MEMO_SIZE
+    quality_words._MEMO_SIZE = memo_size
+    try:
+        compiled_splitter, python_splitter = SPLITTERS
+        for splitter in SPLITTERS:  # fresh memos (a new WordSplitter costs a few ms)
+            splitter._memo = quality_words._ChunkTokens(splitter)
+        for chunks in texts:
+            stamps = compiled_splitter._stamp, python_splitter._stamp
+            got = compiled_splitter.words_of_chunks(chunks)
+            assert got == python_words(python_splitter, chunks) == [t for c in chunks for t in REFERENCE._chunk(c)]
+            assert list(compiled_splitter._memo.items()) == list(python_splitter._memo.items())
+            assert (compiled_splitter._stamp is stamps[0]) == (python_splitter._stamp is stamps[1])
+    finally:
+        quality_words._MEMO_SIZE = old
+
+
+@compiled
+def test_chunk_words_with_keys_leaves_new_chunks_to_the_memo():
+    """With C4's bad words (key_of), a chunk with keys is kept out of the memo, as in Python."""
+    stage, python_stage = QualityStage(), QualityStage()
+    text = "What the hell, this is a strip club. Hell. Normal words here, hell."
+    assert stage.words.words_and_keys(text.split()) == python_words_and_keys(python_stage.words, text.split())
+    assert list(stage.words._memo) == list(python_stage.words._memo)
+    assert stage.signals(text) == python_stage.signals(text)
+
+
+def python_words_and_keys(splitter, chunks):
+    module = quality_words._quality_c
+    try:
+        quality_words._quality_c = None
+        return splitter.words_and_keys(chunks)
+    finally:
+        quality_words._quality_c = module
+
+
+@compiled
+def test_chunk_words_checks_its_arguments():
+    splitter = WordSplitter()
+    with pytest.raises(TypeError):
+        quality._quality_c.chunk_words(["a", 1], splitter._memo, splitter.specials, 10, ",", "(")
+    with pytest.raises(TypeError):
+        quality._quality_c.chunk_words(["a"], {"a": ["a"]}, splitter.specials, 10, ",", "(")

@@ -22,6 +22,16 @@
  * - dup n (n = 5 .. 10): the characters (without spaces) of the n-grams that repeat one seen
  *   before, scanning left to right and jumping over a repeat (datatrove's scan).
  *
+ * chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks) -> (words, missed), the
+ *     words of a text's whitespace-separated chunks (WordSplitter.words_of_chunks): each chunk's
+ *     tokens from the memo (a dict of chunk -> tuple of tokens), flattened into one list. A chunk
+ *     not in the memo is split here when _ChunkTokens.__missing__ would split it without its
+ *     general rules (no special case; letters only -> (chunk,); letters then one closing mark of
+ *     suffix_marks, or a "." after a lower-case letter -> (letters, mark); one opening mark of
+ *     prefix_marks then letters -> (mark, letters)), and stored as it would store it (while the
+ *     memo holds fewer than limit entries); any other chunk is handed to memo[chunk], the
+ *     memo's __missing__. missed: whether any chunk was not in the memo.
+ *
  * The module is optional: without it (no C compiler at install time) quality.py computes the same
  * numbers in Python (and numpy); tests/test_quality_compiled.py checks they agree.
  */
@@ -315,7 +325,139 @@ error:
     return NULL;
 }
 
+/* str.isalpha() of chunk[start:end] */
+static int
+is_alpha_range(PyObject *w, Py_ssize_t start, Py_ssize_t end)
+{
+    if (end <= start)
+        return 0;
+    int kind = PyUnicode_KIND(w);
+    const void *data = PyUnicode_DATA(w);
+    for (Py_ssize_t i = start; i < end; i++) {
+        if (!Py_UNICODE_ISALPHA(PyUnicode_READ(kind, data, i)))
+            return 0;
+    }
+    return 1;
+}
+
+static int
+has_char(PyObject *marks, Py_UCS4 ch)
+{
+    return PyUnicode_FindChar(marks, ch, 0, PyUnicode_GET_LENGTH(marks), 1) >= 0;
+}
+
+/* (chunk[a:b], chunk[b:c]) when chunk[a:b] (or the whole part given as letters) is no special
+ * case; NULL with no error when it is one; NULL with an error on failure */
+static PyObject *
+pair_unless_special(PyObject *chunk, PyObject *specials, Py_ssize_t cut, Py_ssize_t letters_start, Py_ssize_t letters_end)
+{
+    PyObject *letters = PyUnicode_Substring(chunk, letters_start, letters_end);
+    if (letters == NULL)
+        return NULL;
+    int special = PyDict_Contains(specials, letters);
+    if (special != 0) {
+        Py_DECREF(letters);
+        return NULL;
+    }
+    PyObject *first = PyUnicode_Substring(chunk, 0, cut);
+    PyObject *second = first ? PyUnicode_Substring(chunk, cut, PyUnicode_GET_LENGTH(chunk)) : NULL;
+    PyObject *pair = second ? PyTuple_Pack(2, first, second) : NULL;
+    Py_XDECREF(first);
+    Py_XDECREF(second);
+    Py_DECREF(letters);
+    return pair;
+}
+
+/* the tokens of a chunk not in the memo, when no general rule is needed (new reference); NULL
+ * without an error when the general rules must decide; NULL with an error on failure */
+static PyObject *
+simple_tokens(PyObject *chunk, PyObject *specials, PyObject *suffix_marks, PyObject *prefix_marks)
+{
+    int special = PyDict_Contains(specials, chunk);
+    if (special != 0)
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(chunk);
+    if (is_alpha_range(chunk, 0, n))
+        return PyTuple_Pack(1, chunk);
+    if (n < 2)
+        return NULL;
+    int kind = PyUnicode_KIND(chunk);
+    const void *data = PyUnicode_DATA(chunk);
+    Py_UCS4 last = PyUnicode_READ(kind, data, n - 1), first = PyUnicode_READ(kind, data, 0);
+    if ((last == '.' || has_char(suffix_marks, last)) && is_alpha_range(chunk, 0, n - 1)
+        && (last != '.' || Py_UNICODE_ISLOWER(PyUnicode_READ(kind, data, n - 2)))) {
+        PyObject *pair = pair_unless_special(chunk, specials, n - 1, 0, n - 1);
+        if (pair != NULL || PyErr_Occurred())
+            return pair;
+    }
+    if (has_char(prefix_marks, first) && is_alpha_range(chunk, 1, n))
+        return pair_unless_special(chunk, specials, 1, 1, n);
+    return NULL;
+}
+
+static PyObject *
+chunk_words(PyObject *module, PyObject *args)
+{
+    PyObject *chunks, *memo, *specials, *suffix_marks, *prefix_marks;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "O!O!O!nUU:chunk_words", &PyList_Type, &chunks, &PyDict_Type, &memo,
+                          &PyDict_Type, &specials, &limit, &suffix_marks, &prefix_marks))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(chunks);
+    PyObject *words = PyList_New(0);
+    if (words == NULL)
+        return NULL;
+    int missed = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *chunk = PyList_GET_ITEM(chunks, i);
+        if (!PyUnicode_Check(chunk)) {
+            PyErr_Format(PyExc_TypeError, "chunks must be str, not %.100s", Py_TYPE(chunk)->tp_name);
+            goto error;
+        }
+        PyObject *toks = PyDict_GetItemWithError(memo, chunk); /* borrowed; no __missing__ */
+        if (toks != NULL) {
+            Py_INCREF(toks);
+        } else {
+            if (PyErr_Occurred())
+                goto error;
+            missed = 1;
+            if (PyDict_GET_SIZE(memo) < limit) {
+                toks = simple_tokens(chunk, specials, suffix_marks, prefix_marks);
+                if (toks == NULL && PyErr_Occurred())
+                    goto error;
+                if (toks != NULL && PyDict_SetItem(memo, chunk, toks) < 0) {
+                    Py_DECREF(toks);
+                    goto error;
+                }
+            }
+            if (toks == NULL) {
+                toks = PyObject_GetItem(memo, chunk); /* the memo's __missing__: the general rules */
+                if (toks == NULL)
+                    goto error;
+            }
+        }
+        if (!PyTuple_Check(toks)) {
+            PyErr_SetString(PyExc_TypeError, "the memo must hold tuples of tokens");
+            Py_DECREF(toks);
+            goto error;
+        }
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(toks); j++) {
+            if (PyList_Append(words, PyTuple_GET_ITEM(toks, j)) < 0) {
+                Py_DECREF(toks);
+                goto error;
+            }
+        }
+        Py_DECREF(toks);
+    }
+    return Py_BuildValue("(NO)", words, missed ? Py_True : Py_False);
+error:
+    Py_DECREF(words);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"chunk_words", chunk_words, METH_VARARGS,
+     "chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks) -> (words, missed)"},
     {"word_counts", word_counts, METH_VARARGS,
      "word_counts(words, stop_words, only_symbols, has_letter) -> (other, symbols, symbol_chars, "
      "other_with_letter, stop_words_found): Gopher's quality counts"},

@@ -35,6 +35,11 @@ from pathlib import Path
 
 from .base import ConfigError
 
+try:  # the quality stage's per-word loops, compiled at install time (optional: setup.py)
+    from . import _quality_c
+except ImportError:  # no C compiler at install time: the same words, in Python
+    _quality_c = None
+
 RESOURCE_DIR = Path(__file__).resolve().parent.parent / "resources" / "quality"
 
 
@@ -127,6 +132,8 @@ _UNITS = (
 # marks it strips from one (fast paths of ``words``; the general loop gives the same tokens)
 _PLAIN_SUFFIX = frozenset(',;:!?)]"”’“‘\'«»„‚…')
 _PLAIN_PREFIX = frozenset('(["“‘„‚\'«»’')
+_PLAIN_SUFFIX_MARKS = "".join(sorted(_PLAIN_SUFFIX))  # (for _quality_c.chunk_words)
+_PLAIN_PREFIX_MARKS = "".join(sorted(_PLAIN_PREFIX))
 _MEMO_SIZE = 1 << 18  # entries per memo (a few tens of MB at most)
 
 
@@ -237,7 +244,7 @@ class WordSplitter:
         memo's stamp unchanged: it changes at every miss) has no key, and costs what
         ``words_of_chunks`` costs; otherwise the chunks not in the memo are looked at."""
         stamp = self._stamp
-        words = list(chain.from_iterable(map(self._memo.__getitem__, chunks)))
+        words = self.words_of_chunks(chunks)
         keys: set = set()
         if self._stamp is not stamp and self.key_of is not None:
             flagged = self._flagged
@@ -248,6 +255,15 @@ class WordSplitter:
 
     def words_of_chunks(self, chunks: list[str]) -> list[str]:
         """The words of a text given as ``text.split()``."""
+        if _quality_c is not None:
+            # the same look-ups and the same new memo entries, in C; a chunk with keys (key_of)
+            # is never stored in the memo, so with key_of every new chunk goes to __missing__
+            words, missed = _quality_c.chunk_words(chunks, self._memo, self.specials,
+                                                   0 if self.key_of is not None else _MEMO_SIZE,
+                                                   _PLAIN_SUFFIX_MARKS, _PLAIN_PREFIX_MARKS)
+            if missed:
+                self._stamp = object()
+            return words
         return list(chain.from_iterable(map(self._memo.__getitem__, chunks)))
 
     def _chunk(self, chunk: str) -> tuple[str, ...]:
