@@ -225,3 +225,52 @@ def test_chunk_words_checks_its_arguments():
         quality._quality_c.chunk_words(["a", 1], splitter._memo, splitter.specials, 10, ",", "(")
     with pytest.raises(TypeError):
         quality._quality_c.chunk_words(["a"], {"a": ["a"]}, splitter.specials, 10, ",", "(")
+
+
+def c4_definition(stage: QualityStage, text: str) -> dict:
+    """C4's line rules and sentence count written out line by line (each kept line's sentences
+    counted on its own by the word splitter's sentence_count)."""
+    kept = sentences = lines = 0
+    lorem = curly = False
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        lines += 1
+        ws = line.split()
+        if len(ws) < 3 or any(len(w) > 1000 for w in ws):
+            continue
+        line = stage._c4_citation.sub("", line)
+        if not line or line[-1] not in stage._c4_end_chars or line.endswith("..."):
+            continue
+        low = line.lower()
+        if "lorem ipsum" in low:
+            lorem = True
+            continue
+        if "javascript" in low:
+            continue
+        if "{" in line:
+            curly = True
+            continue
+        if any(p in low for p in stage._c4_policy):
+            continue
+        kept += 1
+        sentences += stage.words.sentence_count(line)
+    return {"c4_sentence_count": sentences, "c4_kept_line_frac": kept / lines if lines else None,
+            "c4_lorem_ipsum": lorem, "c4_curly_bracket": curly}
+
+
+C4_PIECES = ["word", "Word", "the", "end.", "end!", "Why?", "e.g.", "Mr.", "U.S.", "“Quoted.”", "(aside).", "x.Y",
+             "a.b.", "...", "so...", "…", "。", "\U0001173c", "𑜼.", "[1]", "[edit]", "{", "}", "lorem ipsum",
+             "JavaScript", "Privacy Policy", "'", '"', "3.5", ".", "!", "?!"]
+C4_SEPARATORS = [" ", " ", " ", "  ", "\u2009", "\t", "\n", "\n", "\n\n"]
+C4_STAGE = QualityStage(QualityStage.Options(rule_sets=("c4",)))
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(C4_PIECES), st.sampled_from(C4_SEPARATORS)), max_size=50))
+def test_c4_signals_give_the_line_by_line_definition(pieces):
+    text = "".join(p + sep for p, sep in pieces)
+    got = C4_STAGE.signals(text)
+    assert {k: got[k] for k in ("c4_sentence_count", "c4_kept_line_frac", "c4_lorem_ipsum", "c4_curly_bracket")} \
+        == c4_definition(C4_STAGE, text)

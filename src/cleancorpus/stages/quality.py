@@ -48,7 +48,7 @@ import numpy as np
 
 from ..document import Document, Rejection
 from .base import ConfigError, Stage, register
-from .quality_words import RESOURCE_DIR, WordSplitter, _load_json, make_room
+from .quality_words import _ASTRAL, RESOURCE_DIR, WordSplitter, _load_json, make_room
 
 try:  # the per-word loops compiled at install time (optional: setup.py, _quality_c.c)
     from . import _quality_c
@@ -291,11 +291,19 @@ class QualityStage(Stage):
         # only a line ending in terminal punctuation, or in "]" (a citation marker, removed
         # below), can be kept: the others are dropped before the loop, most of a web page's
         # menu and footer lines
-        candidates = compress(nonblank, map(self._c4_last_chars.__contains__, map(_LAST, nonblank)))
+        candidates = list(compress(nonblank, map(self._c4_last_chars.__contains__, map(_LAST, nonblank))))
         kept = 0
         kinds: list[str] = []  # token kinds of the kept lines, for the sentence count
         lorem = curly = False
         end_chars = self._c4_end_chars
+        # the phrase and bracket tests, only when one of the candidates holds something they look
+        # for (lower-casing is per character, so a phrase of a line is one of the lines joined;
+        # removing a citation marker could make one: "[" counts too)
+        joined = "\n".join(candidates)
+        look = "[" in joined or "{" in joined or any(map(joined.lower().__contains__, self._c4_phrases))
+        words = self.words
+        end_before = words.end_search  # a sentence-ending character of the BMP in line[:i] (or None)
+        chunk_kinds = words._chunk_kinds
         for line in candidates:
             ws = line.split()  # words before the citation markers go, as clean_page counts them
             if len(ws) < self._c4_min_words:
@@ -309,6 +317,17 @@ class QualityStage(Stage):
             elif "[" in line:
                 line, ws = self._c4_citation.sub("", line), None
             if line.endswith("..."):
+                continue
+            if not look:
+                kept += 1
+                last = (ws or line.split())[-1]
+                if end_before is not None and not end_before(line, 0, len(line) - len(last)) \
+                        and (line.isascii() or not _ASTRAL(line)):
+                    # a sentence ends only in the last chunk: the line's boundaries are the
+                    # chunk's (the tokens before it hold no sentence end, so none starts there)
+                    kinds.append(chunk_kinds[last])
+                else:
+                    kinds.append(words.boundary_kinds(line, ws))
                 continue
             low = line.lower()
             if "{" in line or any(map(low.__contains__, self._c4_phrases)):  # (most lines have none)

@@ -169,9 +169,13 @@ class WordSplitter:
         # (boundary_kinds; None, and the plain way, if a sentence-ending token were longer than
         # a character or a letter or digit)
         self._end_bmp = None
+        # a sentence-ending character of the BMP in line[pos:endpos] (None when a token is
+        # longer; a class with characters beyond the BMP would be many times slower: see _one_of)
+        self.end_search: Callable | None = None
         if all(len(e) == 1 and not e.isalnum() for e in self.sentence_end):
             bmp = "".join(sorted(e for e in self.sentence_end if e <= "\uffff"))
             self._end_bmp = re.compile(f"[{_class(bmp)}]").finditer
+            self.end_search = re.compile(f"[{_class(bmp)}]").search
         k = _classes()
         lower, upper, alpha, icon = k["lower"], k["upper"], k["alpha"], k["icon"]
         quotes = _class(_QUOTES)
