@@ -32,6 +32,14 @@
  *     memo holds fewer than limit entries); any other chunk is handed to memo[chunk], the
  *     memo's __missing__. missed: whether any chunk was not in the memo.
  *
+ * c4_boundaries(lines, chunk_kinds, ends) -> int, the sentence starts after the first token of each
+ *     line (WordSplitter.count_boundaries of line_kinds, line by line): a line's tokens are its
+ *     chunks' tokens, with a run of whitespace other than one plain space as a "w" token; a
+ *     sentence starts at the first "w" after an "e". A chunk's kinds come from chunk_kinds (the
+ *     memo, a dict that computes a missing chunk), except for a chunk with no character of ends
+ *     (the sentence-ending characters) and a letter or digit: such a chunk has no "e" token and
+ *     at least one "w" (a token with a letter or digit is a word), so it counts as one "w".
+ *
  * The module is optional: without it (no C compiler at install time) quality.py computes the same
  * numbers in Python (and numpy); tests/test_quality_compiled.py checks they agree.
  */
@@ -455,7 +463,117 @@ error:
     return NULL;
 }
 
+typedef struct {
+    uint64_t ascii[2]; /* the sentence-ending characters below 128, as bits */
+    PyObject *ends;    /* all of them, as a str */
+} Ends;
+
+static inline int
+is_end(const Ends *e, Py_UCS4 ch)
+{
+    if (ch < 128)
+        return (e->ascii[ch >> 6] >> (ch & 63)) & 1;
+    return PyUnicode_FindChar(e->ends, ch, 0, PyUnicode_GET_LENGTH(e->ends), 1) >= 0;
+}
+
+/* feed a chunk's kinds ("e", "p", "w" characters) to the sentence-start machine */
+static int
+feed_kinds(PyObject *kinds, int *open, Py_ssize_t *count)
+{
+    if (!PyUnicode_Check(kinds)) {
+        PyErr_SetString(PyExc_TypeError, "chunk kinds must be str");
+        return -1;
+    }
+    int kind = PyUnicode_KIND(kinds);
+    const void *data = PyUnicode_DATA(kinds);
+    for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(kinds); i < n; i++) {
+        Py_UCS4 k = PyUnicode_READ(kind, data, i);
+        if (k == 'e')
+            *open = 1;
+        else if (k == 'w' && *open) {
+            (*count)++;
+            *open = 0;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+c4_boundaries(PyObject *module, PyObject *args)
+{
+    PyObject *lines, *chunk_kinds;
+    Ends e = {{0, 0}, NULL};
+    if (!PyArg_ParseTuple(args, "O!O!U:c4_boundaries", &PyList_Type, &lines, &PyDict_Type, &chunk_kinds, &e.ends))
+        return NULL;
+    for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(e.ends); i < n; i++) {
+        Py_UCS4 ch = PyUnicode_READ_CHAR(e.ends, i);
+        if (ch < 128)
+            e.ascii[ch >> 6] |= (uint64_t)1 << (ch & 63);
+    }
+    Py_ssize_t count = 0;
+    for (Py_ssize_t li = 0; li < PyList_GET_SIZE(lines); li++) {
+        PyObject *line = PyList_GET_ITEM(lines, li);
+        if (!PyUnicode_Check(line)) {
+            PyErr_SetString(PyExc_TypeError, "lines must be str");
+            return NULL;
+        }
+        int kind = PyUnicode_KIND(line);
+        const void *data = PyUnicode_DATA(line);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(line), i = 0;
+        int open = 0; /* an "e" seen, no "w" since */
+        while (i < n) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+            if (Py_UNICODE_ISSPACE(ch)) {
+                Py_ssize_t start = i;
+                while (i < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
+                    i++;
+                /* a run other than one plain space is a token of its own, a "w" */
+                if (!(i - start == 1 && ch == ' ') && open) {
+                    count++;
+                    open = 0;
+                }
+                continue;
+            }
+            Py_ssize_t start = i;
+            int end = 0, alnum = 0;
+            while (i < n) {
+                Py_UCS4 c = PyUnicode_READ(kind, data, i);
+                if (Py_UNICODE_ISSPACE(c))
+                    break;
+                end |= is_end(&e, c);
+                alnum |= Py_UNICODE_ISALNUM(c) != 0;
+                i++;
+            }
+            if (!end && alnum) {
+                if (open) {
+                    count++;
+                    open = 0;
+                }
+                continue;
+            }
+            PyObject *chunk = PyUnicode_Substring(line, start, i);
+            if (chunk == NULL)
+                return NULL;
+            PyObject *kinds = PyDict_GetItemWithError(chunk_kinds, chunk); /* borrowed */
+            if (kinds != NULL)
+                Py_INCREF(kinds);
+            else if (!PyErr_Occurred())
+                kinds = PyObject_GetItem(chunk_kinds, chunk); /* the memo's __missing__ */
+            Py_DECREF(chunk);
+            if (kinds == NULL)
+                return NULL;
+            int failed = feed_kinds(kinds, &open, &count);
+            Py_DECREF(kinds);
+            if (failed)
+                return NULL;
+        }
+    }
+    return PyLong_FromSsize_t(count);
+}
+
 static PyMethodDef methods[] = {
+    {"c4_boundaries", c4_boundaries, METH_VARARGS,
+     "c4_boundaries(lines, chunk_kinds, ends) -> the sentence starts after each line's first token"},
     {"chunk_words", chunk_words, METH_VARARGS,
      "chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks) -> (words, missed)"},
     {"word_counts", word_counts, METH_VARARGS,

@@ -304,6 +304,8 @@ class QualityStage(Stage):
         words = self.words
         end_before = words.end_search  # a sentence-ending character of the BMP in line[:i] (or None)
         chunk_kinds = words._chunk_kinds
+        compiled = _quality_c is not None and words.end_chars is not None
+        kept_lines: list[str] = []  # (compiled: their sentences counted at the end)
         for line in candidates:
             ws = line.split()  # words before the citation markers go, as clean_page counts them
             if len(ws) < self._c4_min_words:
@@ -317,6 +319,9 @@ class QualityStage(Stage):
             elif "[" in line:
                 line, ws = self._c4_citation.sub("", line), None
             if line.endswith("..."):
+                continue
+            if compiled and not look:
+                kept_lines.append(line)
                 continue
             if not look:
                 kept += 1
@@ -341,10 +346,17 @@ class QualityStage(Stage):
                     continue
                 if any(p in low for p in self._c4_policy):
                     continue
+            if compiled:
+                kept_lines.append(line)
+                continue
             kept += 1
             kinds.append(self.words.boundary_kinds(line, ws))
         # every kept line starts a sentence; more start after sentence ends inside the lines
-        sentences = kept + self.words.count_boundaries("|".join(kinds))
+        if compiled:
+            kept = len(kept_lines)
+            sentences = kept + _quality_c.c4_boundaries(kept_lines, chunk_kinds, words.end_chars)
+        else:
+            sentences = kept + self.words.count_boundaries("|".join(kinds))
         return {
             "c4_sentence_count": sentences,
             "c4_kept_line_frac": kept / n_lines if n_lines else None,

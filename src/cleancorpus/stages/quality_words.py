@@ -172,7 +172,9 @@ class WordSplitter:
         # a sentence-ending character of the BMP in line[pos:endpos] (None when a token is
         # longer; a class with characters beyond the BMP would be many times slower: see _one_of)
         self.end_search: Callable | None = None
+        self.end_chars: str | None = None  # the same characters, all, as one string
         if all(len(e) == 1 and not e.isalnum() for e in self.sentence_end):
+            self.end_chars = "".join(sorted(self.sentence_end))
             bmp = "".join(sorted(e for e in self.sentence_end if e <= "\uffff"))
             self._end_bmp = re.compile(f"[{_class(bmp)}]").finditer
             self.end_search = re.compile(f"[{_class(bmp)}]").search
