@@ -153,10 +153,10 @@ def test_gopher_quality_signals_compiled_and_python_give_the_definition(pieces):
 def test_word_counts_checks_its_arguments():
     stage = QualityStage()
     with pytest.raises(TypeError):
-        quality._quality_c.word_counts(["a", 2], stage._stop_words, stage._only_symbols, stage._has_letter)
+        quality._quality_c.word_counts(["a", 2], stage._stop_words, stage._symbol_str)
     with pytest.raises(TypeError):
-        quality._quality_c.word_counts(("a",), stage._stop_words, stage._only_symbols, stage._has_letter)
-    assert quality._quality_c.word_counts([], stage._stop_words, stage._only_symbols, stage._has_letter) == (0,) * 5
+        quality._quality_c.word_counts(("a",), stage._stop_words, stage._symbol_str)
+    assert quality._quality_c.word_counts([], stage._stop_words, stage._symbol_str) == (0,) * 5
 
 
 CHUNKS = ["word", "Word.", "word.", "WORD.", "word,", "(word", "“word", "word”", "don't", "can't.", "Mr.", "(Mr.",

@@ -1,12 +1,12 @@
 /* The quality stage's per-word loops, compiled: the same numbers as the Python in quality.py,
  * without Python's or numpy's per-call cost. Two functions:
  *
- * word_counts(words, stop_words, only_symbols, has_letter) -> (other, symbols, symbol_chars,
- *     other_with_letter, stop_words_found), Gopher's quality counts (QualityStage._gopher_quality):
+ * word_counts(words, stop_words, symbol_chars) -> (other, symbols, symbol_chars, other_with_letter,
+ *     stop_words_found), Gopher's quality counts (QualityStage._gopher_quality):
  *   - other: the words that are not str.isalpha();
- *   - symbols / symbol_chars: those of them for which only_symbols[word] is true, and their
- *     characters; other_with_letter: those for which has_letter[word] is true (the two mappings
- *     are the stage's memos, dicts that compute a missing answer; only other words are looked up);
+ *   - symbols / symbol_chars: those of them made only of characters of the string symbol_chars
+ *     and not str.isalnum() (quality._only_symbols), and their characters; other_with_letter:
+ *     those with a character that is str.isalpha() (quality._has_letter);
  *   - stop_words_found: how many distinct words are in the set stop_words.
  *
  * repetition(words: list[str]) -> (top2, top3, top4, dup5, dup6, dup7, dup8, dup9, dup10)
@@ -278,25 +278,40 @@ is_alpha(PyObject *w)
     return 1;
 }
 
-/* memo[word] as 0 or 1; -1 on error */
-static int
-lookup_flag(PyObject *memo, PyObject *word)
+typedef struct {
+    uint64_t ascii[2]; /* the characters of a set below 128, as bits */
+    PyObject *all;     /* all of them, as a str */
+} CharSet;
+
+static void
+charset_init(CharSet *set, PyObject *chars)
 {
-    PyObject *v = PyObject_GetItem(memo, word);
-    if (v == NULL)
-        return -1;
-    int t = PyObject_IsTrue(v);
-    Py_DECREF(v);
-    return t;
+    set->ascii[0] = set->ascii[1] = 0;
+    set->all = chars;
+    for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(chars); i < n; i++) {
+        Py_UCS4 ch = PyUnicode_READ_CHAR(chars, i);
+        if (ch < 128)
+            set->ascii[ch >> 6] |= (uint64_t)1 << (ch & 63);
+    }
+}
+
+static inline int
+charset_has(const CharSet *set, Py_UCS4 ch)
+{
+    if (ch < 128)
+        return (set->ascii[ch >> 6] >> (ch & 63)) & 1;
+    return PyUnicode_FindChar(set->all, ch, 0, PyUnicode_GET_LENGTH(set->all), 1) >= 0;
 }
 
 static PyObject *
 word_counts(PyObject *module, PyObject *args)
 {
-    PyObject *words, *stop_words, *only_symbols, *has_letter;
-    if (!PyArg_ParseTuple(args, "O!O!OO:word_counts", &PyList_Type, &words, &PyFrozenSet_Type, &stop_words,
-                          &only_symbols, &has_letter))
+    PyObject *words, *stop_words, *symbol_str;
+    if (!PyArg_ParseTuple(args, "O!O!U:word_counts", &PyList_Type, &words, &PyFrozenSet_Type, &stop_words,
+                          &symbol_str))
         return NULL;
+    CharSet symbol_set;
+    charset_init(&symbol_set, symbol_str);
     Py_ssize_t n = PyList_GET_SIZE(words), other = 0, symbols = 0, symbol_chars = 0, lettered = 0;
     PyObject *found = PySet_New(NULL); /* the stop words seen */
     if (found == NULL)
@@ -313,16 +328,22 @@ word_counts(PyObject *module, PyObject *args)
         if (is_alpha(w))
             continue;
         other++;
-        int sym = lookup_flag(only_symbols, w);
-        if (sym < 0)
-            goto error;
-        if (sym) {
-            symbols++;
-            symbol_chars += PyUnicode_GET_LENGTH(w);
+        /* only symbols: not str.isalnum(), every character in symbol_chars; a letter: a
+         * character that is str.isalpha() */
+        int kind = PyUnicode_KIND(w);
+        const void *data = PyUnicode_DATA(w);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(w);
+        int all_alnum = len > 0, all_symbols = 1, letter = 0;
+        for (Py_ssize_t j = 0; j < len; j++) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, j);
+            all_alnum &= Py_UNICODE_ISALNUM(ch) != 0;
+            all_symbols &= charset_has(&symbol_set, ch);
+            letter |= Py_UNICODE_ISALPHA(ch) != 0;
         }
-        int letter = lookup_flag(has_letter, w);
-        if (letter < 0)
-            goto error;
+        if (!all_alnum && all_symbols) {
+            symbols++;
+            symbol_chars += len;
+        }
         lettered += letter;
     }
     Py_ssize_t stops = PySet_GET_SIZE(found);
@@ -463,18 +484,6 @@ error:
     return NULL;
 }
 
-typedef struct {
-    uint64_t ascii[2]; /* the sentence-ending characters below 128, as bits */
-    PyObject *ends;    /* all of them, as a str */
-} Ends;
-
-static inline int
-is_end(const Ends *e, Py_UCS4 ch)
-{
-    if (ch < 128)
-        return (e->ascii[ch >> 6] >> (ch & 63)) & 1;
-    return PyUnicode_FindChar(e->ends, ch, 0, PyUnicode_GET_LENGTH(e->ends), 1) >= 0;
-}
 
 /* feed a chunk's kinds ("e", "p", "w" characters) to the sentence-start machine */
 static int
@@ -501,15 +510,11 @@ feed_kinds(PyObject *kinds, int *open, Py_ssize_t *count)
 static PyObject *
 c4_boundaries(PyObject *module, PyObject *args)
 {
-    PyObject *lines, *chunk_kinds;
-    Ends e = {{0, 0}, NULL};
-    if (!PyArg_ParseTuple(args, "O!O!U:c4_boundaries", &PyList_Type, &lines, &PyDict_Type, &chunk_kinds, &e.ends))
+    PyObject *lines, *chunk_kinds, *end_str;
+    if (!PyArg_ParseTuple(args, "O!O!U:c4_boundaries", &PyList_Type, &lines, &PyDict_Type, &chunk_kinds, &end_str))
         return NULL;
-    for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(e.ends); i < n; i++) {
-        Py_UCS4 ch = PyUnicode_READ_CHAR(e.ends, i);
-        if (ch < 128)
-            e.ascii[ch >> 6] |= (uint64_t)1 << (ch & 63);
-    }
+    CharSet e;
+    charset_init(&e, end_str);
     Py_ssize_t count = 0;
     for (Py_ssize_t li = 0; li < PyList_GET_SIZE(lines); li++) {
         PyObject *line = PyList_GET_ITEM(lines, li);
@@ -540,7 +545,7 @@ c4_boundaries(PyObject *module, PyObject *args)
                 Py_UCS4 c = PyUnicode_READ(kind, data, i);
                 if (Py_UNICODE_ISSPACE(c))
                     break;
-                end |= is_end(&e, c);
+                end |= charset_has(&e, c);
                 alnum |= Py_UNICODE_ISALNUM(c) != 0;
                 i++;
             }
@@ -577,7 +582,7 @@ static PyMethodDef methods[] = {
     {"chunk_words", chunk_words, METH_VARARGS,
      "chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks) -> (words, missed)"},
     {"word_counts", word_counts, METH_VARARGS,
-     "word_counts(words, stop_words, only_symbols, has_letter) -> (other, symbols, symbol_chars, "
+     "word_counts(words, stop_words, symbol_chars) -> (other, symbols, symbol_chars, "
      "other_with_letter, stop_words_found): Gopher's quality counts"},
     {"repetition", repetition, METH_O,
      "repetition(words) -> (top2, top3, top4, dup5, ..., dup10): Gopher's n-gram repetition in characters"},

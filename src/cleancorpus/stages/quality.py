@@ -127,6 +127,9 @@ class QualityStage(Stage):
         symbol_chars = frozenset(punct["punctuation"]) | frozenset(punct["terminal_punctuation"])
         # per token (memos): made only of datatrove's punctuation? holds a letter?
         self._only_symbols = _TokenTest(partial(_only_symbols, symbol_chars))
+        self._symbol_str = "".join(sorted(symbol_chars))  # (the C module tests the characters)
+        if not all(len(c) == 1 for c in symbol_chars):
+            raise ConfigError("punctuation.json: punctuation and terminal_punctuation must be single characters")
         self._has_letter = _TokenTest(_has_letter)
         self._terminal = frozenset(punct["terminal_punctuation"])  # single characters
         self._stop_words = frozenset(t["gopher_quality"]["stop_words"])
@@ -225,7 +228,7 @@ class QualityStage(Stage):
         n_all = len(words)
         if _quality_c is not None:
             n_other, n_symbols, symbol_chars, n_lettered, n_stop = _quality_c.word_counts(
-                words, self._stop_words, self._only_symbols, self._has_letter)
+                words, self._stop_words, self._symbol_str)
         else:
             other = list(filterfalse(str.isalpha, words))  # most words are letters only: no test needed
             symbols = list(compress(other, map(self._only_symbols.__getitem__, other)))
