@@ -279,27 +279,27 @@ is_alpha(PyObject *w)
 }
 
 typedef struct {
-    uint64_t ascii[2]; /* the characters of a set below 128, as bits */
-    PyObject *all;     /* all of them, as a str */
+    uint64_t bmp[1024]; /* the characters of a set in the Basic Multilingual Plane, as bits */
+    PyObject *all;      /* all of them, as a str (the others are looked for there) */
 } CharSet;
 
 static void
 charset_init(CharSet *set, PyObject *chars)
 {
-    set->ascii[0] = set->ascii[1] = 0;
+    memset(set->bmp, 0, sizeof(set->bmp));
     set->all = chars;
     for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(chars); i < n; i++) {
         Py_UCS4 ch = PyUnicode_READ_CHAR(chars, i);
-        if (ch < 128)
-            set->ascii[ch >> 6] |= (uint64_t)1 << (ch & 63);
+        if (ch < 0x10000)
+            set->bmp[ch >> 6] |= (uint64_t)1 << (ch & 63);
     }
 }
 
 static inline int
 charset_has(const CharSet *set, Py_UCS4 ch)
 {
-    if (ch < 128)
-        return (set->ascii[ch >> 6] >> (ch & 63)) & 1;
+    if (ch < 0x10000)
+        return (set->bmp[ch >> 6] >> (ch & 63)) & 1;
     return PyUnicode_FindChar(set->all, ch, 0, PyUnicode_GET_LENGTH(set->all), 1) >= 0;
 }
 
