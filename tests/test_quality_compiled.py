@@ -161,7 +161,9 @@ def test_word_counts_checks_its_arguments():
 
 CHUNKS = ["word", "Word.", "word.", "WORD.", "word,", "(word", "“word", "word”", "don't", "can't.", "Mr.", "(Mr.",
           "e.g.", "z.B.", "naïve", "ΣΑΣ.", "ß,", "3.5", "a-b", "(", ".", ",", "’’", "x", "\U0001F600", "http://a.b/c",
-          "«Hi»", "word…", "…", "so...", "U.S.", "gonna", "(gonna", "gonna.", "it's", "I", "I.", "i.", "Ǆ."]
+          "«Hi»", "word…", "…", "so...", "U.S.", "gonna", "(gonna", "gonna.", "it's", "I", "I.", "i.", "Ǆ.",
+          "1910", "1910,", "2.5.", "12.11.2009", "09:41", "63,1", "1,000).", "7", "7.", "1.", "1..", "10km", "3:", "٣", "²",
+          "1.2.", "(1910)", "1910…", "1,", ",1", "1,,2", "5m."]
 
 
 def python_words(splitter, chunks):

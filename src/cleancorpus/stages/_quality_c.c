@@ -25,10 +25,12 @@
  * chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks) -> (words, missed), the
  *     words of a text's whitespace-separated chunks (WordSplitter.words_of_chunks): each chunk's
  *     tokens from the memo (a dict of chunk -> tuple of tokens), flattened into one list. A chunk
- *     not in the memo is split here when _ChunkTokens.__missing__ would split it without its
- *     general rules (no special case; letters only -> (chunk,); letters then one closing mark of
- *     suffix_marks, or a "." after a lower-case letter -> (letters, mark); one opening mark of
- *     prefix_marks then letters -> (mark, letters)), and stored as it would store it (while the
+ *     not in the memo is split here when _ChunkTokens.__missing__ would split it without the
+ *     general affix loop (no special case; letters only -> (chunk,); letters then one closing
+ *     mark of suffix_marks, or a "." after a lower-case letter -> (letters, mark); one opening
+ *     mark of prefix_marks then letters -> (mark, letters); a number, ASCII digits joined by
+ *     single "." "," or ":", -> (chunk,), or a number then one closing mark or "." -> (number,
+ *     mark), as WordSplitter._plain splits them), and stored as it would store it (while the
  *     memo holds fewer than limit entries); any other chunk is handed to memo[chunk], the
  *     memo's __missing__. missed: whether any chunk was not in the memo.
  *
@@ -397,6 +399,23 @@ pair_unless_special(PyObject *chunk, PyObject *specials, Py_ssize_t cut, Py_ssiz
     return pair;
 }
 
+/* chunk[0:end] is [0-9]+(?:[.,:][0-9]+)* (quality_words._NUMBER) */
+static int
+is_number(int kind, const void *data, Py_ssize_t end)
+{
+    int digit_before = 0;
+    for (Py_ssize_t i = 0; i < end; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch >= '0' && ch <= '9')
+            digit_before = 1;
+        else if ((ch == '.' || ch == ',' || ch == ':') && digit_before)
+            digit_before = 0;
+        else
+            return 0;
+    }
+    return digit_before;
+}
+
 /* the tokens of a chunk not in the memo, when no general rule is needed (new reference); NULL
  * without an error when the general rules must decide; NULL with an error on failure */
 static PyObject *
@@ -421,6 +440,11 @@ simple_tokens(PyObject *chunk, PyObject *specials, PyObject *suffix_marks, PyObj
     }
     if (has_char(prefix_marks, first) && is_alpha_range(chunk, 1, n))
         return pair_unless_special(chunk, specials, 1, 1, n);
+    /* numbers (WordSplitter._plain: no affix or infix rule cuts digits joined by . , or :) */
+    if (is_number(kind, data, n))
+        return PyTuple_Pack(1, chunk);
+    if ((last == '.' || has_char(suffix_marks, last)) && is_number(kind, data, n - 1))
+        return pair_unless_special(chunk, specials, n - 1, 0, n - 1);
     return NULL;
 }
 
