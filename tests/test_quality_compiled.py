@@ -163,7 +163,11 @@ CHUNKS = ["word", "Word.", "word.", "WORD.", "word,", "(word", "“word", "word�
           "e.g.", "z.B.", "naïve", "ΣΑΣ.", "ß,", "3.5", "a-b", "(", ".", ",", "’’", "x", "\U0001F600", "http://a.b/c",
           "«Hi»", "word…", "…", "so...", "U.S.", "gonna", "(gonna", "gonna.", "it's", "I", "I.", "i.", "Ǆ.",
           "1910", "1910,", "2.5.", "12.11.2009", "09:41", "63,1", "1,000).", "7", "7.", "1.", "1..", "10km", "3:", "٣", "²",
-          "1.2.", "(1910)", "1910…", "1,", ",1", "1,,2", "5m."]
+          "1.2.", "(1910)", "1910…", "1,", ",1", "1,,2", "5m.", '"Hi,"', 'shocked."', "hope.”", "Django’s", "magician's",
+          "Django’s,", "co-founder", "co-founder.", "CAN-SPAM", "23-33", "a--b", "-a", "a-", "(NIF)", "(Torhüter)",
+          "Rest\xadsauer", "l’homme", "l’’homme", "’tis", "x’", "1-a", "e-mail,", "(e.g.", "(Mr.)", "«Mr.»", "don't.",
+          "(don't)", "U.S.,", "so....", "so...,", "AB.", "ab..", "He”.", "he’s.", "Mr.’", "n't", "(n't", "'s", "vs.",
+          "(vs.)", "etc.)", "I'm.", "’S", "a²", "x_y", "(a-b),", "((a", "a))", "a……", "1’s"]
 
 
 def python_words(splitter, chunks):
@@ -224,9 +228,9 @@ def python_words_and_keys(splitter, chunks):
 def test_chunk_words_checks_its_arguments():
     splitter = WordSplitter()
     with pytest.raises(TypeError):
-        quality._quality_c.chunk_words(["a", 1], splitter._memo, splitter.specials, 10, ",", "(")
+        quality._quality_c.chunk_words(["a", 1], splitter._memo, splitter.specials, 10, ",", "(", splitter._rejoin_specials, splitter._general)
     with pytest.raises(TypeError):
-        quality._quality_c.chunk_words(["a"], {"a": ["a"]}, splitter.specials, 10, ",", "(")
+        quality._quality_c.chunk_words(["a"], {"a": ["a"]}, splitter.specials, 10, ",", "(", splitter._rejoin_specials, splitter._general)
 
 
 def c4_definition(stage: QualityStage, text: str) -> dict:
@@ -282,3 +286,18 @@ def test_c4_signals_give_the_line_by_line_definition(pieces):
         finally:
             quality._quality_c = module
         assert {k: got[k] for k in expected} == expected
+
+
+CHUNK_ALPHABET = "aZé1.,;:!?()[]\"'’“”«»-…\xad$%/_ß²"
+
+
+@compiled
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.text(alphabet=CHUNK_ALPHABET, min_size=1, max_size=8), min_size=1, max_size=20))
+def test_chunk_words_splits_generated_chunks_as_the_python_path(chunks):
+    compiled_splitter, python_splitter = SPLITTERS
+    for splitter in SPLITTERS:
+        splitter._memo = quality_words._ChunkTokens(splitter)
+    got = compiled_splitter.words_of_chunks(chunks)
+    assert got == python_words(python_splitter, chunks) == [t for c in chunks for t in REFERENCE._chunk(c)]
+    assert list(compiled_splitter._memo.items()) == list(python_splitter._memo.items())

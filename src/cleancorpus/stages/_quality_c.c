@@ -22,7 +22,8 @@
  * - dup n (n = 5 .. 10): the characters (without spaces) of the n-grams that repeat one seen
  *   before, scanning left to right and jumping over a repeat (datatrove's scan).
  *
- * chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks) -> (words, missed), the
+ * chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks, rejoin, general)
+ *     -> (words, missed), the
  *     words of a text's whitespace-separated chunks (WordSplitter.words_of_chunks): each chunk's
  *     tokens from the memo (a dict of chunk -> tuple of tokens), flattened into one list. A chunk
  *     not in the memo is split here when _ChunkTokens.__missing__ would split it without the
@@ -30,9 +31,11 @@
  *     mark of suffix_marks, or a "." after a lower-case letter -> (letters, mark); one opening
  *     mark of prefix_marks then letters -> (mark, letters); a number, ASCII digits joined by
  *     single "." "," or ":", -> (chunk,), or a number then one closing mark or "." -> (number,
- *     mark), as WordSplitter._plain splits them), and stored as it would store it (while the
- *     memo holds fewer than limit entries); any other chunk is handed to memo[chunk], the
- *     memo's __missing__. missed: whether any chunk was not in the memo.
+ *     mark), as WordSplitter._plain splits them; any other chunk that is no special case as
+ *     WordSplitter._chunk splits it: _plain's shapes here, rejoin(tokens) when there are more
+ *     than two, else general(chunk)), and stored as it would store it (while the memo holds
+ *     fewer than limit entries); a special case, or any chunk once the memo is full, is handed
+ *     to memo[chunk], the memo's __missing__. missed: whether any chunk was not in the memo.
  *
  * c4_boundaries(lines, chunk_kinds, ends) -> int, the sentence starts after the first token of each
  *     line (WordSplitter.count_boundaries of line_kinds, line by line): a line's tokens are its
@@ -399,12 +402,12 @@ pair_unless_special(PyObject *chunk, PyObject *specials, Py_ssize_t cut, Py_ssiz
     return pair;
 }
 
-/* chunk[0:end] is [0-9]+(?:[.,:][0-9]+)* (quality_words._NUMBER) */
+/* chunk[start:end] is [0-9]+(?:[.,:][0-9]+)* (quality_words._NUMBER) */
 static int
-is_number(int kind, const void *data, Py_ssize_t end)
+number_range(int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
 {
     int digit_before = 0;
-    for (Py_ssize_t i = 0; i < end; i++) {
+    for (Py_ssize_t i = start; i < end; i++) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
         if (ch >= '0' && ch <= '9')
             digit_before = 1;
@@ -414,6 +417,205 @@ is_number(int kind, const void *data, Py_ssize_t end)
             return 0;
     }
     return digit_before;
+}
+
+static int
+is_number(int kind, const void *data, Py_ssize_t end)
+{
+    return number_range(kind, data, 0, end);
+}
+
+/* chunk[a:b] is [^\W\d_](?:['’\xad]?[^\W\d_])* (quality_words._INNER_MARKS): letters (str.isalnum,
+ * not a decimal digit) with single apostrophes or soft hyphens between them */
+static inline int
+is_inner_letter(Py_UCS4 ch)
+{
+    return Py_UNICODE_ISALNUM(ch) && !Py_UNICODE_ISDECIMAL(ch);
+}
+
+static int
+is_inner_marks(int kind, const void *data, Py_ssize_t a, Py_ssize_t b)
+{
+    if (b <= a)
+        return 0;
+    int after_letter = 0;
+    for (Py_ssize_t i = a; i < b; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (is_inner_letter(ch))
+            after_letter = 1;
+        else if ((ch == '\'' || ch == 0x2019 || ch == 0xAD) && after_letter && i > a)
+            after_letter = 0;
+        else
+            return 0;
+    }
+    return after_letter;
+}
+
+/* append chunk[a:b] to list; -1 on error */
+static int
+append_part(PyObject *list, PyObject *chunk, Py_ssize_t a, Py_ssize_t b)
+{
+    PyObject *part = PyUnicode_Substring(chunk, a, b);
+    if (part == NULL)
+        return -1;
+    int r = PyList_Append(list, part);
+    Py_DECREF(part);
+    return r;
+}
+
+/* append specials.get(chunk[a:b], (chunk[a:b],)) to list; -1 on error */
+static int
+append_word(PyObject *list, PyObject *chunk, PyObject *specials, Py_ssize_t a, Py_ssize_t b)
+{
+    PyObject *word = PyUnicode_Substring(chunk, a, b);
+    if (word == NULL)
+        return -1;
+    PyObject *pieces = PyDict_GetItemWithError(specials, word); /* borrowed */
+    int r;
+    if (pieces != NULL) {
+        r = 0;
+        PyObject *it = PySequence_Fast(pieces, "special cases must be sequences");
+        if (it == NULL)
+            r = -1;
+        for (Py_ssize_t i = 0; r == 0 && i < PySequence_Fast_GET_SIZE(it); i++)
+            r = PyList_Append(list, PySequence_Fast_GET_ITEM(it, i));
+        Py_XDECREF(it);
+    } else {
+        r = PyErr_Occurred() ? -1 : PyList_Append(list, word);
+    }
+    Py_DECREF(word);
+    return r;
+}
+
+/* 1 if chunk[a:b] is in specials, 0 if not, -1 on error */
+static int
+is_special(PyObject *chunk, PyObject *specials, Py_ssize_t a, Py_ssize_t b)
+{
+    PyObject *part = PyUnicode_Substring(chunk, a, b);
+    if (part == NULL)
+        return -1;
+    int r = PyDict_Contains(specials, part);
+    Py_DECREF(part);
+    return r;
+}
+
+/* WordSplitter._plain: an opening mark, then letters, a number, a possessive, letters or digits
+ * joined by hyphens, or letters with inner apostrophes or soft hyphens, then up to two closing
+ * marks or dot runs. A new reference to the tokens as a tuple; NULL without an error when _plain
+ * gives None (the general rules decide); NULL with an error on failure. */
+static PyObject *
+plain_tokens(PyObject *chunk, PyObject *specials, PyObject *suffix_marks, PyObject *prefix_marks)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(chunk);
+    int kind = PyUnicode_KIND(chunk);
+    const void *data = PyUnicode_DATA(chunk);
+    Py_ssize_t pre = (n > 0 && has_char(prefix_marks, PyUnicode_READ(kind, data, 0))) ? 1 : 0;
+    Py_ssize_t a = pre, b = n; /* the core: chunk[a:b] */
+    Py_ssize_t post_len[2];    /* the closing marks' lengths, outermost first */
+    int n_post = 0;
+    while (n_post < 2 && b - a >= 2) {
+        Py_UCS4 last = PyUnicode_READ(kind, data, b - 1), before = PyUnicode_READ(kind, data, b - 2);
+        if (last == '.' && before == '.') {
+            Py_ssize_t run = 0;
+            while (b - run > a && PyUnicode_READ(kind, data, b - 1 - run) == '.')
+                run++;
+            if (run == b - a)
+                break;
+            post_len[n_post++] = run;
+            b -= run;
+        } else if (last == 0x2026 && before == 0x2026) {
+            return NULL; /* "……" is one suffix */
+        } else if (has_char(suffix_marks, last)
+                   || (last == '.' && (Py_UNICODE_ISLOWER(before) || (before >= '0' && before <= '9')
+                                       || has_char(suffix_marks, before)))) {
+            post_len[n_post++] = 1;
+            b -= 1;
+        } else {
+            break;
+        }
+    }
+    if (b <= a)
+        return NULL;
+    /* every string the general loop could stop at must not be a special case */
+    Py_ssize_t cuts[3];
+    cuts[0] = n;
+    for (int k = 0; k < n_post; k++)
+        cuts[k + 1] = cuts[k] - post_len[k];
+    for (int s = 0; s < (pre ? 2 : 1); s++) {
+        Py_ssize_t i = s ? pre : 0;
+        for (int k = 0; k <= n_post; k++) {
+            if (i == 0 && cuts[k] == n)
+                continue; /* the chunk itself */
+            int special = is_special(chunk, specials, i, cuts[k]);
+            if (special != 0)
+                return NULL; /* (an error stays set) */
+        }
+    }
+    PyObject *toks = PyList_New(0);
+    if (toks == NULL)
+        return NULL;
+    if (pre && append_part(toks, chunk, 0, 1) < 0)
+        goto error;
+    Py_UCS4 c1 = b - a >= 2 ? PyUnicode_READ(kind, data, b - 2) : 0, c2 = PyUnicode_READ(kind, data, b - 1);
+    int hyphen = PyUnicode_FindChar(chunk, '-', a, b, 1) >= 0;
+    if (is_alpha_range(chunk, a, b)) {
+        if (append_word(toks, chunk, specials, a, b) < 0)
+            goto error;
+    } else if (number_range(kind, data, a, b)) {
+        if (append_part(toks, chunk, a, b) < 0)
+            goto error;
+    } else if ((c1 == '\'' || c1 == 0x2019) && (c2 == 's' || c2 == 'S')) {
+        if (!is_alpha_range(chunk, a, b - 2)) {
+            Py_DECREF(toks);
+            return NULL;
+        }
+        if (append_word(toks, chunk, specials, a, b - 2) < 0 || append_part(toks, chunk, b - 2, b) < 0)
+            goto error;
+    } else if (hyphen) {
+        /* letters-hyphen-letters, or ASCII digits-hyphen-digits */
+        int all_alpha = 1, all_digits = 1;
+        Py_ssize_t start = a;
+        for (Py_ssize_t i = a; i <= b; i++) {
+            if (i == b || PyUnicode_READ(kind, data, i) == '-') {
+                all_alpha &= is_alpha_range(chunk, start, i);
+                int digits = i > start;
+                for (Py_ssize_t j = start; j < i && digits; j++) {
+                    Py_UCS4 ch = PyUnicode_READ(kind, data, j);
+                    digits = ch >= '0' && ch <= '9';
+                }
+                all_digits &= digits;
+                start = i + 1;
+            }
+        }
+        if (!all_alpha && !all_digits) {
+            Py_DECREF(toks);
+            return NULL;
+        }
+        start = a;
+        for (Py_ssize_t i = a; i <= b; i++) {
+            if (i == b || PyUnicode_READ(kind, data, i) == '-') {
+                if (append_part(toks, chunk, start, i) < 0 || (i < b && append_part(toks, chunk, i, i + 1) < 0))
+                    goto error;
+                start = i + 1;
+            }
+        }
+    } else if (is_inner_marks(kind, data, a, b)) {
+        if (append_part(toks, chunk, a, b) < 0)
+            goto error;
+    } else {
+        Py_DECREF(toks);
+        return NULL;
+    }
+    for (int k = n_post - 1; k >= 0; k--) {
+        if (append_part(toks, chunk, cuts[k + 1], cuts[k]) < 0)
+            goto error;
+    }
+    PyObject *tuple = PyList_AsTuple(toks);
+    Py_DECREF(toks);
+    return tuple;
+error:
+    Py_DECREF(toks);
+    return NULL;
 }
 
 /* the tokens of a chunk not in the memo, when no general rule is needed (new reference); NULL
@@ -451,10 +653,10 @@ simple_tokens(PyObject *chunk, PyObject *specials, PyObject *suffix_marks, PyObj
 static PyObject *
 chunk_words(PyObject *module, PyObject *args)
 {
-    PyObject *chunks, *memo, *specials, *suffix_marks, *prefix_marks;
+    PyObject *chunks, *memo, *specials, *suffix_marks, *prefix_marks, *rejoin, *general;
     Py_ssize_t limit;
-    if (!PyArg_ParseTuple(args, "O!O!O!nUU:chunk_words", &PyList_Type, &chunks, &PyDict_Type, &memo,
-                          &PyDict_Type, &specials, &limit, &suffix_marks, &prefix_marks))
+    if (!PyArg_ParseTuple(args, "O!O!O!nUUOO:chunk_words", &PyList_Type, &chunks, &PyDict_Type, &memo,
+                          &PyDict_Type, &specials, &limit, &suffix_marks, &prefix_marks, &rejoin, &general))
         return NULL;
     Py_ssize_t n = PyList_GET_SIZE(chunks);
     PyObject *words = PyList_New(0);
@@ -476,6 +678,18 @@ chunk_words(PyObject *module, PyObject *args)
             missed = 1;
             if (PyDict_GET_SIZE(memo) < limit) {
                 toks = simple_tokens(chunk, specials, suffix_marks, prefix_marks);
+                if (toks == NULL && !PyErr_Occurred() && PyDict_Contains(specials, chunk) == 0) {
+                    /* WordSplitter._chunk: _plain, else the general rules; special cases cut
+                     * by the affixes put back together when there are more than two tokens */
+                    toks = plain_tokens(chunk, specials, suffix_marks, prefix_marks);
+                    if (toks == NULL && !PyErr_Occurred())
+                        toks = PyObject_CallOneArg(general, chunk);
+                    else if (toks != NULL && PyTuple_GET_SIZE(toks) > 2) {
+                        PyObject *joined = PyObject_CallOneArg(rejoin, toks);
+                        Py_DECREF(toks);
+                        toks = joined;
+                    }
+                }
                 if (toks == NULL && PyErr_Occurred())
                     goto error;
                 if (toks != NULL && PyDict_SetItem(memo, chunk, toks) < 0) {
@@ -604,7 +818,7 @@ static PyMethodDef methods[] = {
     {"c4_boundaries", c4_boundaries, METH_VARARGS,
      "c4_boundaries(lines, chunk_kinds, ends) -> the sentence starts after each line's first token"},
     {"chunk_words", chunk_words, METH_VARARGS,
-     "chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks) -> (words, missed)"},
+     "chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks, rejoin, general) -> (words, missed)"},
     {"word_counts", word_counts, METH_VARARGS,
      "word_counts(words, stop_words, symbol_chars) -> (other, symbols, symbol_chars, "
      "other_with_letter, stop_words_found): Gopher's quality counts"},

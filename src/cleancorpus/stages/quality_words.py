@@ -266,7 +266,8 @@ class WordSplitter:
             # is never stored in the memo, so with key_of every new chunk goes to __missing__
             words, missed = _quality_c.chunk_words(chunks, self._memo, self.specials,
                                                    0 if self.key_of is not None else _MEMO_SIZE,
-                                                   _PLAIN_SUFFIX_MARKS, _PLAIN_PREFIX_MARKS)
+                                                   _PLAIN_SUFFIX_MARKS, _PLAIN_PREFIX_MARKS,
+                                                   self._rejoin_specials, self._general)
             if missed:
                 self._stamp = object()
             return words
@@ -274,6 +275,12 @@ class WordSplitter:
 
     def _chunk(self, chunk: str) -> tuple[str, ...]:
         toks = self._chunk_affixes(chunk)
+        return self._rejoin_specials(toks) if len(toks) > 2 else toks
+
+    def _general(self, chunk: str) -> tuple[str, ...]:
+        """``_chunk`` of a chunk that is no special case, not letters only, and not of
+        ``_plain``'s shapes (the C module's fallback)."""
+        toks = self._split(chunk)
         return self._rejoin_specials(toks) if len(toks) > 2 else toks
 
     def _chunk_affixes(self, chunk: str) -> tuple[str, ...]:
