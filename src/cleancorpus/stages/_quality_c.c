@@ -45,6 +45,13 @@
  *     (the sentence-ending characters) and a letter or digit: such a chunk has no "e" token and
  *     at least one "w" (a token with a letter or digit is a word), so it counts as one "w".
  *
+ * c4_lines(lines, chunk_kinds, ends, min_words, max_word) -> (kept, starts), C4's line rules
+ *     (QualityStage._c4) on candidate lines (each ending in a sentence-ending character of C4 or
+ *     in "]") when none of them holds "[", "{" or a phrase C4 looks for: a line is kept when it
+ *     has at least min_words chunks, none longer than max_word, does not end in "]" (with no
+ *     "[" there is no citation marker to remove, and "]" ends no sentence) nor in "...";
+ *     starts: c4_boundaries of the kept lines.
+ *
  * The module is optional: without it (no C compiler at install time) quality.py computes the same
  * numbers in Python (and numpy); tests/test_quality_compiled.py checks they agree.
  */
@@ -745,6 +752,67 @@ feed_kinds(PyObject *kinds, int *open, Py_ssize_t *count)
     return 0;
 }
 
+/* the sentence starts after the first token of one line (see c4_boundaries); -1 on error */
+static int
+line_boundaries(PyObject *line, PyObject *chunk_kinds, const CharSet *e, Py_ssize_t *count)
+{
+    if (!PyUnicode_Check(line)) {
+        PyErr_SetString(PyExc_TypeError, "lines must be str");
+        return -1;
+    }
+    int kind = PyUnicode_KIND(line);
+    const void *data = PyUnicode_DATA(line);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(line), i = 0;
+    int open = 0; /* an "e" seen, no "w" since */
+    while (i < n) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (Py_UNICODE_ISSPACE(ch)) {
+            Py_ssize_t start = i;
+            while (i < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
+                i++;
+            /* a run other than one plain space is a token of its own, a "w" */
+            if (!(i - start == 1 && ch == ' ') && open) {
+                (*count)++;
+                open = 0;
+            }
+            continue;
+        }
+        Py_ssize_t start = i;
+        int end = 0, alnum = 0;
+        while (i < n) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (Py_UNICODE_ISSPACE(c))
+                break;
+            end |= charset_has(e, c);
+            alnum |= Py_UNICODE_ISALNUM(c) != 0;
+            i++;
+        }
+        if (!end && alnum) {
+            if (open) {
+                (*count)++;
+                open = 0;
+            }
+            continue;
+        }
+        PyObject *chunk = PyUnicode_Substring(line, start, i);
+        if (chunk == NULL)
+            return -1;
+        PyObject *kinds = PyDict_GetItemWithError(chunk_kinds, chunk); /* borrowed */
+        if (kinds != NULL)
+            Py_INCREF(kinds);
+        else if (!PyErr_Occurred())
+            kinds = PyObject_GetItem(chunk_kinds, chunk); /* the memo's __missing__ */
+        Py_DECREF(chunk);
+        if (kinds == NULL)
+            return -1;
+        int failed = feed_kinds(kinds, &open, count);
+        Py_DECREF(kinds);
+        if (failed)
+            return -1;
+    }
+    return 0;
+}
+
 static PyObject *
 c4_boundaries(PyObject *module, PyObject *args)
 {
@@ -755,6 +823,24 @@ c4_boundaries(PyObject *module, PyObject *args)
     charset_init(&e, end_str);
     Py_ssize_t count = 0;
     for (Py_ssize_t li = 0; li < PyList_GET_SIZE(lines); li++) {
+        if (line_boundaries(PyList_GET_ITEM(lines, li), chunk_kinds, &e, &count) < 0)
+            return NULL;
+    }
+    return PyLong_FromSsize_t(count);
+}
+
+static PyObject *
+c4_lines(PyObject *module, PyObject *args)
+{
+    PyObject *lines, *chunk_kinds, *end_str;
+    Py_ssize_t min_words, max_word;
+    if (!PyArg_ParseTuple(args, "O!O!Unn:c4_lines", &PyList_Type, &lines, &PyDict_Type, &chunk_kinds, &end_str,
+                          &min_words, &max_word))
+        return NULL;
+    CharSet e;
+    charset_init(&e, end_str);
+    Py_ssize_t kept = 0, count = 0;
+    for (Py_ssize_t li = 0; li < PyList_GET_SIZE(lines); li++) {
         PyObject *line = PyList_GET_ITEM(lines, li);
         if (!PyUnicode_Check(line)) {
             PyErr_SetString(PyExc_TypeError, "lines must be str");
@@ -762,59 +848,33 @@ c4_boundaries(PyObject *module, PyObject *args)
         }
         int kind = PyUnicode_KIND(line);
         const void *data = PyUnicode_DATA(line);
-        Py_ssize_t n = PyUnicode_GET_LENGTH(line), i = 0;
-        int open = 0; /* an "e" seen, no "w" since */
-        while (i < n) {
-            Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-            if (Py_UNICODE_ISSPACE(ch)) {
-                Py_ssize_t start = i;
-                while (i < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
-                    i++;
-                /* a run other than one plain space is a token of its own, a "w" */
-                if (!(i - start == 1 && ch == ' ') && open) {
-                    count++;
-                    open = 0;
-                }
-                continue;
+        Py_ssize_t n = PyUnicode_GET_LENGTH(line), chunks = 0, longest = 0, run = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
+                run = 0;
+            } else if (++run == 1) {
+                chunks++;
             }
-            Py_ssize_t start = i;
-            int end = 0, alnum = 0;
-            while (i < n) {
-                Py_UCS4 c = PyUnicode_READ(kind, data, i);
-                if (Py_UNICODE_ISSPACE(c))
-                    break;
-                end |= charset_has(&e, c);
-                alnum |= Py_UNICODE_ISALNUM(c) != 0;
-                i++;
-            }
-            if (!end && alnum) {
-                if (open) {
-                    count++;
-                    open = 0;
-                }
-                continue;
-            }
-            PyObject *chunk = PyUnicode_Substring(line, start, i);
-            if (chunk == NULL)
-                return NULL;
-            PyObject *kinds = PyDict_GetItemWithError(chunk_kinds, chunk); /* borrowed */
-            if (kinds != NULL)
-                Py_INCREF(kinds);
-            else if (!PyErr_Occurred())
-                kinds = PyObject_GetItem(chunk_kinds, chunk); /* the memo's __missing__ */
-            Py_DECREF(chunk);
-            if (kinds == NULL)
-                return NULL;
-            int failed = feed_kinds(kinds, &open, &count);
-            Py_DECREF(kinds);
-            if (failed)
-                return NULL;
+            if (run > longest)
+                longest = run;
         }
+        if (chunks < min_words || longest > max_word || n == 0)
+            continue;
+        Py_UCS4 last = PyUnicode_READ(kind, data, n - 1);
+        if (last == ']')
+            continue; /* no "[" in these lines: removing citation markers leaves the "]" */
+        if (n >= 3 && last == '.' && PyUnicode_READ(kind, data, n - 2) == '.' && PyUnicode_READ(kind, data, n - 3) == '.')
+            continue;
+        kept++;
+        if (line_boundaries(line, chunk_kinds, &e, &count) < 0)
+            return NULL;
     }
-    return PyLong_FromSsize_t(count);
+    return Py_BuildValue("(nn)", kept, count);
 }
 
 static PyMethodDef methods[] = {
+    {"c4_lines", c4_lines, METH_VARARGS,
+     "c4_lines(lines, chunk_kinds, ends, min_words, max_word) -> (kept, sentence starts after each kept line's first token)"},
     {"c4_boundaries", c4_boundaries, METH_VARARGS,
      "c4_boundaries(lines, chunk_kinds, ends) -> the sentence starts after each line's first token"},
     {"chunk_words", chunk_words, METH_VARARGS,

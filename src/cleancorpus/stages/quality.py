@@ -308,6 +308,15 @@ class QualityStage(Stage):
         end_before = words.end_search  # a sentence-ending character of the BMP in line[:i] (or None)
         chunk_kinds = words._chunk_kinds
         compiled = _quality_c is not None and words.end_chars is not None
+        if compiled and not look and "]" not in end_chars:
+            kept, starts = _quality_c.c4_lines(candidates, chunk_kinds, words.end_chars,
+                                               self._c4_min_words, self._c4_max_word)
+            return {
+                "c4_sentence_count": kept + starts,
+                "c4_kept_line_frac": kept / n_lines if n_lines else None,
+                "c4_lorem_ipsum": False,
+                "c4_curly_bracket": False,
+            }
         kept_lines: list[str] = []  # (compiled: their sentences counted at the end)
         for line in candidates:
             ws = line.split()  # words before the citation markers go, as clean_page counts them
