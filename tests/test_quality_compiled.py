@@ -206,7 +206,7 @@ def test_chunk_words_gives_the_words_and_the_memo_of_the_python_path(texts, memo
 
 
 @compiled
-def test_chunk_words_with_keys_leaves_new_chunks_to_the_memo():
+def test_chunk_words_with_keys_keeps_chunks_with_keys_apart():
     """With C4's bad words (key_of), a chunk with keys is kept out of the memo, as in Python."""
     stage, python_stage = QualityStage(), QualityStage()
     text = "What the hell, this is a strip club. Hell. Normal words here, hell."
@@ -228,9 +228,9 @@ def python_words_and_keys(splitter, chunks):
 def test_chunk_words_checks_its_arguments():
     splitter = WordSplitter()
     with pytest.raises(TypeError):
-        quality._quality_c.chunk_words(["a", 1], splitter._memo, splitter.specials, 10, ",", "(", splitter._rejoin_specials, splitter._general)
+        quality._quality_c.chunk_words(["a", 1], splitter._memo, splitter.specials, 10, ",", "(", splitter._rejoin_specials, splitter._general, None, {}, splitter._flag)
     with pytest.raises(TypeError):
-        quality._quality_c.chunk_words(["a"], {"a": ["a"]}, splitter.specials, 10, ",", "(", splitter._rejoin_specials, splitter._general)
+        quality._quality_c.chunk_words(["a"], {"a": ["a"]}, splitter.specials, 10, ",", "(", splitter._rejoin_specials, splitter._general, None, {}, splitter._flag)
 
 
 def c4_definition(stage: QualityStage, text: str) -> dict:
@@ -301,3 +301,27 @@ def test_chunk_words_splits_generated_chunks_as_the_python_path(chunks):
     got = compiled_splitter.words_of_chunks(chunks)
     assert got == python_words(python_splitter, chunks) == [t for c in chunks for t in REFERENCE._chunk(c)]
     assert list(compiled_splitter._memo.items()) == list(python_splitter._memo.items())
+
+
+BAD_CHUNKS = CHUNKS[:40] + ["hell", "Hell.", "(hell", "strip", "club.", "g-spot", "s&m", "arse,", "HELL", "hell…"]
+KEYED = QualityStage(), QualityStage()
+
+
+@compiled
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(BAD_CHUNKS), max_size=25), min_size=1, max_size=4), st.sampled_from([2, 5, 1 << 18]))
+def test_chunk_words_with_keys_gives_the_words_keys_memo_and_flagged_of_the_python_path(texts, memo_size):
+    old = quality_words._MEMO_SIZE
+    quality_words._MEMO_SIZE = memo_size
+    try:
+        compiled_words, python_words_ = (stage.words for stage in KEYED)
+        for splitter in (compiled_words, python_words_):
+            splitter._memo = quality_words._ChunkTokens(splitter)
+            splitter._flagged = {}
+        for chunks in texts:
+            got = compiled_words.words_and_keys(chunks)
+            assert got == python_words_and_keys(python_words_, chunks)
+            assert list(compiled_words._memo.items()) == list(python_words_._memo.items())
+            assert list(compiled_words._flagged.items()) == list(python_words_._flagged.items())
+    finally:
+        quality_words._MEMO_SIZE = old

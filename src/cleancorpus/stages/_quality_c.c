@@ -22,8 +22,8 @@
  * - dup n (n = 5 .. 10): the characters (without spaces) of the n-grams that repeat one seen
  *   before, scanning left to right and jumping over a repeat (datatrove's scan).
  *
- * chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks, rejoin, general)
- *     -> (words, missed), the
+ * chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks, rejoin, general, key_of,
+ *             flagged, flag) -> (words, missed), the
  *     words of a text's whitespace-separated chunks (WordSplitter.words_of_chunks): each chunk's
  *     tokens from the memo (a dict of chunk -> tuple of tokens), flattened into one list. A chunk
  *     not in the memo is split here when _ChunkTokens.__missing__ would split it without the
@@ -36,6 +36,9 @@
  *     than two, else general(chunk)), and stored as it would store it (while the memo holds
  *     fewer than limit entries); a special case, or any chunk once the memo is full, is handed
  *     to memo[chunk], the memo's __missing__. missed: whether any chunk was not in the memo.
+ *     With key_of (not None; C4's bad words), a chunk not in the memo is first looked up in
+ *     flagged (chunk -> (tokens, keys)), and a new chunk whose key_of(chunk) is not empty goes
+ *     there through flag(chunk, tokens, keys) instead of into the memo, as __missing__ does.
  *
  * c4_boundaries(lines, chunk_kinds, ends) -> int, the sentence starts after the first token of each
  *     line (WordSplitter.count_boundaries of line_kinds, line by line): a line's tokens are its
@@ -660,10 +663,11 @@ simple_tokens(PyObject *chunk, PyObject *specials, PyObject *suffix_marks, PyObj
 static PyObject *
 chunk_words(PyObject *module, PyObject *args)
 {
-    PyObject *chunks, *memo, *specials, *suffix_marks, *prefix_marks, *rejoin, *general;
+    PyObject *chunks, *memo, *specials, *suffix_marks, *prefix_marks, *rejoin, *general, *key_of, *flagged, *flag;
     Py_ssize_t limit;
-    if (!PyArg_ParseTuple(args, "O!O!O!nUUOO:chunk_words", &PyList_Type, &chunks, &PyDict_Type, &memo,
-                          &PyDict_Type, &specials, &limit, &suffix_marks, &prefix_marks, &rejoin, &general))
+    if (!PyArg_ParseTuple(args, "O!O!O!nUUOOOO!O:chunk_words", &PyList_Type, &chunks, &PyDict_Type, &memo,
+                          &PyDict_Type, &specials, &limit, &suffix_marks, &prefix_marks, &rejoin, &general,
+                          &key_of, &PyDict_Type, &flagged, &flag))
         return NULL;
     Py_ssize_t n = PyList_GET_SIZE(chunks);
     PyObject *words = PyList_New(0);
@@ -683,6 +687,21 @@ chunk_words(PyObject *module, PyObject *args)
             if (PyErr_Occurred())
                 goto error;
             missed = 1;
+            if (key_of != Py_None) {
+                /* a chunk with keys is kept apart, in flagged: (tokens, keys) */
+                PyObject *hit = PyDict_GetItemWithError(flagged, chunk); /* borrowed */
+                if (hit == NULL && PyErr_Occurred())
+                    goto error;
+                if (hit != NULL) {
+                    if (!PyTuple_Check(hit) || PyTuple_GET_SIZE(hit) != 2) {
+                        PyErr_SetString(PyExc_TypeError, "flagged chunks must map to (tokens, keys)");
+                        goto error;
+                    }
+                    toks = PyTuple_GET_ITEM(hit, 0);
+                    Py_INCREF(toks);
+                    goto append;
+                }
+            }
             if (PyDict_GET_SIZE(memo) < limit) {
                 toks = simple_tokens(chunk, specials, suffix_marks, prefix_marks);
                 if (toks == NULL && !PyErr_Occurred() && PyDict_Contains(specials, chunk) == 0) {
@@ -699,6 +718,23 @@ chunk_words(PyObject *module, PyObject *args)
                 }
                 if (toks == NULL && PyErr_Occurred())
                     goto error;
+                if (toks != NULL && key_of != Py_None) {
+                    PyObject *keys = PyObject_CallOneArg(key_of, chunk);
+                    int has_keys = keys == NULL ? -1 : PyObject_IsTrue(keys);
+                    if (has_keys > 0) {
+                        /* flag(chunk, tokens, keys) stores it apart, making room as Python does */
+                        PyObject *r = PyObject_CallFunctionObjArgs(flag, chunk, toks, keys, NULL);
+                        Py_XDECREF(r);
+                        has_keys = r == NULL ? -1 : 1;
+                    }
+                    Py_XDECREF(keys);
+                    if (has_keys < 0) {
+                        Py_DECREF(toks);
+                        goto error;
+                    }
+                    if (has_keys)
+                        goto append;
+                }
                 if (toks != NULL && PyDict_SetItem(memo, chunk, toks) < 0) {
                     Py_DECREF(toks);
                     goto error;
@@ -710,6 +746,7 @@ chunk_words(PyObject *module, PyObject *args)
                     goto error;
             }
         }
+    append:
         if (!PyTuple_Check(toks)) {
             PyErr_SetString(PyExc_TypeError, "the memo must hold tuples of tokens");
             Py_DECREF(toks);
@@ -878,7 +915,8 @@ static PyMethodDef methods[] = {
     {"c4_boundaries", c4_boundaries, METH_VARARGS,
      "c4_boundaries(lines, chunk_kinds, ends) -> the sentence starts after each line's first token"},
     {"chunk_words", chunk_words, METH_VARARGS,
-     "chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks, rejoin, general) -> (words, missed)"},
+     "chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks, rejoin, general, key_of, flagged, "
+     "flag) -> (words, missed)"},
     {"word_counts", word_counts, METH_VARARGS,
      "word_counts(words, stop_words, symbol_chars) -> (other, symbols, symbol_chars, "
      "other_with_letter, stop_words_found): Gopher's quality counts"},

@@ -262,12 +262,11 @@ class WordSplitter:
     def words_of_chunks(self, chunks: list[str]) -> list[str]:
         """The words of a text given as ``text.split()``."""
         if _quality_c is not None:
-            # the same look-ups and the same new memo entries, in C; a chunk with keys (key_of)
-            # is never stored in the memo, so with key_of every new chunk goes to __missing__
-            words, missed = _quality_c.chunk_words(chunks, self._memo, self.specials,
-                                                   0 if self.key_of is not None else _MEMO_SIZE,
+            # the same look-ups and the same new entries (memo, _flagged) as __missing__, in C
+            words, missed = _quality_c.chunk_words(chunks, self._memo, self.specials, _MEMO_SIZE,
                                                    _PLAIN_SUFFIX_MARKS, _PLAIN_PREFIX_MARKS,
-                                                   self._rejoin_specials, self._general)
+                                                   self._rejoin_specials, self._general,
+                                                   self.key_of, self._flagged, self._flag)
             if missed:
                 self._stamp = object()
             return words
@@ -276,6 +275,11 @@ class WordSplitter:
     def _chunk(self, chunk: str) -> tuple[str, ...]:
         toks = self._chunk_affixes(chunk)
         return self._rejoin_specials(toks) if len(toks) > 2 else toks
+
+    def _flag(self, chunk: str, toks: tuple[str, ...], keys: frozenset) -> None:
+        """Keep a new chunk with keys apart from the memo (as _ChunkTokens.__missing__ does)."""
+        make_room(self._flagged)
+        self._flagged[chunk] = (toks, keys)
 
     def _general(self, chunk: str) -> tuple[str, ...]:
         """``_chunk`` of a chunk that is no special case, not letters only, and not of
