@@ -173,7 +173,9 @@ class QualityStage(Stage):
             if failing:
                 detail = "; ".join(self._explain(r, signals) for r in failing)
                 return self.reject(", ".join(failing), detail)
-        shown = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in signals.items()}
+        # floats to 6 decimals; most are 0.0 (no repetition), which round() would return as they
+        # are, at a microsecond each (the signals are plain Python numbers: never numpy scalars)
+        shown = {k: (round(v, 6) if v else v) if type(v) is float else v for k, v in signals.items()}
         if skipped:
             return doc.with_metadata(quality=shown, quality_flags=flags, quality_skipped=skipped)
         return doc.with_metadata(quality=shown, quality_flags=flags)
