@@ -98,6 +98,12 @@ def main() -> None:
     listed = {k: ", ".join(f"{r['cpu_s']:.1f}" for r in v) for k, v in runs.items()}
     print(f"\nAdded CPU, whole process: {added:+.1%} best of {args.repeat}, {mean['with'] / mean['without'] - 1:+.1%} "
           f"mean (runs without: {listed['without']}; with: {listed['with']})")
+    if all("cpu_steps" in r for v in runs.values() for r in v):
+        print("\nCPU seconds per step (mean of the runs; the per-document pass includes the stages):\n")
+        print("| step | without | with | added |\n|---|---:|---:|---:|")
+        for step in runs["with"][0]["cpu_steps"]:
+            a, b = (sum(r["cpu_steps"][step] for r in runs[k]) / len(runs[k]) for k in ("without", "with"))
+            print(f"| {step} | {a:.2f} | {b:.2f} | {b - a:+.2f} |")
     print("CPU seconds inside each stage's apply (least of the runs), and as a share of the pipeline without them:")
     for name in sorted({n for r in runs["with"] for n in r["stage_cpu_s"]}):
         secs = min(r["stage_cpu_s"].get(name, 0.0) for r in runs["with"])

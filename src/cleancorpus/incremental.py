@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .document import Document, Edit, Rejection
+from .records import decode_record
 
 CACHE_DIR = "_cache"
 FIT_CHUNK = 2048  # documents per counted chunk of an input file: bounds the memory a chunk takes
@@ -146,7 +147,7 @@ def sweep(root: str, keep_dirs: set[str], keep_files: set[str]) -> int:
     results are a cache: removing them costs recomputation, never correctness."""
     files = _Files(root)
     removed = 0
-    for kind in ("stages", "fits", "dedup", SEGMENT_DIR):
+    for kind in ("stages", "fits", "dedup", SEGMENT_DIR, PUBLISH_DIR):
         try:
             dirs = files.fs.ls(f"{files.base}/{kind}", detail=False)
         except FileNotFoundError:
@@ -499,6 +500,22 @@ def segment_dirs(config: Any) -> set[str]:
     return out
 
 
+class _Same(str):
+    """A stored output equal to the input line, byte for byte (``SAME``): written as it came,
+    whatever the entry form. A str, so it survives pickling; ``is`` holds after a load because
+    ``__reduce__`` gives the one instance back."""
+
+    def __reduce__(self):
+        return (_same, ())
+
+
+def _same() -> "_Same":
+    return SAME
+
+
+SAME = _Same("same as the input line")
+
+
 @dataclass
 class DocResult:
     """One input document's result in a segment, as stored."""
@@ -568,7 +585,7 @@ class LazyDocument:
 
     def get(self) -> Document:
         if self._doc is None:
-            self._doc = Document.from_record(json.loads(self._line.decode("utf-8", "surrogatepass")))
+            self._doc = decode_record(self._line)
         return self._doc
 
     def __getattr__(self, name: str) -> Any:
@@ -584,12 +601,15 @@ def lines_fit(
     root: str, read: bool, work: Work | None = None,
 ) -> tuple[Any, dict[str, str]]:
     """The stage's statistics of spill lines grouped by input file (in order), from stored
-    counts where the lines are unchanged: one entry per file (its documents' merged
-    statistics, keyed by a digest of its lines) and, below it, one per unit of ``FIT_UNIT``
-    consecutive documents. An unchanged file costs one entry read and no parsing; a changed
-    one reads its units' entries and recounts only the units whose documents changed (a unit
-    whose lines changed but not what the fit reads, e.g. metadata for a text-only fit, is
-    parsed and kept). ``merge_stats`` is exact and order-independent, so the total is one
+    counts where the lines are unchanged: one entry per group of about ``FIT_GROUP``
+    consecutive files (``_group_ends``; their documents' merged statistics, keyed by the digests
+    of their lines) and, below it, one per unit of ``FIT_UNIT`` consecutive documents of a
+    file. An unchanged group costs one entry read and no parsing; a changed one reads its
+    files' units and recounts only the units whose documents changed (a unit whose lines
+    changed but not what the fit reads, e.g. metadata for a text-only fit, is parsed and
+    kept). There is no entry per file: it would repeat its units' counts once more. So a run
+    whose change is in one file reads one entry per other group and that group's units, and
+    merges that many. ``merge_stats`` is exact and order-independent, so the total is one
     partial fit over every document."""
     files = _Files(root)
     fp = stage_fingerprint(stage)
@@ -607,9 +627,7 @@ def lines_fit(
             stats = [stage.merge_stats(stats[i:i + 8]) for i in range(0, len(stats), 8)]
         return stats[0]
 
-    for relpath, lines in groups:
-        if not lines:
-            continue
+    def digests(lines: list[bytes]) -> tuple[list[list[bytes]], list[str], str]:
         units = [lines[i:i + FIT_UNIT] for i in range(0, len(lines), FIT_UNIT)]
         udigests = []
         for u in units:
@@ -617,14 +635,13 @@ def lines_fit(
             for ln in u:
                 h.update(line_digest(ln))
             udigests.append(h.hexdigest())
-        node_key = hashlib.sha256("".join(udigests).encode()).hexdigest()
+        return units, udigests, hashlib.sha256("".join(udigests).encode()).hexdigest()
+
+    def one_file(relpath: str, units: list[list[bytes]], udigests: list[str], _node_key: str
+                 ) -> tuple[Any, dict[str, str], bool]:
+        """The file's statistics from its units, skipped documents and whether a time limit
+        struck (a file's merged statistics are kept only in its group's entry)."""
         base = f"fits/{stage.name}-{fp}/{file_key(relpath)}"
-        node = _read_fit(files, f"{base}-file.pickle.gz", relpath) if read else None
-        if node is not None and node.get("lines") == node_key:
-            parts.append(node["stats"])
-            skipped.update(node["skipped"])
-            count(stage.name, len(units), False)
-            continue
         ustats: list[Any] = []
         uskipped: dict[str, str] = {}
         timed_out = False
@@ -634,7 +651,7 @@ def lines_fit(
             chunk: list[Document] | None = None
             digest = None
             if got is not None and got.get("lines") != ldigest:
-                chunk = [Document.from_record(json.loads(ln.decode("utf-8", "surrogatepass"))) for ln in u]
+                chunk = [decode_record(ln) for ln in u]
                 digest = _chunk_digest(chunk, text_only)
                 if got.get("digest") != digest:
                     got = None
@@ -643,7 +660,7 @@ def lines_fit(
                     _write_fit(files, rel, got)
             if got is None:
                 if chunk is None:
-                    chunk = [Document.from_record(json.loads(ln.decode("utf-8", "surrogatepass"))) for ln in u]
+                    chunk = [decode_record(ln) for ln in u]
                     digest = _chunk_digest(chunk, text_only)
                 stats, skip = fit(lambda chunk=chunk: iter(chunk))
                 got = {"file": relpath, "digest": digest, "lines": ldigest, "stats": stats, "skipped": skip}
@@ -657,15 +674,55 @@ def lines_fit(
                 count(stage.name, 1, False)
             ustats.append(got["stats"])
             uskipped.update(got["skipped"])
-        total = merged(ustats)
+        return merged(ustats), uskipped, timed_out
+
+    def one_group(members: list[tuple[str, list[bytes]]]) -> None:
+        """A group of consecutive files (``_group_ends``): its merged statistics from one entry
+        when every member's lines are unchanged, else from the members' entries and units."""
+        keyed = [(rel, *digests(lines)) for rel, lines in members]
+        first = keyed[0][0]
+        group_key = hashlib.sha256(json.dumps([[rel, k[2]] for rel, *k in keyed]).encode()).hexdigest()
+        rel = f"fits/{stage.name}-{fp}/{file_key(first)}-group.pickle.gz"
+        got = _read_fit(files, rel, first) if read else None
+        if got is not None and got.get("lines") == group_key:
+            count(stage.name, sum(len(units) for _, units, _, _ in keyed), False)
+            parts.append(got["stats"])
+            skipped.update(got["skipped"])
+            return
+        stats, gskipped, timed_out = [], {}, False
+        for member in keyed:
+            st, skip, late = one_file(*member)
+            stats.append(st)
+            gskipped.update(skip)
+            timed_out = timed_out or late
+        total = merged(stats)
         if not timed_out:
-            _write_fit(files, f"{base}-file.pickle.gz",
-                       {"file": relpath, "lines": node_key, "stats": total, "skipped": uskipped})
+            _write_fit(files, rel, {"file": first, "lines": group_key, "stats": total, "skipped": gskipped})
         parts.append(total)
-        skipped.update(uskipped)
+        skipped.update(gskipped)
+
+    members: list[tuple[str, list[bytes]]] = []
+    for relpath, lines in groups:
+        if not lines:
+            continue
+        members.append((relpath, lines))
+        if _group_ends(relpath):
+            one_group(members)
+            members = []
+    if members:
+        one_group(members)
     if not parts:
         return fit(lambda: iter(()))
     return merged(parts), skipped
+
+
+FIT_GROUP = 8  # files per group of lines_fit's merge level, on average
+
+
+def _group_ends(relpath: str) -> bool:
+    """Whether a group of files ends with this one: decided by the file's name alone, so adding
+    or removing a file changes the group it is in and no other (positions would shift them all)."""
+    return int(file_key(relpath)[:8], 16) % FIT_GROUP == 0
 
 
 def _chunk_digest(chunk: list[Document], text_only: bool) -> str:
@@ -701,7 +758,7 @@ def _write_fit(files: _Files, rel: str, got: dict[str, Any]) -> None:
 # what the segment added, edits without an original its input gives back and the metadata
 # ("delta"), and the output is rebuilt from the parsed input. Without the pii stage nothing is
 # withheld and the entry keeps the output line ("line").
-_EDITS_MARK = b', "edits": ['
+_EDITS_MARKS = (b',"edits":[', b', "edits": [')
 
 
 def entry_form(config: Any, start: int) -> str:
@@ -714,8 +771,11 @@ def entry_form(config: Any, start: int) -> str:
 def _edits_at(line: bytes) -> int | None:
     """Where the edits list's items start in a spill line (the record's last key: no string
     holds an unescaped quote, so the last match is the record's own)."""
-    i = line.rfind(_EDITS_MARK)
-    return None if i < 0 or not line.endswith(b"]}") else i + len(_EDITS_MARK)
+    for mark in _EDITS_MARKS:  # records.py's compact lines, or json.dumps' (older entries)
+        i = line.rfind(mark)
+        if i >= 0:
+            return i + len(mark) if line.endswith(b"]}") else None
+    return None
 
 
 def splice_parts(in_line: bytes, out_line: bytes) -> tuple[bytes, bytes] | None:
@@ -725,15 +785,38 @@ def splice_parts(in_line: bytes, out_line: bytes) -> tuple[bytes, bytes] | None:
     if a is None or b is None:
         return None
     inner = in_line[a:-2]
-    parts = (out_line[:b], out_line[b + len(inner):-2])
-    return parts if out_line[b:b + len(inner)] == inner and spliced(in_line, parts) == out_line else None
+    if out_line[b:b + len(inner)] != inner:
+        return None
+    # the output's head (text and metadata) as the input's head with one span replaced: most
+    # stages add a metadata key or change a few words, so the entry keeps that span, not the text
+    head, out_head = in_line[:a], out_line[:b]
+    pre = _common_prefix(head, out_head)
+    suf = _common_prefix(head[pre:][::-1], out_head[pre:][::-1])
+    parts = (pre, out_head[pre:len(out_head) - suf], suf, out_line[b + len(inner):-2])
+    return parts if spliced(in_line, parts) == out_line else None
 
 
-def spliced(in_line: bytes, parts: tuple[bytes, bytes]) -> bytes:
+def _common_prefix(a: bytes, b: bytes) -> int:
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:  # the longest equal prefix, by halving (slices compare in C)
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def spliced(in_line: bytes, parts: tuple) -> bytes:
+    """The output line from the input line and ``splice_parts``: (output head, new edits), or
+    (length of the input head's prefix kept, the span between, length of its suffix kept, new edits)."""
     a = _edits_at(in_line)
     if a is None:
         raise ValueError("not a spill line")
-    return parts[0] + in_line[a:-2] + parts[1] + b"]}"
+    if len(parts) == 2:
+        return parts[0] + in_line[a:-2] + parts[1] + b"]}"
+    pre, mid, suf, tail = parts
+    return in_line[:pre] + mid + in_line[a - suf:a] + in_line[a:-2] + tail + b"]}"
 
 
 def delta_of(doc: Document, out: Document) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
@@ -781,3 +864,75 @@ def _by_stage(edits: Sequence[Any]) -> Iterator[list[Any]]:
         group.append(e)
     if group:
         yield group
+
+
+# -- the publish step's entries: per input file, what the version stores for its documents ------
+# Publishing reads every document of the run to digest what the version stores for it (outcome,
+# text, metadata, edits) and compare it with the parent's. For a spill line that is byte for
+# byte one a previous run published, with the same duplicate decision, that digest is the one
+# that run computed: the entry of the line's input file keeps it per line digest (with the
+# private table's digest, the signals tally's record and the metadata fields the document adds
+# to its table's layout), so the document is not parsed, digested or re-serialised; it is
+# parsed only if its row must be written after all (the parent does not hold that digest).
+# The directory is named by the configuration and the code (the withholding policy and every
+# serialisation depend on them). An entry holds ids, sources, digests and counts: no text.
+PUBLISH_DIR = "publish"
+
+
+def publish_dir(config: Any, withholding: bool) -> str:
+    """``withholding``: whether the run withholds originals (api.withhold_policy), which the
+    published digests depend on."""
+    return f"{PUBLISH_DIR}/pub-{options_fingerprint('publish', [config.to_dict(), withholding])}"
+
+
+def spill_files(path: Any, layout: Sequence[tuple[str, int]]) -> Iterator[tuple[str, list[bytes]]]:
+    """A spill's lines (newline included) one input file's at a time, by the run's layout."""
+    from . import scratch
+
+    with scratch.open_file(path, "rb") as fh:
+        for relpath, count in layout:
+            lines = [fh.readline() for _ in range(count)]
+            if count and not lines[-1].endswith(b"\n"):
+                raise RuntimeError(f"the spill {path} is shorter than its layout")
+            yield relpath, lines
+        if fh.read(1):
+            raise RuntimeError(f"the spill {path} is longer than its layout")
+
+
+def lines_key(lines: Sequence[bytes]) -> str:
+    h = hashlib.sha256()
+    for ln in lines:
+        h.update(ln)
+    return h.hexdigest()
+
+
+class PublishFiles:
+    """The publish step's entry per input file (see above)."""
+
+    def __init__(self, root: str, directory: str, read: bool = True) -> None:
+        self.files = _Files(root)
+        self.dir, self.read = directory, read
+        self.reused = self.computed = 0  # documents carried / parsed
+
+    def _rel(self, relpath: str) -> str:
+        return f"{self.dir}/{file_key(relpath)}.pickle.gz"
+
+    def load(self, relpath: str) -> dict[bytes, tuple] | None:
+        """The file's stored values by line digest: (id, source, duplicate decision, digest,
+        private digest, tally record, metadata fields)."""
+        if not self.read:
+            return None
+        data = self.files.read(self._rel(relpath))
+        if data is None:
+            return None
+        try:
+            got = pickle.loads(gzip.decompress(data))
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
+            return None
+        ok = isinstance(got, dict) and got.get("file") == relpath and isinstance(got.get("lines"), dict)
+        return got["lines"] if ok else None
+
+    def save(self, relpath: str, lines: dict[bytes, tuple]) -> None:
+        buf = io.BytesIO()
+        pickle.dump({"file": relpath, "lines": lines}, buf, protocol=pickle.HIGHEST_PROTOCOL)
+        self.files.write(self._rel(relpath), gzip.compress(buf.getvalue(), compresslevel=1, mtime=0))

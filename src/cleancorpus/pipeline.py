@@ -8,7 +8,6 @@ document plus whatever statistics the stages keep, whatever the corpus size.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from .document import Document, Outcome, Rejection, Status
 from .incremental import UNCACHEABLE, StageCache, Work, cached_partial_fit
 from .ingest import RejectedInput, SkippedRecords, describe_error
 from .jsonsafe import has_lone_surrogates
+from .records import decode_record, encode_record
 from .stages import Stage
 from .timeout import TimeLimitExceeded, time_limit
 
@@ -71,6 +71,9 @@ class RunResult:
     reports: dict[str, StageReport]
     documents_in: int
     work: Work = field(default_factory=Work)  # what was reused and recomputed (incremental.py)
+    # the spill's lines per input file, in order (None: not known): lets dedup and publish take
+    # an unchanged file's results from their stored entries without parsing its documents
+    layout: tuple[tuple[str, int], ...] | None = None
 
 
 class Pipeline:
@@ -301,11 +304,11 @@ def _segments(stages: list[Stage]) -> list[list[Stage]]:
 def spill(stream: Iterable[Document], path: Path, progress: Progress | None = None, phase: str = "") -> Path:
     """Write documents, edits included, one JSON record a line. A scratch file between passes:
     it must give back exactly what went in, so unpaired surrogates pass through (the strict
-    output is written by the store)."""
-    with scratch.open_file(path, "w", encoding="utf-8", errors="surrogatepass") as fh:  # local or s3://
+    output is written by the store); records.py is the codec."""
+    with scratch.open_file(path, "wb") as fh:  # local or s3://
         for doc in stream:
-            fh.write(json.dumps(doc.to_record(), ensure_ascii=False))
-            fh.write("\n")
+            fh.write(encode_record(doc))
+            fh.write(b"\n")
             if progress:
                 progress(phase, 1)
     return path
@@ -313,6 +316,6 @@ def spill(stream: Iterable[Document], path: Path, progress: Progress | None = No
 
 def read_documents(path: Path) -> Iterator[Document]:
     """Documents (with edits) from a spill file."""
-    with scratch.open_file(path, "r", encoding="utf-8", errors="surrogatepass") as fh:
+    with scratch.open_file(path, "rb") as fh:
         for line in fh:
-            yield Document.from_record(json.loads(line))
+            yield decode_record(line)

@@ -30,20 +30,36 @@ class Tally:
         self.pii_documents = 0
 
     def add(self, doc: Document) -> None:
-        self.documents += 1
+        self.replay(self.record(doc))
+
+    @staticmethod
+    def record(doc: Document) -> tuple:
+        """What ``add`` reads of a document, computed as ``add`` computes it: replaying the
+        records of a version's documents in order gives the same tally, float sums included
+        (an unchanged input file's records are kept by the publish step, incremental.py)."""
         meta = doc.metadata
+        lang = None
         if "language" in meta:
-            self.has_language += 1
-            self.languages[meta["language"] or NO_LANGUAGE] += 1
             size = len(doc.text)
-            for code, share in (meta.get("languages") or {}).items():
-                self.language_chars[code] += share * size
+            lang = (meta["language"] or NO_LANGUAGE,
+                    [(code, share * size) for code, share in (meta.get("languages") or {}).items()])
+        quality = None
         if "quality" in meta or "quality_flags" in meta:
+            quality = meta.get("quality_flags") or []
+        return lang, quality, [k for k in map(edit_kind, doc.edits) if k]
+
+    def replay(self, record: tuple) -> None:
+        lang, flags, kinds = record
+        self.documents += 1
+        if lang is not None:
+            self.has_language += 1
+            self.languages[lang[0]] += 1
+            for code, chars in lang[1]:
+                self.language_chars[code] += chars
+        if flags is not None:
             self.has_quality += 1
-            flags = meta.get("quality_flags") or []
             self.flagged += bool(flags)
             self.quality_flags.update(flags)
-        kinds = [k for k in map(edit_kind, doc.edits) if k]
         if kinds:
             self.pii_documents += 1
             self.pii.update(kinds)

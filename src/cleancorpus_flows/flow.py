@@ -96,8 +96,8 @@ def dedup_chunk(label: str, fn: Callable[[Any], Any], items: list[Any]) -> list[
 
 
 @task(name="write version", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def write_version(p: api.Plan, run: RunResult, dd: DedupResult) -> str:
-    return api.publish(p, run, dd).id
+def write_version(p: api.Plan, run: RunResult, dd: DedupResult, full: bool = False) -> str:
+    return api.publish(p, run, dd, full=full).id
 
 
 def task_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
@@ -179,8 +179,8 @@ def clean_corpus(
         run = work.run_stages(p, work_dir, max(1, int(shard_mb * 2**20)), max_shards,
                               run_passes=_run_passes, fit=_fit, gather=gather,
                               run_partial_fits=_partial_fits, full=full)
-        dd = api.deduplicate(p, run.spill, map_fn=task_map, full=full)
-        version_id = write_version(p, run, dd)
+        dd = api.deduplicate(p, run.spill, map_fn=task_map, full=full, layout=run.layout)
+        version_id = write_version(p, run, dd, full)
     first = next(iter(config.stages), None)
     log.info("documents recomputed: %d of %d from scratch, %d in at least one stage (%s)",
              run.work.documents_from_scratch(first), run.documents_in, run.work.documents_recomputed,

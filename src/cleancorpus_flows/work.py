@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
-import json
 import pickle
 import threading
 import time
@@ -28,10 +27,11 @@ from cleancorpus.api import Plan
 from cleancorpus.config import Config
 from cleancorpus.document import Document, Outcome, Rejection, Status
 from cleancorpus.idkey import IdKey
-from cleancorpus.incremental import (UNCACHEABLE, DocResult, LazyDocument, SegmentFiles, StageCache, Work,
+from cleancorpus.incremental import (SAME, UNCACHEABLE, DocResult, LazyDocument, SegmentFiles, StageCache, Work,
                                      cached_partial_fit, delta_of, entry_form, ingest_tag, jsonable, line_digest,
                                      lines_fit, rebuilt, segment_dir, splice_parts, spliced, stage_fingerprint)
 from cleancorpus.ingest import InputFile, file_digest, iter_documents
+from cleancorpus.records import decode_record, encode_record
 from cleancorpus.pipeline import Pipeline, RunResult, StageReport, guarded_partial_fit, read_documents, spill
 from cleancorpus.scratch import Location
 from cleancorpus.stages import REGISTRY, Stage
@@ -193,6 +193,13 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
     spill, reports and rejections of the plain pass."""
     seg = pipe.segments[job.segment] if job.segment is not None else []
     head = seg[0] if seg else None
+    ticks = [0]  # lines written since the progress callback was last told (once per input file)
+
+    def told() -> None:
+        if progress and ticks[0]:
+            progress(job.label.split(":")[0], ticks[0])
+        ticks[0] = 0
+
     raw = isinstance(job.source, tuple)
     fps = [stage_fingerprint(s) for s in seg]
     form = entry_form(job.config, segments(job.config)[job.segment].start if job.segment is not None else 0)
@@ -203,7 +210,6 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
     rejected: list[Outcome] = []
     work = Work()
     layout: list[tuple[str, int]] = []
-    phase = job.label.split(":")[0]
     total = 0
 
     with scratch.open_file(job.out, "wb") as out:
@@ -224,13 +230,14 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                 return 0
             if form == "line":
                 out.write(r.out)
+            elif r.out is SAME:  # the segment left the line as it was: no parse, no rebuild
+                out.write(line)
             elif form == "splice":
                 out.write(spliced(line, r.out))
             else:
-                out.write(json.dumps(rebuilt(get(), r.out).to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass"))
+                out.write(encode_record(rebuilt(get(), r.out)))
             out.write(b"\n")
-            if progress:
-                progress(phase, 1)
+            ticks[0] += 1
             return 1
 
         def compute(doc: Document, digest: bytes, in_line: bytes) -> tuple[DocResult | None, int]:
@@ -257,15 +264,13 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                 r = DocResult(digest, None, state["reads"], tuple(path),
                               {"stage": result.stage, "reason": result.reason, "outcome": o.to_dict()})
                 return (r if state["ok"] else None), 0
-            line = json.dumps(result.to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass")
+            line = encode_record(result)
             out.write(line)
             out.write(b"\n")
-            if progress:
-                progress(phase, 1)
-            kept: Any = (line if form == "line" else splice_parts(in_line, line) if form == "splice"
-                         else delta_of(doc, result))
-            if form == "delta" and kept is not None and json.dumps(
-                    rebuilt(doc, kept).to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass") != line:
+            ticks[0] += 1
+            kept: Any = (line if form == "line" else SAME if line == in_line
+                         else splice_parts(in_line, line) if form == "splice" else delta_of(doc, result))
+            if form == "delta" and kept is not None and kept is not SAME and encode_record(rebuilt(doc, kept)) != line:
                 kept = None  # not rebuilt byte for byte: not stored
             ok = state["ok"] and kept is not None
             return (DocResult(digest, kept, state["reads"], tuple(path)) if ok else None), 1
@@ -330,6 +335,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                             n += emit(r, b"", _no_document)
                     layout.append((f.relpath, n))
                     total += n
+                    told()
                     continue
                 ingest = {"ingest": StageReport("ingest")}
                 tap = _Tap(rejected)
@@ -338,7 +344,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
 
                 def admitted(items=items, ingest=ingest, tap=tap):
                     for doc in pipe.admit(items, ingest, tap):
-                        line = json.dumps(doc.to_record(), ensure_ascii=False).encode("utf-8", "surrogatepass")
+                        line = encode_record(doc)
                         tap.admitted += 1
                         yield line_digest(line), line, (lambda doc=doc: doc)
 
@@ -350,6 +356,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                                                               "rejected": tap.positions}})
                 layout.append((f.relpath, n))
                 total += n
+                told()
         else:
             with scratch.open_file(job.source, "rb") as src:  # type: ignore[arg-type]
                 for relpath, count in job.layout:  # type: ignore[union-attr]
@@ -365,13 +372,14 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                     else:
                         digests = [line_digest(ln) for ln in lines]
                     n = one_file(relpath, key, stored, (
-                        (d, ln, (lambda ln=ln: Document.from_record(json.loads(ln.decode("utf-8", "surrogatepass")))))
+                        (d, ln, (lambda ln=ln: decode_record(ln)))
                         for d, ln in zip(digests, lines)))
                     if entries_to_save:
                         rel, k, results = entries_to_save.pop()
                         entries.save(rel, k, results)
                     layout.append((relpath, n))
                     total += n
+                    told()
     if later is not None:
         later.flush()
     return PassResult(job.out, total, reports, rejected, time.perf_counter() - t0, work, tuple(layout))
@@ -639,7 +647,9 @@ def run_stages(
         sources = one_pass(label if not isinstance(sources[0], tuple) else f"ingest+{label}", seg.index)
     final = gather(sources, scratch.join(work_dir, "documents.jsonl"))  # type: ignore[arg-type]
     _remove(sources)
-    return RunResult(final, rejected, reports, reports["ingest"].seen, done)
+    layout = (tuple(item for lay in layouts for item in lay)  # type: ignore[union-attr]
+              if all(lay is not None for lay in layouts) else None)
+    return RunResult(final, rejected, reports, reports["ingest"].seen, done, layout)
 
 
 def _remove(paths: Sequence[Shard | Location]) -> None:

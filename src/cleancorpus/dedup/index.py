@@ -24,6 +24,19 @@ from .minhash import MinHashParams
 
 
 @dataclass
+class FileMeta:
+    """What the first dedup pass reads of an input file's documents, every spill line in order
+    (before repeated ids are dropped), each with its line's digest: a document whose spill line
+    is unchanged is not parsed again (its text's row comes from the index)."""
+
+    lines: list[bytes]  # incremental.line_digest of each document's spill line
+    ids: list[str]
+    keys: list[bytes]  # text_key of each document's text
+    repairs: list[int]
+    lengths: list[int]
+
+
+@dataclass
 class Row:
     hash: bytes
     size: int
@@ -47,30 +60,60 @@ class DedupIndex:
         self.prefix = index_dir(params)
         self.reused = self.computed = 0
         self.pairs_reused = self.pairs_verified = 0
+        self.unparsed = 0  # documents of files whose first-pass meta held (FileMeta)
+        self._last: tuple[str, dict[bytes, Row], FileMeta | None] | None = None
 
     def load(self, relpath: str) -> dict[bytes, Row]:
+        return self.load_file(relpath)[0]
+
+    def peek_meta(self, relpath: str) -> FileMeta | None:
+        return self.load_file(relpath)[1]
+
+    def load_file(self, relpath: str) -> tuple[dict[bytes, Row], FileMeta | None]:
+        """The file's rows by text key, and what the driver's first pass read of its documents
+        when the entry was written (None for an entry without it). The last file loaded is
+        kept: the first pass asks for a file's meta, then for its rows."""
+        if self._last is not None and self._last[0] == relpath:
+            return self._last[1], self._last[2]
+        got = self._load_file(relpath)
+        self._last = (relpath, *got)
+        return got
+
+    def _load_file(self, relpath: str) -> tuple[dict[bytes, Row], FileMeta | None]:
         if not self.read:
-            return {}
+            return {}, None
         data = self.files.read(f"{self.prefix}/{file_key(relpath)}.npz")
         if data is None:
-            return {}
+            return {}, None
         try:
             z = np.load(io.BytesIO(data), allow_pickle=False)
             if str(z["relpath"]) != relpath:
-                return {}
+                return {}, None
             keys, hashes, sizes, sigs, sets, offsets = (z["keys"], z["hashes"], z["sizes"], z["sigs"], z["sets"],
                                                         z["offsets"])
             if sigs.shape[0] != self.params.num_perm:
-                return {}
-            return {keys[i].tobytes(): Row(bytes(hashes[i]), int(sizes[i]), sigs[:, i].copy(),
-                                        sets[offsets[i]:offsets[i + 1]].copy())
+                return {}, None
+            rows = {keys[i].tobytes(): Row(bytes(hashes[i]), int(sizes[i]), sigs[:, i].copy(),
+                                           sets[offsets[i]:offsets[i + 1]].copy())
                     for i in range(len(keys))}
+            meta = None
+            if "meta_lines" in z.files:
+                k, ln = z["meta_keys"], z["meta_lines"]
+                meta = FileMeta([ln[i].tobytes() for i in range(len(ln))], z["meta_ids"].tolist(),
+                                [k[i].tobytes() for i in range(len(k))], z["meta_repairs"].tolist(),
+                                z["meta_lengths"].tolist())
+            return rows, meta
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
-            return {}
+            return {}, None
 
-    def save(self, relpath: str, keys: list[bytes], rows: list[Row]) -> None:
+    def save(self, relpath: str, keys: list[bytes], rows: list[Row], meta: FileMeta | None = None) -> None:
         offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum([r.shingles.size for r in rows], out=offsets[1:])
+        extra = {} if meta is None else {
+            "meta_lines": np.frombuffer(b"".join(meta.lines), dtype=np.uint8).reshape(len(meta.lines), 16),
+            "meta_ids": np.array(meta.ids, dtype=str),
+            "meta_keys": np.frombuffer(b"".join(meta.keys), dtype=np.uint8).reshape(len(meta.keys), 16),
+            "meta_repairs": np.array(meta.repairs, dtype=np.int64), "meta_lengths": np.array(meta.lengths, dtype=np.int64)}
         buf = io.BytesIO()
         np.savez(buf, relpath=np.array(relpath),
                  keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16),
@@ -79,7 +122,7 @@ class DedupIndex:
                  sigs=(np.stack([r.signature for r in rows], axis=1) if rows
                        else np.zeros((self.params.num_perm, 0), np.uint32)),
                  sets=np.concatenate([r.shingles for r in rows]) if rows else np.zeros(0, np.uint64),
-                 offsets=offsets)
+                 offsets=offsets, **extra)
         self.files.write(f"{self.prefix}/{file_key(relpath)}.npz", buf.getvalue())
 
     # -- verified candidate pairs: |A∩B| of two texts' shingle sets, by the two text keys. A

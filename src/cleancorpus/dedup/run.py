@@ -10,6 +10,7 @@ all texts or all shingle sets at once: per document only a few numbers, its id a
 from __future__ import annotations
 
 import io
+import json
 import time
 from array import array
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from ..incremental import input_file
 from ..scratch import Location
 from .cluster import REPAIR_STAGES, Member, clusters, components, representative
 from .exact import HASH_DTYPE, exact_groups
-from .index import DedupIndex, Row, pair_key, text_key
+from .index import DedupIndex, FileMeta, Row, pair_key, text_key
 from .lsh import decode_pairs
 from .minhash import MinHashParams
 from .records import DedupResult, Duplicate
@@ -58,6 +59,7 @@ def find_duplicates(
     pairs_per_task: int = 1 << 18,
     index: str | None = None,
     full: bool = False,
+    lines: Callable[[], Iterable[tuple[str, list[bytes]]]] | None = None,
 ) -> DedupResult:
     """Exact and near duplicates among ``docs()`` (called once). The result depends on these
     documents and the configuration only, never on an earlier version: a version id (a hash of
@@ -70,6 +72,8 @@ def find_duplicates(
     object-storage prefix (``s3://bucket/tmp``, scratch.py) when they run on other machines.
     ``index``: a store location whose dedup index (index.py) gives the signature rows of
     unchanged texts (``full``: not read, rewritten); the result is the same either way.
+    ``lines``: the same documents as spill lines grouped by input file (``docs`` is then not
+    called): with an index, a file whose lines are unchanged is not parsed (index.FileMeta).
     """
     if not config.enabled:
         return DedupResult()
@@ -78,7 +82,9 @@ def find_duplicates(
     with _scratch(workdir) as work:
         params = MinHashParams(config.shingle_size, config.num_perm, config.seed)
         idx = DedupIndex(str(index), params, read=not full) if index is not None else None
-        return _Run(docs, config, map_fn or serial_map, work, (batch_size, bands_per_task, pairs_per_task), idx).go()
+        run = _Run(docs, config, map_fn or serial_map, work, (batch_size, bands_per_task, pairs_per_task), idx)
+        run.lines = lines if idx is not None else None
+        return run.go()
 
 
 @contextmanager
@@ -97,6 +103,10 @@ def unique_documents(docs: Factory) -> Iterator[Document]:
         if doc.id not in seen:
             seen.add(doc.id)
             yield doc
+
+
+def _parse(line: bytes) -> Document:
+    return Document.from_record(json.loads(line.decode("utf-8", "surrogatepass")))
 
 
 class _Info:
@@ -127,6 +137,7 @@ class _Run:
     def __init__(self, docs, config: DedupConfig, map_fn: MapFn, work: Location,
                  sizes: tuple[int, int, int], index: DedupIndex | None = None) -> None:
         self.docs, self.config, self.map_fn, self.index = docs, config, map_fn, index
+        self.lines: Callable[[], Iterable[tuple[str, list[bytes]]]] | None = None
         self.work, (self.batch_size, self.bands_per_task, self.pairs_per_task) = work, sizes
         self.accept = Thresholds(config.jaccard_threshold, config.containment_threshold,
                                  config.containment_min_shingles)
@@ -152,7 +163,8 @@ class _Run:
         result.timings = self.timings
         if self.index is not None:
             result.work = {"signatures_reused": self.index.reused, "signatures_computed": self.index.computed,
-                           "pairs_reused": self.index.pairs_reused, "pairs_verified": self.index.pairs_verified}
+                           "pairs_reused": self.index.pairs_reused, "pairs_verified": self.index.pairs_verified,
+                           "documents_not_parsed": self.index.unparsed}
         return result
 
     def _timed(self, name: str, fn: Callable[[], R]) -> R:
@@ -195,17 +207,18 @@ class _Run:
             if f is not None and (current["missed"] or set(current["stored"]) != current["used"]):  # type: ignore[arg-type]
                 self.dirty.add(f)  # type: ignore[arg-type]
 
-        for doc in unique_documents(self.docs):
-            ids.append(doc.id)
-            repairs.append(sum(1 for e in doc.edits if e.stage in REPAIR_STAGES))
-            length.append(len(doc.text))
+        for doc_id, n_repairs, n_chars, rel, key, text in self._documents():
+            ids.append(doc_id)
+            repairs.append(n_repairs)
+            length.append(n_chars)
             row = None
             if self.index is not None:
-                rel = input_file(doc.source)
                 if rel != current["file"]:
                     close_file()
-                    current.update(file=rel, stored=self.index.load(rel), used=set(), missed=False)
-                key = text_key(doc.text)
+                    stored, _ = self.index.load_file(rel)
+                    current.update(file=rel, stored=stored, used=set(), missed=False)
+                    if rel in self.parsed:  # parsed this run: its entry gets the new meta
+                        current["missed"] = True
                 self.files.append(rel)
                 self.keys.append(key)
                 current["used"].add(key)  # type: ignore[union-attr]
@@ -218,7 +231,7 @@ class _Run:
                 self.index.reused += 1  # type: ignore[union-attr]
             else:
                 misses.append(position)
-                batch.append(doc.text)
+                batch.append(text())
                 if self.index is not None:
                     self.index.computed += 1
             if len(batch) + len(hits) >= self.batch_size:
@@ -228,6 +241,52 @@ class _Run:
         close_file()
         self.info = _Info(ids, np.asarray(repairs, dtype=np.int64), np.asarray(length, dtype=np.int64))
         return plans
+
+    def _documents(self) -> Iterator[tuple[str, int, int, str | None, bytes | None, Callable[[], str]]]:
+        """(id, repairs, characters, input file, text key, the text) of each document, a repeated
+        id once; with ``lines``, a document whose spill line is one its file's index entry was
+        made from is not parsed (its text only if the index lacks its row)."""
+        self.meta: dict[str, FileMeta] = {}  # each file's first-pass meta (with ``lines`` only)
+        self.parsed: set[str] = set()  # files with documents parsed: their entries get the new meta
+        if self.lines is None:
+            for doc in unique_documents(self.docs):
+                rel = input_file(doc.source) if self.index is not None else None
+                key = text_key(doc.text) if self.index is not None else None
+                yield (doc.id, sum(1 for e in doc.edits if e.stage in REPAIR_STAGES), len(doc.text), rel, key,
+                       (lambda text=doc.text: text))
+            return
+        from ..incremental import line_digest
+
+        seen: set[str] = set()
+        for rel, lines in self.lines():
+            stored = self.index.peek_meta(rel)  # type: ignore[union-attr]
+            at = {d: i for i, d in enumerate(stored.lines)} if stored is not None else {}
+            meta = FileMeta([], [], [], [], [])
+            texts: list[Callable[[], str]] = []
+            parsed = 0
+            for ln in lines:
+                digest = line_digest(ln)
+                i = at.get(digest)
+                if i is not None:  # the same spill line: what was read of it holds
+                    values = (stored.ids[i], stored.keys[i], stored.repairs[i], stored.lengths[i])  # type: ignore[union-attr]
+                    texts.append(lambda ln=ln: _parse(ln).text)
+                else:
+                    d = _parse(ln)
+                    values = (d.id, text_key(d.text), sum(1 for e in d.edits if e.stage in REPAIR_STAGES), len(d.text))
+                    texts.append(lambda text=d.text: text)
+                    parsed += 1
+                meta.lines.append(digest)
+                for field_, v in zip((meta.ids, meta.keys, meta.repairs, meta.lengths), values):
+                    field_.append(v)
+            self.index.unparsed += len(lines) - parsed  # type: ignore[union-attr]
+            if parsed or stored is None or len(stored.lines) != len(lines):
+                self.parsed.add(rel)  # its entry is rewritten with the new meta
+            self.meta[rel] = meta
+            for i, doc_id in enumerate(meta.ids):
+                if doc_id in seen:
+                    continue
+                seen.add(doc_id)
+                yield doc_id, meta.repairs[i], meta.lengths[i], rel, meta.keys[i], texts[i]
 
     # -- pass 2: exact digests, signatures and shingle sets, spread over map_fn
     def _signatures(self, plans: list[_Batch]) -> list[SignatureOut]:
@@ -297,7 +356,7 @@ class _Run:
             for i, f in enumerate(files):
                 if f != rel:
                     if rel is not None and rel in self.dirty:
-                        self.index.save(rel, keys, rows)  # type: ignore[union-attr]
+                        self.index.save(rel, keys, rows, self.meta.get(rel))  # type: ignore[union-attr]
                     rel, keys, rows = f, [], []
                 if f in self.dirty:
                     keys.append(self.keys[g + i])
@@ -305,7 +364,7 @@ class _Run:
                                     np.array(sets[out.offsets[i]:out.offsets[i + 1]])))
             g += n
         if rel is not None and rel in self.dirty:
-            self.index.save(rel, keys, rows)  # type: ignore[union-attr]
+            self.index.save(rel, keys, rows, self.meta.get(rel))  # type: ignore[union-attr]
 
     # -- pass 3: LSH bands, spread over map_fn in groups
     def _bands(self, sig_paths: list[Location], active: np.ndarray) -> np.ndarray:

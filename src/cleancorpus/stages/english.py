@@ -48,6 +48,8 @@ def english_spans(doc: Document, code: str = "en") -> list[tuple[int, int]] | No
 
 def within(items: Sequence[T], spans: Sequence[tuple[int, int]]) -> list[T]:
     """The items (anything with a ``start``, in order) that start inside the sorted spans."""
+    if len(spans) == 1 and (not items or spans[0][0] <= items[0].start and items[-1].start < spans[0][1]):
+        return list(items)  # one span holding them all (a text all English): the usual case
     out, k = [], 0
     for item in items:
         while k < len(spans) and spans[k][1] <= item.start:

@@ -99,7 +99,8 @@ class PiiStage(Stage):
         ``revert --metadata --private`` restores it."""
         edits: list[Edit] = []
         changed: list[tuple[str, str]] = []
-        for path, value in string_values(metadata):
+        for parts, value in _candidate_strings(metadata, ()):
+            path = pointer(parts)
             found = find_pii(value, self._kinds)
             if not found:
                 continue
@@ -120,17 +121,22 @@ class PiiStage(Stage):
         return out, edits
 
 
-def string_values(obj: Any, parts: tuple = ()) -> Iterator[tuple[str, str]]:
-    """(JSON Pointer, value) of every string inside a metadata dict, in a stable order."""
-    if isinstance(obj, str):
-        if parts:
-            yield pointer(parts), obj
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from string_values(v, (*parts, k))
-    elif isinstance(obj, (list, tuple)):
-        for i, v in enumerate(obj):
-            yield from string_values(v, (*parts, i))
+_SCALARS = (int, float, bool, type(None))
+
+
+def _candidate_strings(obj: dict | list | tuple, parts: tuple) -> Iterator[tuple[tuple, str]]:
+    """(path parts, value) of every string inside the metadata (an HTML title, a JSONL field,
+    nested ones too), depth first in the containers' order, that holds a character PII needs
+    (``_ANY``: a digit, "@", "::", "[at]"); the others cannot hold a match (find_pii returns
+    nothing for them). Numbers are passed over by type: the quality signals are 30 of them."""
+    for k, v in (obj.items() if isinstance(obj, dict) else enumerate(obj)):
+        if type(v) in _SCALARS:
+            continue
+        if isinstance(v, str):
+            if _ANY.search(v):
+                yield (*parts, k), v
+        elif isinstance(v, (dict, list, tuple)):
+            yield from _candidate_strings(v, (*parts, k))
 
 
 def holds_personal_data(edit: Edit, kinds: frozenset[str] | set[str] | tuple[str, ...] = KINDS) -> bool:

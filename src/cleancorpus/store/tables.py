@@ -134,6 +134,13 @@ class MetadataLayout:
                 self.fields[key] = t
                 self._lower.add(key.lower())
 
+    def observe_first(self, pairs: Iterable[tuple[str, pa.DataType]]) -> None:
+        """``observe`` of a sequence of documents' metadata, given ``first_fields`` of them."""
+        for key, t in pairs:
+            if key not in self.fields and key.lower() not in self._lower:
+                self.fields[key] = t
+                self._lower.add(key.lower())
+
     def struct(self) -> pa.StructType:
         return pa.struct(list(self.fields.items()))
 
@@ -147,6 +154,22 @@ class MetadataLayout:
             else:
                 extra[key] = value
         return fields, (jsonsafe.dumps(extra, sort_keys=True) if extra else None)
+
+
+def first_fields(metadatas: Iterable[dict[str, Any]]) -> list[tuple[str, pa.DataType]]:
+    """Each key's first occurrence that ``MetadataLayout.observe`` could add, with its type, in
+    order: observing these pairs (``observe_first``) changes a layout exactly as observing every
+    one of the metadata dicts does (a key's later occurrences are skipped by ``observe`` whatever
+    happened at its first, since fields only grow)."""
+    first: dict[str, pa.DataType] = {}
+    for metadata in metadatas:
+        for key, value in metadata.items():
+            if key in first:
+                continue
+            t = _scalar_type(value)
+            if t is not None and _FIELD_NAME.fullmatch(key):
+                first[key] = t
+    return list(first.items())
 
 
 def metadata_of(fields: dict[str, Any] | None, extra: str | None) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterable, Iterator
 import pyarrow as pa
 
 from .. import jsonsafe
+from ..records import dumps as row_bytes, encode_record, loads as row_from_bytes
 from . import private
 from ..document import Document, Outcome, Status
 from .store import ConcurrentWrite, Store, StoreError, Version
@@ -61,7 +62,23 @@ from .tables import (
     part_of,
 )
 
-Item = tuple[Outcome, "Document | None"]
+
+
+@dataclass
+class Carried:
+    """A document whose stored values the publish step's entry of its input file gives
+    (incremental.PublishFiles: same spill lines, same duplicate decisions as when the entry was
+    made): its digest, its private table digest when it has withheld originals, and, on a file's
+    first document, the metadata fields the file's documents add to each table's layout
+    (``tables.first_fields``). It is parsed only when its row must be written."""
+
+    digest: str
+    private_digest: str | None
+    parse: Callable[[], Document]
+    fields: dict[str, list] | None = None
+
+
+Item = tuple[Outcome, "Document | Carried | None"]
 FULL_REWRITE_FRACTION = 0.5
 TARGET_FILE_BYTES = 8 * 2**20  # small files: a change rewrites little, reads stay few files
 
@@ -171,11 +188,14 @@ def write_version(
     scratch: Path,
     progress: Callable[[str, int], None] | None = None,
     withhold: private.Withhold | None = None,
+    on_digest: Callable[[Outcome, str, str | None], None] | None = None,
 ) -> tuple[Version, WriteStats]:
     """Write ``items`` (every input document's outcome, with the document when it reached the
     end) as version ``version_id``, a child of the store's latest version. ``summary`` is
     called once the items were read (it may count them). The originals of the edits
-    ``withhold`` picks go to the private table instead of ``edits`` (store/private.py)."""
+    ``withhold`` picks go to the private table instead of ``edits`` (store/private.py). An item's
+    document may be ``Carried``: its digests are known and it is parsed only if its row is
+    written. ``on_digest(outcome, digest, private digest)`` is called for the other items."""
     from deltalake import CommitProperties, write_deltalake
     from deltalake.exceptions import CommitFailedError, DeltaError
 
@@ -195,32 +215,45 @@ def write_version(
 
     stats = WriteStats()
     # pass 1 puts each table's changed rows in its own scratch file, so that each table's
-    # write reads only its rows (ASCII escapes: exactly what the run produced, surrogates too)
+    # write reads only its rows (records.py: exactly what the run produced, surrogates too)
     paths = {name: scratch / f"changed-{name}.jsonl" for name in (*DATA_TABLES, PRIVATE)}
     seen: dict[str, str] = {}
     with contextlib.ExitStack() as stack:
-        out = {name: stack.enter_context(open(path, "w", encoding="utf-8")) for name, path in paths.items()}
+        out = {name: stack.enter_context(open(path, "wb")) for name, path in paths.items()}
         for outcome, full in items():
-            doc, hidden = private.split(full, withhold) if withhold and full is not None else (full, [])
-            d = digest(outcome, doc)  # of what is published: no original withheld from it
             if outcome.source in seen:
                 raise StoreError(f"two input documents share the source {outcome.source!r}; sources must be unique")
-            seen[outcome.source] = d
-            if hidden:
-                pv.seen[outcome.source] = digest(outcome, full)
             table = DUPLICATES if outcome.status is Status.DUPLICATE else DOCUMENTS
-            if doc is not None:
-                layouts[table].observe(doc.metadata)
-            if prev.get(outcome.source) == d and pv.same(outcome.source):
-                continue
+            if isinstance(full, Carried):
+                for name, pairs in (full.fields or {}).items():
+                    layouts[name].observe_first(pairs)
+                d = seen[outcome.source] = full.digest
+                if full.private_digest is not None:
+                    pv.seen[outcome.source] = full.private_digest
+                if prev.get(outcome.source) == d and pv.same(outcome.source):
+                    continue
+                full = full.parse()
+                doc, hidden = private.split(full, withhold) if withhold else (full, [])
+            else:
+                doc, hidden = private.split(full, withhold) if withhold and full is not None else (full, [])
+                d = digest(outcome, doc)  # of what is published: no original withheld from it
+                seen[outcome.source] = d
+                if hidden:
+                    pv.seen[outcome.source] = digest(outcome, full)
+                if on_digest is not None:
+                    on_digest(outcome, d, pv.seen.get(outcome.source) if hidden else None)
+                if doc is not None:
+                    layouts[table].observe(doc.metadata)
+                if prev.get(outcome.source) == d and pv.same(outcome.source):
+                    continue
             stats.changed += 1
-            out[OUTCOMES].write(json.dumps(outcome_row(outcome, d)) + "\n")
+            out[OUTCOMES].write(row_bytes(outcome_row(outcome, d)) + b"\n")
             if doc is not None:
-                out[table].write(json.dumps(doc.to_record()) + "\n")
+                out[table].write(encode_record(doc) + b"\n")
                 for row in edit_rows(doc):
-                    out[EDITS].write(json.dumps(row) + "\n")
+                    out[EDITS].write(row_bytes(row) + b"\n")
                 for row in private.rows(doc, hidden, pv.seen.get(outcome.source, ""), part_of(doc.source)):
-                    out[PRIVATE].write(json.dumps(row) + "\n")
+                    out[PRIVATE].write(row_bytes(row) + b"\n")
     removed = prev.keys() - seen.keys()
     changed = {s for s, d in seen.items() if prev.get(s) != d or not pv.same(s)}
     touched = changed | removed
@@ -232,6 +265,8 @@ def write_version(
     def rows(name: str) -> Iterator[dict[str, Any]]:
         if stats.full_rewrite:  # every row, from the run's items again
             for outcome, full in items():
+                if isinstance(full, Carried):
+                    full = full.parse()
                 doc, hidden = private.split(full, withhold) if withhold and full is not None else (full, [])
                 if name == PRIVATE:
                     yield from private.rows(doc, hidden, pv.seen.get(outcome.source, ""), part_of(outcome.source))
@@ -244,9 +279,9 @@ def write_version(
                 elif (name == DUPLICATES) == (outcome.status is Status.DUPLICATE):
                     yield document_row(doc, layouts[name])
             return
-        with open(paths[name], encoding="utf-8") as fh:
+        with open(paths[name], "rb") as fh:
             for line in fh:
-                r = json.loads(line)
+                r = row_from_bytes(line)
                 yield document_row(Document.from_record(r), layouts[name]) if name in (DOCUMENTS, DUPLICATES) else r
 
     def write_private() -> str | None:
