@@ -228,9 +228,9 @@ def python_words_and_keys(splitter, chunks):
 def test_chunk_words_checks_its_arguments():
     splitter = WordSplitter()
     with pytest.raises(TypeError):
-        quality._quality_c.chunk_words(["a", 1], splitter._memo, splitter.specials, 10, ",", "(", splitter._rejoin_specials, splitter._general, None, {}, splitter._flag)
+        quality._quality_c.chunk_words(["a", 1], splitter._memo, splitter.specials, 10, ",", "(", splitter._rejoin_specials, splitter._general, None, {}, splitter._flag, None)
     with pytest.raises(TypeError):
-        quality._quality_c.chunk_words(["a"], {"a": ["a"]}, splitter.specials, 10, ",", "(", splitter._rejoin_specials, splitter._general, None, {}, splitter._flag)
+        quality._quality_c.chunk_words(["a"], {"a": ["a"]}, splitter.specials, 10, ",", "(", splitter._rejoin_specials, splitter._general, None, {}, splitter._flag, None)
 
 
 def c4_definition(stage: QualityStage, text: str) -> dict:
@@ -303,7 +303,8 @@ def test_chunk_words_splits_generated_chunks_as_the_python_path(chunks):
     assert list(compiled_splitter._memo.items()) == list(python_splitter._memo.items())
 
 
-BAD_CHUNKS = CHUNKS[:40] + ["hell", "Hell.", "(hell", "strip", "club.", "g-spot", "s&m", "arse,", "HELL", "hell…"]
+BAD_CHUNKS = CHUNKS[:40] + ["hell", "Hell.", "(hell", "strip", "club.", "g-spot", "s&m", "arse,", "HELL", "hell…",
+                            "HeLL", "hell2", "STRIP", "Club", "arse", "Arse", "bollocks", "BOLLOCKS", "hellé"]
 KEYED = QualityStage(), QualityStage()
 
 

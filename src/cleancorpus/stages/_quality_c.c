@@ -23,7 +23,7 @@
  *   before, scanning left to right and jumping over a repeat (datatrove's scan).
  *
  * chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks, rejoin, general, key_of,
- *             flagged, flag) -> (words, missed), the
+ *             flagged, flag, key_one) -> (words, missed), the
  *     words of a text's whitespace-separated chunks (WordSplitter.words_of_chunks): each chunk's
  *     tokens from the memo (a dict of chunk -> tuple of tokens), flattened into one list. A chunk
  *     not in the memo is split here when _ChunkTokens.__missing__ would split it without the
@@ -39,6 +39,8 @@
  *     With key_of (not None; C4's bad words), a chunk not in the memo is first looked up in
  *     flagged (chunk -> (tokens, keys)), and a new chunk whose key_of(chunk) is not empty goes
  *     there through flag(chunk, tokens, keys) instead of into the memo, as __missing__ does.
+ *     key_one (a dict, or None): key_of's answer for a chunk of ASCII letters and digits, by
+ *     the chunk lower-cased (absent: no keys), so that key_of is called only for the others.
  *
  * c4_boundaries(lines, chunk_kinds, ends) -> int, the sentence starts after the first token of each
  *     line (WordSplitter.count_boundaries of line_kinds, line by line): a line's tokens are its
@@ -660,15 +662,54 @@ simple_tokens(PyObject *chunk, PyObject *specials, PyObject *suffix_marks, PyObj
     return NULL;
 }
 
+/* key_of(chunk) for a chunk of ASCII letters and digits: key_one.get(chunk.lower(), no keys), as
+ * BadWords.chunk_keys gives it (a new reference); NULL without an error for any other chunk (or
+ * no key_one: key_of decides) */
+static PyObject *
+ascii_keys(PyObject *chunk, PyObject *key_one)
+{
+    if (key_one == Py_None || !PyUnicode_IS_ASCII(chunk))
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(chunk);
+    const Py_UCS1 *src = PyUnicode_1BYTE_DATA(chunk);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS1 c = src[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+            return NULL;
+    }
+    if (n == 0)
+        return NULL;
+    PyObject *low = PyUnicode_New(n, 127);
+    if (low == NULL)
+        return NULL;
+    Py_UCS1 *dst = PyUnicode_1BYTE_DATA(low);
+    for (Py_ssize_t i = 0; i < n; i++)
+        dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ? (Py_UCS1)(src[i] + 32) : src[i];
+    PyObject *keys = PyDict_GetItemWithError(key_one, low); /* borrowed */
+    Py_DECREF(low);
+    if (keys != NULL) {
+        Py_INCREF(keys);
+        return keys;
+    }
+    if (PyErr_Occurred())
+        return NULL;
+    return PyFrozenSet_New(NULL); /* no keys */
+}
+
 static PyObject *
 chunk_words(PyObject *module, PyObject *args)
 {
-    PyObject *chunks, *memo, *specials, *suffix_marks, *prefix_marks, *rejoin, *general, *key_of, *flagged, *flag;
+    PyObject *chunks, *memo, *specials, *suffix_marks, *prefix_marks, *rejoin, *general, *key_of, *flagged, *flag,
+        *key_one;
     Py_ssize_t limit;
-    if (!PyArg_ParseTuple(args, "O!O!O!nUUOOOO!O:chunk_words", &PyList_Type, &chunks, &PyDict_Type, &memo,
+    if (!PyArg_ParseTuple(args, "O!O!O!nUUOOOO!OO:chunk_words", &PyList_Type, &chunks, &PyDict_Type, &memo,
                           &PyDict_Type, &specials, &limit, &suffix_marks, &prefix_marks, &rejoin, &general,
-                          &key_of, &PyDict_Type, &flagged, &flag))
+                          &key_of, &PyDict_Type, &flagged, &flag, &key_one))
         return NULL;
+    if (key_one != Py_None && !PyDict_Check(key_one)) {
+        PyErr_SetString(PyExc_TypeError, "key_one must be a dict or None");
+        return NULL;
+    }
     Py_ssize_t n = PyList_GET_SIZE(chunks);
     PyObject *words = PyList_New(0);
     if (words == NULL)
@@ -719,7 +760,9 @@ chunk_words(PyObject *module, PyObject *args)
                 if (toks == NULL && PyErr_Occurred())
                     goto error;
                 if (toks != NULL && key_of != Py_None) {
-                    PyObject *keys = PyObject_CallOneArg(key_of, chunk);
+                    PyObject *keys = ascii_keys(chunk, key_one);
+                    if (keys == NULL && !PyErr_Occurred())
+                        keys = PyObject_CallOneArg(key_of, chunk);
                     int has_keys = keys == NULL ? -1 : PyObject_IsTrue(keys);
                     if (has_keys > 0) {
                         /* flag(chunk, tokens, keys) stores it apart, making room as Python does */
@@ -916,7 +959,7 @@ static PyMethodDef methods[] = {
      "c4_boundaries(lines, chunk_kinds, ends) -> the sentence starts after each line's first token"},
     {"chunk_words", chunk_words, METH_VARARGS,
      "chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks, rejoin, general, key_of, flagged, "
-     "flag) -> (words, missed)"},
+     "flag, key_one) -> (words, missed)"},
     {"word_counts", word_counts, METH_VARARGS,
      "word_counts(words, stop_words, symbol_chars) -> (other, symbols, symbol_chars, "
      "other_with_letter, stop_words_found): Gopher's quality counts"},

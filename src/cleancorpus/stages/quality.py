@@ -147,6 +147,7 @@ class QualityStage(Stage):
         self._badwords = BadWords(_load_list(t["c4_badwords"]["list"]))
         if "c4_badwords" in self.options.rule_sets:
             self.words.key_of = self._badwords.chunk_keys
+            self.words.key_one = self._badwords._one  # (chunk_keys' answer for letters and digits)
         self._specs = {rule: spec for set_name in RULE_SETS for rule, spec in t[set_name]["rules"].items()}
         self._rules = [
             (rule, spec["signal"], _OPS[spec["fails_if"]], spec["threshold"], set_name)

@@ -233,6 +233,9 @@ class WordSplitter:
         # optional: chunk -> the keys it holds (an empty frozenset for most), for a rule that
         # looks for rare strings (C4's bad words); chunks with keys are kept apart, in _flagged
         self.key_of: Callable[[str], frozenset] | None = None
+        # optional, with key_of: its answer for a chunk of ASCII letters and digits, by the chunk
+        # lower-cased (absent: no keys); the C module then calls key_of only for other chunks
+        self.key_one: dict[str, frozenset] | None = None
         self._flagged: dict[str, tuple[tuple[str, ...], frozenset]] = {}
         self._stamp = object()  # a new object at every miss of the memo (see words_and_keys)
 
@@ -266,7 +269,7 @@ class WordSplitter:
             words, missed = _quality_c.chunk_words(chunks, self._memo, self.specials, _MEMO_SIZE,
                                                    _PLAIN_SUFFIX_MARKS, _PLAIN_PREFIX_MARKS,
                                                    self._rejoin_specials, self._general,
-                                                   self.key_of, self._flagged, self._flag)
+                                                   self.key_of, self._flagged, self._flag, self.key_one)
             if missed:
                 self._stamp = object()
             return words
