@@ -1,5 +1,6 @@
 /* The quality stage's per-word loops, compiled: the same numbers as the Python in quality.py,
- * without Python's or numpy's per-call cost. Two functions:
+ * without Python's or numpy's per-call cost (each function below names the Python it replaces;
+ * tests/test_quality_compiled.py checks them against it and against plain definitions):
  *
  * word_counts(words, stop_words, symbol_chars) -> (other, symbols, symbol_chars, other_with_letter,
  *     stop_words_found), Gopher's quality counts (QualityStage._gopher_quality):
@@ -23,8 +24,7 @@
  *   before, scanning left to right and jumping over a repeat (datatrove's scan).
  *
  * chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks, rejoin, general, key_of,
- *             flagged, flag, key_one) -> (words, missed), the
- *     words of a text's whitespace-separated chunks (WordSplitter.words_of_chunks): each chunk's
+ *             flagged, flag, key_one) -> (words, missed), the words of a text's whitespace-separated chunks (WordSplitter.words_of_chunks): each chunk's
  *     tokens from the memo (a dict of chunk -> tuple of tokens), flattened into one list. A chunk
  *     not in the memo is split here when _ChunkTokens.__missing__ would split it without the
  *     general affix loop (no special case; letters only -> (chunk,); letters then one closing
