@@ -24,7 +24,7 @@
  *   before, scanning left to right and jumping over a repeat (datatrove's scan).
  *
  * chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks, rejoin, general, key_of,
- *             flagged, flag, key_one) -> (words, missed), the words of a text's whitespace-separated chunks (WordSplitter.words_of_chunks): each chunk's
+ *             flagged, flag, key_one) -> (words, missed, keys), the words of a text's whitespace-separated chunks (WordSplitter.words_of_chunks): each chunk's
  *     tokens from the memo (a dict of chunk -> tuple of tokens), flattened into one list. A chunk
  *     not in the memo is split here when _ChunkTokens.__missing__ would split it without the
  *     general affix loop (no special case; letters only -> (chunk,); letters then one closing
@@ -41,6 +41,9 @@
  *     there through flag(chunk, tokens, keys) instead of into the memo, as __missing__ does.
  *     key_one (a dict, or None): key_of's answer for a chunk of ASCII letters and digits, by
  *     the chunk lower-cased (absent: no keys), so that key_of is called only for the others.
+ *     keys: the union of key_of(chunk) over the text's chunks (a set; empty without key_of): a
+ *     chunk in the memo has none, the others' keys are known here (flagged, or just computed;
+ *     a chunk handed to __missing__ gets key_of(chunk) called), as words_and_keys needs them.
  *
  * c4_boundaries(lines, chunk_kinds, ends) -> int, the sentence starts after the first token of each
  *     line (WordSplitter.count_boundaries of line_kinds, line by line): a line's tokens are its
@@ -696,6 +699,26 @@ ascii_keys(PyObject *chunk, PyObject *key_one)
     return PyFrozenSet_New(NULL); /* no keys */
 }
 
+/* add the items of keys (an iterable) to the set acc; -1 on error */
+static int
+add_keys(PyObject *acc, PyObject *keys)
+{
+    PyObject *it = PyObject_GetIter(keys);
+    if (it == NULL)
+        return -1;
+    PyObject *k;
+    while ((k = PyIter_Next(it)) != NULL) {
+        int r = PySet_Add(acc, k);
+        Py_DECREF(k);
+        if (r < 0) {
+            Py_DECREF(it);
+            return -1;
+        }
+    }
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
 static PyObject *
 chunk_words(PyObject *module, PyObject *args)
 {
@@ -712,8 +735,13 @@ chunk_words(PyObject *module, PyObject *args)
     }
     Py_ssize_t n = PyList_GET_SIZE(chunks);
     PyObject *words = PyList_New(0);
-    if (words == NULL)
+    /* with key_of: the keys of the text's chunks (a chunk in the memo has none) */
+    PyObject *acc = PySet_New(NULL);
+    if (words == NULL || acc == NULL) {
+        Py_XDECREF(words);
+        Py_XDECREF(acc);
         return NULL;
+    }
     int missed = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *chunk = PyList_GET_ITEM(chunks, i);
@@ -738,6 +766,8 @@ chunk_words(PyObject *module, PyObject *args)
                         PyErr_SetString(PyExc_TypeError, "flagged chunks must map to (tokens, keys)");
                         goto error;
                     }
+                    if (add_keys(acc, PyTuple_GET_ITEM(hit, 1)) < 0)
+                        goto error;
                     toks = PyTuple_GET_ITEM(hit, 0);
                     Py_INCREF(toks);
                     goto append;
@@ -768,7 +798,7 @@ chunk_words(PyObject *module, PyObject *args)
                         /* flag(chunk, tokens, keys) stores it apart, making room as Python does */
                         PyObject *r = PyObject_CallFunctionObjArgs(flag, chunk, toks, keys, NULL);
                         Py_XDECREF(r);
-                        has_keys = r == NULL ? -1 : 1;
+                        has_keys = (r == NULL || add_keys(acc, keys) < 0) ? -1 : 1;
                     }
                     Py_XDECREF(keys);
                     if (has_keys < 0) {
@@ -787,6 +817,15 @@ chunk_words(PyObject *module, PyObject *args)
                 toks = PyObject_GetItem(memo, chunk); /* the memo's __missing__: the general rules */
                 if (toks == NULL)
                     goto error;
+                if (key_of != Py_None) {
+                    PyObject *keys = PyObject_CallOneArg(key_of, chunk);
+                    int failed = keys == NULL || add_keys(acc, keys) < 0;
+                    Py_XDECREF(keys);
+                    if (failed) {
+                        Py_DECREF(toks);
+                        goto error;
+                    }
+                }
             }
         }
     append:
@@ -803,9 +842,10 @@ chunk_words(PyObject *module, PyObject *args)
         }
         Py_DECREF(toks);
     }
-    return Py_BuildValue("(NO)", words, missed ? Py_True : Py_False);
+    return Py_BuildValue("(NON)", words, missed ? Py_True : Py_False, acc);
 error:
     Py_DECREF(words);
+    Py_DECREF(acc);
     return NULL;
 }
 
@@ -959,7 +999,7 @@ static PyMethodDef methods[] = {
      "c4_boundaries(lines, chunk_kinds, ends) -> the sentence starts after each line's first token"},
     {"chunk_words", chunk_words, METH_VARARGS,
      "chunk_words(chunks, memo, specials, limit, suffix_marks, prefix_marks, rejoin, general, key_of, flagged, "
-     "flag, key_one) -> (words, missed)"},
+     "flag, key_one) -> (words, missed, keys)"},
     {"word_counts", word_counts, METH_VARARGS,
      "word_counts(words, stop_words, symbol_chars) -> (other, symbols, symbol_chars, "
      "other_with_letter, stop_words_found): Gopher's quality counts"},

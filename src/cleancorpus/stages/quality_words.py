@@ -252,6 +252,11 @@ class WordSplitter:
         A chunk with keys is never in the memo, so a text whose chunks were all in the memo (the
         memo's stamp unchanged: it changes at every miss) has no key, and costs what
         ``words_of_chunks`` costs; otherwise the chunks not in the memo are looked at."""
+        if _quality_c is not None:
+            words, missed, keys = self._chunk_words(chunks)  # (keys: found as the chunks are)
+            if missed:
+                self._stamp = object()
+            return words, keys
         stamp = self._stamp
         words = self.words_of_chunks(chunks)
         keys: set = set()
@@ -265,15 +270,18 @@ class WordSplitter:
     def words_of_chunks(self, chunks: list[str]) -> list[str]:
         """The words of a text given as ``text.split()``."""
         if _quality_c is not None:
-            # the same look-ups and the same new entries (memo, _flagged) as __missing__, in C
-            words, missed = _quality_c.chunk_words(chunks, self._memo, self.specials, _MEMO_SIZE,
-                                                   _PLAIN_SUFFIX_MARKS, _PLAIN_PREFIX_MARKS,
-                                                   self._rejoin_specials, self._general,
-                                                   self.key_of, self._flagged, self._flag, self.key_one)
+            words, missed, _ = self._chunk_words(chunks)
             if missed:
                 self._stamp = object()
             return words
         return list(chain.from_iterable(map(self._memo.__getitem__, chunks)))
+
+    def _chunk_words(self, chunks: list[str]) -> tuple[list[str], bool, set]:
+        """The C module's words, whether a chunk was new, and the chunks' keys (key_of): the
+        same look-ups and the same new entries (memo, _flagged) as __missing__ makes."""
+        return _quality_c.chunk_words(chunks, self._memo, self.specials, _MEMO_SIZE,
+                                      _PLAIN_SUFFIX_MARKS, _PLAIN_PREFIX_MARKS, self._rejoin_specials,
+                                      self._general, self.key_of, self._flagged, self._flag, self.key_one)
 
     def _chunk(self, chunk: str) -> tuple[str, ...]:
         toks = self._chunk_affixes(chunk)
