@@ -48,7 +48,12 @@ import numpy as np
 
 from ..document import Document, Rejection
 from .base import ConfigError, Stage, register
-from .quality_words import RESOURCE_DIR, WordSplitter, _load_json, make_room
+from .quality_words import _ASTRAL, RESOURCE_DIR, WordSplitter, _load_json, make_room
+
+try:  # the per-word loops compiled at install time (optional: setup.py, _quality_c.c)
+    from . import _quality_c
+except ImportError:  # no C compiler at install time: the same numbers in Python and numpy
+    _quality_c = None
 
 RULE_SETS = ("gopher_quality", "gopher_repetition", "c4", "c4_badwords", "fineweb")
 NON_ENGLISH = ("skip_english_rules", "all_rules")
@@ -122,6 +127,9 @@ class QualityStage(Stage):
         symbol_chars = frozenset(punct["punctuation"]) | frozenset(punct["terminal_punctuation"])
         # per token (memos): made only of datatrove's punctuation? holds a letter?
         self._only_symbols = _TokenTest(partial(_only_symbols, symbol_chars))
+        self._symbol_str = "".join(sorted(symbol_chars))  # (the C module tests the characters)
+        if not all(len(c) == 1 for c in symbol_chars):
+            raise ConfigError("punctuation.json: punctuation and terminal_punctuation must be single characters")
         self._has_letter = _TokenTest(_has_letter)
         self._terminal = frozenset(punct["terminal_punctuation"])  # single characters
         self._stop_words = frozenset(t["gopher_quality"]["stop_words"])
@@ -139,6 +147,7 @@ class QualityStage(Stage):
         self._badwords = BadWords(_load_list(t["c4_badwords"]["list"]))
         if "c4_badwords" in self.options.rule_sets:
             self.words.key_of = self._badwords.chunk_keys
+            self.words.key_one = self._badwords._one  # (chunk_keys' answer for letters and digits)
         self._specs = {rule: spec for set_name in RULE_SETS for rule, spec in t[set_name]["rules"].items()}
         self._rules = [
             (rule, spec["signal"], _OPS[spec["fails_if"]], spec["threshold"], set_name)
@@ -165,7 +174,9 @@ class QualityStage(Stage):
             if failing:
                 detail = "; ".join(self._explain(r, signals) for r in failing)
                 return self.reject(", ".join(failing), detail)
-        shown = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in signals.items()}
+        # floats to 6 decimals; most are 0.0 (no repetition), which round() would return as they
+        # are, at a microsecond each (the signals are plain Python numbers: never numpy scalars)
+        shown = {k: (round(v, 6) if v else v) if type(v) is float else v for k, v in signals.items()}
         if skipped:
             return doc.with_metadata(quality=shown, quality_flags=flags, quality_skipped=skipped)
         return doc.with_metadata(quality=shown, quality_flags=flags)
@@ -218,24 +229,34 @@ class QualityStage(Stage):
         # Gopher A.1.1. "Words" that are only punctuation (datatrove's PUNCTUATION_SET) do not count
         # towards the word count and the mean length; the per-word ratios divide by all tokens.
         n_all = len(words)
-        other = list(filterfalse(str.isalpha, words))  # most words are letters only: no test needed
-        symbols = list(compress(other, map(self._only_symbols.__getitem__, other)))
-        n_words = n_all - len(symbols)
-        n_alpha = n_all - len(other) + sum(map(self._has_letter.__getitem__, other))
+        if _quality_c is not None:
+            n_other, n_symbols, symbol_chars, n_lettered, n_stop = _quality_c.word_counts(
+                words, self._stop_words, self._symbol_str)
+        else:
+            other = list(filterfalse(str.isalpha, words))  # most words are letters only: no test needed
+            symbols = list(compress(other, map(self._only_symbols.__getitem__, other)))
+            n_other, n_symbols, symbol_chars = len(other), len(symbols), sum(map(len, symbols))
+            n_lettered = sum(map(self._has_letter.__getitem__, other))
+            n_stop = len(self._stop_words.intersection(words))
+        n_words = n_all - n_symbols
+        n_alpha = n_all - n_other + n_lettered
         n_lines = len(stripped)  # the lines of str.splitlines, stripped
+        # lines starting with a bullet, ending in an ellipsis: counted in the lines joined by "\n"
+        # (no line of str.splitlines holds one), each "\n-" the start of a line, each "...\n" an end
+        joined = "\n".join(stripped) + "\n"
+        bullets = joined.count("\n•") + joined.count("\n-") + (joined[0] in _BULLETS)
+        ellipses = joined.count("...\n") + joined.count("…\n")
         return {
             "gopher_word_count": n_words,
             "gopher_mean_word_length":
-                (chars - sum(map(len, symbols))) / n_words if n_words else None,
+                (chars - symbol_chars) / n_words if n_words else None,
             "gopher_hash_word_ratio": text.count("#") / n_all if n_all else None,
             "gopher_ellipsis_word_ratio": (text.count("...") + text.count("…")) / n_all if n_all else None,
-            "gopher_bullet_line_frac":
-                sum(map(_starts_bullet, stripped)) / n_lines if n_lines else None,
-            "gopher_ellipsis_line_frac":
-                sum(map(_ends_ellipsis, stripped)) / n_lines if n_lines else None,
+            "gopher_bullet_line_frac": bullets / n_lines if n_lines else None,
+            "gopher_ellipsis_line_frac": ellipses / n_lines if n_lines else None,
             "gopher_alpha_word_frac":
                 n_alpha / n_all if n_all else None,
-            "gopher_stop_word_count": len(self._stop_words.intersection(words)),
+            "gopher_stop_word_count": n_stop,
         }
 
     def _gopher_repetition(self, text: str, words: list[str], parts: list[str]) -> dict[str, Any]:
@@ -253,6 +274,10 @@ class QualityStage(Stage):
             "gopher_dup_line_frac": line_items / len(lines),
             "gopher_dup_line_char_frac": line_chars / n_chars,
         }
+        if _quality_c is not None:
+            for key, chars in zip(_NGRAM_KEYS, _quality_c.repetition(words)):
+                out[key] = chars / n_chars
+            return out
         top, dup = ngram_repetition(words)
         for n, chars in top.items():
             out[_TOP_KEYS[n]] = chars / n_chars
@@ -272,11 +297,30 @@ class QualityStage(Stage):
         # only a line ending in terminal punctuation, or in "]" (a citation marker, removed
         # below), can be kept: the others are dropped before the loop, most of a web page's
         # menu and footer lines
-        candidates = compress(nonblank, map(self._c4_last_chars.__contains__, map(_LAST, nonblank)))
+        candidates = list(compress(nonblank, map(self._c4_last_chars.__contains__, map(_LAST, nonblank))))
         kept = 0
         kinds: list[str] = []  # token kinds of the kept lines, for the sentence count
         lorem = curly = False
         end_chars = self._c4_end_chars
+        # the phrase and bracket tests, only when one of the candidates holds something they look
+        # for (lower-casing is per character, so a phrase of a line is one of the lines joined;
+        # removing a citation marker could make one: "[" counts too)
+        joined = "\n".join(candidates)
+        look = "[" in joined or "{" in joined or any(map(joined.lower().__contains__, self._c4_phrases))
+        words = self.words
+        end_before = words.end_search  # a sentence-ending character of the BMP in line[:i] (or None)
+        chunk_kinds = words._chunk_kinds
+        compiled = _quality_c is not None and words.end_chars is not None
+        if compiled and not look and "]" not in end_chars:
+            kept, starts = _quality_c.c4_lines(candidates, chunk_kinds, words.end_chars,
+                                               self._c4_min_words, self._c4_max_word)
+            return {
+                "c4_sentence_count": kept + starts,
+                "c4_kept_line_frac": kept / n_lines if n_lines else None,
+                "c4_lorem_ipsum": False,
+                "c4_curly_bracket": False,
+            }
+        kept_lines: list[str] = []  # (compiled: their sentences counted at the end)
         for line in candidates:
             ws = line.split()  # words before the citation markers go, as clean_page counts them
             if len(ws) < self._c4_min_words:
@@ -291,6 +335,20 @@ class QualityStage(Stage):
                 line, ws = self._c4_citation.sub("", line), None
             if line.endswith("..."):
                 continue
+            if compiled and not look:
+                kept_lines.append(line)
+                continue
+            if not look:
+                kept += 1
+                last = (ws or line.split())[-1]
+                if end_before is not None and not end_before(line, 0, len(line) - len(last)) \
+                        and (line.isascii() or not _ASTRAL(line)):
+                    # a sentence ends only in the last chunk: the line's boundaries are the
+                    # chunk's (the tokens before it hold no sentence end, so none starts there)
+                    kinds.append(chunk_kinds[last])
+                else:
+                    kinds.append(words.boundary_kinds(line, ws))
+                continue
             low = line.lower()
             if "{" in line or any(map(low.__contains__, self._c4_phrases)):  # (most lines have none)
                 if "lorem ipsum" in low:
@@ -303,10 +361,17 @@ class QualityStage(Stage):
                     continue
                 if any(p in low for p in self._c4_policy):
                     continue
+            if compiled:
+                kept_lines.append(line)
+                continue
             kept += 1
             kinds.append(self.words.boundary_kinds(line, ws))
         # every kept line starts a sentence; more start after sentence ends inside the lines
-        sentences = kept + self.words.count_boundaries("|".join(kinds))
+        if compiled:
+            kept = len(kept_lines)
+            sentences = kept + _quality_c.c4_boundaries(kept_lines, chunk_kinds, words.end_chars)
+        else:
+            sentences = kept + self.words.count_boundaries("|".join(kinds))
         return {
             "c4_sentence_count": sentences,
             "c4_kept_line_frac": kept / n_lines if n_lines else None,
@@ -357,13 +422,14 @@ def newline_runs_split(parts: list[str]) -> list[str]:
 
 _LSTRIP_NEWLINES = methodcaller("lstrip", "\n")
 _LAST = itemgetter(-1)
-_starts_bullet = methodcaller("startswith", ("•", "-"))
-_ends_ellipsis = methodcaller("endswith", ("...", "…"))
+_BULLETS = ("•", "-")  # Gopher's bullet lines start with one, its ellipsis lines end in "..." or "…"
 _TOP_KEYS = {n: f"gopher_top_{n}_gram_char_frac" for n in TOP_NS}
 _DUP_KEYS = {n: f"gopher_dup_{n}_gram_char_frac" for n in DUP_NS}
+_NGRAM_KEYS = (*_TOP_KEYS.values(), *_DUP_KEYS.values())  # the order of _quality_c.repetition's numbers
 
 
-def ngram_repetition(words: list[str], use_numpy: bool | None = None) -> tuple[dict[int, int], dict[int, int]]:
+def ngram_repetition(words: list[str], use_numpy: bool | None = None,
+                     compiled: bool | None = None) -> tuple[dict[int, int], dict[int, int]]:
     """Gopher's n-gram repetition (Rae et al. 2021, Table A1), in characters, as datatrove counts:
 
     - top: for n = 2, 3, 4, the most frequent n-gram (the first seen among equals) times its
@@ -373,7 +439,18 @@ def ngram_repetition(words: list[str], use_numpy: bool | None = None) -> tuple[d
 
     An n-gram is a sequence of words (datatrove joins an n-gram's words without a separator,
     so "ab c" and "a bc" would also count as a repeat there; never seen in bench/quality.py).
+
+    ``compiled``: the C module's numbers (``_quality_c.c``; the default when it was built and
+    ``use_numpy`` is not given); else numpy's above ``NUMPY_MIN_WORDS`` words (``use_numpy``
+    forces one or the other), plain Python's below. All three give the same numbers.
     """
+    if compiled is None:
+        compiled = _quality_c is not None and use_numpy is None
+    if compiled:
+        if _quality_c is None:
+            raise RuntimeError("the compiled module (cleancorpus.stages._quality_c) was not built")
+        values = _quality_c.repetition(list(words))
+        return dict(zip(TOP_NS, values)), dict(zip(DUP_NS, values[len(TOP_NS):]))
     if use_numpy is None:
         use_numpy = len(words) >= NUMPY_MIN_WORDS
     return _ngram_numpy(words) if use_numpy else _ngram_python(words)

@@ -35,6 +35,11 @@ from pathlib import Path
 
 from .base import ConfigError
 
+try:  # the quality stage's per-word loops, compiled at install time (optional: setup.py)
+    from . import _quality_c
+except ImportError:  # no C compiler at install time: the same words, in Python
+    _quality_c = None
+
 RESOURCE_DIR = Path(__file__).resolve().parent.parent / "resources" / "quality"
 
 
@@ -127,6 +132,8 @@ _UNITS = (
 # marks it strips from one (fast paths of ``words``; the general loop gives the same tokens)
 _PLAIN_SUFFIX = frozenset(',;:!?)]"”’“‘\'«»„‚…')
 _PLAIN_PREFIX = frozenset('(["“‘„‚\'«»’')
+_PLAIN_SUFFIX_MARKS = "".join(sorted(_PLAIN_SUFFIX))  # (for _quality_c.chunk_words)
+_PLAIN_PREFIX_MARKS = "".join(sorted(_PLAIN_PREFIX))
 _MEMO_SIZE = 1 << 18  # entries per memo (a few tens of MB at most)
 
 
@@ -162,9 +169,15 @@ class WordSplitter:
         # (boundary_kinds; None, and the plain way, if a sentence-ending token were longer than
         # a character or a letter or digit)
         self._end_bmp = None
+        # a sentence-ending character of the BMP in line[pos:endpos] (None when a token is
+        # longer; a class with characters beyond the BMP would be many times slower: see _one_of)
+        self.end_search: Callable | None = None
+        self.end_chars: str | None = None  # the same characters, all, as one string
         if all(len(e) == 1 and not e.isalnum() for e in self.sentence_end):
+            self.end_chars = "".join(sorted(self.sentence_end))
             bmp = "".join(sorted(e for e in self.sentence_end if e <= "\uffff"))
             self._end_bmp = re.compile(f"[{_class(bmp)}]").finditer
+            self.end_search = re.compile(f"[{_class(bmp)}]").search
         k = _classes()
         lower, upper, alpha, icon = k["lower"], k["upper"], k["alpha"], k["icon"]
         quotes = _class(_QUOTES)
@@ -220,6 +233,9 @@ class WordSplitter:
         # optional: chunk -> the keys it holds (an empty frozenset for most), for a rule that
         # looks for rare strings (C4's bad words); chunks with keys are kept apart, in _flagged
         self.key_of: Callable[[str], frozenset] | None = None
+        # optional, with key_of: its answer for a chunk of ASCII letters and digits, by the chunk
+        # lower-cased (absent: no keys); the C module then calls key_of only for other chunks
+        self.key_one: dict[str, frozenset] | None = None
         self._flagged: dict[str, tuple[tuple[str, ...], frozenset]] = {}
         self._stamp = object()  # a new object at every miss of the memo (see words_and_keys)
 
@@ -236,8 +252,13 @@ class WordSplitter:
         A chunk with keys is never in the memo, so a text whose chunks were all in the memo (the
         memo's stamp unchanged: it changes at every miss) has no key, and costs what
         ``words_of_chunks`` costs; otherwise the chunks not in the memo are looked at."""
+        if _quality_c is not None:
+            words, missed, keys = self._chunk_words(chunks)  # (keys: found as the chunks are)
+            if missed:
+                self._stamp = object()
+            return words, keys
         stamp = self._stamp
-        words = list(chain.from_iterable(map(self._memo.__getitem__, chunks)))
+        words = self.words_of_chunks(chunks)
         keys: set = set()
         if self._stamp is not stamp and self.key_of is not None:
             flagged = self._flagged
@@ -248,10 +269,33 @@ class WordSplitter:
 
     def words_of_chunks(self, chunks: list[str]) -> list[str]:
         """The words of a text given as ``text.split()``."""
+        if _quality_c is not None:
+            words, missed, _ = self._chunk_words(chunks)
+            if missed:
+                self._stamp = object()
+            return words
         return list(chain.from_iterable(map(self._memo.__getitem__, chunks)))
+
+    def _chunk_words(self, chunks: list[str]) -> tuple[list[str], bool, set]:
+        """The C module's words, whether a chunk was new, and the chunks' keys (key_of): the
+        same look-ups and the same new entries (memo, _flagged) as __missing__ makes."""
+        return _quality_c.chunk_words(chunks, self._memo, self.specials, _MEMO_SIZE,
+                                      _PLAIN_SUFFIX_MARKS, _PLAIN_PREFIX_MARKS, self._rejoin_specials,
+                                      self._general, self.key_of, self._flagged, self._flag, self.key_one)
 
     def _chunk(self, chunk: str) -> tuple[str, ...]:
         toks = self._chunk_affixes(chunk)
+        return self._rejoin_specials(toks) if len(toks) > 2 else toks
+
+    def _flag(self, chunk: str, toks: tuple[str, ...], keys: frozenset) -> None:
+        """Keep a new chunk with keys apart from the memo (as _ChunkTokens.__missing__ does)."""
+        make_room(self._flagged)
+        self._flagged[chunk] = (toks, keys)
+
+    def _general(self, chunk: str) -> tuple[str, ...]:
+        """``_chunk`` of a chunk that is no special case, not letters only, and not of
+        ``_plain``'s shapes (the C module's fallback)."""
+        toks = self._split(chunk)
         return self._rejoin_specials(toks) if len(toks) > 2 else toks
 
     def _chunk_affixes(self, chunk: str) -> tuple[str, ...]:
