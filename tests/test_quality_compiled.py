@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import random
 from collections import Counter
+from contextlib import contextmanager
 
 import pytest
 from hypothesis import given, settings
@@ -27,6 +28,18 @@ def test_compiled_module_is_built_in_ci():
         assert quality._quality_c is not None, "the C module _quality_c was not built"
     else:
         pytest.skip("checked under CI only")
+
+
+@contextmanager
+def python_fallback(owner):
+    """Within the block, ``owner`` (the quality or quality_words module) runs without the C
+    module, as an install without a compiler does."""
+    module = owner._quality_c
+    owner._quality_c = None
+    try:
+        yield
+    finally:
+        owner._quality_c = module
 
 
 def definition(words: list[str]) -> tuple[dict[int, int], dict[int, int]]:
@@ -148,12 +161,8 @@ def test_gopher_quality_signals_compiled_and_python_give_the_definition(pieces):
     stage = GQ_STAGE
     expected = gopher_quality_definition(text, stage.words.words(text), stage)
     got = stage.signals(text)
-    module = quality._quality_c
-    try:
-        quality._quality_c = None  # the Python fallback
+    with python_fallback(quality):
         fallback = stage.signals(text)
-    finally:
-        quality._quality_c = module
     for key, value in expected.items():
         assert got[key] == fallback[key]
         assert got[key] == value or (value is not None and got[key] == pytest.approx(value, rel=1e-12)), key
@@ -181,12 +190,8 @@ CHUNKS = ["word", "Word.", "word.", "WORD.", "word,", "(word", "â€œword", "wordâ
 
 
 def python_words(splitter, chunks):
-    module = quality_words._quality_c
-    try:
-        quality_words._quality_c = None
+    with python_fallback(quality_words):
         return splitter.words_of_chunks(chunks)
-    finally:
-        quality_words._quality_c = module
 
 
 SPLITTERS = WordSplitter(), WordSplitter()
@@ -226,12 +231,8 @@ def test_chunk_words_with_keys_keeps_chunks_with_keys_apart():
 
 
 def python_words_and_keys(splitter, chunks):
-    module = quality_words._quality_c
-    try:
-        quality_words._quality_c = None
+    with python_fallback(quality_words):
         return splitter.words_and_keys(chunks)
-    finally:
-        quality_words._quality_c = module
 
 
 @compiled

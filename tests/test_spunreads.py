@@ -122,10 +122,9 @@ def test_old_and_foreign_records_are_misses():
     assert not stage.reads_hold(dict(reads, q=reads["q"] + 1), FLIP)
 
 
-def test_learned_lexicon_reads():
-    """A document containing a word the corpus lexicon learns an entry for is recomputed once
-    the entry appears (it looked the word up and found nothing before) or changes; a document
-    without any learned word keeps its result."""
+def _plain_and_learned():
+    """The mining corpus's paragraphs, a spun stage fitted on one clean document (no pair,
+    nothing learned) and one fitted on four clean/spun pairs (its corpus lexicon learns)."""
     from cleancorpus.spinsim import spin
     from cleancorpus.stages.spun import SpunOptions
 
@@ -136,8 +135,18 @@ def test_learned_lexicon_reads():
         pairs += [Document(f"p{i}-clean", p, "case"), Document(f"p{i}-spun", spin(p, 1.0, i, swaps="heldout"), "case")]
     opts = SpunOptions(fingerprint_count=2)
     plain, learned = SpunStage(opts), SpunStage(opts)
-    plain.fit(pairs[:1])  # one clean document: no pair, nothing learned
+    plain.fit(pairs[:1])
     learned.fit(pairs)
+    return paras, plain, learned
+
+
+def test_learned_lexicon_reads():
+    """A document containing a word the corpus lexicon learns an entry for is recomputed once
+    the entry appears (it looked the word up and found nothing before) or changes; a document
+    without any learned word keeps its result."""
+    from cleancorpus.spinsim import spin
+
+    paras, plain, learned = _plain_and_learned()
     assert learned._index.keys_digest != plain._index.keys_digest
     twinless = Document("t", spin(paras[4], 1.0, 9, swaps="heldout"), "case")
     out, reads = plain.apply_recorded(twinless)
@@ -184,18 +193,9 @@ def test_a_newly_learned_word_recomputes_only_where_its_reading_can_change_the_o
     sentence where a new reading matches, the text as it stands stays the best reading with and
     without it (and the reading is no fingerprint); otherwise it is recomputed. Reused results
     must equal applying afresh."""
-    from cleancorpus.spinsim import spin
-    from cleancorpus.stages.spun import SpunOptions, key
+    from cleancorpus.stages.spun import key
 
-    cases = ROOT / "tests" / "cases" / "spun" / "mining_corpus.txt"
-    paras = cases.read_text(encoding="utf-8").split("\n\n")
-    pairs = []
-    for i, p in enumerate(paras[:4]):
-        pairs += [Document(f"p{i}-clean", p, "case"), Document(f"p{i}-spun", spin(p, 1.0, i, swaps="heldout"), "case")]
-    opts = SpunOptions(fingerprint_count=2)
-    plain, learned = SpunStage(opts), SpunStage(opts)
-    plain.fit(pairs[:1])
-    learned.fit(pairs)
+    paras, plain, learned = _plain_and_learned()
     new = set(learned._index.mined_keys())
     docs = [Document(f"s{i}", p, "case") for i, p in enumerate(paras)]
     docs += [Document(f"w{i}-{k}", " ".join(t.text for t in tokenize(p)[s:e]) + ".", "case")
