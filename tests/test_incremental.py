@@ -440,3 +440,82 @@ def test_entry_forms_rebuild_the_output_byte_for_byte():
     assert delta is not None and all("before" not in d for d in delta[0])
     assert line(rebuilt(doc, delta)) == line(out)
     assert delta_of(doc, Document("other", out.text, out.source, out.metadata, out.edits)) is None
+
+
+@pytest.mark.parametrize("name", ["spelling", "boilerplate", "spun"])
+def test_fit_total_updates_exactly(tmp_path, name):
+    """The stored total of a corpus stage's statistics (incremental.merged_total): each run
+    takes out the groups that changed or left and adds the new ones (fittotal's exact
+    arithmetic), reading no entry of an unchanged group, and gives a full count's statistics
+    after additions, edits, removals, a file added back, and a damaged or missing total."""
+    from cleancorpus.document import Document
+    from cleancorpus.incremental import FIT_TOTAL, FIT_TOTAL_KEYS, Work, lines_fit, stage_fingerprint
+    from cleancorpus.pipeline import guarded_partial_fit
+    from cleancorpus.stages import REGISTRY
+
+    stage = REGISTRY[name]()
+    texts = [t + f"\n\nShare this page\nMenu {i % 5}" for i, t in enumerate(paragraphs()[:48])]  # boilerplate's lines
+    files = {f"part-{i:03d}.jsonl": [Document(f"d{i}-{j}", texts[(3 * i + j) % len(texts)], f"part-{i:03d}.jsonl:{j}")
+                                      for j in range(3)] for i in range(24)}
+
+    def run(fs, read=True):
+        groups = [(n, [json.dumps(d.to_record(), ensure_ascii=False).encode() for d in ds]) for n, ds in fs.items()]
+        work = Work()
+        stats, _ = lines_fit(stage, groups, lambda d: guarded_partial_fit(stage, d, 0, True), str(tmp_path), read, work)
+        full, _ = lines_fit(stage, groups, lambda d: guarded_partial_fit(stage, d, 0, True), str(tmp_path / "full"), False)
+        if name == "boilerplate":
+            assert stats.keys.tolist() == full.keys.tolist() and stats.counts.tolist() == full.counts.tolist()
+        else:
+            assert stats == full
+        return work
+
+    run(files)
+    fits = tmp_path / "_cache" / "fits" / f"{name}-{stage_fingerprint(stage)}"
+    assert (fits / FIT_TOTAL).exists() and (fits / FIT_TOTAL_KEYS).exists()
+    for entry in fits.glob("*-group.pickle.gz"):  # an unchanged group is not read at all
+        entry.rename(entry.with_suffix(".moved"))
+    assert run(files).fit_recomputed.get(name, 0) == 0
+    for entry in fits.glob("*.moved"):
+        entry.rename(entry.with_suffix(".gz"))
+    edited = dict(files)
+    edited["part-005.jsonl"] = [Document(d.id, d.text + " Anothr word.", d.source) for d in files["part-005.jsonl"]]
+    assert run(edited).fit_recomputed[name] == 1
+    edited["part-005.jsonl"] = [Document(d.id, d.text + " Yet anothr.", d.source) for d in files["part-005.jsonl"]]
+    run(edited)  # edited twice
+    edited["added.jsonl"] = [Document(f"n{j}", texts[j], f"added.jsonl:{j}") for j in range(4)]
+    run(edited)
+    removed = {k: v for k, v in edited.items() if k not in ("part-001.jsonl", "part-017.jsonl")}
+    run(removed)
+    run(edited)  # added back
+    (fits / FIT_TOTAL).write_bytes(b"damaged")
+    run(removed)  # the total cannot be used: every group from its entry
+    (fits / FIT_TOTAL).unlink()
+    run(edited)
+    run(files)
+    assert len(list(fits.glob("*-group.pickle.gz"))) <= len(files)  # old groups' entries are removed
+
+
+def test_fittotal_arithmetic_is_a_merge():
+    """fittotal.add and subtract on each corpus stage's statistics give what merge_stats gives."""
+    from cleancorpus import fittotal
+    from cleancorpus.document import Document
+    from cleancorpus.stages import REGISTRY
+
+    texts = [t + f"\n\nShare this page\nMenu {i % 5}" for i, t in enumerate(paragraphs()[:30])]
+    docs = [Document(f"d{i}", t, f"f:{i}") for i, t in enumerate(texts)]
+    for name in ("spelling", "boilerplate", "spun"):
+        stage = REGISTRY[name]()
+        a, b, c = (stage.partial_fit(docs[i::3]) for i in range(3))
+        whole = stage.merge_stats([a, b, c])
+        got = fittotal.subtract(fittotal.add(stage.merge_stats([a, b]), c), b)
+        want = stage.merge_stats([a, c])
+        if name == "boilerplate":
+            assert got.keys.tolist() == want.keys.tolist() and got.counts.tolist() == want.counts.tolist()
+            back = fittotal.add(got, b)
+            assert back.keys.tolist() == whole.keys.tolist() and back.counts.tolist() == whole.counts.tolist()
+        else:
+            assert got == want
+            assert fittotal.add(got, b) == whole  # (in place)
+        if name != "boilerplate" or len(c.keys):
+            with pytest.raises(ValueError):  # what the total does not hold cannot be taken out
+                fittotal.subtract(stage.merge_stats([a]), c)

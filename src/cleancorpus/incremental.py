@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .document import Document, Edit, Rejection
+from . import fittotal
 from .records import decode_record
 
 CACHE_DIR = "_cache"
@@ -252,6 +253,12 @@ class _Files:
         with self.fs.open(tmp, "wb") as fh:
             fh.write(data)
         self.fs.mv(tmp, path)
+
+    def remove(self, rel: str) -> None:
+        try:
+            self.fs.rm_file(f"{self.base}/{rel}")
+        except FileNotFoundError:
+            pass
 
 
 class StageCache:
@@ -582,37 +589,57 @@ class LazyDocument:
 FIT_UNIT = 32  # documents per counted unit of lines_fit: an edit recounts this many, not its whole file
 
 
+@dataclass
+class GroupedStats:
+    """One shard's statistics for a corpus stage by group of files (``lines_groups``), in input
+    order: (first file, group key, statistics, skipped documents, whether the statistics may be
+    kept). A group the stored total already holds (``total_id`` names that total) comes without
+    its statistics and skipped documents (None): ``merged_total`` takes them from the total."""
+
+    total_id: str | None
+    groups: list[tuple[str, str, Any, dict[str, str] | None, bool]]
+
+
 def lines_fit(
     stage: Any, groups: Iterable[tuple[str, list[bytes]]],
     fit: Callable[[Callable[[], Iterable[Document]]], tuple[Any, dict]],
     root: str, read: bool, work: Work | None = None,
 ) -> tuple[Any, dict[str, str]]:
-    """The stage's statistics of spill lines grouped by input file (in order), from stored
-    counts where the lines are unchanged: one entry per group of about ``FIT_GROUP``
-    consecutive files (``_group_ends``; their documents' merged statistics, keyed by the digests
-    of their lines) and, below it, one per unit of ``FIT_UNIT`` consecutive documents of a
-    file. An unchanged group costs one entry read and no parsing; a changed one reads its
-    files' units and recounts only the units whose documents changed (a unit whose lines
-    changed but not what the fit reads, e.g. metadata for a text-only fit, is parsed and
-    kept). There is no entry per file: it would repeat its units' counts once more. So a run
-    whose change is in one file reads one entry per other group and that group's units, and
-    merges that many. ``merge_stats`` is exact and order-independent, so the total is one
-    partial fit over every document."""
+    """The stage's statistics of spill lines grouped by input file (in order) and the
+    documents the fit skipped: ``lines_groups`` and ``merged_total`` in one process."""
+    got = merged_total(stage, [lines_groups(stage, groups, fit, root, read, work)], root, read)
+    if got is None:  # the stored total could not be used: every group from its entry
+        got = merged_total(stage, [lines_groups(stage, groups, fit, root, read, work, use_total=False)], root, read)
+    assert got is not None
+    return got
+
+
+def lines_groups(
+    stage: Any, groups: Iterable[tuple[str, list[bytes]]],
+    fit: Callable[[Callable[[], Iterable[Document]]], tuple[Any, dict]],
+    root: str, read: bool, work: Work | None = None, use_total: bool = True,
+) -> GroupedStats:
+    """The statistics of spill lines grouped by input file (in order), by group of about
+    ``FIT_GROUP`` consecutive files (``_group_ends``), from stored counts where the lines are
+    unchanged. A group the stored total of the stage's statistics holds (``merged_total``: its
+    key, a digest of its files' names and lines, is in the total's list) costs nothing: not
+    even its entry is read. Any other group is read from its entry (kept under its key: a
+    changed group's old entry stays until the total no longer holds it) or, when there is
+    none, from its files' units of ``FIT_UNIT`` consecutive documents, recounting only the
+    units whose documents changed (a unit whose lines changed but not what the fit reads, e.g.
+    metadata for a text-only fit, is parsed and kept). There is no entry per file: it would
+    repeat its units' counts once more."""
     files = _Files(root)
     fp = stage_fingerprint(stage)
     text_only = getattr(stage, "fit_reads", "document") == "text"
-    parts: list[Any] = []
-    skipped: dict[str, str] = {}
+    prior = _read_entry(files, f"fits/{stage.name}-{fp}/{FIT_TOTAL_KEYS}", "total") if read and use_total else None
+    held: frozenset[str] = prior["keys"] if prior is not None and isinstance(prior.get("keys"), frozenset) else frozenset()
+    out = GroupedStats(prior["id"] if prior is not None and held else None, [])
 
     def count(name: str, n: int, recounted: bool) -> None:
         if work is not None:
             d = work.fit_recomputed if recounted else work.fit_reused
             d[name] = d.get(name, 0) + n
-
-    def merged(stats: list[Any]) -> Any:
-        while len(stats) > 1:
-            stats = [stage.merge_stats(stats[i:i + 8]) for i in range(0, len(stats), 8)]
-        return stats[0]
 
     def digests(lines: list[bytes]) -> tuple[list[list[bytes]], list[str], str]:
         units = [lines[i:i + FIT_UNIT] for i in range(0, len(lines), FIT_UNIT)]
@@ -625,9 +652,8 @@ def lines_fit(
         return units, udigests, hashlib.sha256("".join(udigests).encode()).hexdigest()
 
     def one_file(relpath: str, units: list[list[bytes]], udigests: list[str], _node_key: str
-                 ) -> tuple[Any, dict[str, str], bool]:
-        """The file's statistics from its units, skipped documents and whether a time limit
-        struck (a file's merged statistics are kept only in its group's entry)."""
+                 ) -> tuple[list[Any], dict[str, str], bool]:
+        """The file's units' statistics, skipped documents and whether a time limit struck."""
         base = f"fits/{stage.name}-{fp}/{file_key(relpath)}"
         ustats: list[Any] = []
         uskipped: dict[str, str] = {}
@@ -644,7 +670,7 @@ def lines_fit(
                     got = None
                 else:  # same statistics, other lines (what the fit does not read changed)
                     got = {**got, "lines": ldigest}
-                    _write_entry(files, rel, got)
+                    _write_entry(files, rel, got, level=1)
             if got is None:
                 if chunk is None:
                     chunk = [decode_record(ln) for ln in u]
@@ -655,38 +681,39 @@ def lines_fit(
                 if any(why.startswith("fit failed: time limit") for why in skip.values()):
                     timed_out = True
                 else:
-                    _write_entry(files, rel, got)
+                    _write_entry(files, rel, got, level=1)
                 count(stage.name, 1, True)
             else:
                 count(stage.name, 1, False)
             ustats.append(got["stats"])
             uskipped.update(got["skipped"])
-        return merged(ustats), uskipped, timed_out
+        return ustats, uskipped, timed_out
 
     def one_group(members: list[tuple[str, list[bytes]]]) -> None:
-        """A group of consecutive files (``_group_ends``): its merged statistics from one entry
-        when every member's lines are unchanged, else from the members' entries and units."""
         keyed = [(rel, *digests(lines)) for rel, lines in members]
         first = keyed[0][0]
         group_key = hashlib.sha256(json.dumps([[rel, k[2]] for rel, *k in keyed]).encode()).hexdigest()
-        rel = f"fits/{stage.name}-{fp}/{file_key(first)}-group.pickle.gz"
+        units = sum(len(u) for _, u, _, _ in keyed)
+        if group_key in held:
+            count(stage.name, units, False)
+            out.groups.append((first, group_key, None, None, True))
+            return
+        rel = group_entry(stage.name, fp, first, group_key)
         got = _read_entry(files, rel, first) if read else None
         if got is not None and got.get("lines") == group_key:
-            count(stage.name, sum(len(units) for _, units, _, _ in keyed), False)
-            parts.append(got["stats"])
-            skipped.update(got["skipped"])
+            count(stage.name, units, False)
+            out.groups.append((first, group_key, got["stats"], got["skipped"], True))
             return
         stats, gskipped, timed_out = [], {}, False
         for member in keyed:
             st, skip, late = one_file(*member)
-            stats.append(st)
+            stats.extend(st)
             gskipped.update(skip)
             timed_out = timed_out or late
-        total = merged(stats)
+        total = stage.merge_stats(stats)
         if not timed_out:
-            _write_entry(files, rel, {"file": first, "lines": group_key, "stats": total, "skipped": gskipped})
-        parts.append(total)
-        skipped.update(gskipped)
+            _write_entry(files, rel, {"file": first, "lines": group_key, "stats": total, "skipped": gskipped}, level=1)
+        out.groups.append((first, group_key, total, gskipped, not timed_out))
 
     members: list[tuple[str, list[bytes]]] = []
     for relpath, lines in groups:
@@ -698,9 +725,89 @@ def lines_fit(
             members = []
     if members:
         one_group(members)
-    if not parts:
-        return fit(lambda: iter(()))
-    return merged(parts), skipped
+    return out
+
+
+FIT_TOTAL = "total.pickle.gz"  # the stage's total statistics and the groups it holds
+FIT_TOTAL_KEYS = "total-keys.pickle.gz"  # the same total's id and group keys (read by every shard)
+
+
+def group_entry(name: str, fp: str, first: str, group_key: str) -> str:
+    """A group's entry, under its key: a changed group's old entry stays readable (the stored
+    total is updated by taking it out) until the total no longer holds it."""
+    return f"fits/{name}-{fp}/{file_key(first)}-{group_key[:32]}-group.pickle.gz"
+
+
+def merged_total(stage: Any, shards: Sequence[GroupedStats], root: str | None, read: bool
+                 ) -> tuple[Any, dict[str, str]] | None:
+    """The statistics of every group of every shard (in order) and the documents the fit
+    skipped, or None when a group comes without statistics and the stored total they refer to
+    cannot be used (missing, damaged, another run's, or an old group's entry is gone): the
+    caller then asks the shards for every group (``lines_groups(use_total=False)``).
+
+    Every group with statistics: their merge. Else the stored total, less the groups it holds
+    that this run does not have (read from their entries), plus this run's groups it does not
+    hold (exact integer arithmetic, ``fittotal``). The new total is stored with its groups'
+    keys (unless a group's count hit a time limit) and the entries of groups it no longer
+    holds are removed."""
+    groups = [g for s in shards for g in s.groups]
+    files = _Files(root) if root is not None else None
+    fp = stage_fingerprint(stage)
+    keys = [key for _, key, _, _, _ in groups]
+    if any(st is None for _, _, st, _, _ in groups):
+        ids = {s.total_id for s in shards if any(g[2] is None for g in s.groups)}
+        if files is None or len(ids) != 1 or None in ids:
+            return None
+        tot = _read_entry(files, f"fits/{stage.name}-{fp}/{FIT_TOTAL}", "total")
+        if tot is None or tot.get("id") != ids.pop() or not fittotal.supported(tot.get("stats")):
+            return None
+        total, held = tot["stats"], tot["groups"]  # held: key -> (first file, skipped)
+        now = set(keys)
+        try:
+            for key, (first, _) in held.items():
+                if key not in now:
+                    old = _read_entry(files, group_entry(stage.name, fp, first, key), first)
+                    if old is None or old.get("lines") != key:
+                        return None
+                    total = fittotal.subtract(total, old["stats"])
+            for _, key, st, _, _ in groups:
+                if key not in held:
+                    total = fittotal.add(total, st)
+        except ValueError:  # the total does not hold what its list says: not used
+            return None
+        if not fittotal.exact(total):
+            return None
+        skipped: dict[str, str] = {}
+        for _, key, _, skip, _ in groups:
+            skipped.update(held[key][1] if skip is None else skip)
+        gone = [(first, key) for key, (first, _) in held.items() if key not in now]
+    else:
+        total = stage.merge_stats([st for _, _, st, _, _ in groups]) if groups else None
+        skipped = {}
+        for _, _, _, skip, _ in groups:
+            skipped.update(skip)
+        gone = []
+        if files is not None:
+            tot = _read_entry(files, f"fits/{stage.name}-{fp}/{FIT_TOTAL_KEYS}", "total") if read else None
+            if tot is not None and isinstance(tot.get("keys"), frozenset):
+                gone = [(first, key) for key, first in tot.get("firsts", {}).items() if key not in set(keys)]
+    if total is None:
+        return None if not groups else (total, skipped)
+    if files is not None and all(ok for *_, ok in groups) and fittotal.supported(total) and fittotal.exact(total):
+        tid = hashlib.sha256(json.dumps(keys).encode()).hexdigest()
+        held = {key: (first, skip) for first, key, _, skip, _ in groups}
+        for first, key, _, skip, _ in groups:
+            if skip is None:
+                held[key] = (first, tot["groups"][key][1])
+        # the total first, then its keys (what the shards read): a run stopped between the two
+        # leaves keys naming the previous total's id, which no longer matches: a miss
+        _write_entry(files, f"fits/{stage.name}-{fp}/{FIT_TOTAL}",
+                     {"file": "total", "id": tid, "groups": held, "stats": total}, level=1)
+        _write_entry(files, f"fits/{stage.name}-{fp}/{FIT_TOTAL_KEYS}",
+                     {"file": "total", "id": tid, "keys": frozenset(keys), "firsts": {k: v[0] for k, v in held.items()}})
+        for first, key in gone:
+            files.remove(group_entry(stage.name, fp, first, key))
+    return total, skipped
 
 
 # A corpus stage may keep a memo of its ``finish_fit`` for the next run (``fit_memo`` before,

@@ -29,8 +29,8 @@ from cleancorpus.document import Document, Outcome, Rejection, Status
 from cleancorpus.idkey import IdKey
 from cleancorpus.incremental import (SAME, UNCACHEABLE, DocResult, LazyDocument, SegmentFiles, StageCache, Work,
                                      cached_partial_fit, delta_of, entry_form, ingest_tag, jsonable, line_digest,
-                                     lines_fit, load_fit_memo, rebuilt, save_fit_memo, segment_dir, splice_parts, spliced,
-                                     stage_fingerprint)
+                                     GroupedStats, lines_groups, load_fit_memo, merged_total, rebuilt, save_fit_memo,
+                                     segment_dir, splice_parts, spliced, stage_fingerprint)
 from cleancorpus.ingest import InputFile, file_digest, iter_documents
 from cleancorpus.records import decode_record, encode_record
 from cleancorpus.pipeline import Pipeline, RunResult, StageReport, guarded_partial_fit, read_documents, spill
@@ -448,6 +448,9 @@ class FitResult:
     pickle_bytes: int
     fit_seconds: float
     pickle_seconds: float
+    # the documents the fit skipped, when the shards' results did not give them all (None: they did)
+    skipped: dict[str, str] | None = None
+    need_groups: bool = False  # nothing fitted: run the partial fits again with use_total=False
 
 
 def fit_stage(job: FitJob) -> FitResult:
@@ -475,6 +478,7 @@ class PartialFitJob:
     full: bool = False
     fail_fast: bool = False
     layout: Layout | None = None  # the spill's lines per input file: unchanged chunks are not parsed
+    use_total: bool = True  # groups the stored total holds come without statistics (lines_groups)
 
 
 @dataclass(frozen=True)
@@ -503,10 +507,13 @@ def partial_fit(job: PartialFitJob) -> PartialFitResult:
 
     done = Work()
     if job.cache is not None and job.layout is not None:
-        stats, skipped = lines_fit(stage, _file_lines(job.source, job.layout), fit, job.cache, not job.full, done)
+        # by group of files: merge_fit updates the stored total with the groups that changed
+        grouped = lines_groups(stage, _file_lines(job.source, job.layout), fit, job.cache, not job.full, done,
+                               use_total=job.use_total)
         n = sum(c for _, c in job.layout)
         with scratch.open_file(job.out, "wb") as fh:
-            pickle.dump(stats, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(grouped, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        skipped = {k: v for g in grouped.groups if g[3] is not None for k, v in g[3].items()}
         return PartialFitResult(job.out, scratch.size(job.out), n, time.perf_counter() - t0, skipped, done)
     stats, skipped = cached_partial_fit(stage, docs, fit, job.cache, not job.full, done)
     with scratch.open_file(job.out, "wb") as fh:
@@ -531,9 +538,19 @@ def merge_fit(job: FitJob) -> FitResult:
     stage = _fresh(job.config, job.position)
     t0 = time.perf_counter()
     total = None
-    for i in range(0, len(job.inputs), MERGE_BATCH):
-        batch = [_load(p) for p in job.inputs[i:i + MERGE_BATCH]]
-        total = stage.merge_stats(batch if total is None else [total, *batch])
+    skipped: dict[str, str] | None = None
+    first = _load(job.inputs[0]) if job.inputs else None
+    if isinstance(first, GroupedStats):  # lines_groups' shards: the stored total, updated
+        got = merged_total(stage, [first, *(_load(p) for p in job.inputs[1:])], job.cache, not job.full)
+        if got is None:  # the stored total could not be used: the shards are asked for every group
+            for p in job.inputs:
+                scratch.remove(p)
+            return FitResult(job.out, 0, time.perf_counter() - t0, 0.0, need_groups=True)
+        total, skipped = got
+    else:
+        for i in range(0, len(job.inputs), MERGE_BATCH):
+            batch = [_load(p) for p in job.inputs[i:i + MERGE_BATCH]]
+            total = stage.merge_stats(batch if total is None else [total, *batch])
     memo = job.cache is not None and hasattr(stage, "take_fit_memo")
     if memo:
         stage.fit_memo = {} if job.full else load_fit_memo(job.cache, stage)  # type: ignore[arg-type]
@@ -546,7 +563,7 @@ def merge_fit(job: FitJob) -> FitResult:
     t2 = time.perf_counter()
     for p in job.inputs:
         scratch.remove(p)
-    return FitResult(job.out, scratch.size(job.out), t1 - t0, t2 - t1)
+    return FitResult(job.out, scratch.size(job.out), t1 - t0, t2 - t1, skipped=skipped)
 
 
 def _fresh(config: Config, position: int) -> Stage:
@@ -641,17 +658,23 @@ def run_stages(
             if isinstance(sources[0], tuple):
                 sources = one_pass("ingest", None)
             name = seg.stages[0]
-            partials = run_partial_fits([
-                PartialFitJob(f"count {name}: shard {i + 1}/{len(sources)}", config, seg.start, src,  # type: ignore[arg-type]
-                              scratch.join(work_dir, f"stats-{seg.start}-{name}-{i:05d}.pickle"), cache, full, fail_fast,
-                              layouts[i])
-                for i, src in enumerate(sources)])
+            for use_total in (True, False):
+                partials = run_partial_fits([
+                    PartialFitJob(f"count {name}: shard {i + 1}/{len(sources)}", config, seg.start, src,  # type: ignore[arg-type]
+                                  scratch.join(work_dir, f"stats-{seg.start}-{name}-{i:05d}.pickle"), cache, full,
+                                  fail_fast, layouts[i], use_total)
+                    for i, src in enumerate(sources)])
+                job = FitJob(f"fit {name}", config, seg.start, tuple(r.path for r in partials),
+                             scratch.join(work_dir, f"fitted-{seg.start}-{name}.pickle"), cache, full)
+                fitted_result = fit(job)
+                if not fitted_result.need_groups:
+                    break
             for r in partials:
                 reports[name].fit_skipped.update(r.skipped)
                 done.merge(r.work)
-            job = FitJob(f"fit {name}", config, seg.start, tuple(r.path for r in partials),
-                         scratch.join(work_dir, f"fitted-{seg.start}-{name}.pickle"), cache, full)
-            fitted[seg.start] = fit(job).path
+            if fitted_result.skipped is not None:  # with those of the groups the stored total held
+                reports[name].fit_skipped.update(fitted_result.skipped)
+            fitted[seg.start] = fitted_result.path
         sources = one_pass(label if not isinstance(sources[0], tuple) else f"ingest+{label}", seg.index)
     final = gather(sources, scratch.join(work_dir, "documents.jsonl"))  # type: ignore[arg-type]
     _remove(sources)
