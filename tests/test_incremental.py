@@ -360,61 +360,6 @@ def test_fit_units_recount_only_what_changed(tmp_path):
 
 
 
-def test_fit_groups_merge_exactly(tmp_path):
-    """lines_fit's level above the files: groups of consecutive files (ended by a file's name,
-    incremental._group_ends) keep their merged statistics, so a change in one file reads one
-    entry per other group; removing a file and adding it back, or editing one twice, gives the
-    statistics of a full count every time."""
-    from cleancorpus.document import Document
-    from cleancorpus.incremental import Work, _group_ends, file_key, lines_fit
-    from cleancorpus.pipeline import guarded_partial_fit
-    from cleancorpus.stages.spelling import SpellingStage
-
-    stage = SpellingStage()
-    texts = paragraphs()[:60]
-    files = {f"part-{i:03d}.jsonl": [Document(f"d{i}-{j}", texts[(3 * i + j) % len(texts)], f"part-{i:03d}.jsonl:{j}")
-                                      for j in range(3)] for i in range(30)}
-    ends = [name for name in files if _group_ends(name)]
-    assert 1 <= len(ends) < 29  # some groups of several files (the names decide)
-
-    def run(fs, read=True):
-        groups = [(name, [json.dumps(d.to_record(), ensure_ascii=False).encode() for d in ds]) for name, ds in fs.items()]
-        work = Work()
-        stats, _ = lines_fit(stage, groups, lambda d: guarded_partial_fit(stage, d, 0, True), str(tmp_path), read, work)
-        full, _ = lines_fit(stage, groups, lambda d: guarded_partial_fit(stage, d, 0, True), str(tmp_path / "full"), False)
-        assert stats.counts == full.counts and stats.words == full.words
-        return work
-
-    run(files)
-    fits = next((tmp_path / "_cache" / "fits").iterdir())
-    assert list(fits.glob("*-group.pickle.gz"))
-    # the changed file's group is recounted from its files; every other group of several files
-    # from its one entry: the file and unit entries of their files are not needed
-    names = list(files)
-    groups, current = [], []
-    for name in names:
-        current.append(name)
-        if _group_ends(name):
-            groups.append(current)
-            current = []
-    groups += [current] if current else []
-    changed = groups[0][-1]
-    assert any(len(g) > 1 for g in groups[1:])
-    for group in groups[1:]:
-        for name in group if len(group) > 1 else []:
-            for entry in fits.glob(f"{file_key(name)}-[fu]*.pickle.gz"):
-                entry.unlink()
-    edited = dict(files)
-    edited[changed] = [Document(d.id, d.text + " Anothr word.", d.source) for d in files[changed]]
-    work = run(edited)
-    assert work.fit_recomputed["spelling"] == 1
-    edited[changed] = [Document(d.id, d.text + " Yet anothr.", d.source) for d in files[changed]]
-    assert run(edited).fit_recomputed["spelling"] == 1  # edited twice
-    removed = {k: v for k, v in edited.items() if k != names[1]}
-    run(removed)
-    assert run(edited).fit_recomputed.get("spelling", 0) <= 1  # added back: its units may be swept or kept
-
-
 def test_entry_forms_rebuild_the_output_byte_for_byte():
     """What a segment entry keeps of a document (incremental.entry_form) gives the output line
     back exactly: the splice finds the record's own edits even when the text and the metadata
@@ -449,7 +394,7 @@ def test_fit_total_updates_exactly(tmp_path, name):
     arithmetic), reading no entry of an unchanged group, and gives a full count's statistics
     after additions, edits, removals, a file added back, and a damaged or missing total."""
     from cleancorpus.document import Document
-    from cleancorpus.incremental import FIT_TOTAL, FIT_TOTAL_KEYS, Work, lines_fit, stage_fingerprint
+    from cleancorpus.incremental import FIT_TOTAL, FIT_TOTAL_KEYS, FIT_UNIT, Work, lines_fit, stage_fingerprint
     from cleancorpus.pipeline import guarded_partial_fit
     from cleancorpus.stages import REGISTRY
 
@@ -457,6 +402,8 @@ def test_fit_total_updates_exactly(tmp_path, name):
     texts = [t + f"\n\nShare this page\nMenu {i % 5}" for i, t in enumerate(paragraphs()[:48])]  # boilerplate's lines
     files = {f"part-{i:03d}.jsonl": [Document(f"d{i}-{j}", texts[(3 * i + j) % len(texts)], f"part-{i:03d}.jsonl:{j}")
                                       for j in range(3)] for i in range(24)}
+    files["part-003.jsonl"] = [Document(f"d3-{j}", texts[j % len(texts)], f"part-003.jsonl:{j}")
+                               for j in range(FIT_UNIT + 3)]  # two units: shortened below
 
     def run(fs, read=True):
         groups = [(n, [json.dumps(d.to_record(), ensure_ascii=False).encode() for d in ds]) for n, ds in fs.items()]
@@ -472,7 +419,7 @@ def test_fit_total_updates_exactly(tmp_path, name):
     run(files)
     fits = tmp_path / "_cache" / "fits" / f"{name}-{stage_fingerprint(stage)}"
     assert (fits / FIT_TOTAL).exists() and (fits / FIT_TOTAL_KEYS).exists()
-    for entry in fits.glob("*-group.pickle.gz"):  # an unchanged group is not read at all
+    for entry in fits.glob("*-u*.pickle.gz"):  # an unchanged unit is not read at all
         entry.rename(entry.with_suffix(".moved"))
     assert run(files).fit_recomputed.get(name, 0) == 0
     for entry in fits.glob("*.moved"):
@@ -492,7 +439,9 @@ def test_fit_total_updates_exactly(tmp_path, name):
     (fits / FIT_TOTAL).unlink()
     run(edited)
     run(files)
-    assert len(list(fits.glob("*-group.pickle.gz"))) <= len(files)  # old groups' entries are removed
+    shorter = dict(files)
+    shorter["part-003.jsonl"] = files["part-003.jsonl"][:1]
+    run(shorter)
 
 
 def test_fittotal_arithmetic_is_a_merge():

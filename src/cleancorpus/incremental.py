@@ -590,14 +590,24 @@ FIT_UNIT = 32  # documents per counted unit of lines_fit: an edit recounts this 
 
 
 @dataclass
-class GroupedStats:
-    """One shard's statistics for a corpus stage by group of files (``lines_groups``), in input
-    order: (first file, group key, statistics, skipped documents, whether the statistics may be
-    kept). A group the stored total already holds (``total_id`` names that total) comes without
-    its statistics and skipped documents (None): ``merged_total`` takes them from the total."""
+class UnitStats:
+    """One shard's statistics for a corpus stage by unit of ``FIT_UNIT`` consecutive documents
+    of an input file (``lines_units``), in input order: (unit entry, digest of its lines,
+    statistics, skipped documents, whether they may be kept, what the unit held before). A unit
+    the stored total holds with the same lines (``total_id`` names that total) comes without
+    statistics (None); a unit the total holds with other lines comes with the old statistics
+    it read from the unit's entry before replacing it, as (old digest, statistics), or
+    ``LOST`` when the entry no longer held them."""
 
     total_id: str | None
-    groups: list[tuple[str, str, Any, dict[str, str] | None, bool]]
+    units: list[tuple[str, str, Any, dict[str, str] | None, bool, Any]]
+    # when no unit came from the total (a first or --full run): the units' merged statistics,
+    # and each unit's own are dropped (MERGED), so a shard's result is the size of one total
+    merged: Any = None
+
+
+LOST = "lost"  # a changed unit's old statistics could not be read: the stored total is not used
+MERGED = "merged"  # the unit's statistics are in its shard's ``merged``
 
 
 def lines_fit(
@@ -606,61 +616,57 @@ def lines_fit(
     root: str, read: bool, work: Work | None = None,
 ) -> tuple[Any, dict[str, str]]:
     """The stage's statistics of spill lines grouped by input file (in order) and the
-    documents the fit skipped: ``lines_groups`` and ``merged_total`` in one process."""
-    got = merged_total(stage, [lines_groups(stage, groups, fit, root, read, work)], root, read)
-    if got is None:  # the stored total could not be used: every group from its entry
-        got = merged_total(stage, [lines_groups(stage, groups, fit, root, read, work, use_total=False)], root, read)
+    documents the fit skipped: ``lines_units`` and ``merged_total`` in one process."""
+    groups = list(groups)
+    got = merged_total(stage, [lines_units(stage, groups, fit, root, read, work)], root, read)
+    if got is None:  # the stored total could not be used: every unit from its entry
+        got = merged_total(stage, [lines_units(stage, groups, fit, root, read, work, use_total=False)], root, read)
     assert got is not None
     return got
 
 
-def lines_groups(
+def lines_units(
     stage: Any, groups: Iterable[tuple[str, list[bytes]]],
     fit: Callable[[Callable[[], Iterable[Document]]], tuple[Any, dict]],
     root: str, read: bool, work: Work | None = None, use_total: bool = True,
-) -> GroupedStats:
-    """The statistics of spill lines grouped by input file (in order), by group of about
-    ``FIT_GROUP`` consecutive files (``_group_ends``), from stored counts where the lines are
-    unchanged. A group the stored total of the stage's statistics holds (``merged_total``: its
-    key, a digest of its files' names and lines, is in the total's list) costs nothing: not
-    even its entry is read. Any other group is read from its entry (kept under its key: a
-    changed group's old entry stays until the total no longer holds it) or, when there is
-    none, from its files' units of ``FIT_UNIT`` consecutive documents, recounting only the
-    units whose documents changed (a unit whose lines changed but not what the fit reads, e.g.
-    metadata for a text-only fit, is parsed and kept). There is no entry per file: it would
-    repeat its units' counts once more."""
+) -> UnitStats:
+    """The statistics of spill lines grouped by input file (in order), by unit of ``FIT_UNIT``
+    consecutive documents of a file, from stored counts where the lines are unchanged. A unit
+    the stored total of the stage's statistics holds with the same lines (``merged_total``)
+    costs a digest of its lines: not even its entry is read. Any other unit is read from its
+    entry or recounted when its documents changed (a unit whose lines changed but not what the
+    fit reads, e.g. metadata for a text-only fit, is parsed and kept). ``use_total=False``:
+    every unit comes with its statistics (what a run without a usable total merges)."""
     files = _Files(root)
     fp = stage_fingerprint(stage)
     text_only = getattr(stage, "fit_reads", "document") == "text"
     prior = _read_entry(files, f"fits/{stage.name}-{fp}/{FIT_TOTAL_KEYS}", "total") if read and use_total else None
-    held: frozenset[str] = prior["keys"] if prior is not None and isinstance(prior.get("keys"), frozenset) else frozenset()
-    out = GroupedStats(prior["id"] if prior is not None and held else None, [])
+    held: dict[str, str] = prior["units"] if prior is not None and isinstance(prior.get("units"), dict) else {}
+    out = UnitStats(prior["id"] if prior is not None and held else None, [])
 
     def count(name: str, n: int, recounted: bool) -> None:
         if work is not None:
             d = work.fit_recomputed if recounted else work.fit_reused
             d[name] = d.get(name, 0) + n
 
-    def digests(lines: list[bytes]) -> tuple[list[list[bytes]], list[str], str]:
-        units = [lines[i:i + FIT_UNIT] for i in range(0, len(lines), FIT_UNIT)]
-        udigests = []
-        for u in units:
+    for relpath, lines in groups:
+        base = f"fits/{stage.name}-{fp}/{file_key(relpath)}"
+        for k in range(0, len(lines), FIT_UNIT):
+            u = lines[k:k + FIT_UNIT]
             h = hashlib.sha256()
             for ln in u:
                 h.update(line_digest(ln))
-            udigests.append(h.hexdigest())
-        return units, udigests, hashlib.sha256("".join(udigests).encode()).hexdigest()
-
-    def one_file(relpath: str, units: list[list[bytes]], udigests: list[str], _node_key: str
-                 ) -> tuple[list[Any], dict[str, str], bool]:
-        """The file's units' statistics, skipped documents and whether a time limit struck."""
-        base = f"fits/{stage.name}-{fp}/{file_key(relpath)}"
-        ustats: list[Any] = []
-        uskipped: dict[str, str] = {}
-        timed_out = False
-        for k, (u, ldigest) in enumerate(zip(units, udigests)):
-            rel = f"{base}-u{k:05d}.pickle.gz"
+            ldigest = h.hexdigest()
+            rel = f"{base}-u{k // FIT_UNIT:05d}.pickle.gz"
+            was = held.get(rel)
+            if was == ldigest:
+                count(stage.name, 1, False)
+                out.units.append((rel, ldigest, None, None, True, None))
+                continue
             got = _read_entry(files, rel, relpath) if read else None
+            old: Any = None
+            if was is not None:
+                old = (was, got["stats"]) if got is not None and got.get("lines") == was else LOST
             chunk: list[Document] | None = None
             digest = None
             if got is not None and got.get("lines") != ldigest:
@@ -671,6 +677,7 @@ def lines_groups(
                 else:  # same statistics, other lines (what the fit does not read changed)
                     got = {**got, "lines": ldigest}
                     _write_entry(files, rel, got, level=1)
+            ok = True
             if got is None:
                 if chunk is None:
                     chunk = [decode_record(ln) for ln in u]
@@ -679,134 +686,90 @@ def lines_groups(
                 got = {"file": relpath, "digest": digest, "lines": ldigest, "stats": stats, "skipped": skip}
                 # a time limit depends on the moment: such a count is not kept
                 if any(why.startswith("fit failed: time limit") for why in skip.values()):
-                    timed_out = True
+                    ok = False
                 else:
                     _write_entry(files, rel, got, level=1)
                 count(stage.name, 1, True)
             else:
                 count(stage.name, 1, False)
-            ustats.append(got["stats"])
-            uskipped.update(got["skipped"])
-        return ustats, uskipped, timed_out
-
-    def one_group(members: list[tuple[str, list[bytes]]]) -> None:
-        keyed = [(rel, *digests(lines)) for rel, lines in members]
-        first = keyed[0][0]
-        group_key = hashlib.sha256(json.dumps([[rel, k[2]] for rel, *k in keyed]).encode()).hexdigest()
-        units = sum(len(u) for _, u, _, _ in keyed)
-        if group_key in held:
-            count(stage.name, units, False)
-            out.groups.append((first, group_key, None, None, True))
-            return
-        rel = group_entry(stage.name, fp, first, group_key)
-        got = _read_entry(files, rel, first) if read else None
-        if got is not None and got.get("lines") == group_key:
-            count(stage.name, units, False)
-            out.groups.append((first, group_key, got["stats"], got["skipped"], True))
-            return
-        stats, gskipped, timed_out = [], {}, False
-        for member in keyed:
-            st, skip, late = one_file(*member)
-            stats.extend(st)
-            gskipped.update(skip)
-            timed_out = timed_out or late
-        total = stage.merge_stats(stats)
-        if not timed_out:
-            _write_entry(files, rel, {"file": first, "lines": group_key, "stats": total, "skipped": gskipped}, level=1)
-        out.groups.append((first, group_key, total, gskipped, not timed_out))
-
-    members: list[tuple[str, list[bytes]]] = []
-    for relpath, lines in groups:
-        if not lines:
-            continue
-        members.append((relpath, lines))
-        if _group_ends(relpath):
-            one_group(members)
-            members = []
-    if members:
-        one_group(members)
+            out.units.append((rel, ldigest, got["stats"], got["skipped"], ok, old))
+    if not held and out.units:
+        out.merged = stage.merge_stats([st for _, _, st, _, _, _ in out.units])
+        out.units = [(rel, d, MERGED, skip, ok, None) for rel, d, _, skip, ok, _ in out.units]
     return out
 
 
-FIT_TOTAL = "total.pickle.gz"  # the stage's total statistics and the groups it holds
-FIT_TOTAL_KEYS = "total-keys.pickle.gz"  # the same total's id and group keys (read by every shard)
+FIT_TOTAL = "total.pickle.gz"  # the stage's total statistics and the units it holds
+FIT_TOTAL_KEYS = "total-keys.pickle.gz"  # the same total's id and units' digests (read by every shard)
 
 
-def group_entry(name: str, fp: str, first: str, group_key: str) -> str:
-    """A group's entry, under its key: a changed group's old entry stays readable (the stored
-    total is updated by taking it out) until the total no longer holds it."""
-    return f"fits/{name}-{fp}/{file_key(first)}-{group_key[:32]}-group.pickle.gz"
-
-
-def merged_total(stage: Any, shards: Sequence[GroupedStats], root: str | None, read: bool
+def merged_total(stage: Any, shards: Sequence[UnitStats], root: str | None, read: bool
                  ) -> tuple[Any, dict[str, str]] | None:
-    """The statistics of every group of every shard (in order) and the documents the fit
-    skipped, or None when a group comes without statistics and the stored total they refer to
-    cannot be used (missing, damaged, another run's, or an old group's entry is gone): the
-    caller then asks the shards for every group (``lines_groups(use_total=False)``).
+    """The statistics of every unit of every shard (in order) and the documents the fit
+    skipped, or None when a unit comes without statistics and the stored total cannot be used
+    (missing, damaged, another run's, or a changed unit's old statistics are lost): the caller
+    then asks the shards for every unit (``lines_units(use_total=False)``).
 
-    Every group with statistics: their merge. Else the stored total, less the groups it holds
-    that this run does not have (read from their entries), plus this run's groups it does not
-    hold (exact integer arithmetic, ``fittotal``). The new total is stored with its groups'
-    keys (unless a group's count hit a time limit) and the entries of groups it no longer
-    holds are removed."""
-    groups = [g for s in shards for g in s.groups]
+    Every unit with statistics: their merge (``merge_stats``). Else the stored total, less
+    the units it holds that changed (their old statistics, which the shards read before
+    replacing their entries) or that this run does not have (read from their entries), plus the
+    units that changed or are new: exact integer arithmetic (``fittotal``), the statistics a
+    merge gives. The new total is stored with its units' digests unless a unit's count hit a
+    time limit (then the next run starts from the previous total, which stays consistent)."""
+    units = [u for s in shards for u in s.units]
     files = _Files(root) if root is not None else None
     fp = stage_fingerprint(stage)
-    keys = [key for _, key, _, _, _ in groups]
-    if any(st is None for _, _, st, _, _ in groups):
-        ids = {s.total_id for s in shards if any(g[2] is None for g in s.groups)}
+    skipped: dict[str, str] = {}
+    held_skipped: dict[str, dict[str, str]] = {}
+    if any(st is None for _, _, st, _, _, _ in units):
+        ids = {s.total_id for s in shards if any(u[2] is None for u in s.units)}
         if files is None or len(ids) != 1 or None in ids:
             return None
         tot = _read_entry(files, f"fits/{stage.name}-{fp}/{FIT_TOTAL}", "total")
         if tot is None or tot.get("id") != ids.pop() or not fittotal.supported(tot.get("stats")):
             return None
-        total, held = tot["stats"], tot["groups"]  # held: key -> (first file, skipped)
-        now = set(keys)
+        total, held = tot["stats"], tot["units"]  # rel -> (digest, skipped)
+        now = {rel for rel, *_ in units}
         try:
-            for key, (first, _) in held.items():
-                if key not in now:
-                    old = _read_entry(files, group_entry(stage.name, fp, first, key), first)
-                    if old is None or old.get("lines") != key:
+            for rel, (was, _) in held.items():
+                if rel not in now:  # a unit no longer there (its file was removed or shortened)
+                    old = _read_entry(files, rel, None, any_file=True)
+                    if old is None or old.get("lines") != was:
                         return None
                     total = fittotal.subtract(total, old["stats"])
-            for _, key, st, _, _ in groups:
-                if key not in held:
-                    total = fittotal.add(total, st)
+            for rel, ldigest, st, _, _, old in units:
+                if st is None:
+                    continue
+                if isinstance(st, str):  # MERGED
+                    return None
+                if rel in held:
+                    if held[rel][0] == ldigest:
+                        continue  # held already (a shard that did not read the keys)
+                    if old is None or old == LOST or old[0] != held[rel][0]:
+                        return None
+                    total = fittotal.subtract(total, old[1])
+                total = fittotal.add(total, st)
         except ValueError:  # the total does not hold what its list says: not used
             return None
         if not fittotal.exact(total):
             return None
-        skipped: dict[str, str] = {}
-        for _, key, _, skip, _ in groups:
-            skipped.update(held[key][1] if skip is None else skip)
-        gone = [(first, key) for key, (first, _) in held.items() if key not in now]
+        held_skipped = {rel: skip for rel, (_, skip) in held.items()}
     else:
-        total = stage.merge_stats([st for _, _, st, _, _ in groups]) if groups else None
-        skipped = {}
-        for _, _, _, skip, _ in groups:
-            skipped.update(skip)
-        gone = []
-        if files is not None:
-            tot = _read_entry(files, f"fits/{stage.name}-{fp}/{FIT_TOTAL_KEYS}", "total") if read else None
-            if tot is not None and isinstance(tot.get("keys"), frozenset):
-                gone = [(first, key) for key, first in tot.get("firsts", {}).items() if key not in set(keys)]
+        parts = [st for s in shards for st in ([s.merged] if s.merged is not None else [u[2] for u in s.units])]
+        total = stage.merge_stats(parts) if parts else None
+    for rel, _, _, skip, _, _ in units:
+        skipped.update(held_skipped[rel] if skip is None else skip)
     if total is None:
-        return None if not groups else (total, skipped)
-    if files is not None and all(ok for *_, ok in groups) and fittotal.supported(total) and fittotal.exact(total):
-        tid = hashlib.sha256(json.dumps(keys).encode()).hexdigest()
-        held = {key: (first, skip) for first, key, _, skip, _ in groups}
-        for first, key, _, skip, _ in groups:
-            if skip is None:
-                held[key] = (first, tot["groups"][key][1])
+        return None if units else (total, skipped)
+    if files is not None and all(ok for _, _, _, _, ok, _ in units) and fittotal.supported(total) and fittotal.exact(total):
+        tid = hashlib.sha256(json.dumps([[rel, d] for rel, d, *_ in units]).encode()).hexdigest()
+        held = {rel: (d, held_skipped[rel] if skip is None else skip) for rel, d, _, skip, _, _ in units}
         # the total first, then its keys (what the shards read): a run stopped between the two
         # leaves keys naming the previous total's id, which no longer matches: a miss
         _write_entry(files, f"fits/{stage.name}-{fp}/{FIT_TOTAL}",
-                     {"file": "total", "id": tid, "groups": held, "stats": total}, level=1)
+                     {"file": "total", "id": tid, "units": held, "stats": total}, level=1)
         _write_entry(files, f"fits/{stage.name}-{fp}/{FIT_TOTAL_KEYS}",
-                     {"file": "total", "id": tid, "keys": frozenset(keys), "firsts": {k: v[0] for k, v in held.items()}})
-        for first, key in gone:
-            files.remove(group_entry(stage.name, fp, first, key))
+                     {"file": "total", "id": tid, "units": {rel: d for rel, (d, _) in held.items()}})
     return total, skipped
 
 
@@ -826,15 +789,6 @@ def save_fit_memo(root: str, stage: Any, memo: dict | None) -> None:
         _write_entry(_Files(root), f"fits/{stage.name}-{stage_fingerprint(stage)}/{FIT_MEMO}", {"file": "memo", "memo": memo})
 
 
-FIT_GROUP = 8  # files per group of lines_fit's merge level, on average
-
-
-def _group_ends(relpath: str) -> bool:
-    """Whether a group of files ends with this one: decided by the file's name alone, so adding
-    or removing a file changes the group it is in and no other (positions would shift them all)."""
-    return int(file_key(relpath)[:8], 16) % FIT_GROUP == 0
-
-
 def _chunk_digest(chunk: list[Document], text_only: bool) -> str:
     h = hashlib.sha256()
     for d in chunk:
@@ -842,9 +796,10 @@ def _chunk_digest(chunk: list[Document], text_only: bool) -> str:
     return h.hexdigest()
 
 
-def _read_entry(files: _Files, rel: str, relpath: str) -> dict[str, Any] | None:
+def _read_entry(files: _Files, rel: str, relpath: str | None, any_file: bool = False) -> dict[str, Any] | None:
     """A stored entry (a gzipped pickle of a dict naming its input file), or None when it is
-    missing, damaged or another file's: an entry can only miss, never fail a run."""
+    missing, damaged or another file's (``any_file``: whichever file it names): an entry can
+    only miss, never fail a run."""
     data = files.read(rel)
     if data is None:
         return None
@@ -852,7 +807,7 @@ def _read_entry(files: _Files, rel: str, relpath: str) -> dict[str, Any] | None:
         got = pickle.loads(gzip.decompress(data))
     except Exception:  # noqa: BLE001 - a damaged entry is a miss
         return None
-    return got if isinstance(got, dict) and got.get("file") == relpath else None
+    return got if isinstance(got, dict) and (any_file or got.get("file") == relpath) else None
 
 
 def _write_entry(files: _Files, rel: str, got: dict[str, Any], level: int = 6) -> None:

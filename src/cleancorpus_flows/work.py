@@ -29,7 +29,7 @@ from cleancorpus.document import Document, Outcome, Rejection, Status
 from cleancorpus.idkey import IdKey
 from cleancorpus.incremental import (SAME, UNCACHEABLE, DocResult, LazyDocument, SegmentFiles, StageCache, Work,
                                      cached_partial_fit, delta_of, entry_form, ingest_tag, jsonable, line_digest,
-                                     GroupedStats, lines_groups, load_fit_memo, merged_total, rebuilt, save_fit_memo,
+                                     UnitStats, lines_units, load_fit_memo, merged_total, rebuilt, save_fit_memo,
                                      segment_dir, splice_parts, spliced, stage_fingerprint)
 from cleancorpus.ingest import InputFile, file_digest, iter_documents
 from cleancorpus.records import decode_record, encode_record
@@ -478,7 +478,7 @@ class PartialFitJob:
     full: bool = False
     fail_fast: bool = False
     layout: Layout | None = None  # the spill's lines per input file: unchanged chunks are not parsed
-    use_total: bool = True  # groups the stored total holds come without statistics (lines_groups)
+    use_total: bool = True  # units the stored total holds come without statistics (lines_units)
 
 
 @dataclass(frozen=True)
@@ -507,13 +507,13 @@ def partial_fit(job: PartialFitJob) -> PartialFitResult:
 
     done = Work()
     if job.cache is not None and job.layout is not None:
-        # by group of files: merge_fit updates the stored total with the groups that changed
-        grouped = lines_groups(stage, _file_lines(job.source, job.layout), fit, job.cache, not job.full, done,
+        # by unit of documents: merge_fit updates the stored total with the units that changed
+        grouped = lines_units(stage, _file_lines(job.source, job.layout), fit, job.cache, not job.full, done,
                                use_total=job.use_total)
         n = sum(c for _, c in job.layout)
         with scratch.open_file(job.out, "wb") as fh:
             pickle.dump(grouped, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        skipped = {k: v for g in grouped.groups if g[3] is not None for k, v in g[3].items()}
+        skipped = {k: v for u in grouped.units if u[3] is not None for k, v in u[3].items()}
         return PartialFitResult(job.out, scratch.size(job.out), n, time.perf_counter() - t0, skipped, done)
     stats, skipped = cached_partial_fit(stage, docs, fit, job.cache, not job.full, done)
     with scratch.open_file(job.out, "wb") as fh:
@@ -540,9 +540,9 @@ def merge_fit(job: FitJob) -> FitResult:
     total = None
     skipped: dict[str, str] | None = None
     first = _load(job.inputs[0]) if job.inputs else None
-    if isinstance(first, GroupedStats):  # lines_groups' shards: the stored total, updated
+    if isinstance(first, UnitStats):  # lines_units' shards: the stored total, updated
         got = merged_total(stage, [first, *(_load(p) for p in job.inputs[1:])], job.cache, not job.full)
-        if got is None:  # the stored total could not be used: the shards are asked for every group
+        if got is None:  # the stored total could not be used: the shards are asked for every unit
             for p in job.inputs:
                 scratch.remove(p)
             return FitResult(job.out, 0, time.perf_counter() - t0, 0.0, need_groups=True)
