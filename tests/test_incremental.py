@@ -161,6 +161,9 @@ def test_incremental_and_full_give_the_same_version(tmp_path, base):
     assert work["dedup"]["documents_not_parsed"] >= 10
     assert work["stages"]["boilerplate"]["fit_chunks_recounted"] == 2
     assert work["stages"]["boilerplate"]["fit_chunks_reused"] == 4
+    # each corpus stage's total statistics (incremental.merged_total) outlive the cache's sweep
+    assert sorted(p.parent.name.split("-")[0] for p in (store / "_cache" / "fits").glob("*/total.pickle.gz")) == [
+        "boilerplate", "spelling", "spun"]
     # spun's statistics changed (10 more clean documents): its results are still reused where
     # every value a document read holds, and step() checks them against --full byte for byte
     assert work["stages"]["spun"]["reused"] >= 10

@@ -158,7 +158,8 @@ def sweep(root: str, keep_dirs: set[str], keep_files: set[str]) -> int:
             entries = files.fs.ls(d, detail=False)
             for e in entries:
                 base = e.rsplit("/", 1)[-1]
-                per_file = base not in ("pairs.npz", FIT_MEMO)  # dedup's verified pairs, a fit's memo: one per store
+                # dedup's verified pairs, a fit's memo and its total statistics: one per store
+                per_file = base not in ("pairs.npz", FIT_MEMO, FIT_TOTAL, FIT_TOTAL_KEYS)
                 if name not in keep_dirs or per_file and base.split(".", 1)[0].split("-", 1)[0] not in keep_files:
                     files.fs.rm(e)
                     removed += 1
