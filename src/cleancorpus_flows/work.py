@@ -213,15 +213,24 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
     layout: list[tuple[str, int]] = []
     total = 0
 
+    paths: dict[tuple[int, ...], int] = {}  # the stored results' paths (edits per stage), counted
+
+    def count_paths() -> None:
+        """The reports and reuse counts of the results emitted from entries: one update per
+        distinct path and stage, not one per document (the sums are the same)."""
+        for path, k in paths.items():
+            for stage, n in zip(seg, path):
+                rep = reports[stage.name]
+                rep.seen += k
+                if n:
+                    rep.changed += k
+                    rep.edits += n * k
+                work.reused[stage.name] = work.reused.get(stage.name, 0) + k
+        paths.clear()
+
     with scratch.open_file(job.out, "wb") as out:
         def emit(r: DocResult, line: bytes, get: Callable[[], Document]) -> int:
-            for stage, n in zip(seg, r.path):
-                rep = reports[stage.name]
-                rep.seen += 1
-                if n:
-                    rep.changed += 1
-                    rep.edits += n
-                work.reused[stage.name] = work.reused.get(stage.name, 0) + 1
+            paths[r.path] = paths.get(r.path, 0) + 1
             if r.rejected is not None:
                 stage = seg[len(r.path)]
                 reports[stage.name].seen += 1
@@ -381,6 +390,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                     layout.append((relpath, n))
                     total += n
                     told()
+    count_paths()
     if later is not None:
         later.flush()
     return PassResult(job.out, total, reports, rejected, time.perf_counter() - t0, work, tuple(layout))
