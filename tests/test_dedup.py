@@ -339,3 +339,20 @@ def test_seeds_000_and_001_form_one_cluster(seeds, out):
     members = {cluster["kept"]} | {d["id"] for d in cluster["dropped"]}
     assert members == {got["000"]["id"], got["001"]["id"]}
     assert cluster["kept"] == got["001"]["id"]  # the copy that needed no spun repairs
+
+
+def test_scores_from_overlaps_are_the_pairwise_expressions():
+    """The remembered pairs' scores, computed for all pairs at once, are bit for bit the floats
+    the per-pair expressions of verify.similarity give (empty sets and equal sizes included)."""
+    import random
+
+    from cleancorpus.dedup.verify import scores_from_overlaps
+
+    rng = random.Random(7)
+    a = [rng.choice([0, 1, 2, rng.randint(0, 50_000)]) for _ in range(20_000)]
+    b = [rng.choice([x, rng.randint(0, 50_000)]) for x in a]
+    inter = [rng.randint(0, min(x, y)) for x, y in zip(a, b)]
+    got = scores_from_overlaps(np.array(inter), np.array(a), np.array(b))
+    for k, (i, x, y) in enumerate(zip(inter, a, b)):
+        want = (0.0, 0.0, 0) if x == 0 or y == 0 else (i / (x + y - i), i / min(x, y), min(x, y))
+        assert (float(got.jaccard[k]), float(got.containment[k]), int(got.smaller[k])) == want

@@ -185,12 +185,22 @@ def verify_task(job: VerifyJob) -> tuple[np.ndarray, PairScores]:
 def scores_from_overlaps(inter: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> PairScores:
     """What ``similarity`` gives for pairs of sorted sets of these sizes and overlaps (the same
     expressions, on Python ints: the same floats)."""
-    rows = [(0.0, 0.0, 0) if a == 0 or b == 0 else (i / (a + b - i), i / min(a, b), min(a, b))
-            for i, a, b in zip(inter.tolist(), size_a.tolist(), size_b.tolist())]
-    if not rows:
+    i, a, b = (np.asarray(x, dtype=np.int64) for x in (inter, size_a, size_b))
+    if not i.size:
         return PairScores.concat([])
-    jac, con, small = zip(*rows)
-    return PairScores(np.array(jac), np.array(con), np.array(small, dtype=np.int64))
+    if max(int(a.max()), int(b.max())) >= 1 << 52:  # beyond exact float64 integers: Python's division
+        rows = [(0.0, 0.0, 0) if x == 0 or y == 0 else (k / (x + y - k), k / min(x, y), min(x, y))
+                for k, x, y in zip(i.tolist(), a.tolist(), b.tolist())]
+        jac, con, small = zip(*rows)
+        return PairScores(np.array(jac), np.array(con), np.array(small, dtype=np.int64))
+    # int / int in Python is the correctly rounded quotient; so is float64 division of two
+    # integers float64 holds exactly: the same floats, a pair at a time or all at once
+    empty = (a == 0) | (b == 0)
+    small = np.where(empty, 0, np.minimum(a, b))
+    union = np.where(empty, 1, a + b - i)
+    jac = np.where(empty, 0.0, i.astype(np.float64) / union.astype(np.float64))
+    con = np.where(empty, 0.0, i.astype(np.float64) / np.maximum(small, 1).astype(np.float64))
+    return PairScores(jac, con, small.astype(np.int64))
 
 
 def overlaps_of(scores: PairScores) -> np.ndarray:
