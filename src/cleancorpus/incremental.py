@@ -38,10 +38,10 @@ stages after a segment's head) still apply.
 
 Fits are reused the same way: each input file's documents, as they enter a corpus stage, are
 counted in units whose statistics are kept with a digest of the unit's lines (and of what the fit
-reads of its documents), and each file's merged statistics with a digest of all its lines
-(``lines_fit``); a run reads one entry per unchanged file, recounts only the units whose
-documents changed and merges (``merge_stats``, exact and order-independent) the rest, so the
-fitted statistics are those of a full count.
+reads of its documents), and the stage's total statistics with the digest of every unit they hold
+(``lines_units``, ``merged_total``): a run reads only the changed units' entries and updates the
+total by them (exact integer arithmetic, fittotal.py), so the fitted statistics are those of a
+full count.
 
 The cache lives next to the tables (``<store>/_cache/``, through fsspec: on S3 too when the
 store is there). Entries are content-addressed, so a stale or foreign entry can only miss,
