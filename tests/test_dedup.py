@@ -356,3 +356,26 @@ def test_scores_from_overlaps_are_the_pairwise_expressions():
     for k, (i, x, y) in enumerate(zip(inter, a, b)):
         want = (0.0, 0.0, 0) if x == 0 or y == 0 else (i / (x + y - i), i / min(x, y), min(x, y))
         assert (float(got.jaccard[k]), float(got.containment[k]), int(got.smaller[k])) == want
+
+
+def test_pair_keys_and_their_lookup_are_the_bytes_ones():
+    """The remembered pairs' keys for all pairs at once (index.pair_keys) are index.pair_key's
+    bytes, and their lookup (index.lookup_pairs) finds what a dict of those bytes finds:
+    equal text keys, keys that differ only in a late or a zero byte, and pairs not stored."""
+    import random
+
+    from cleancorpus.dedup.index import lookup_pairs, pair_key, pair_keys
+
+    rng = random.Random(3)
+    base = [bytes(rng.randrange(256) for _ in range(16)) for _ in range(200)]
+    keys = base + [base[0], base[1][:15] + b"\x00", base[2][:15] + bytes([base[2][15] ^ 1]), b"\x00" * 16]
+    arr = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
+    pairs = np.array([(rng.randrange(len(keys)), rng.randrange(len(keys))) for _ in range(3000)]
+                     + [(0, 200), (1, 201), (2, 202), (203, 5)], dtype=np.int64)
+    pk = pair_keys(arr, pairs)
+    want = [pair_key(keys[i], keys[j]) for i, j in pairs.tolist()]
+    assert [bytes(r) for r in pk] == want
+    memo = {k: n for n, k in enumerate(want[::2])}  # half the pairs stored (a dict keeps a repeated key's last value)
+    stored = np.frombuffer(b"".join(memo), dtype=np.uint8).reshape(len(memo), 32)
+    got = lookup_pairs(stored, np.array(list(memo.values()), dtype=np.int64), pk)
+    assert got.tolist() == [memo.get(k, -1) for k in want]

@@ -128,25 +128,27 @@ class DedupIndex:
     # -- verified candidate pairs: |A∩B| of two texts' shingle sets, by the two text keys. A
     # pure function of the two texts (and the parameters, in the directory name), so a pair of
     # unchanged texts is not verified again; the file holds the latest run's candidate pairs.
-    def load_pairs(self) -> dict[bytes, int]:
+    def load_pair_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pair keys ((m, 32) uint8 rows, ``pair_key``) and their overlaps (empty when missing or damaged)."""
+        empty = np.zeros((0, 32), np.uint8), np.zeros(0, np.int64)
         if not self.read:
-            return {}
+            return empty
         data = self.files.read(f"{self.prefix}/{PAIRS}")
         if data is None:
-            return {}
+            return empty
         try:
             z = np.load(io.BytesIO(data), allow_pickle=False)
             keys, inter = z["keys"], z["inter"]
-            if keys.ndim != 2 or keys.shape[1] != 32 or keys.shape[0] != inter.size:
-                return {}
-            return dict(zip((bytes(k) for k in keys), inter.tolist()))
+            if keys.ndim != 2 or keys.shape[1] != 32 or keys.shape[0] != inter.size or keys.dtype != np.uint8:
+                return empty
+            return np.ascontiguousarray(keys), np.asarray(inter, dtype=np.int64)
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
-            return {}
+            return empty
 
-    def save_pairs(self, keys: list[bytes], inter: np.ndarray) -> None:
+    def save_pairs(self, keys: list[bytes] | np.ndarray, inter: np.ndarray) -> None:
         buf = io.BytesIO()
-        np.savez(buf, keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32),
-                 inter=np.asarray(inter, dtype=np.int64))
+        rows = keys if isinstance(keys, np.ndarray) else np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32)
+        np.savez(buf, keys=rows, inter=np.asarray(inter, dtype=np.int64))
         self.files.write(f"{self.prefix}/{PAIRS}", buf.getvalue())
 
 
@@ -155,3 +157,27 @@ PAIRS = "pairs.npz"  # not an input file's entry: kept by the sweep as long as t
 
 def pair_key(a: bytes, b: bytes) -> bytes:
     return a + b if a <= b else b + a
+
+
+def pair_keys(keys: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """``pair_key`` of every pair of rows ((n, 16) uint8 text keys, (m, 2) row pairs): (m, 32) uint8."""
+    a, b = keys[pairs[:, 0]], keys[pairs[:, 1]]
+    diff = a != b
+    first = diff.argmax(axis=1)  # the first differing byte decides, as bytes compare
+    rows = np.arange(a.shape[0])
+    a_first = ~diff.any(axis=1) | (a[rows, first] < b[rows, first])
+    return np.ascontiguousarray(np.where(a_first[:, None], np.concatenate([a, b], axis=1), np.concatenate([b, a], axis=1)))
+
+
+def lookup_pairs(stored: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The stored value of each wanted pair key ((m, 32) uint8 rows), -1 where none is stored."""
+    out = np.full(wanted.shape[0], -1, dtype=np.int64)
+    if not stored.shape[0] or not wanted.shape[0]:
+        return out
+    s = stored.view("S32").ravel()
+    order = np.argsort(s, kind="stable")
+    pos = np.searchsorted(s[order], wanted.view("S32").ravel()).clip(0, s.size - 1)
+    at = order[pos]
+    hit = (stored[at] == wanted).all(axis=1)  # byte for byte (fixed-width strings ignore trailing zeros)
+    out[hit] = values[at[hit]]
+    return out

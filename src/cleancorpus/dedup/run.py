@@ -27,7 +27,7 @@ from ..incremental import input_file
 from ..scratch import Location
 from .cluster import REPAIR_STAGES, Member, clusters, components, representative
 from .exact import HASH_DTYPE, exact_groups
-from .index import DedupIndex, FileMeta, Row, pair_key, text_key
+from .index import DedupIndex, FileMeta, Row, lookup_pairs, pair_keys, text_key
 from .lsh import decode_pairs
 from .minhash import MinHashParams
 from .records import DedupResult, Duplicate
@@ -399,10 +399,12 @@ class _Run:
         idx = self.index
         assert idx is not None
         pairs = decode_pairs(codes, n)
-        keys = self.keys
-        pk = [pair_key(keys[i], keys[j]) for i, j in pairs.tolist()]
-        memo = idx.load_pairs()
-        inter = np.fromiter((memo.get(k, -1) for k in pk), dtype=np.int64, count=len(pk))
+        if any(len(k) != 16 for k in self.keys):
+            raise DedupError("a text key is not 16 bytes")  # index.text_key: a sha256 prefix
+        keys = np.frombuffer(b"".join(self.keys), dtype=np.uint8).reshape(len(self.keys), 16)
+        pk = pair_keys(keys, pairs) if pairs.size else np.zeros((0, 32), np.uint8)
+        stored, values = idx.load_pair_arrays()
+        inter = lookup_pairs(stored, values, pk)
         todo = np.flatnonzero(inter < 0)
         if todo.size:
             files, offsets = tuple(o.sets for o in outs), tuple(o.offsets for o in outs)
@@ -414,7 +416,7 @@ class _Run:
                 raise DedupError(f"map_fn returned {len(found)} results for {len(jobs)} verification slices")
             inter[todo] = overlaps_of(PairScores.concat([f[1] for f in found]))
         idx.pairs_reused, idx.pairs_verified = int(codes.size - todo.size), int(todo.size)
-        if todo.size or len(memo) != len(pk):
+        if todo.size or not np.array_equal(stored, pk):
             idx.save_pairs(pk, inter)
         sizes = np.concatenate([np.diff(o.offsets) for o in outs]) if outs else np.zeros(0, np.int64)
         scores = scores_from_overlaps(inter, sizes[pairs[:, 0]], sizes[pairs[:, 1]])
