@@ -232,6 +232,42 @@ def test_damaged_cache_entries_are_misses(tmp_path, base):
     assert inc.manifest["work"]["stages"]["unicode"]["reused"] == 0
 
 
+def test_a_damaged_fit_total_costs_a_merge_not_a_result(tmp_path, base, monkeypatch):
+    """The units' digests say the stored totals hold every unchanged unit, but the totals are
+    damaged: the run's fits ask the shards for every unit again (work.run_stages) and merge
+    them, and the version is a fresh store's; the next run updates the rebuilt totals."""
+    from cleancorpus_flows import work
+
+    calls: list[bool] = []  # per merge: whether the stored total could be used
+
+    def recorded(stage, shards, root, read):
+        got = merged_total(stage, shards, root, read)
+        if any(u[2] is None for s in shards for u in s.units):
+            calls.append(got is not None)
+        return got
+
+    merged_total = work.merged_total
+    monkeypatch.setattr(work, "merged_total", recorded)
+    store, raw = tmp_path / "store", write_raw(tmp_path / "raw", base)
+    cleancorpus.clean(raw, store)
+    totals = list((store / "_cache" / "fits").glob("*/total.pickle.gz"))
+    assert len(totals) == 3
+    for path in totals:
+        path.write_bytes(b"\x1f\x8bnot a total")
+    files = dict(base)
+    files["part-007.jsonl"] = corpus(11, files=1, per_file=5)["part-000.jsonl"]
+    inc = cleancorpus.clean(write_raw(raw, files), store).version
+    fresh = cleancorpus.clean(raw, tmp_path / "fresh", id_key=key_of(store)).version
+    same_version(inc, fresh, tmp_path)
+    assert inc.manifest["work"]["stages"]["unicode"]["recomputed"] == 5
+    assert calls == [False, False, False]  # each stage's total refused, then every unit merged
+    files["part-008.jsonl"] = corpus(12, files=1, per_file=5)["part-000.jsonl"]
+    inc = cleancorpus.clean(write_raw(raw, files), store).version
+    fresh = cleancorpus.clean(raw, tmp_path / "fresh2", id_key=key_of(store)).version
+    same_version(inc, fresh, tmp_path)
+    assert calls[3:] == [True, True, True]  # the rebuilt totals, updated
+
+
 def test_the_flow_units_reuse_what_the_cli_stored(tmp_path, base):
     """The flow's sharded passes (work.run_stages, here with its serial executors) read and
     write the same cache as ``cleancorpus clean``, and spill what a full sequential run spills."""

@@ -547,20 +547,31 @@ def merge_fit(job: FitJob) -> FitResult:
     stage with the total and pickle it for the workers. The statistics files are removed."""
     stage = _fresh(job.config, job.position)
     t0 = time.perf_counter()
-    total = None
-    skipped: dict[str, str] | None = None
-    first = _load(job.inputs[0]) if job.inputs else None
-    if isinstance(first, UnitStats):  # lines_units' shards: the stored total, updated
-        got = merged_total(stage, [first, *(_load(p) for p in job.inputs[1:])], job.cache, not job.full)
-        if got is None:  # the stored total could not be used: the shards are asked for every unit
-            for p in job.inputs:
-                scratch.remove(p)
-            return FitResult(job.out, 0, time.perf_counter() - t0, 0.0, need_groups=True)
-        total, skipped = got
-    else:
+    got: tuple[Any, dict[str, str] | None] | None = (None, None)
+    if job.inputs and isinstance(_load(job.inputs[0]), UnitStats):  # lines_units': the stored total, updated
+        shards = [_load(p) for p in job.inputs]  # (the units' statistics: each shard's change only)
+        if all(isinstance(s, UnitStats) for s in shards):
+            got = merged_total(stage, shards, job.cache, not job.full)
+        elif any(isinstance(s, UnitStats) and any(u[2] is None for u in s.units) for s in shards):
+            got = None  # units the total holds, but no total to take them from
+        else:  # both kinds: merged, no total kept
+            got = stage.merge_stats([_shard_stats(stage, s) for s in shards]), None
+        del shards
+    else:  # partial fits' statistics: merged a few files at a time
+        total = None
         for i in range(0, len(job.inputs), MERGE_BATCH):
             batch = [_load(p) for p in job.inputs[i:i + MERGE_BATCH]]
+            if any(isinstance(b, UnitStats) and any(u[2] is None for u in b.units) for b in batch):
+                got = None
+                break
+            batch = [_shard_stats(stage, b) for b in batch]
             total = stage.merge_stats(batch if total is None else [total, *batch])
+            got = total, None
+    if got is None:  # the stored total could not be used: the shards are asked for every unit
+        for p in job.inputs:
+            scratch.remove(p)
+        return FitResult(job.out, 0, time.perf_counter() - t0, 0.0, need_groups=True)
+    total, skipped = got
     memo = job.cache is not None and hasattr(stage, "take_fit_memo")
     if memo:
         stage.fit_memo = {} if job.full else load_fit_memo(job.cache, stage)  # type: ignore[arg-type]
@@ -574,6 +585,13 @@ def merge_fit(job: FitJob) -> FitResult:
     for p in job.inputs:
         scratch.remove(p)
     return FitResult(job.out, scratch.size(job.out), t1 - t0, t2 - t1, skipped=skipped)
+
+
+def _shard_stats(stage: Stage, got: Any) -> Any:
+    """A shard's statistics: a partial fit's, or the merge of a ``UnitStats``'s units."""
+    if not isinstance(got, UnitStats):
+        return got
+    return got.merged if got.merged is not None else stage.merge_stats([u[2] for u in got.units])
 
 
 def _fresh(config: Config, position: int) -> Stage:
