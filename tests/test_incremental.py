@@ -506,3 +506,25 @@ def test_fittotal_arithmetic_is_a_merge():
             assert fittotal.add(got, b) == whole  # (in place)
         with pytest.raises(ValueError):  # what the total does not hold cannot be taken out
             fittotal.subtract(stage.merge_stats([a]), whole)
+
+
+def test_fittotal_update_is_a_merge():
+    """fittotal.update (several parts out and in at once: spun's sketches in one pass) gives
+    what merge_stats gives, and refuses a part the total does not hold."""
+    from cleancorpus import fittotal
+    from cleancorpus.document import Document
+    from cleancorpus.stages import REGISTRY
+
+    texts = [t + f"\n\nShare this page\nMenu {i % 5}" for i, t in enumerate(paragraphs()[:30])]
+    docs = [Document(f"d{i}", t, f"f:{i}") for i, t in enumerate(texts)]
+    for name in ("spelling", "boilerplate", "spun"):
+        stage = REGISTRY[name]()
+        parts = [stage.partial_fit(docs[i::5]) for i in range(5)]
+        got = fittotal.update(stage.merge_stats(parts[:3]), [parts[0], parts[2]], [parts[3], parts[4]])
+        want = stage.merge_stats([parts[1], parts[3], parts[4]])
+        if name == "boilerplate":
+            assert got.keys.tolist() == want.keys.tolist() and got.counts.tolist() == want.counts.tolist()
+        else:
+            assert got == want
+        with pytest.raises(ValueError):
+            fittotal.update(stage.merge_stats(parts[:2]), [parts[3]], [])

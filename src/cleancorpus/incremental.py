@@ -731,25 +731,27 @@ def merged_total(stage: Any, shards: Sequence[UnitStats], root: str | None, read
             return None
         total, held = tot["stats"], tot["units"]  # rel -> (digest, skipped)
         now = {rel for rel, *_ in units}
-        try:
-            for rel, (was, _) in held.items():
-                if rel not in now:  # a unit no longer there (its file was removed or shortened)
-                    old = _read_entry(files, rel, None, any_file=True)
-                    if old is None or old.get("lines") != was:
-                        return None
-                    total = fittotal.subtract(total, old["stats"])
-            for rel, ldigest, st, _, _, old in units:
-                if st is None:
-                    continue
-                if isinstance(st, str):  # MERGED
+        minus, plus = [], []
+        for rel, (was, _) in held.items():
+            if rel not in now:  # a unit no longer there (its file was removed or shortened)
+                gone = _read_entry(files, rel, None, any_file=True)
+                if gone is None or gone.get("lines") != was:
                     return None
-                if rel in held:
-                    if held[rel][0] == ldigest:
-                        continue  # held already (a shard that did not read the keys)
-                    if old is None or old == LOST or old[0] != held[rel][0]:
-                        return None
-                    total = fittotal.subtract(total, old[1])
-                total = fittotal.add(total, st)
+                minus.append(gone["stats"])
+        for rel, ldigest, st, _, _, old in units:
+            if st is None:
+                continue
+            if isinstance(st, str):  # MERGED
+                return None
+            if rel in held:
+                if held[rel][0] == ldigest:
+                    continue  # held already (a shard that did not read the keys)
+                if old is None or old == LOST or old[0] != held[rel][0]:
+                    return None
+                minus.append(old[1])
+            plus.append(st)
+        try:
+            total = fittotal.update(total, minus, plus)
         except ValueError:  # the total does not hold what its list says: not used
             return None
         if not fittotal.exact(total):
