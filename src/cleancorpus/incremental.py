@@ -650,6 +650,16 @@ def lines_units(
             d = work.fit_recomputed if recounted else work.fit_reused
             d[name] = d.get(name, 0) + n
 
+    # no unit from a total (a first or --full run, or the fallback): the units' statistics are
+    # merged as they come, so that a shard holds one running total, not every unit's counts
+    running: list[Any] = []
+    pending: list[Any] = []
+
+    def settle() -> None:
+        if pending:
+            running[:] = [stage.merge_stats([*running, *pending])]
+            pending.clear()
+
     for relpath, lines in groups:
         base = f"fits/{stage.name}-{fp}/{file_key(relpath)}"
         for k in range(0, len(lines), FIT_UNIT):
@@ -693,11 +703,20 @@ def lines_units(
                 count(stage.name, 1, True)
             else:
                 count(stage.name, 1, False)
-            out.units.append((rel, ldigest, got["stats"], got["skipped"], ok, old))
+            if held:
+                out.units.append((rel, ldigest, got["stats"], got["skipped"], ok, old))
+            else:
+                out.units.append((rel, ldigest, MERGED, got["skipped"], ok, None))
+                pending.append(got["stats"])
+                if len(pending) >= MERGE_UNITS:
+                    settle()
     if not held and out.units:
-        out.merged = stage.merge_stats([st for _, _, st, _, _, _ in out.units])
-        out.units = [(rel, d, MERGED, skip, ok, None) for rel, d, _, skip, ok, _ in out.units]
+        settle()
+        out.merged = running[0]
     return out
+
+
+MERGE_UNITS = 32  # units' statistics merged at once into a shard's running total
 
 
 FIT_TOTAL = "total.pickle.gz"  # the stage's total statistics and the units it holds
@@ -814,9 +833,10 @@ def _read_entry(files: _Files, rel: str, relpath: str | None, any_file: bool = F
 
 
 def _write_entry(files: _Files, rel: str, got: dict[str, Any], level: int = 6) -> None:
-    buf = io.BytesIO()
-    pickle.dump(got, buf, protocol=pickle.HIGHEST_PROTOCOL)
-    files.write(rel, gzip.compress(buf.getvalue(), compresslevel=level, mtime=0))
+    buf = io.BytesIO()  # pickled straight into the compressor: no uncompressed copy in memory
+    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=level, mtime=0) as gz:
+        pickle.dump(got, gz, protocol=pickle.HIGHEST_PROTOCOL)
+    files.write(rel, buf.getvalue())
 
 
 # -- what a segment entry may hold of a document ----------------------------------------------
