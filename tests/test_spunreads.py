@@ -243,3 +243,51 @@ def test_a_record_is_json_and_its_budgets_sum_weight_times_move():
             reads = rec.to_json(index.keys_digest)
             assert ("kl" in reads) == (odd != "plain") and json.loads(json.dumps(reads)) == reads
             assert why_not(reads, lm, index, names, None) == expected
+
+
+def test_a_record_of_an_earlier_fit_is_checked_only_for_the_words_added_since():
+    """The fit memo keeps earlier fits' sets of words with corpus entries, by digest: a record
+    made under one of them is checked only against the words added since (the others it read
+    wherever apply looks them up). The verdicts that differ from checking every word unread are
+    reuses of results equal to applying afresh; a damaged set is not used (every word is checked)."""
+    from cleancorpus.spinsim import spin
+    from cleancorpus.stages.spun import SpunOptions, key
+
+    paras, _, _ = _plain_and_learned()
+    pairs = []
+    for i, p in enumerate(paras[:4]):
+        pairs += [Document(f"p{i}-clean", p, "case"), Document(f"p{i}-spun", spin(p, 1.0, i, swaps="heldout"), "case")]
+    opts = SpunOptions(fingerprint_count=2)
+    earlier = SpunStage(opts)
+    earlier.fit_memo = {}
+    earlier.fit(pairs[:4])
+    memo = earlier.take_fit_memo()
+    then = set(earlier._index.mined_keys())
+    assert then and memo["keys"] == {earlier._index.keys_digest: frozenset(then)}
+    later, unaided = SpunStage(opts), SpunStage(opts)
+    later.fit_memo = memo
+    later.fit(pairs)
+    unaided.fit(pairs)
+    now = set(later._index.mined_keys())
+    assert now - then and then & now
+    assert set(later.take_fit_memo()["keys"]) == {earlier._index.keys_digest, later._index.keys_digest}
+    assert sorted(later._index.new_keys(earlier._index.keys_digest, {})) == sorted(now - then)
+    assert sorted(unaided._index.new_keys(earlier._index.keys_digest, {})) == sorted(now)
+    docs = [Document(f"s{i}", p, "case") for i, p in enumerate(paras)]
+    docs += [Document(f"w{i}-{k}", " ".join(t.text for t in tokenize(p)[s:e]) + ".", "case")
+             for i, p in enumerate(paras) for k, (s, e) in enumerate(sentences(tokenize(p)))]
+    docs += [Document(f"t{i}", spin(p, 1.0, 9 + i, swaps="heldout"), "case") for i, p in enumerate(paras)]
+    for doc in docs:
+        out, reads = earlier.apply_recorded(doc)
+        aided, plain = later.miss_cause(reads, doc), unaided.miss_cause(reads, doc)
+        if aided != plain:
+            assert aided is None and plain == "new lexicon word"
+        if aided is None:
+            again = later.apply(doc)
+            assert (again.text, again.edits, again.metadata) == (out.text, out.edits, out.metadata)
+    assert any({key(t.text) for t in tokenize(d.text)} & (now - then) for d in docs)
+    # a set that does not match its digest (a damaged memo) is not used
+    damaged = SpunStage(opts)
+    damaged.fit_memo = {"keys": {earlier._index.keys_digest: frozenset(then | {"zzz"})}}
+    damaged.fit(pairs)
+    assert sorted(damaged._index.new_keys(earlier._index.keys_digest, {})) == sorted(now)

@@ -294,6 +294,46 @@ class IndexView:
         self._sources = {k: _entries_digest(e.source for e in v) for k, v in mined.items() if v}
         # which first words have corpus entries at all: a read of any other word says "none"
         self.keys_digest = _entries_digest(sorted(self._mined))
+        # earlier fits' sets of such words, by their ``keys_digest`` (``remember``): a record
+        # made under one of them is checked only against the words added since
+        self._earlier: dict[str, frozenset[str]] = {}
+        self._added: dict[str, frozenset[str]] = {}  # per run: words added since each digest
+
+    def remember(self, earlier: dict[str, frozenset[str]]) -> None:
+        """Earlier fits' corpus-lexicon first words, by their digest (the fit memo keeps them).
+        Only a set whose digest matches it is kept, so a damaged memo can only miss."""
+        self._earlier = {d: frozenset(ks) for d, ks in earlier.items()
+                         if isinstance(ks, (frozenset, set, tuple, list)) and all(isinstance(k, str) for k in ks)
+                         and _entries_digest(sorted(ks)) == d}
+        self._added = {}
+
+    def history(self, keep: int) -> dict[str, frozenset[str]]:
+        """This fit's set of words with corpus entries and the ``keep`` - 1 most recent earlier
+        ones, by digest (what the next fit's ``remember`` takes)."""
+        out = {d: ks for d, ks in list(self._earlier.items())[-(keep - 1):] if d != self.keys_digest} if keep > 1 else {}
+        out[self.keys_digest] = frozenset(self._mined)
+        return out
+
+    def new_keys(self, digest: Any, read: Any) -> list[str]:
+        """The words with corpus entries now that a record made when the set's digest was
+        ``digest``, and which read the corpus entries of the words ``read``, did not read: the
+        words added since then when that set is known (the others it had, it read wherever
+        apply looks them up: ``get`` records every such read); else every word not read."""
+        added = self._added.get(digest)
+        if added is None:
+            then = self._earlier.get(digest)
+            if then is None:
+                return [k for k in self._mined if k not in read]
+            added = self._added[digest] = frozenset(k for k in self._mined if k not in then)
+        return [k for k in added if k not in read]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_added"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_earlier", {})
+        self._added = {}
 
     def get(self, key: str, default: Any = None) -> Any:
         d = self._mined.get(key)
@@ -378,7 +418,7 @@ def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, touche
             return "provenance"
     if reads.get("ik") != index.keys_digest:
         # words newly given corpus entries: the document must not contain one it did not read
-        new = [k for k in index.mined_keys() if k not in ix]
+        new = index.new_keys(reads.get("ik"), ix)
         if new and (touches is None or touches(set(new))):
             return "new lexicon word"
     cause = _budgets_cause(reads, lm)

@@ -475,6 +475,9 @@ class SpunStage(Stage):
         self._lm = ModelView(model)
         self._proper = NameView(load_proper_names() | {p for p, n in names.items() if n >= 2})
         self._index = IndexView(index)
+        if self.fit_memo is not None:  # earlier fits' corpus-lexicon words: checks look only at those added since
+            self._index.remember(self.fit_memo.get("keys", {}))
+            self._memo_out["keys"] = self._index.history(_KEYS_KEPT)
 
     def _writes(self, k: Sketch, sk: bytes, phrases: set[tuple[str, ...]]) -> bool:
         """Whether a counted document writes one of the fingerprints ``phrases``. With a memo,
@@ -514,7 +517,17 @@ class SpunStage(Stage):
             the sentence's gain stays 0 and it has no repair whose confidence a new reading
             could lower. The decoding is done now, with the current statistics, whose other
             reads the record's budgets check."""
-            if {key(m.group()) for m in _TOKEN.finditer(doc.text)}.isdisjoint(new):
+            text = doc.text
+            if len(new) <= 64 and all(w.isascii() for w in new):
+                # cheaper still for a few words (those added since the record's fit): a token
+                # whose key is ASCII lowers, character by character, to its key as it stands in
+                # the lowered text (only a sigma's lowering depends on its neighbours)
+                low = text.lower()
+                if "\u2019" in low and any("'" in w for w in new):
+                    low = low.replace("\u2019", "'")
+                if not any(w in low for w in new):
+                    return False
+            if {key(m.group()) for m in _TOKEN.finditer(text)}.isdisjoint(new):
                 return False  # (cheap: most documents hold none of the words)
             tokens = tokenize(doc.text)
             spans = english_spans(doc)
@@ -881,12 +894,15 @@ def spin_cell(score: float, threshold: float) -> tuple[float, float]:
     return k / 100, room
 
 
+_KEYS_KEPT = 8  # fits whose corpus-lexicon words the fit memo keeps (older records: every word is checked)
+
+
 def _valid_memo(memo: object) -> bool:
     """A fit memo of the form ``finish_fit`` leaves (anything else is not used)."""
     if not isinstance(memo, dict):
         return False
     pairs, writes = memo.get("pairs", {}), memo.get("writes", (frozenset(), {}))
-    return (isinstance(pairs, dict) and isinstance(memo.get("aligned", {}), dict)
+    return (isinstance(pairs, dict) and isinstance(memo.get("aligned", {}), dict) and isinstance(memo.get("keys", {}), dict)
             and isinstance(writes, tuple) and len(writes) == 2
             and isinstance(writes[0], frozenset) and isinstance(writes[1], dict))
 
