@@ -243,6 +243,19 @@ def test_a_record_is_json_and_its_budgets_sum_weight_times_move():
             reads = rec.to_json(index.keys_digest)
             assert ("kl" in reads) == (odd != "plain") and json.loads(json.dumps(reads)) == reads
             assert why_not(reads, lm, index, names, None) == expected
+    # a signed budget (a value on a line with an edge below and one above it: the spin score, a
+    # sentence's evidence, a repair's gap) sums weight x signed move: it may fall by 3 steps and
+    # rise by 5, so moves that cancel, or go away from the nearer edge, hold
+    keys = [(None, "the"), ("river", "bank")]
+    for move_the, move_bank, expected in ((0, 0, None), (2, 1, None), (-2, 1, "score budget"), (2, 2, None),
+                                          (3, 0, "score budget"), (-1, 0, None), (-1, 2, "score budget"),
+                                          (0, -3, None), (0, 4, "score budget")):
+        rec = Recorder()
+        for k, m in zip(keys, (move_the, move_bank)):
+            rec.logp[k] = lm.logp_now(*k) - m  # the value then: ``m`` steps under now's
+        rec.bound(3.5 / 128, {keys[0]: 2, keys[1]: -1}, "s", 5.5 / 128)
+        reads = json.loads(json.dumps(rec.to_json(index.keys_digest)))
+        assert why_not(reads, lm, index, names, None) == expected, (move_the, move_bank)
 
 
 def test_a_record_of_an_earlier_fit_is_checked_only_for_the_words_added_since():

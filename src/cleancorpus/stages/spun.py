@@ -652,11 +652,13 @@ class SpunStage(Stage):
         score = self._doc_score(results)
         spun_doc = score >= self.options.document_threshold
         spun_document(spun_doc)
-        spin, room = spin_cell(score, self.options.document_threshold)
+        spin, _ = spin_cell(score, self.options.document_threshold)
         # the score moves by (moves of the winning swaps' islands) / words: reuse while it stays
         # in its reported cell and on its side of the threshold (spunreads: budgets)
-        bound(room * max(sum(r.words for r in results), self.options.min_words),
-              gain_weights(isl for r in results for isl in getattr(r.best, "islands", ())), "s")
+        below, above = spin_rooms(score, self.options.document_threshold)
+        per = max(sum(r.words for r in results), self.options.min_words)
+        bound(below * per, gain_weights(isl for r in results for isl in getattr(r.best, "islands", ())), "s",
+              above * per)
         if spun_doc:
             results = self._analyse(tokens, self._costs(True))
         reps: list[Replacement] = []
@@ -672,8 +674,10 @@ class SpunStage(Stage):
                    or any(t.alone for t in read))
         for r in results:
             if r.gain > 0 and not spun_doc:
-                bound(abs(self._evidence(r) / r.words - self.options.sentence_threshold) * r.words,
-                      gain_weights(getattr(r.best, "islands", ())), "e")
+                # on its side of the threshold (at it or above, or under it)
+                over = (self._evidence(r) / r.words - self.options.sentence_threshold) * r.words
+                bound(over if over >= 0 else math.inf, gain_weights(getattr(r.best, "islands", ())), "e",
+                      math.inf if over >= 0 else -over)
             if r.gain > 0 and (spun_doc or self._evidence(r) / r.words >= self.options.sentence_threshold
                                or (trusted and _fingerprints(r))):
                 repaired += 1
@@ -820,8 +824,9 @@ class SpunStage(Stage):
             kept = [a for a in arcs_all if a.tag is None or a.end <= arc.start or a.start >= arc.end]
             gap, weights = ((margin3(self._lm, r.best, arc, kept, breaks), None) if is_trigram(self._lm)
                             else margin(self._lm, r.best, arc, kept, breaks))
-            confidence, room = confidence_of(gap)
-            bound(room, weights, "c")
+            confidence, _ = confidence_of(gap)
+            below, above = gap_rooms(gap)
+            bound(below, weights, "c", above)
             reps.append(Replacement(
                 first.start, last.end, cased(entry.original, first.text),
                 f"spun ({entry.lexicon}, {self._index.source(entry)}): {' '.join(entry.spun)!r} read as "
@@ -883,6 +888,25 @@ def confidence_of(gap: float) -> tuple[float, float]:
     i = bisect.bisect_right(_CONFIDENCE_EDGES, gap)
     room = min(abs(gap - e) for e in _CONFIDENCE_EDGES[max(i - 1, 0):i + 1])
     return (50 + i) / 100, room
+
+
+def gap_rooms(gap: float) -> tuple[float, float]:
+    """How far a repair's gap may fall and rise without changing its reported confidence."""
+    i = bisect.bisect_right(_CONFIDENCE_EDGES, gap)
+    return (gap - _CONFIDENCE_EDGES[i - 1] if i > 0 else math.inf,
+            _CONFIDENCE_EDGES[i] - gap if i < len(_CONFIDENCE_EDGES) else math.inf)
+
+
+def spin_rooms(score: float, threshold: float) -> tuple[float, float]:
+    """How far the spin score may fall and rise without changing its reported cell (rounded
+    down to 2 decimals) or its side of the threshold (at it or above, or under it)."""
+    k = math.floor(score * 100)
+    low, high = k / 100, (k + 1) / 100
+    if score >= threshold:
+        low = max(low, threshold)
+    else:
+        high = min(high, threshold)
+    return max(0.0, score - low), max(0.0, high - score)
 
 
 def spin_cell(score: float, threshold: float) -> tuple[float, float]:
