@@ -88,6 +88,7 @@ class Recorder:
         self.names: dict[tuple[str, str], bool] = {}
         self.scope: Counter | None = None  # the island being decoded: reads counted, not yet judged
         self.spun_doc = False  # the document was found spun (decoded a second time, with spun costs)
+        self.join: int | None = None  # words that sentences without gain may add to the score's (-1: any)
 
     def __enter__(self) -> "Recorder":
         self._outer = getattr(_active, "rec", None)
@@ -151,6 +152,8 @@ class Recorder:
         out["ik"] = index_keys
         if self.spun_doc:
             out["sd"] = 1
+        if self.join is not None:
+            out["dw"] = self.join
         if self.index:
             out["ix"] = dict(sorted(self.index.items()))
         if self.sources:
@@ -204,6 +207,14 @@ def spun_document(found: bool) -> None:
     rec = _rec()
     if rec is not None:
         rec.spun_doc = found
+
+
+def join_room(words: int) -> None:
+    """Record how many words sentences of no evidence (no gain, no marker) may add to the
+    words the spin score is divided by without changing it (-1: any number, the score being 0)."""
+    rec = _rec()
+    if rec is not None:
+        rec.join = words
 
 
 def bound(room: float, weights: Counter | dict | None, kind: str, up: float | None = None) -> None:

@@ -40,8 +40,8 @@ from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
 from ..lm import Arc, BigramLM, CorpusCounts, Path, norm, web_lm
-from ..spunreads import (IndexView, ModelView, NameView, Recorder, bound, decode, gain_weights, margin, spun_document,
-                          why_not)
+from ..spunreads import (IndexView, ModelView, NameView, Recorder, bound, decode, gain_weights, join_room, margin,
+                         spun_document, why_not)
 from ..spunpairs import MIN_ALIGNED, MinedSwap, Sketch, align, candidate_pairs, mine, sketch
 from ..synonyms import phrase_candidates, phrase_lengths, word_candidates
 from ..trigram import TrigramCounts, TrigramLM, decode3, is_trigram, margin3
@@ -510,13 +510,16 @@ class SpunStage(Stage):
             """Whether the corpus entries of the words in ``new`` (which the record did not
             read: words newly given entries) can change the document's output. Not when no
             reading of theirs matches where apply would look; nor when, in every sentence where
-            one matches, under the costs of each pass the document was decoded with, the
-            sentence already had alternative readings (its words already count in the spin
-            score), none of the new readings is a fingerprint (each match adds evidence), and
-            the best reading, with the new readings and without them, is the text as it stands:
-            the sentence's gain stays 0 and it has no repair whose confidence a new reading
-            could lower. The decoding is done now, with the current statistics, whose other
-            reads the record's budgets check."""
+            one matches, under the costs of each pass the document was decoded with, none of
+            the new readings is a fingerprint (each match adds evidence), and the best reading,
+            with the new readings and without them, is the text as it stands: the sentence's
+            gain stays 0 and it has no repair whose confidence a new reading could lower; a
+            sentence that had no alternative readings before joins the first pass's results
+            with no evidence, which changes the spin score only through the words it is
+            divided by: not at all when the score is 0, or while they stay under
+            ``min_words`` (the record's "dw"). The decoding is done now, with the current
+            statistics, whose other reads the record's budgets check (the record keeps no read
+            of the new readings: while it holds, every run checks them again)."""
             text = doc.text
             if len(new) <= 64 and all(w.isascii() for w in new):
                 # cheaper still for a few words (those added since the record's fit): a token
@@ -543,7 +546,8 @@ class SpunStage(Stage):
             hit = [(s, e) for s, e in sentences(tokens) if any(key(tokens[i].text) in new for i in range(s, e))]
             # a document not found spun is decoded once, with the first pass's costs (the score
             # budget, checked with the other reads, keeps it on that side)
-            for costs in (self._costs(False), self._costs(True)) if reads.get("sd") else (self._costs(False),):
+            joined = 0  # words of the first pass's sentences that had no alternatives before
+            for n, costs in enumerate((self._costs(False), self._costs(True)) if reads.get("sd") else (self._costs(False),)):
                 for s, e in hit:
                     arcs, _ = self._arcs(tokens, s, e, costs)
                     fresh = [a for a in arcs if a.tag is not None and a.tag.lexicon == "corpus" and a.tag.spun[0] in new]
@@ -552,14 +556,17 @@ class SpunStage(Stage):
                     if any(a.tag.kind == "marker" for a in fresh):
                         return True
                     old = [a for a in arcs if not any(a is f for f in fresh)]
-                    if len(old) == e - s:
-                        return True  # the sentence would join the spin score's words
+                    lattices = (arcs, old)
+                    if len(old) == e - s:  # the sentence joins the results (its gain must stay 0)
+                        joined += (e - s) if n == 0 else 0
+                        lattices = (arcs,)
                     breaks, words = self._breaks(tokens, s, e), [t.text for t in tokens[s:e]]
-                    for lattice in (arcs, old):
-                        best, _ = decode(self._lm, e - s, lattice, breaks, words)
-                        if any(a.tag is not None for a in best.arcs):
+                    for lattice in lattices:
+                        best, gain = decode(self._lm, e - s, lattice, breaks, words)
+                        if gain != 0 or any(a.tag is not None for a in best.arcs):
                             return True
-            return False
+            room = reads.get("dw")
+            return joined > 0 and (not isinstance(room, int) or (room != -1 and joined > room))
         return why_not(reads, self._lm, self._index, self._proper, touches if doc is not None else None)
 
     # -- learning swaps from (spun, clean) pairs
@@ -653,6 +660,8 @@ class SpunStage(Stage):
         spun_doc = score >= self.options.document_threshold
         spun_document(spun_doc)
         spin, _ = spin_cell(score, self.options.document_threshold)
+        # a sentence of no evidence joining the results changes the score only by its words
+        join_room(-1 if score == 0 else max(0, self.options.min_words - sum(r.words for r in results)))
         # the score moves by (moves of the winning swaps' islands) / words: reuse while it stays
         # in its reported cell and on its side of the threshold (spunreads: budgets)
         below, above = spin_rooms(score, self.options.document_threshold)
