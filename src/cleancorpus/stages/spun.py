@@ -530,20 +530,20 @@ class SpunStage(Stage):
                     low = low.replace("\u2019", "'")
                 if not any(w in low for w in new):
                     return False
-            if {key(m.group()) for m in _TOKEN.finditer(text)}.isdisjoint(new):
+            elif {key(m.group()) for m in _TOKEN.finditer(text)}.isdisjoint(new):
                 return False  # (cheap: most documents hold none of the words)
-            tokens = tokenize(doc.text)
+            tokens = tokenize(text)
             spans = english_spans(doc)
             if spans is not None:
                 tokens = within(tokens, spans)
+            keys = [key(t.text) for t in tokens]
             kinds = {*self._costs(False), *self._costs(True)}
             if not any(e.lexicon == "corpus" and e.kind in kinds and self._matches(tokens, i, len(tokens), e)
-                       for i, t in enumerate(tokens) if key(t.text) in new
-                       for e in self._index.entries_now(key(t.text))):
+                       for i, k in enumerate(keys) if k in new for e in self._index.entries_now(k)):
                 return False
             if is_trigram(self._lm):
                 return True  # (its decoder has no islands to compare: recomputed)
-            hit = [(s, e) for s, e in sentences(tokens) if any(key(tokens[i].text) in new for i in range(s, e))]
+            hit = [(s, e) for s, e in sentences(tokens) if not new.isdisjoint(keys[s:e])]
             # a document not found spun is decoded once, with the first pass's costs (the score
             # budget, checked with the other reads, keeps it on that side)
             joined = 0  # words of the first pass's sentences that had no alternatives before
