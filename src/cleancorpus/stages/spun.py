@@ -659,13 +659,13 @@ class SpunStage(Stage):
         score = self._doc_score(results)
         spun_doc = score >= self.options.document_threshold
         spun_document(spun_doc)
-        spin, _ = spin_cell(score, self.options.document_threshold)
+        spin, below, above = spin_cell(score, self.options.document_threshold)
+        words = sum(r.words for r in results)
         # a sentence of no evidence joining the results changes the score only by its words
-        join_room(-1 if score == 0 else max(0, self.options.min_words - sum(r.words for r in results)))
+        join_room(-1 if score == 0 else max(0, self.options.min_words - words))
         # the score moves by (moves of the winning swaps' islands) / words: reuse while it stays
         # in its reported cell and on its side of the threshold (spunreads: budgets)
-        below, above = spin_rooms(score, self.options.document_threshold)
-        per = max(sum(r.words for r in results), self.options.min_words)
+        per = max(words, self.options.min_words)
         bound(below * per, gain_weights(isl for r in results for isl in getattr(r.best, "islands", ())), "s",
               above * per)
         if spun_doc:
@@ -833,8 +833,7 @@ class SpunStage(Stage):
             kept = [a for a in arcs_all if a.tag is None or a.end <= arc.start or a.start >= arc.end]
             gap, weights = ((margin3(self._lm, r.best, arc, kept, breaks), None) if is_trigram(self._lm)
                             else margin(self._lm, r.best, arc, kept, breaks))
-            confidence, _ = confidence_of(gap)
-            below, above = gap_rooms(gap)
+            confidence, below, above = confidence_of(gap)
             bound(below, weights, "c", above)
             reps.append(Replacement(
                 first.start, last.end, cased(entry.original, first.text),
@@ -892,39 +891,25 @@ class SpunStage(Stage):
 _CONFIDENCE_EDGES = tuple(math.log(c / (1 - c)) for c in ((k + 0.5) / 100 for k in range(50, 99)))
 
 
-def confidence_of(gap: float) -> tuple[float, float]:
-    """A repair's reported confidence, and how far (nats) its gap may move without changing it."""
+def confidence_of(gap: float) -> tuple[float, float, float]:
+    """A repair's reported confidence, and how far (nats) its gap may fall and rise without
+    changing it."""
     i = bisect.bisect_right(_CONFIDENCE_EDGES, gap)
-    room = min(abs(gap - e) for e in _CONFIDENCE_EDGES[max(i - 1, 0):i + 1])
-    return (50 + i) / 100, room
-
-
-def gap_rooms(gap: float) -> tuple[float, float]:
-    """How far a repair's gap may fall and rise without changing its reported confidence."""
-    i = bisect.bisect_right(_CONFIDENCE_EDGES, gap)
-    return (gap - _CONFIDENCE_EDGES[i - 1] if i > 0 else math.inf,
+    return ((50 + i) / 100, gap - _CONFIDENCE_EDGES[i - 1] if i > 0 else math.inf,
             _CONFIDENCE_EDGES[i] - gap if i < len(_CONFIDENCE_EDGES) else math.inf)
 
 
-def spin_rooms(score: float, threshold: float) -> tuple[float, float]:
-    """How far the spin score may fall and rise without changing its reported cell (rounded
-    down to 2 decimals) or its side of the threshold (at it or above, or under it)."""
+def spin_cell(score: float, threshold: float) -> tuple[float, float, float]:
+    """The reported spin score (rounded down to 2 decimals, so that a score under the threshold
+    never shows as reaching it), and how far the score may fall and rise without changing it or
+    its side of the threshold (at it or above, or under it)."""
     k = math.floor(score * 100)
     low, high = k / 100, (k + 1) / 100
     if score >= threshold:
         low = max(low, threshold)
     else:
         high = min(high, threshold)
-    return max(0.0, score - low), max(0.0, high - score)
-
-
-def spin_cell(score: float, threshold: float) -> tuple[float, float]:
-    """The reported spin score (rounded down to 2 decimals, so that a score under the threshold
-    never shows as reaching it), and how far the score may move without changing it or its side
-    of the threshold."""
-    k = math.floor(score * 100)
-    room = max(0.0, min(score - k / 100, (k + 1) / 100 - score, abs(score - threshold)))
-    return k / 100, room
+    return k / 100, max(0.0, score - low), max(0.0, high - score)
 
 
 _KEYS_KEPT = 8  # fits whose corpus-lexicon words the fit memo keeps (older records: every word is checked)
