@@ -131,16 +131,20 @@ def corpus(docs: int) -> Path:
 _IREFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
-def run_child(stages: tuple[str, ...], raw: Path, out: Path, instructions: bool) -> dict:
+def start_child(stages: tuple[str, ...], raw: Path, out: Path, instructions: bool) -> subprocess.Popen:
     cmd = [sys.executable, __file__, "--child", ",".join(stages), str(raw), str(out)]
     if instructions:  # every instruction the process executes, threads included (valgrind serialises them)
         cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"] + cmd
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_child(proc: subprocess.Popen, instructions: bool) -> dict:
+    stdout, stderr = proc.communicate()
     if proc.returncode:
-        sys.exit(f"child failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    res = json.loads(proc.stdout.strip().splitlines()[-1])
+        sys.exit(f"child failed ({proc.returncode}):\n{stderr[-3000:]}")
+    res = json.loads(stdout.strip().splitlines()[-1])
     if instructions:
-        res["instructions"] = int(_IREFS.findall(proc.stderr)[-1].replace(",", ""))
+        res["instructions"] = int(_IREFS.findall(stderr)[-1].replace(",", ""))
     return res
 
 
@@ -155,6 +159,8 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, help="a raw corpus directory to use instead of the generated one")
     ap.add_argument("--scratch", type=Path, default=OUT, help="where the runs write their stores (deleted after each)")
     ap.add_argument("--instructions", action="store_true", help="count instructions with valgrind (slow)")
+    ap.add_argument("--concurrent", action="store_true", help="run the two runs of a pair at the same time")
+    ap.add_argument("--report", type=Path, help="only print the report of a saved series (its JSON)")
     ap.add_argument("--child", nargs=3, metavar=("STAGES", "RAW", "OUT"))
     args = ap.parse_args()
     if args.child:
@@ -163,34 +169,54 @@ def main() -> None:
         return
     from cleancorpus.config import DEFAULT_STAGES
 
-    raw = args.corpus or corpus(args.docs)
     with_new = DEFAULT_STAGES
     without = tuple(s for s in DEFAULT_STAGES if s not in NEW_STAGES)
+    if args.report:
+        saved = json.loads(args.report.read_text(encoding="utf-8"))
+        runs = saved["runs"]
+        report(runs, saved["docs"], without, with_new, "instructions" in runs["with"][0])
+        return
+    raw = args.corpus or corpus(args.docs)
     runs: dict[str, list[dict]] = {"without": [], "with": []}
     order = [("without", without), ("with", with_new)]
+    tag = "-instructions" if args.instructions else ""
+    saved = OUT / f"signals-overhead-{args.docs}{tag}.json"
     for i in range(args.repeat):
-        for label, stages in (order if i % 2 == 0 else order[::-1]):
-            out = args.scratch / f"signals-overhead-{label}-{os.getpid()}"
+        pair = order if i % 2 == 0 else order[::-1]
+        started = time.strftime("%H:%M:%S", time.gmtime())
+        load = os.getloadavg()[0]
+        outs = {label: args.scratch / f"signals-overhead-{label}-{os.getpid()}" for label, _ in pair}
+        for out in outs.values():
             shutil.rmtree(out, ignore_errors=True)
-            started = time.strftime("%H:%M:%S", time.gmtime())
-            try:
-                r = run_child(stages, raw, out, args.instructions)
-            finally:
+        try:
+            if args.concurrent:  # both at once: the same load for both
+                procs = {label: start_child(stages, raw, outs[label], args.instructions) for label, stages in pair}
+                done = {label: finish_child(p, args.instructions) for label, p in procs.items()}
+            else:
+                done = {}
+                for label, stages in pair:
+                    started, load = time.strftime("%H:%M:%S", time.gmtime()), os.getloadavg()[0]
+                    done[label] = finish_child(start_child(stages, raw, outs[label], args.instructions), args.instructions)
+                    done[label]["started_utc"], done[label]["load_avg"] = started, load
+        finally:
+            for out in outs.values():
                 shutil.rmtree(out, ignore_errors=True)
-            r["started_utc"], r["load_avg"] = started, os.getloadavg()[0]
+        for label, r in done.items():
+            r.setdefault("started_utc", started)
+            r.setdefault("load_avg", load)
+            r["pair"] = i + 1
             runs[label].append(r)
             extra = f", {r['instructions'] / 1e9:.2f} G instructions" if args.instructions else ""
-            print(f"pair {i + 1} {label}: {r['cpu_s']:.1f} CPU s{extra} (started {started} UTC, load {r['load_avg']:.1f})",
-                  file=sys.stderr, flush=True)
-    vids = {k: len({r["version_id"] for r in v}) for k, v in runs.items()}
-    result = {"docs": args.docs, "corpus": str(raw), "runs": runs}
-    tag = "-instructions" if args.instructions else ""
-    (OUT / f"signals-overhead-{args.docs}{tag}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
-    report(runs, args.docs, without, with_new, args.instructions, vids)
+            print(f"pair {i + 1} {label}: {r['cpu_s']:.1f} CPU s{extra} (started {r['started_utc']} UTC, load "
+                  f"{r['load_avg']:.1f})", file=sys.stderr, flush=True)
+        # written after every pair, so a series stopped early keeps what it measured
+        saved.write_text(json.dumps({"docs": args.docs, "corpus": str(raw), "concurrent": args.concurrent, "runs": runs},
+                                    indent=1), encoding="utf-8")
+    report(runs, args.docs, without, with_new, args.instructions)
 
 
 def report(runs: dict[str, list[dict]], docs: int, without: tuple[str, ...], with_new: tuple[str, ...],
-           instructions: bool, versions: dict[str, int]) -> None:
+           instructions: bool) -> None:
     n = len(runs["with"])
     cpu = {k: [r["cpu_s"] for r in v] for k, v in runs.items()}
     print(f"{docs:,} documents, {n} pair(s): stages without = {','.join(without)}; with = {','.join(with_new)}\n")
@@ -212,7 +238,6 @@ def report(runs: dict[str, list[dict]], docs: int, without: tuple[str, ...], wit
         a, b = statistics.median(ins["without"]), statistics.median(ins["with"])
         print(f"\nInstructions (valgrind cachegrind): without {', '.join(f'{x / 1e9:.3f}' for x in ins['without'])} G; "
               f"with {', '.join(f'{x / 1e9:.3f}' for x in ins['with'])} G; added {b / a - 1:+.1%} (median vs median)")
-    print(f"\nDistinct version ids: without {versions['without']}, with {versions['with']} (1 each: every run published the same)")
     print("\nCPU seconds per step (median of the runs; the per-document pass includes the stages):\n")
     print("| step | without | with | added |\n|---|---:|---:|---:|")
     for step in runs["with"][0]["cpu_steps"]:
