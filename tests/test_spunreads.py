@@ -207,8 +207,10 @@ def test_a_newly_learned_word_recomputes_only_where_its_reading_can_change_the_o
         "Volunteers will begin planting trees along the river in the spring.",
         "The charity sent aid to the families who lost their homes in the flood.",
         "It is crucial that the report is finished before the meeting on Friday.",
-        "The museum will purchase two paintings from the estate of the late artist."])]
-    kept = recomputed = 0
+        "The museum will purchase two paintings from the estate of the late artist.",
+        # sentences without any other alternative reading: a learned word gives them their first
+        "Town hall meeting.", "Purchase tickets online.", "Huge crowds gathered.", "Begin here."])]
+    kept = recomputed = joined = 0
     for doc in docs:
         if not {key(t.text) for t in tokenize(doc.text)} & new:
             continue
@@ -218,9 +220,14 @@ def test_a_newly_learned_word_recomputes_only_where_its_reading_can_change_the_o
             kept += 1
             again = learned.apply(doc)
             assert (again.text, again.edits, again.metadata) == (out.text, out.edits, out.metadata)
+            # kept only because a sentence that joins the score's results with no evidence
+            # leaves the score as it is (a score of 0, or words still under ``min_words``): a
+            # record without that room ("dw") is recomputed
+            older = {k: v for k, v in reads.items() if k != "dw"}
+            joined += learned.miss_cause(older, doc) == "new lexicon word"
         elif why == "new lexicon word":
             recomputed += 1
-    assert kept >= 3 and recomputed >= 1  # neither way vacuous
+    assert kept >= 3 and recomputed >= 1 and joined >= 1  # neither way vacuous
 
 
 def test_a_record_is_json_and_its_budgets_sum_weight_times_move():
@@ -243,3 +250,64 @@ def test_a_record_is_json_and_its_budgets_sum_weight_times_move():
             reads = rec.to_json(index.keys_digest)
             assert ("kl" in reads) == (odd != "plain") and json.loads(json.dumps(reads)) == reads
             assert why_not(reads, lm, index, names, None) == expected
+    # a signed budget (a value on a line with an edge below and one above it: the spin score, a
+    # sentence's evidence, a repair's gap) sums weight x signed move: it may fall by 3 steps and
+    # rise by 5, so moves that cancel, or go away from the nearer edge, hold
+    keys = [(None, "the"), ("river", "bank")]
+    for move_the, move_bank, expected in ((0, 0, None), (2, 1, None), (-2, 1, "score budget"), (2, 2, None),
+                                          (3, 0, "score budget"), (-1, 0, None), (-1, 2, "score budget"),
+                                          (0, -3, None), (0, 4, "score budget")):
+        rec = Recorder()
+        for k, m in zip(keys, (move_the, move_bank)):
+            rec.logp[k] = lm.logp_now(*k) - m  # the value then: ``m`` steps under now's
+        rec.bound(3.5 / 128, {keys[0]: 2, keys[1]: -1}, "s", 5.5 / 128)
+        reads = json.loads(json.dumps(rec.to_json(index.keys_digest)))
+        assert why_not(reads, lm, index, names, None) == expected, (move_the, move_bank)
+
+
+def test_a_record_of_an_earlier_fit_is_checked_only_for_the_words_added_since():
+    """The fit memo keeps earlier fits' sets of words with corpus entries, by digest: a record
+    made under one of them is checked only against the words added since (the others it read
+    wherever apply looks them up). The verdicts that differ from checking every word unread are
+    reuses of results equal to applying afresh; a damaged set is not used (every word is checked)."""
+    from cleancorpus.spinsim import spin
+    from cleancorpus.stages.spun import SpunOptions, key
+
+    paras, _, _ = _plain_and_learned()
+    pairs = []
+    for i, p in enumerate(paras[:4]):
+        pairs += [Document(f"p{i}-clean", p, "case"), Document(f"p{i}-spun", spin(p, 1.0, i, swaps="heldout"), "case")]
+    opts = SpunOptions(fingerprint_count=2)
+    earlier = SpunStage(opts)
+    earlier.fit_memo = {}
+    earlier.fit(pairs[:4])
+    memo = earlier.take_fit_memo()
+    then = set(earlier._index.mined_keys())
+    assert then and memo["keys"] == {earlier._index.keys_digest: frozenset(then)}
+    later, unaided = SpunStage(opts), SpunStage(opts)
+    later.fit_memo = memo
+    later.fit(pairs)
+    unaided.fit(pairs)
+    now = set(later._index.mined_keys())
+    assert now - then and then & now
+    assert set(later.take_fit_memo()["keys"]) == {earlier._index.keys_digest, later._index.keys_digest}
+    assert sorted(later._index.new_keys(earlier._index.keys_digest, {})) == sorted(now - then)
+    assert sorted(unaided._index.new_keys(earlier._index.keys_digest, {})) == sorted(now)
+    docs = [Document(f"s{i}", p, "case") for i, p in enumerate(paras)]
+    docs += [Document(f"w{i}-{k}", " ".join(t.text for t in tokenize(p)[s:e]) + ".", "case")
+             for i, p in enumerate(paras) for k, (s, e) in enumerate(sentences(tokenize(p)))]
+    docs += [Document(f"t{i}", spin(p, 1.0, 9 + i, swaps="heldout"), "case") for i, p in enumerate(paras)]
+    for doc in docs:
+        out, reads = earlier.apply_recorded(doc)
+        aided, plain = later.miss_cause(reads, doc), unaided.miss_cause(reads, doc)
+        if aided != plain:
+            assert aided is None and plain == "new lexicon word"
+        if aided is None:
+            again = later.apply(doc)
+            assert (again.text, again.edits, again.metadata) == (out.text, out.edits, out.metadata)
+    assert any({key(t.text) for t in tokenize(d.text)} & (now - then) for d in docs)
+    # a set that does not match its digest (a damaged memo) is not used
+    damaged = SpunStage(opts)
+    damaged.fit_memo = {"keys": {earlier._index.keys_digest: frozenset(then | {"zzz"})}}
+    damaged.fit(pairs)
+    assert sorted(damaged._index.new_keys(earlier._index.keys_digest, {})) == sorted(now)

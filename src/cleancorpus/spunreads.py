@@ -49,7 +49,7 @@ import numpy as np
 
 from .lm import Arc, BigramLM, Path, chain_score, norm, viterbi
 
-FORMAT = 6  # of the record (a record of another format is a miss)
+FORMAT = 7  # of the record (a record of another format is a miss)
 QUANTUM = 128  # steps per nat of the log probabilities the decoder reads (32 lost one word of lexicon-swap WER)
 
 _active = threading.local()  # the recorder of the apply running in this thread, if any
@@ -62,7 +62,11 @@ def _q(x: float) -> int:
 # kinds of budget (``Recorder.bounds``): an island's best path stays the best; the document's
 # spin score stays in its reported cell and on its side of the threshold; a sentence's evidence
 # on its side of its threshold; a repair's confidence in its reported cell
+# on the line of its value (score, evidence, confidence gap) a value has an edge below it and
+# one above: its budgets are signed (upper case: ``Recorder.bound`` with ``up``), one per side,
+# summing weight x signed move, so that moves that cancel, or go away from the nearer edge, hold
 BOUND_KINDS = {"i": "island budget", "s": "score budget", "e": "sentence budget", "c": "confidence budget"}
+BOUND_KINDS.update({k.upper(): v for k, v in BOUND_KINDS.items()})
 
 
 class Recorder:
@@ -84,6 +88,7 @@ class Recorder:
         self.names: dict[tuple[str, str], bool] = {}
         self.scope: Counter | None = None  # the island being decoded: reads counted, not yet judged
         self.spun_doc = False  # the document was found spun (decoded a second time, with spun costs)
+        self.join: int | None = None  # words that sentences without gain may add to the score's (-1: any)
 
     def __enter__(self) -> "Recorder":
         self._outer = getattr(_active, "rec", None)
@@ -93,14 +98,21 @@ class Recorder:
     def __exit__(self, *exc: Any) -> None:
         _active.rec = self._outer
 
-    def bound(self, room: float, weights: Counter | dict | None, kind: str) -> None:
+    def bound(self, room: float, weights: Counter | dict | None, kind: str, up: float | None = None) -> None:
         """A budget: the value computed from reads with these weights may move by less than
         ``room`` nats (in steps of 1/QUANTUM, rounded down, less float slack) without changing
-        the output. ``weights`` None: the reads were not counted (they are exact)."""
+        the output. ``weights`` None: the reads were not counted (they are exact). With ``up``:
+        the value is exactly sum(weight x read) plus what does not move (``weights`` signed),
+        and may fall by less than ``room`` and rise by less than ``up``: two budgets over the
+        signed moves (kind in upper case)."""
         if weights is None:
             return
-        budget = 0 if room <= _SLACK else (1 << 40) if math.isinf(room) else int(math.floor((room - _SLACK) * QUANTUM))
-        self.islands.append((budget, dict(weights), kind))
+        if up is None:
+            self.islands.append((_steps(room), dict(weights), kind))
+            return
+        w = {r: c for r, c in weights.items() if c}
+        self.islands.append((_steps(room), {r: -c for r, c in w.items()}, kind.upper()))
+        self.islands.append((_steps(up), w, kind.upper()))
 
     def to_json(self, index_keys: str) -> dict[str, Any]:
         """The record, columnar (see ``why_not``): the log-probability reads with their
@@ -140,6 +152,8 @@ class Recorder:
         out["ik"] = index_keys
         if self.spun_doc:
             out["sd"] = 1
+        if self.join is not None:
+            out["dw"] = self.join
         if self.index:
             out["ix"] = dict(sorted(self.index.items()))
         if self.sources:
@@ -147,6 +161,10 @@ class Recorder:
         if self.names:
             out["pn"] = [[a, b, v] for (a, b), v in sorted(self.names.items())]
         return out
+
+
+def _steps(room: float) -> int:
+    return 0 if room <= _SLACK else (1 << 40) if math.isinf(room) else int(math.floor((room - _SLACK) * QUANTUM))
 
 
 def _plain(word: str | None) -> bool:
@@ -191,11 +209,19 @@ def spun_document(found: bool) -> None:
         rec.spun_doc = found
 
 
-def bound(room: float, weights: Counter | dict | None, kind: str) -> None:
+def join_room(words: int) -> None:
+    """Record how many words sentences of no evidence (no gain, no marker) may add to the
+    words the spin score is divided by without changing it (-1: any number, the score being 0)."""
+    rec = _rec()
+    if rec is not None:
+        rec.join = words
+
+
+def bound(room: float, weights: Counter | dict | None, kind: str, up: float | None = None) -> None:
     """``Recorder.bound`` on the recorder of the running apply, if any."""
     rec = _rec()
     if rec is not None:
-        rec.bound(room, weights, kind)
+        rec.bound(room, weights, kind, up)
 
 
 class ModelView:
@@ -253,9 +279,9 @@ class ModelView:
         return _q(self.model.logp(prev, w))
 
     def moves(self, reads: Sequence[str]) -> list[int]:
-        """How many steps each read ("prev|word|value", as a record holds it) is from the
-        value the model gives now; each distinct read is computed once per fitted model
-        (documents share most of their reads)."""
+        """How many steps each read ("prev|word|value", as a record holds it) moved to the
+        value the model gives now (signed: now - then); each distinct read is computed once per
+        fitted model (documents share most of their reads)."""
         memo = self.__dict__.get("_now")
         if memo is None:
             memo = self.__dict__["_now"] = {}
@@ -265,7 +291,7 @@ class ModelView:
             for r in reads:
                 if r not in memo:
                     p, w, v = r.split("|")
-                    memo[r] = abs(self.logp_now(p or None, w) - int(v))
+                    memo[r] = self.logp_now(p or None, w) - int(v)
             return list(map(memo.__getitem__, reads))
 
     def __getstate__(self) -> dict:
@@ -294,6 +320,46 @@ class IndexView:
         self._sources = {k: _entries_digest(e.source for e in v) for k, v in mined.items() if v}
         # which first words have corpus entries at all: a read of any other word says "none"
         self.keys_digest = _entries_digest(sorted(self._mined))
+        # earlier fits' sets of such words, by their ``keys_digest`` (``remember``): a record
+        # made under one of them is checked only against the words added since
+        self._earlier: dict[str, frozenset[str]] = {}
+        self._added: dict[str, frozenset[str]] = {}  # per run: words added since each digest
+
+    def remember(self, earlier: dict[str, frozenset[str]]) -> None:
+        """Earlier fits' corpus-lexicon first words, by their digest (the fit memo keeps them).
+        Only a set whose digest matches it is kept, so a damaged memo can only miss."""
+        self._earlier = {d: frozenset(ks) for d, ks in earlier.items()
+                         if isinstance(ks, (frozenset, set, tuple, list)) and all(isinstance(k, str) for k in ks)
+                         and _entries_digest(sorted(ks)) == d}
+        self._added = {}
+
+    def history(self, keep: int) -> dict[str, frozenset[str]]:
+        """This fit's set of words with corpus entries and the ``keep`` - 1 most recent earlier
+        ones, by digest (what the next fit's ``remember`` takes)."""
+        out = {d: ks for d, ks in list(self._earlier.items())[-(keep - 1):] if d != self.keys_digest} if keep > 1 else {}
+        out[self.keys_digest] = frozenset(self._mined)
+        return out
+
+    def new_keys(self, digest: Any, read: Any) -> list[str]:
+        """The words with corpus entries now that a record made when the set's digest was
+        ``digest``, and which read the corpus entries of the words ``read``, did not read: the
+        words added since then when that set is known (the others it had, it read wherever
+        apply looks them up: ``get`` records every such read); else every word not read."""
+        added = self._added.get(digest)
+        if added is None:
+            then = self._earlier.get(digest)
+            if then is None:
+                return [k for k in self._mined if k not in read]
+            added = self._added[digest] = frozenset(k for k in self._mined if k not in then)
+        return [k for k in added if k not in read]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_added"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_earlier", {})
+        self._added = {}
 
     def get(self, key: str, default: Any = None) -> Any:
         d = self._mined.get(key)
@@ -378,7 +444,7 @@ def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, touche
             return "provenance"
     if reads.get("ik") != index.keys_digest:
         # words newly given corpus entries: the document must not contain one it did not read
-        new = [k for k in index.mined_keys() if k not in ix]
+        new = index.new_keys(reads.get("ik"), ix)
         if new and (touches is None or touches(set(new))):
             return "new lexicon word"
     cause = _budgets_cause(reads, lm)
@@ -411,27 +477,29 @@ def _columns(reads: dict) -> tuple[array, int, int, int]:
 
 
 def moves(reads: dict, lm: ModelView) -> list[int]:
-    """How many steps each log-probability read of a record moved, in its order."""
+    """How many steps each log-probability read of a record moved (now - then), in its order."""
     if "k" in reads:
         return lm.moves(reads["k"].split(" "))
-    return [abs(lm.logp_now(p, w) - v) for p, w, v in reads.get("kl", ())]
+    return [lm.logp_now(p, w) - v for p, w, v in reads.get("kl", ())]
 
 
 def budget_sums(reads: dict, moved: Sequence[int], only: Iterable[int] | None = None,
                 columns: tuple[array, int, int, int] | None = None) -> dict[int, int]:
     """Per budget of a record (by its position), the sum of (weight x move) over its reads
-    (``only``: the positions of the reads that moved; all when None)."""
+    (``only``: the positions of the reads that moved; all when None); ``moved`` signed, taken
+    as it is by a signed budget and as its size by the others."""
     sums: dict[int, int] = {}
     if "r" not in reads:
         return sums
     r, nk, nb, terms = columns or _columns(reads)
+    kinds = reads["it"]
     by, weight = 2 + nk, 2 + nk + terms
     starts = [0, *accumulate(r[2:2 + nk])]
     for i in (range(nk) if only is None else only):
         d = moved[i]
         for t in range(starts[i], starts[i + 1]):
             b = r[by + t]
-            sums[b] = sums.get(b, 0) + r[weight + t] * d
+            sums[b] = sums.get(b, 0) + r[weight + t] * (d if kinds[b].isupper() else abs(d))
     return sums
 
 
@@ -620,20 +688,21 @@ def margin(lm: Any, path: IslandPath, arc: Arc, kept: Sequence[Arc], breaks: fro
                 rec.scope = None
             rec.bound(other.score - runner_up, counts, "i")
             best = [a for a in path.arcs if isl.lo <= a.start < isl.hi]
-            weights = {r: abs(d) for r, d in _difference(_path_counts(best, breaks, isl.context),
-                                                         _path_counts(other.arcs, breaks, isl.context)).items()}
+            # signed: while both paths hold, the margin moves by exactly sum(weight x move)
+            weights = _difference(_path_counts(best, breaks, isl.context), _path_counts(other.arcs, breaks, isl.context))
             return isl.best - other.score, weights
     raise ValueError("arc outside every island")
 
 
 def gain_weights(islands: Iterable[Any]) -> dict | None:
-    """The weights of the reads a sum of islands' gains depends on: |sum of their ``delta``|
-    (the islands' best paths held by their own budgets); None when not recording (a trigram
-    decoder's islands: their reads are exact)."""
+    """The weights of the reads a sum of islands' gains depends on: the sum of their ``delta``
+    (signed: while the islands' best paths are held by their own budgets, the sum of gains moves
+    by exactly sum(weight x move)); None when not recording (a trigram decoder's islands: their
+    reads are exact)."""
     total: Counter = Counter()
     for isl in islands:
         delta = getattr(isl, "delta", None)
         if delta is None:
             return None
         total.update(delta)
-    return {r: abs(d) for r, d in total.items() if d}
+    return {r: d for r, d in total.items() if d}

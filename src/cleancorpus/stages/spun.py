@@ -40,8 +40,8 @@ from typing import Iterable, Sequence
 
 from ..document import Document, Replacement
 from ..lm import Arc, BigramLM, CorpusCounts, Path, norm, web_lm
-from ..spunreads import (IndexView, ModelView, NameView, Recorder, bound, decode, gain_weights, margin, spun_document,
-                          why_not)
+from ..spunreads import (IndexView, ModelView, NameView, Recorder, bound, decode, gain_weights, join_room, margin,
+                         spun_document, why_not)
 from ..spunpairs import MIN_ALIGNED, MinedSwap, Sketch, align, candidate_pairs, mine, sketch
 from ..synonyms import phrase_candidates, phrase_lengths, word_candidates
 from ..trigram import TrigramCounts, TrigramLM, decode3, is_trigram, margin3
@@ -475,6 +475,9 @@ class SpunStage(Stage):
         self._lm = ModelView(model)
         self._proper = NameView(load_proper_names() | {p for p, n in names.items() if n >= 2})
         self._index = IndexView(index)
+        if self.fit_memo is not None:  # earlier fits' corpus-lexicon words: checks look only at those added since
+            self._index.remember(self.fit_memo.get("keys", {}))
+            self._memo_out["keys"] = self._index.history(_KEYS_KEPT)
 
     def _writes(self, k: Sketch, sk: bytes, phrases: set[tuple[str, ...]]) -> bool:
         """Whether a counted document writes one of the fingerprints ``phrases``. With a memo,
@@ -507,30 +510,44 @@ class SpunStage(Stage):
             """Whether the corpus entries of the words in ``new`` (which the record did not
             read: words newly given entries) can change the document's output. Not when no
             reading of theirs matches where apply would look; nor when, in every sentence where
-            one matches, under the costs of each pass the document was decoded with, the
-            sentence already had alternative readings (its words already count in the spin
-            score), none of the new readings is a fingerprint (each match adds evidence), and
-            the best reading, with the new readings and without them, is the text as it stands:
-            the sentence's gain stays 0 and it has no repair whose confidence a new reading
-            could lower. The decoding is done now, with the current statistics, whose other
-            reads the record's budgets check."""
-            if {key(m.group()) for m in _TOKEN.finditer(doc.text)}.isdisjoint(new):
+            one matches, under the costs of each pass the document was decoded with, none of
+            the new readings is a fingerprint (each match adds evidence), and the best reading,
+            with the new readings and without them, is the text as it stands: the sentence's
+            gain stays 0 and it has no repair whose confidence a new reading could lower; a
+            sentence that had no alternative readings before joins the first pass's results
+            with no evidence, which changes the spin score only through the words it is
+            divided by: not at all when the score is 0, or while they stay under
+            ``min_words`` (the record's "dw"). The decoding is done now, with the current
+            statistics, whose other reads the record's budgets check (the record keeps no read
+            of the new readings: while it holds, every run checks them again)."""
+            text = doc.text
+            if len(new) <= 64 and all(w.isascii() for w in new):
+                # cheaper still for a few words (those added since the record's fit): a token
+                # whose key is ASCII lowers, character by character, to its key as it stands in
+                # the lowered text (only a sigma's lowering depends on its neighbours)
+                low = text.lower()
+                if "\u2019" in low and any("'" in w for w in new):
+                    low = low.replace("\u2019", "'")
+                if not any(w in low for w in new):
+                    return False
+            elif {key(m.group()) for m in _TOKEN.finditer(text)}.isdisjoint(new):
                 return False  # (cheap: most documents hold none of the words)
-            tokens = tokenize(doc.text)
+            tokens = tokenize(text)
             spans = english_spans(doc)
             if spans is not None:
                 tokens = within(tokens, spans)
+            keys = [key(t.text) for t in tokens]
             kinds = {*self._costs(False), *self._costs(True)}
             if not any(e.lexicon == "corpus" and e.kind in kinds and self._matches(tokens, i, len(tokens), e)
-                       for i, t in enumerate(tokens) if key(t.text) in new
-                       for e in self._index.entries_now(key(t.text))):
+                       for i, k in enumerate(keys) if k in new for e in self._index.entries_now(k)):
                 return False
             if is_trigram(self._lm):
                 return True  # (its decoder has no islands to compare: recomputed)
-            hit = [(s, e) for s, e in sentences(tokens) if any(key(tokens[i].text) in new for i in range(s, e))]
+            hit = [(s, e) for s, e in sentences(tokens) if not new.isdisjoint(keys[s:e])]
             # a document not found spun is decoded once, with the first pass's costs (the score
             # budget, checked with the other reads, keeps it on that side)
-            for costs in (self._costs(False), self._costs(True)) if reads.get("sd") else (self._costs(False),):
+            joined = 0  # words of the first pass's sentences that had no alternatives before
+            for n, costs in enumerate((self._costs(False), self._costs(True)) if reads.get("sd") else (self._costs(False),)):
                 for s, e in hit:
                     arcs, _ = self._arcs(tokens, s, e, costs)
                     fresh = [a for a in arcs if a.tag is not None and a.tag.lexicon == "corpus" and a.tag.spun[0] in new]
@@ -539,14 +556,17 @@ class SpunStage(Stage):
                     if any(a.tag.kind == "marker" for a in fresh):
                         return True
                     old = [a for a in arcs if not any(a is f for f in fresh)]
-                    if len(old) == e - s:
-                        return True  # the sentence would join the spin score's words
+                    lattices = (arcs, old)
+                    if len(old) == e - s:  # the sentence joins the results (its gain must stay 0)
+                        joined += (e - s) if n == 0 else 0
+                        lattices = (arcs,)
                     breaks, words = self._breaks(tokens, s, e), [t.text for t in tokens[s:e]]
-                    for lattice in (arcs, old):
-                        best, _ = decode(self._lm, e - s, lattice, breaks, words)
-                        if any(a.tag is not None for a in best.arcs):
+                    for lattice in lattices:
+                        best, gain = decode(self._lm, e - s, lattice, breaks, words)
+                        if gain != 0 or any(a.tag is not None for a in best.arcs):
                             return True
-            return False
+            room = reads.get("dw")
+            return joined > 0 and (not isinstance(room, int) or (room != -1 and joined > room))
         return why_not(reads, self._lm, self._index, self._proper, touches if doc is not None else None)
 
     # -- learning swaps from (spun, clean) pairs
@@ -639,11 +659,15 @@ class SpunStage(Stage):
         score = self._doc_score(results)
         spun_doc = score >= self.options.document_threshold
         spun_document(spun_doc)
-        spin, room = spin_cell(score, self.options.document_threshold)
+        spin, below, above = spin_cell(score, self.options.document_threshold)
+        words = sum(r.words for r in results)
+        # a sentence of no evidence joining the results changes the score only by its words
+        join_room(-1 if score == 0 else max(0, self.options.min_words - words))
         # the score moves by (moves of the winning swaps' islands) / words: reuse while it stays
         # in its reported cell and on its side of the threshold (spunreads: budgets)
-        bound(room * max(sum(r.words for r in results), self.options.min_words),
-              gain_weights(isl for r in results for isl in getattr(r.best, "islands", ())), "s")
+        per = max(words, self.options.min_words)
+        bound(below * per, gain_weights(isl for r in results for isl in getattr(r.best, "islands", ())), "s",
+              above * per)
         if spun_doc:
             results = self._analyse(tokens, self._costs(True))
         reps: list[Replacement] = []
@@ -659,8 +683,10 @@ class SpunStage(Stage):
                    or any(t.alone for t in read))
         for r in results:
             if r.gain > 0 and not spun_doc:
-                bound(abs(self._evidence(r) / r.words - self.options.sentence_threshold) * r.words,
-                      gain_weights(getattr(r.best, "islands", ())), "e")
+                # on its side of the threshold (at it or above, or under it)
+                over = (self._evidence(r) / r.words - self.options.sentence_threshold) * r.words
+                bound(over if over >= 0 else math.inf, gain_weights(getattr(r.best, "islands", ())), "e",
+                      math.inf if over >= 0 else -over)
             if r.gain > 0 and (spun_doc or self._evidence(r) / r.words >= self.options.sentence_threshold
                                or (trusted and _fingerprints(r))):
                 repaired += 1
@@ -807,8 +833,8 @@ class SpunStage(Stage):
             kept = [a for a in arcs_all if a.tag is None or a.end <= arc.start or a.start >= arc.end]
             gap, weights = ((margin3(self._lm, r.best, arc, kept, breaks), None) if is_trigram(self._lm)
                             else margin(self._lm, r.best, arc, kept, breaks))
-            confidence, room = confidence_of(gap)
-            bound(room, weights, "c")
+            confidence, below, above = confidence_of(gap)
+            bound(below, weights, "c", above)
             reps.append(Replacement(
                 first.start, last.end, cased(entry.original, first.text),
                 f"spun ({entry.lexicon}, {self._index.source(entry)}): {' '.join(entry.spun)!r} read as "
@@ -865,20 +891,28 @@ class SpunStage(Stage):
 _CONFIDENCE_EDGES = tuple(math.log(c / (1 - c)) for c in ((k + 0.5) / 100 for k in range(50, 99)))
 
 
-def confidence_of(gap: float) -> tuple[float, float]:
-    """A repair's reported confidence, and how far (nats) its gap may move without changing it."""
+def confidence_of(gap: float) -> tuple[float, float, float]:
+    """A repair's reported confidence, and how far (nats) its gap may fall and rise without
+    changing it."""
     i = bisect.bisect_right(_CONFIDENCE_EDGES, gap)
-    room = min(abs(gap - e) for e in _CONFIDENCE_EDGES[max(i - 1, 0):i + 1])
-    return (50 + i) / 100, room
+    return ((50 + i) / 100, gap - _CONFIDENCE_EDGES[i - 1] if i > 0 else math.inf,
+            _CONFIDENCE_EDGES[i] - gap if i < len(_CONFIDENCE_EDGES) else math.inf)
 
 
-def spin_cell(score: float, threshold: float) -> tuple[float, float]:
+def spin_cell(score: float, threshold: float) -> tuple[float, float, float]:
     """The reported spin score (rounded down to 2 decimals, so that a score under the threshold
-    never shows as reaching it), and how far the score may move without changing it or its side
-    of the threshold."""
+    never shows as reaching it), and how far the score may fall and rise without changing it or
+    its side of the threshold (at it or above, or under it)."""
     k = math.floor(score * 100)
-    room = max(0.0, min(score - k / 100, (k + 1) / 100 - score, abs(score - threshold)))
-    return k / 100, room
+    low, high = k / 100, (k + 1) / 100
+    if score >= threshold:
+        low = max(low, threshold)
+    else:
+        high = min(high, threshold)
+    return k / 100, max(0.0, score - low), max(0.0, high - score)
+
+
+_KEYS_KEPT = 8  # fits whose corpus-lexicon words the fit memo keeps (older records: every word is checked)
 
 
 def _valid_memo(memo: object) -> bool:
@@ -886,7 +920,7 @@ def _valid_memo(memo: object) -> bool:
     if not isinstance(memo, dict):
         return False
     pairs, writes = memo.get("pairs", {}), memo.get("writes", (frozenset(), {}))
-    return (isinstance(pairs, dict) and isinstance(memo.get("aligned", {}), dict)
+    return (isinstance(pairs, dict) and isinstance(memo.get("aligned", {}), dict) and isinstance(memo.get("keys", {}), dict)
             and isinstance(writes, tuple) and len(writes) == 2
             and isinstance(writes[0], frozenset) and isinstance(writes[1], dict))
 
