@@ -474,6 +474,22 @@ def test_unseen_spinning_flagged_not_edited_and_clean_text_not_flagged():
     assert strict.apply(Document("s", spun, "case")).metadata["spun_unseen"] is False
 
 
+def clean_and_spun(paras: list[str]) -> list[Document]:
+    """Each paragraph clean and spun (held-out swaps, every candidate word), as two documents."""
+    docs = []
+    for i, p in enumerate(paras):
+        docs += [Document(f"p{i}-clean", p, "case"), Document(f"p{i}-spun", spin(p, 1.0, i, swaps="heldout"), "case")]
+    return docs
+
+
+def fitted_with_memo(opts: SpunOptions, docs: list[Document]) -> tuple[SpunStage, dict]:
+    """A stage fitted on ``docs`` from an empty fit memo, and the memo its fit leaves."""
+    stage = SpunStage(opts)
+    stage.fit_memo = {}
+    stage.fit(docs)
+    return stage, stage.take_fit_memo()
+
+
 def test_a_fit_memo_leaves_the_fitted_stage_as_it_is():
     """finish_fit with the memo an earlier fit left (pair verdicts by sketch digests, the
     fingerprints each counted document writes), with none, or with a damaged one: the same
@@ -483,14 +499,9 @@ def test_a_fit_memo_leaves_the_fitted_stage_as_it_is():
     from cleancorpus.spinsim import spin
 
     paras = (ROOT / "tests" / "cases" / "spun" / "mining_corpus.txt").read_text(encoding="utf-8").split("\n\n")
-    docs = []
-    for i, p in enumerate(paras[:5]):
-        docs += [Document(f"p{i}-clean", p, "case"), Document(f"p{i}-spun", spin(p, 1.0, i, swaps="heldout"), "case")]
+    docs = clean_and_spun(paras[:5])
     opts = SpunOptions(fingerprint_count=2)
-    earlier = SpunStage(opts)
-    earlier.fit_memo = {}
-    earlier.fit(docs[:6])
-    memo = earlier.take_fit_memo()
+    earlier, memo = fitted_with_memo(opts, docs[:6])
     assert memo["pairs"] and memo["writes"][1]
 
     def fitted(memo) -> bytes:

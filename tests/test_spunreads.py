@@ -16,6 +16,7 @@ from cleancorpus.document import Document
 from cleancorpus.lm import chain_score, viterbi, web_lm
 from cleancorpus.spunreads import ModelView, decode, islands
 from cleancorpus.stages.spun import SpunStage, sentences, tokenize
+from test_spun import clean_and_spun, fitted_with_memo
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = sorted((ROOT / "raw").glob("*.txt"))
@@ -274,14 +275,9 @@ def test_a_record_of_an_earlier_fit_is_checked_only_for_the_words_added_since():
     from cleancorpus.stages.spun import SpunOptions, key
 
     paras, _, _ = _plain_and_learned()
-    pairs = []
-    for i, p in enumerate(paras[:4]):
-        pairs += [Document(f"p{i}-clean", p, "case"), Document(f"p{i}-spun", spin(p, 1.0, i, swaps="heldout"), "case")]
+    pairs = clean_and_spun(paras[:4])
     opts = SpunOptions(fingerprint_count=2)
-    earlier = SpunStage(opts)
-    earlier.fit_memo = {}
-    earlier.fit(pairs[:4])
-    memo = earlier.take_fit_memo()
+    earlier, memo = fitted_with_memo(opts, pairs[:4])
     then = set(earlier._index.mined_keys())
     assert then and memo["keys"] == {earlier._index.keys_digest: frozenset(then)}
     later, unaided = SpunStage(opts), SpunStage(opts)

@@ -116,42 +116,11 @@ def _sub_keys(total: Any, part: Any) -> Any:
 
 # -- spun: SpunStats(counts, names, sketches, trigrams)
 def _add_spun(total: Any, part: Any) -> Any:
-    if (total.trigrams is None) != (part.trigrams is None):
-        raise ValueError("spun statistics fitted with and without trigrams")
-    for t, p in _pivot_fields(total.counts, part.counts):
-        _add_counter(t, p)
-    if total.trigrams is not None:
-        for t, p in _pivot_fields(total.trigrams, part.trigrams):
-            _add_counter(t, p)
-    _add_counter(total.names, part.names)
-    total.sketches.extend(part.sketches)
-    total.sketches.sort(key=lambda k: k.doc_id)
-    return total
+    return _update_spun(total, [], [part])
 
 
 def _sub_spun(total: Any, part: Any) -> Any:
-    if (total.trigrams is None) != (part.trigrams is None):
-        raise ValueError("spun statistics fitted with and without trigrams")
-    for t, p in _pivot_fields(total.counts, part.counts):
-        _sub_counter(t, p)
-    if total.trigrams is not None:
-        for t, p in _pivot_fields(total.trigrams, part.trigrams):
-            _sub_counter(t, p)
-    _sub_counter(total.names, part.names)
-    gone = {k.doc_id: k for k in part.sketches}
-    if len(gone) != len(part.sketches):
-        raise ValueError("the part holds two sketches of one document id")
-    kept = []
-    for k in total.sketches:
-        if k.doc_id in gone:
-            if gone.pop(k.doc_id) != k:
-                raise ValueError(f"the total's sketch of {k.doc_id!r} is not the part's")
-        else:
-            kept.append(k)
-    if gone:
-        raise ValueError("the total does not hold the part's sketches")
-    total.sketches = kept
-    return total
+    return _update_spun(total, [part], [])
 
 
 def _update_spun(total: Any, minus: list[Any], plus: list[Any]) -> Any:
@@ -177,7 +146,7 @@ def _update_spun(total: Any, minus: list[Any], plus: list[Any]) -> Any:
         for part in minus:
             for k in part.sketches:
                 if k.doc_id in gone:
-                    raise ValueError("the parts hold two sketches of one document id")
+                    raise ValueError("the part(s) taken out hold two sketches of one document id")
                 gone[k.doc_id] = k
         kept = []
         for k in total.sketches:
@@ -187,7 +156,7 @@ def _update_spun(total: Any, minus: list[Any], plus: list[Any]) -> Any:
             else:
                 kept.append(k)
         if gone:
-            raise ValueError("the total does not hold the parts' sketches")
+            raise ValueError("the total does not hold the sketches of the part(s) taken out")
         total.sketches = kept
     if plus:
         for part in plus:
