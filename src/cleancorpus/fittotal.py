@@ -127,20 +127,14 @@ def _update_spun(total: Any, minus: list[Any], plus: list[Any]) -> Any:
     for part in [*minus, *plus]:
         if (total.trigrams is None) != (part.trigrams is None):
             raise ValueError("spun statistics fitted with and without trigrams")
-    for part in minus:
-        for t, p in _pivot_fields(total.counts, part.counts):
-            _sub_counter(t, p)
-        if total.trigrams is not None:
-            for t, p in _pivot_fields(total.trigrams, part.trigrams):
-                _sub_counter(t, p)
-        _sub_counter(total.names, part.names)
-    for part in plus:
-        for t, p in _pivot_fields(total.counts, part.counts):
-            _add_counter(t, p)
-        if total.trigrams is not None:
-            for t, p in _pivot_fields(total.trigrams, part.trigrams):
-                _add_counter(t, p)
-        _add_counter(total.names, part.names)
+    for parts, apply in ((minus, _sub_counter), (plus, _add_counter)):  # all out, then all in
+        for part in parts:
+            for t, p in _pivot_fields(total.counts, part.counts):
+                apply(t, p)
+            if total.trigrams is not None:
+                for t, p in _pivot_fields(total.trigrams, part.trigrams):
+                    apply(t, p)
+            apply(total.names, part.names)
     if minus:
         gone: dict[str, Any] = {}
         for part in minus:

@@ -255,12 +255,6 @@ class _Files:
             fh.write(data)
         self.fs.mv(tmp, path)
 
-    def remove(self, rel: str) -> None:
-        try:
-            self.fs.rm_file(f"{self.base}/{rel}")
-        except FileNotFoundError:
-            pass
-
 
 class StageCache:
     """The stored results of a segment's stages for the documents of one input file at a time.

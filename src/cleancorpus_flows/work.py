@@ -548,16 +548,18 @@ def merge_fit(job: FitJob) -> FitResult:
     stage = _fresh(job.config, job.position)
     t0 = time.perf_counter()
     got: tuple[Any, dict[str, str] | None] | None = (None, None)
-    if job.inputs and isinstance(_load(job.inputs[0]), UnitStats):  # lines_units': the stored total, updated
-        shards = [_load(p) for p in job.inputs]  # (the units' statistics: each shard's change only)
+    first = _load(job.inputs[0]) if job.inputs else None
+    if isinstance(first, UnitStats):  # lines_units': the stored total, updated
+        shards = [first, *(_load(p) for p in job.inputs[1:])]  # (the units' statistics: each shard's change only)
         if all(isinstance(s, UnitStats) for s in shards):
             got = merged_total(stage, shards, job.cache, not job.full)
         elif any(isinstance(s, UnitStats) and any(u[2] is None for u in s.units) for s in shards):
             got = None  # units the total holds, but no total to take them from
         else:  # both kinds: merged, no total kept
             got = stage.merge_stats([_shard_stats(stage, s) for s in shards]), None
-        del shards
+        del shards, first
     else:  # partial fits' statistics: merged a few files at a time
+        del first
         total = None
         for i in range(0, len(job.inputs), MERGE_BATCH):
             batch = [_load(p) for p in job.inputs[i:i + MERGE_BATCH]]
