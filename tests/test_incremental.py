@@ -220,9 +220,12 @@ def test_damaged_cache_entries_are_misses(tmp_path, base):
     damaged = 0
     for path in (store / "_cache").rglob("*"):
         if path.is_file():
-            path.write_bytes(b"\x1f\x8bnot a cache entry" if damaged % 2 else b"")
+            blob = path.read_bytes()
+            # empty, gzip's magic then garbage, a zstd blob cut short, one with a byte flipped
+            path.write_bytes([b"", b"\x1f\x8bnot a cache entry", blob[:len(blob) // 2],
+                              blob[:-1] + bytes([blob[-1] ^ 0xFF])][damaged % 4])
             damaged += 1
-    assert damaged
+    assert damaged >= 4
     files = dict(base)
     files["part-007.jsonl"] = corpus(11, files=1, per_file=5)["part-000.jsonl"]
     raw = write_raw(raw, files)
@@ -230,6 +233,28 @@ def test_damaged_cache_entries_are_misses(tmp_path, base):
     fresh = cleancorpus.clean(raw, tmp_path / "fresh", id_key=key_of(store)).version
     same_version(inc, fresh, tmp_path)
     assert inc.manifest["work"]["stages"]["unicode"]["reused"] == 0
+
+
+def test_cache_blobs_round_trip_and_entries_of_the_gzip_codec_are_read(tmp_path):
+    """Entries are zstd blobs (incremental.pack_blob); one written in gzip by an older version
+    is still read, and a blob that is neither, or is damaged, is a miss, never an error."""
+    import gzip
+    import pickle
+
+    from cleancorpus.incremental import _ZSTD_MAGIC, _Files, _read_entry, _write_entry, pack_blob, unpack_blob
+
+    raw = pickle.dumps({"file": "a.jsonl", "docs": [(b"x" * 16, "line", None, (1, 0), None)] * 50})
+    assert unpack_blob(pack_blob(raw)) == raw and len(pack_blob(raw)) < len(raw)
+    files = _Files(str(tmp_path))
+    _write_entry(files, "new.pickle.gz", pickle.loads(raw))
+    files.write("old.pickle.gz", gzip.compress(raw, mtime=0))
+    assert _read_entry(files, "new.pickle.gz", "a.jsonl") == _read_entry(files, "old.pickle.gz", "a.jsonl") == pickle.loads(raw)
+    assert _read_entry(files, "new.pickle.gz", "b.jsonl") is None  # another file's entry
+    blob, h = pack_blob(raw), len(_ZSTD_MAGIC)
+    wrong_size = blob[:h] + (len(raw) + 1).to_bytes(8, "little") + blob[h + 8:]
+    for bad in (b"", raw, blob[:-3], wrong_size):
+        files.write("bad.pickle.gz", bad)
+        assert _read_entry(files, "bad.pickle.gz", "a.jsonl") is None
 
 
 def test_a_damaged_fit_total_costs_a_merge_not_a_result(tmp_path, base, monkeypatch):
@@ -329,6 +354,33 @@ def test_dedup_index_gives_what_a_full_pass_gives(tmp_path, base):
     assert work["dedup"]["signatures_reused"] >= 25
     # candidate pairs of two unchanged texts are not verified again (their overlaps are stored)
     assert work["dedup"]["pairs_reused"] > 0 and work["dedup"]["pairs_verified"] > 0
+
+
+def test_dedup_rows_from_the_index_in_batches_across_files(tmp_path, base):
+    """Rows taken from the index (dedup/index.FileRows, gathered a file at a time) in batches
+    that span files and mix stored and new rows give what a pass without the index gives."""
+    from cleancorpus.config import DedupConfig
+    from cleancorpus.dedup.run import find_duplicates
+    from cleancorpus.document import Document
+
+    def docs(files):
+        return [Document(d["id"], d["text"], f"{name}:{i + 1}") for name, ds in files.items() for i, d in enumerate(ds)]
+
+    files = dict(base)
+    config, index = DedupConfig(), str(tmp_path / "store")
+    first = find_duplicates(lambda: docs(files), config, index=index, workdir=tmp_path)
+    assert first.stats["exact_duplicates"] + first.stats["near_duplicates"] > 0
+    files["part-001.jsonl"] = [{**d, "text": d["text"] + " Edited."} if i % 3 == 0 else d
+                               for i, d in enumerate(files["part-001.jsonl"])]
+    files["part-009.jsonl"] = [{"id": "copy", "text": files["part-000.jsonl"][2]["text"]}]
+    for batch in (3, 7, 5000):  # each on the index the first run left
+        shutil.copytree(index, tmp_path / f"store-{batch}")
+        got = find_duplicates(lambda: docs(files), config, index=str(tmp_path / f"store-{batch}"), workdir=tmp_path,
+                              batch_size=batch)
+        plain = find_duplicates(lambda: docs(files), config, workdir=tmp_path, batch_size=batch)
+        assert got.work["signatures_reused"] >= 30 and got.work["signatures_computed"] >= 1
+        assert got.duplicates == plain.duplicates and got.stats == plain.stats
+        assert "copy" in got.duplicates or any(d.duplicate_of == "copy" for d in got.duplicates.values())
 
 
 def test_spelling_fit_chunks_keyed_by_ids_and_texts(tmp_path):

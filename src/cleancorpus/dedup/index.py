@@ -44,6 +44,44 @@ class Row:
     shingles: np.ndarray  # sorted unique uint64
 
 
+@dataclass
+class FileRows:
+    """One input file's rows as the arrays its entry holds (no Python object per row): row
+    ``i`` is ``hashes[i]``, ``sizes[i]``, ``sigs[:, i]`` and ``sets[offsets[i]:offsets[i + 1]]``;
+    ``at`` gives a text key's row."""
+
+    at: dict[bytes, int]
+    hashes: np.ndarray
+    sizes: np.ndarray
+    sigs: np.ndarray  # (num_perm, n) uint32
+    sets: np.ndarray  # uint64, every row's sorted shingle set one after another
+    offsets: np.ndarray  # (n + 1,) int64
+
+    def row(self, i: int) -> Row:
+        return Row(bytes(self.hashes[i]), int(self.sizes[i]), self.sigs[:, i].copy(),
+                   self.sets[self.offsets[i]:self.offsets[i + 1]].copy())
+
+    def get(self, key: bytes) -> int | None:
+        return self.at.get(key)
+
+    def __len__(self) -> int:
+        return len(self.at)
+
+
+NO_ROWS = FileRows({}, np.zeros(0, HASH_DTYPE), np.zeros(0, np.int64), np.zeros((0, 0), np.uint32),
+                   np.zeros(0, np.uint64), np.zeros(1, np.int64))
+
+
+def gather_sets(sets: np.ndarray, offsets: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sets of rows ``idx`` one after another, and their offsets: one gather, no loop."""
+    starts = offsets[idx]
+    lengths = offsets[idx + 1] - starts
+    out_off = np.zeros(idx.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out_off[1:])
+    src = np.repeat(starts - out_off[:-1], lengths) + np.arange(out_off[-1], dtype=np.int64)
+    return sets[src], out_off
+
+
 def index_dir(params: MinHashParams) -> str:
     fp = hashlib.sha256(repr((params.shingle_size, params.num_perm, params.seed, 1)).encode()).hexdigest()[:24]
     return f"dedup/{fp}"
@@ -61,15 +99,16 @@ class DedupIndex:
         self.reused = self.computed = 0
         self.pairs_reused = self.pairs_verified = 0
         self.unparsed = 0  # documents of files whose first-pass meta held (FileMeta)
-        self._last: tuple[str, dict[bytes, Row], FileMeta | None] | None = None
+        self._last: tuple[str, FileRows, FileMeta | None] | None = None
 
     def load(self, relpath: str) -> dict[bytes, Row]:
-        return self.load_file(relpath)[0]
+        got = self.load_file(relpath)[0]
+        return {k: got.row(i) for k, i in got.at.items()}
 
     def peek_meta(self, relpath: str) -> FileMeta | None:
         return self.load_file(relpath)[1]
 
-    def load_file(self, relpath: str) -> tuple[dict[bytes, Row], FileMeta | None]:
+    def load_file(self, relpath: str) -> tuple[FileRows, FileMeta | None]:
         """The file's rows by text key, and what the driver's first pass read of its documents
         when the entry was written (None for an entry without it). The last file loaded is
         kept: the first pass asks for a file's meta, then for its rows."""
@@ -79,23 +118,26 @@ class DedupIndex:
         self._last = (relpath, *got)
         return got
 
-    def _load_file(self, relpath: str) -> tuple[dict[bytes, Row], FileMeta | None]:
+    def _load_file(self, relpath: str) -> tuple[FileRows, FileMeta | None]:
         if not self.read:
-            return {}, None
+            return NO_ROWS, None
         data = self.files.read(f"{self.prefix}/{file_key(relpath)}.npz")
         if data is None:
-            return {}, None
+            return NO_ROWS, None
         try:
             z = np.load(io.BytesIO(data), allow_pickle=False)
             if str(z["relpath"]) != relpath:
-                return {}, None
+                return NO_ROWS, None
             keys, hashes, sizes, sigs, sets, offsets = (z["keys"], z["hashes"], z["sizes"], z["sigs"], z["sets"],
                                                         z["offsets"])
-            if sigs.shape[0] != self.params.num_perm:
-                return {}, None
-            rows = {keys[i].tobytes(): Row(bytes(hashes[i]), int(sizes[i]), sigs[:, i].copy(),
-                                           sets[offsets[i]:offsets[i + 1]].copy())
-                    for i in range(len(keys))}
+            n = len(keys)
+            if (keys.shape != (n, 16) or keys.dtype != np.uint8 or sigs.shape != (self.params.num_perm, n) or hashes.shape[0] != n or sizes.shape[0] != n
+                    or offsets.shape != (n + 1,) or offsets[-1] != sets.size or (n and offsets[0] != 0)
+                    or (np.diff(offsets) < 0).any()):
+                return NO_ROWS, None
+            blob = keys.tobytes()
+            rows = FileRows({blob[16 * i:16 * i + 16]: i for i in range(n)}, hashes, sizes.astype(np.int64, copy=False),
+                            sigs, sets.astype(np.uint64, copy=False), offsets.astype(np.int64, copy=False))
             meta = None
             if "meta_lines" in z.files:
                 k, ln = z["meta_keys"], z["meta_lines"]
@@ -104,7 +146,7 @@ class DedupIndex:
                                 z["meta_lengths"].tolist())
             return rows, meta
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
-            return {}, None
+            return NO_ROWS, None
 
     def save(self, relpath: str, keys: list[bytes], rows: list[Row], meta: FileMeta | None = None) -> None:
         offsets = np.zeros(len(rows) + 1, dtype=np.int64)

@@ -10,6 +10,7 @@ all texts or all shingle sets at once: per document only a few numbers, its id a
 from __future__ import annotations
 
 import io
+import itertools
 import time
 from array import array
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from ..incremental import input_file
 from ..scratch import Location
 from .cluster import REPAIR_STAGES, Member, clusters, components, representative
 from .exact import HASH_DTYPE, exact_groups
-from .index import DedupIndex, FileMeta, Row, lookup_pairs, pair_keys, text_key
+from .index import NO_ROWS, DedupIndex, FileMeta, FileRows, Row, gather_sets, lookup_pairs, pair_keys, text_key
 from .lsh import decode_pairs
 from .minhash import MinHashParams
 from .records import DedupResult, Duplicate
@@ -180,13 +181,13 @@ class _Run:
         plans: list[_Batch] = []
         batch: list[str] = []
         misses: list[int] = []
-        hits: list[tuple[int, Row]] = []
+        hits: list[tuple[int, FileRows, int]] = []  # (position in the batch, the file's rows, row)
         ids: list[str] = []
         repairs, length = array("q"), array("q")
         self.files: list[str] = []  # input file of each row (with an index)
         self.keys: list[bytes] = []
         self.dirty: set[str] = set()
-        current: dict[str, object] = {"file": None, "stored": {}, "used": set(), "missed": False}
+        current: dict[str, object] = {"file": None, "stored": NO_ROWS, "used": set(), "missed": False}
 
         def flush() -> None:
             k = len(plans)
@@ -198,13 +199,13 @@ class _Run:
                                    scratch.join(self.work, f"sets-{k:06d}.u64"), params)
             if hits:
                 pre = scratch.join(self.work, f"pre-{k:06d}.npz")
-                _save_rows(pre, [p for p, _ in hits], [r for _, r in hits], params.num_perm)
+                _save_rows(pre, hits, params.num_perm)
             plans.append(_Batch(len(batch) + len(hits), np.asarray(misses, dtype=np.int64), job, pre))
             batch.clear(), misses.clear(), hits.clear()
 
         def close_file() -> None:
             f = current["file"]
-            if f is not None and (current["missed"] or set(current["stored"]) != current["used"]):  # type: ignore[arg-type]
+            if f is not None and (current["missed"] or current["stored"].at.keys() != current["used"]):  # type: ignore[attr-defined]
                 self.dirty.add(f)  # type: ignore[arg-type]
 
         for doc_id, n_repairs, n_chars, rel, key, text in self._documents():
@@ -227,7 +228,7 @@ class _Run:
                     current["missed"] = True
             position = len(batch) + len(hits)
             if row is not None:
-                hits.append((position, row))
+                hits.append((position, current["stored"], row))  # type: ignore[arg-type]
                 self.index.reused += 1  # type: ignore[union-attr]
             else:
                 misses.append(position)
@@ -312,30 +313,33 @@ class _Run:
         hashes = np.empty(n, dtype=HASH_DTYPE)
         sizes = np.zeros(n, dtype=np.int64)
         sig = np.empty((perm, n), dtype=np.uint32)
-        sets: list[np.ndarray] = [np.zeros(0, np.uint64)] * n
+        # each row's set, placed by position: (positions, their sets one after another, offsets)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         if out is not None:
             m = plan.misses
             hashes[m], sizes[m], sig[:, m] = out.hashes, out.shingles, scratch.load_npy(out.signatures)
             computed = np.frombuffer(scratch.read_bytes(out.sets), dtype=np.uint64)
-            for j, pos in enumerate(m.tolist()):
-                sets[pos] = computed[out.offsets[j]:out.offsets[j + 1]]
+            parts.append((m, computed, np.asarray(out.offsets, dtype=np.int64)))
             scratch.remove(out.signatures)
             scratch.remove(out.sets)
         z = scratch.load_npy(plan.pre)
         pos = z["positions"]
         hashes[pos], sizes[pos], sig[:, pos] = z["hashes"], z["sizes"], z["sigs"]
-        pre_sets, pre_off = z["sets"], z["offsets"]
-        for j, p in enumerate(pos.tolist()):
-            sets[p] = pre_sets[pre_off[j]:pre_off[j + 1]]
+        parts.append((pos, z["sets"].astype(np.uint64, copy=False), z["offsets"]))
         scratch.remove(plan.pre)
         sig_path = scratch.join(self.work, f"sig-{k:06d}-all.npy")
         sets_path = scratch.join(self.work, f"sets-{k:06d}-all.u64")
         scratch.save_npy(sig_path, sig)
+        lengths = np.zeros(n, dtype=np.int64)
+        for at, _, off in parts:
+            lengths[at] = np.diff(off)
         offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum([x.size for x in sets], out=offsets[1:])
+        np.cumsum(lengths, out=offsets[1:])
+        flat = np.empty(offsets[-1], dtype=np.uint64)
+        for at, values, off in parts:  # one scatter per source, no loop over rows
+            flat[np.repeat(offsets[at] - off[:-1], np.diff(off)) + np.arange(off[-1], dtype=np.int64)] = values[:off[-1]]
         with scratch.open_file(sets_path, "wb") as fh:
-            for x in sets:
-                fh.write(x.astype(np.uint64, copy=False).tobytes())
+            fh.write(flat.tobytes())
         return SignatureOut(sig_path, hashes, sizes, sets_path, offsets)
 
     def _save_index(self, outs: list[SignatureOut]) -> None:
@@ -479,16 +483,29 @@ class _Batch:
     pre: Location | None  # the other rows, from the index
 
 
-def _save_rows(path: Location, positions: list[int], rows: list[Row], num_perm: int) -> None:
-    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum([r.shingles.size for r in rows], out=offsets[1:])
+def _save_rows(path: Location, hits: list[tuple[int, FileRows, int]], num_perm: int) -> None:
+    """The rows of a batch's hits (position, the file's rows, row), gathered a file at a time."""
+    positions = np.fromiter((p for p, _, _ in hits), dtype=np.int64, count=len(hits))
+    hashes, sizes, sigs, sets, offsets = [], [], [], [], [np.zeros(1, np.int64)]
+    end = 0
+    for _, group in itertools.groupby(hits, key=lambda h: id(h[1])):  # consecutive hits of one file
+        got = list(group)
+        src = got[0][1]
+        idx = np.fromiter((i for _, _, i in got), dtype=np.int64, count=len(got))
+        hashes.append(src.hashes[idx])
+        sizes.append(src.sizes[idx])
+        sigs.append(src.sigs[:, idx])
+        flat, off = gather_sets(src.sets, src.offsets, idx)
+        sets.append(flat)
+        offsets.append(off[1:] + end)
+        end += int(off[-1])
     buf = io.BytesIO()
-    np.savez(buf, positions=np.asarray(positions, dtype=np.int64),
-             hashes=np.array([r.hash for r in rows], dtype=HASH_DTYPE),
-             sizes=np.array([r.size for r in rows], dtype=np.int64),
-             sigs=np.stack([r.signature for r in rows], axis=1) if rows else np.zeros((num_perm, 0), np.uint32),
-             sets=np.concatenate([r.shingles for r in rows]) if rows else np.zeros(0, np.uint64),
-             offsets=offsets)
+    np.savez(buf, positions=positions,
+             hashes=np.concatenate(hashes) if hits else np.zeros(0, HASH_DTYPE),
+             sizes=np.concatenate(sizes) if hits else np.zeros(0, np.int64),
+             sigs=np.concatenate(sigs, axis=1) if hits else np.zeros((num_perm, 0), np.uint32),
+             sets=np.concatenate(sets) if hits else np.zeros(0, np.uint64),
+             offsets=np.concatenate(offsets))
     with scratch.open_file(path, "wb") as fh:
         fh.write(buf.getvalue())
 
