@@ -4,7 +4,6 @@ that `revert`, `verify` and `gc` use only where it is reachable (store/private.p
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import stat
@@ -18,6 +17,7 @@ import cleancorpus
 from cleancorpus import api
 from cleancorpus.cli import app
 from cleancorpus.document import Withheld
+from cleancorpus.incremental import unpack_blob
 from cleancorpus.report import report_path, write_report
 from cleancorpus.store import Store, StoreError
 from cleancorpus.store import write as write_mod
@@ -51,8 +51,9 @@ def corpus(raw: Path) -> Path:
 
 def contents(path: Path) -> str:
     """Everything a reader of the file can see: a Parquet file's values and its footer's column
-    statistics (the pages are compressed, so its bytes alone prove nothing); a gzip file's
-    decompressed bytes; any other file's bytes."""
+    statistics (the pages are compressed, so its bytes alone prove nothing); a cache entry's
+    decompressed bytes (zstd, or gzip from an older version: ``incremental.unpack_blob``); any
+    other file's bytes."""
     if path.suffix == ".parquet":
         f = pq.ParquetFile(path)
         parts = [json.dumps(f.read().to_pylist(), ensure_ascii=False, default=str)]
@@ -65,7 +66,7 @@ def contents(path: Path) -> str:
         return "\n".join(parts)
     data = path.read_bytes()
     if path.suffix == ".gz":
-        data = gzip.decompress(data)
+        data = unpack_blob(data)
     return data.decode("utf-8", "replace")
 
 
