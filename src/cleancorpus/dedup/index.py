@@ -151,6 +151,16 @@ class DedupIndex:
     def save(self, relpath: str, keys: list[bytes], rows: list[Row], meta: FileMeta | None = None) -> None:
         offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum([r.shingles.size for r in rows], out=offsets[1:])
+        self.save_arrays(relpath, keys, np.array([r.hash for r in rows], dtype=HASH_DTYPE),
+                         np.array([r.size for r in rows], dtype=np.int64),
+                         (np.stack([r.signature for r in rows], axis=1) if rows
+                          else np.zeros((self.params.num_perm, 0), np.uint32)),
+                         np.concatenate([r.shingles for r in rows]) if rows else np.zeros(0, np.uint64), offsets, meta)
+
+    def save_arrays(self, relpath: str, keys: list[bytes], hashes: np.ndarray, sizes: np.ndarray, sigs: np.ndarray,
+                    sets: np.ndarray, offsets: np.ndarray, meta: FileMeta | None = None) -> None:
+        """``save`` of rows given as ``FileRows``' arrays (row ``i``: ``hashes[i]``, ``sizes[i]``,
+        ``sigs[:, i]``, ``sets[offsets[i]:offsets[i + 1]]``)."""
         extra = {} if meta is None else {
             "meta_lines": np.frombuffer(b"".join(meta.lines), dtype=np.uint8).reshape(len(meta.lines), 16),
             "meta_ids": np.array(meta.ids, dtype=str),
@@ -159,12 +169,9 @@ class DedupIndex:
         buf = io.BytesIO()
         np.savez(buf, relpath=np.array(relpath),
                  keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16),
-                 hashes=np.array([r.hash for r in rows], dtype=HASH_DTYPE),
-                 sizes=np.array([r.size for r in rows], dtype=np.int64),
-                 sigs=(np.stack([r.signature for r in rows], axis=1) if rows
-                       else np.zeros((self.params.num_perm, 0), np.uint32)),
-                 sets=np.concatenate([r.shingles for r in rows]) if rows else np.zeros(0, np.uint64),
-                 offsets=offsets, **extra)
+                 hashes=np.asarray(hashes, dtype=HASH_DTYPE), sizes=np.asarray(sizes, dtype=np.int64),
+                 sigs=np.asarray(sigs, dtype=np.uint32), sets=np.asarray(sets, dtype=np.uint64),
+                 offsets=np.asarray(offsets, dtype=np.int64), **extra)
         self.files.write(f"{self.prefix}/{file_key(relpath)}.npz", buf.getvalue())
 
     # -- verified candidate pairs: |A∩B| of two texts' shingle sets, by the two text keys. A

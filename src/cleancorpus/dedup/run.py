@@ -28,7 +28,7 @@ from ..incremental import input_file
 from ..scratch import Location
 from .cluster import REPAIR_STAGES, Member, clusters, components, representative
 from .exact import HASH_DTYPE, exact_groups
-from .index import NO_ROWS, DedupIndex, FileMeta, FileRows, Row, gather_sets, lookup_pairs, pair_keys, text_key
+from .index import NO_ROWS, DedupIndex, FileMeta, FileRows, gather_sets, lookup_pairs, pair_keys, text_key
 from .lsh import decode_pairs
 from .minhash import MinHashParams
 from .records import DedupResult, Duplicate
@@ -347,7 +347,22 @@ class _Run:
         input-file order, so one file's rows are gathered at a time)."""
         if not self.dirty:
             return
-        rel, keys, rows = None, [], []
+        rel: str | None = None
+        parts: list[tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+        def save() -> None:
+            if rel is None or rel not in self.dirty:
+                return
+            offsets = [np.zeros(1, np.int64)]
+            end = 0
+            for p in parts:
+                offsets.append(p[5][1:] + end)
+                end += int(p[5][-1])
+            self.index.save_arrays(rel, [k for p in parts for k in p[0]],  # type: ignore[union-attr]
+                                   np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),
+                                   np.concatenate([p[3] for p in parts], axis=1), np.concatenate([p[4] for p in parts]),
+                                   np.concatenate(offsets), self.meta.get(rel))
+
         g = 0
         for out in outs:
             n = out.hashes.size
@@ -357,18 +372,22 @@ class _Run:
                 continue
             sig = scratch.load_npy(out.signatures)
             sets = np.frombuffer(scratch.read_bytes(out.sets), dtype=np.uint64) if out.offsets[-1] else np.zeros(0, np.uint64)
-            for i, f in enumerate(files):
+            offsets = np.asarray(out.offsets, dtype=np.int64)
+            i = 0
+            while i < n:  # one run of a file's rows at a time, taken as slices
+                f, j = files[i], i + 1
+                while j < n and files[j] == f:
+                    j += 1
                 if f != rel:
-                    if rel is not None and rel in self.dirty:
-                        self.index.save(rel, keys, rows, self.meta.get(rel))  # type: ignore[union-attr]
-                    rel, keys, rows = f, [], []
+                    save()
+                    rel, parts = f, []
                 if f in self.dirty:
-                    keys.append(self.keys[g + i])
-                    rows.append(Row(bytes(out.hashes[i]), int(out.shingles[i]), np.array(sig[:, i]),
-                                    np.array(sets[out.offsets[i]:out.offsets[i + 1]])))
+                    flat, off = gather_sets(sets, offsets, np.arange(i, j, dtype=np.int64))
+                    parts.append((self.keys[g + i:g + j], out.hashes[i:j], np.asarray(out.shingles[i:j], dtype=np.int64),
+                                  sig[:, i:j], flat, off))
+                i = j
             g += n
-        if rel is not None and rel in self.dirty:
-            self.index.save(rel, keys, rows, self.meta.get(rel))  # type: ignore[union-attr]
+        save()
 
     # -- pass 3: LSH bands, spread over map_fn in groups
     def _bands(self, sig_paths: list[Location], active: np.ndarray) -> np.ndarray:
