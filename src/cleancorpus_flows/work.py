@@ -325,8 +325,8 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                     storable = False
                 else:
                     results.append(new)
-            # rewritten only when what it holds changed (a recomputed document often gets the
-            # same result and reads again)
+            # rewritten only when what it holds changed (a recomputed document may get the same
+            # result and reads again)
             k = key if storable else None
             same = stored is not None and stored.get("key") == k and (not changed or results == stored["docs"])
             entries_to_save.append((relpath, k, results, same))
