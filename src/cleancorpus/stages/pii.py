@@ -152,10 +152,22 @@ def holds_personal_data(edit: Edit, kinds: frozenset[str] | set[str] | tuple[str
 
 def find_pii(text: str, kinds: frozenset[str] | set[str] | tuple[str, ...] = KINDS) -> list[Found]:
     """Every PII match of the given kinds, sorted and non-overlapping."""
-    finders = {"email": _emails, "phone": _phones, "ip": _ips, "card": _cards}
     if not _ANY.search(text):
         return []
-    candidates = [f for k in KINDS if k in kinds for f in finders[k](text)]
+    # each pattern scans the whole text; most texts have too few digits for most of them (a
+    # phone number has at least 7, a card number 12, an IPv4 address 4), so count them first
+    # (one fast scan) and run only the finders that can match
+    digits = len(_DIGIT.findall(text))
+    candidates: list[Found] = []
+    for k in KINDS:
+        if k not in kinds:
+            continue
+        if k == "email":
+            candidates += _emails(text)
+        elif k == "ip":
+            candidates += _ips(text, ipv4=digits >= 4)
+        elif digits >= _MIN_DIGITS[k]:
+            candidates += _cards(text) if k == "card" else _phones(text)
     candidates.sort(key=lambda f: (f.start, _PRIORITY[f.kind], -(f.end - f.start)))
     chosen: list[Found] = []
     for f in candidates:
@@ -170,6 +182,9 @@ def find_pii(text: str, kinds: frozenset[str] | set[str] | tuple[str, ...] = KIN
 
 
 _ANY = re.compile(r"[\d@]|::|[\[(]at[\])]", re.I)
+_DIGIT = re.compile(r"\d")  # a digit as the patterns read one (\d: Unicode decimal digits)
+# the fewest digits a match holds: _PHONE's 7 to 15 (checked in _phones), _CARD's \d(?:[ -]?\d){11,18}
+_MIN_DIGITS = {"phone": 7, "card": 12}
 
 # -- e-mail
 _EMAIL = re.compile(
@@ -207,8 +222,9 @@ _IPV6 = re.compile(
 _LAST_WORD = re.compile(r"(\S+)\s*$")
 
 
-def _ips(text: str) -> Iterator[Found]:
-    if "." in text:
+def _ips(text: str, ipv4: bool = True) -> Iterator[Found]:
+    """IPv4 and IPv6 addresses; ``ipv4=False``: the text has too few digits for an IPv4 one."""
+    if ipv4 and "." in text:
         for m in _IPV4.finditer(text):
             try:
                 ipaddress.IPv4Address(m.group())
