@@ -49,7 +49,7 @@ import numpy as np
 
 from .lm import Arc, BigramLM, Path, chain_score, norm, viterbi
 
-FORMAT = 7  # of the record (a record of another format is a miss)
+FORMAT = 8  # of the record (a record of another format is a miss)
 QUANTUM = 128  # steps per nat of the log probabilities the decoder reads (32 lost one word of lexicon-swap WER)
 
 _active = threading.local()  # the recorder of the apply running in this thread, if any
@@ -128,7 +128,12 @@ class Recorder:
             keys = sorted(self.logp, key=lambda k: (k[0] is not None, k[0] or "", k[1]))
             at = {k: i for i, k in enumerate(keys)}
             if all(_plain(p) and _plain(w) for p, w in keys):
-                out["k"] = " ".join(f"{p or ''}|{w}|{self.logp[(p, w)]}" for p, w in keys)
+                reads = [f"{p or ''}|{w}|{self.logp[(p, w)]}" for p, w in keys]
+                out["k"] = " ".join(reads)
+                # each read's 64-bit hash, in the same order, and a digest binding them to the
+                # reads: the per-file check (``budget_causes``) looks reads up as numbers
+                out["h"] = _read_hashes(reads)
+                out["hd"] = _hashes_digest(out["k"], out["h"])
             else:  # (a word with a separator in it: not from the tokeniser, but kept exact)
                 out["kl"] = [[p, w, self.logp[(p, w)]] for p, w in keys]
             exact = sorted(at[k] for k in self.exact if k in at)
@@ -195,6 +200,19 @@ def _unpack(s: str) -> array:
     if _BIG:
         a.byteswap()
     return a
+
+
+def _read_hash(read: str) -> bytes:
+    return hashlib.blake2b(read.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+def _read_hashes(reads: Sequence[str]) -> str:
+    """The reads' hashes (blake2b, 8 bytes each, little-endian uint64), base64."""
+    return base64.b64encode(b"".join(map(_read_hash, reads))).decode("ascii")
+
+
+def _hashes_digest(k: str, h: str) -> str:
+    return hashlib.blake2b(f"{k}\0{h}".encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def _rec() -> Recorder | None:
@@ -295,7 +313,7 @@ class ModelView:
             return list(map(memo.__getitem__, reads))
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_now"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_now", "_table")}
 
     def unigram_now(self, w: str) -> int:
         p = self.model.p_unigram(w)
@@ -428,11 +446,17 @@ CAUSES = ("format", "lexicon entry", "provenance", "new lexicon word", "exact re
           *BOUND_KINDS.values(), "trigram", "unigram", "name pair")
 
 
-def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, touches) -> str | None:
+UNDECIDED = object()  # ``budget_causes``: a record the per-file check leaves to ``why_not``
+
+
+def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, touches,
+            budgets: Any = UNDECIDED) -> str | None:
     """None when every read in ``reads`` answers the same now; else the first that does not,
     by kind (one of ``CAUSES``). ``touches(keys)``: whether one of these words' corpus-lexicon
     entries could give the document a reading (a superset of what apply would find; None: not
-    known); it is called only when the set of words with corpus-lexicon entries changed."""
+    known); it is called only when the set of words with corpus-lexicon entries changed.
+    ``budgets``: what ``budget_causes`` found for this record under ``lm`` (the
+    log-probability reads checked), when it decided it."""
     if not isinstance(reads, dict) or reads.get("q") != QUANTUM or reads.get("f") != FORMAT:
         return "format"
     ix = reads.get("ix", {})
@@ -447,7 +471,7 @@ def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, touche
         new = index.new_keys(reads.get("ik"), ix)
         if new and (touches is None or touches(set(new))):
             return "new lexicon word"
-    cause = _budgets_cause(reads, lm)
+    cause = _budgets_cause(reads, lm) if budgets is UNDECIDED else budgets
     if cause is not None:
         return cause
     for a, b, w, v in reads.get("l3", ()):
@@ -523,6 +547,146 @@ def _budgets_cause(reads: dict, lm: ModelView) -> str | None:
     limits = len(r) - nb
     over = [b for b, total in sums.items() if total > r[limits + b]]
     return BOUND_KINDS.get(reads["it"][min(over)], "budget") if over else None
+
+
+class _Moves:
+    """Per fitted model: how far each read moved (now - then), by the read's hash, as sorted
+    arrays (``known``/``moved``) and the reads added since they were last sorted (``fresh``)."""
+
+    def __init__(self) -> None:
+        self.known = np.zeros(0, dtype=np.uint64)
+        self.moved = np.zeros(0, dtype=np.int64)
+        self.fresh: dict[int, int] = {}
+
+    def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The moves of ``hashes`` and a mask of those not known yet (their moves: 0)."""
+        out = np.zeros(len(hashes), dtype=np.int64)
+        found = np.zeros(len(hashes), dtype=bool)
+        if len(self.known):
+            at = np.minimum(np.searchsorted(self.known, hashes), len(self.known) - 1)
+            found = self.known[at] == hashes
+            out[found] = self.moved[at[found]]
+        if self.fresh:
+            for j in np.flatnonzero(~found).tolist():
+                m = self.fresh.get(int(hashes[j]))
+                if m is not None:
+                    out[j], found[j] = m, True
+        return out, ~found
+
+    def add(self, got: dict[int, int]) -> None:
+        self.fresh.update(got)
+        if len(self.fresh) > max(4096, len(self.known) // 4):
+            keys = np.concatenate([self.known, np.fromiter(self.fresh, dtype=np.uint64, count=len(self.fresh))])
+            moved = np.concatenate([self.moved, np.fromiter(self.fresh.values(), dtype=np.int64,
+                                                            count=len(self.fresh))])
+            order = np.argsort(keys, kind="stable")
+            self.known, self.moved, self.fresh = keys[order], moved[order], {}
+
+
+_DTYPES = dict(_CODES)
+
+
+def _array(packed: str) -> np.ndarray:
+    return np.frombuffer(a2b_base64(packed[1:]), dtype=_DTYPES[packed[0]]).astype(np.int64)
+
+
+def budget_causes(records: Sequence[Any], lm: ModelView) -> list[Any]:
+    """For each record (of one input file, say): what ``_budgets_cause`` gives (None: every
+    budget holds and no exact read moved; else the cause), computed for all the records at once
+    with numpy; ``UNDECIDED`` for a record this check does not decide (another format, reads
+    without hashes, hashes that do not match their digest: ``why_not`` checks it read by read).
+
+    The same sums as ``budget_sums``: per budget, sum of weight x move over its reads (signed
+    for a budget of upper-case kind, the move's size for the others), each read's move looked
+    up by its hash (``Recorder.to_json``: "h") in a table of the reads seen so far in this run
+    (a read not seen yet is split out of its record and computed as ``ModelView.moves`` does)."""
+    table = lm.__dict__.get("_table")
+    if table is None:
+        table = lm.__dict__["_table"] = _Moves()
+    out: list[Any] = [UNDECIDED] * len(records)
+    use: list[int] = []
+    hashes, columns = [], []
+    for i, reads in enumerate(records):
+        if not isinstance(reads, dict) or reads.get("q") != QUANTUM or reads.get("f") != FORMAT:
+            continue
+        if "r" not in reads:
+            if "kl" not in reads:
+                out[i] = None  # no log-probability read
+            continue
+        h, k = reads.get("h"), reads.get("k")
+        if not isinstance(h, str) or not isinstance(k, str) or reads.get("hd") != _hashes_digest(k, h):
+            continue
+        try:
+            hv = np.frombuffer(a2b_base64(h), dtype="<u8")
+            r = _array(reads["r"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if len(r) < 2:
+            continue
+        nk, nb = int(r[0]), int(r[1])
+        terms = (len(r) - 2 - nk - nb) // 2
+        x = reads.get("x", [])
+        if (len(hv) != nk or terms < 0 or 2 + nk + 2 * terms + nb != len(r) or not isinstance(reads.get("it"), str)
+                or len(reads["it"]) != nb or (nk and (r[2:2 + nk].min() < 0 or r[2:2 + nk].sum() != terms))
+                or (terms and (r[2 + nk:2 + nk + terms].min() < 0 or r[2 + nk:2 + nk + terms].max() >= nb))
+                or not isinstance(x, list) or not all(isinstance(j, int) and 0 <= j < nk for j in x)):
+            continue  # (not a record ``to_json`` writes: read by read)
+        use.append(i)
+        hashes.append(hv)
+        columns.append(r)
+    if not use:
+        return out
+    allh = np.concatenate(hashes)
+    moved, unknown = table.lookup(allh)
+    if unknown.any():
+        starts = np.cumsum([0] + [len(h) for h in hashes])
+        got: dict[int, int] = {}
+        for n in np.unique(np.searchsorted(starts, np.flatnonzero(unknown), side="right") - 1).tolist():
+            keys = records[use[n]]["k"].split(" ")
+            lo = int(starts[n])
+            want = [j for j in np.flatnonzero(unknown[lo:lo + len(keys)]).tolist()]
+            for j, m in zip(want, lm.moves([keys[j] for j in want])):
+                moved[lo + j] = m
+                got[int(allh[lo + j])] = m
+        table.add(got)
+    # the terms (read, budget, weight) of every record, numbered across the records
+    read_at, budget_at, weight, limit, signed, first = [], [], [], [], [], []
+    ro = bo = 0
+    for n, r in zip(use, columns):
+        nk, nb = int(r[0]), int(r[1])
+        terms = (len(r) - 2 - nk - nb) // 2
+        read_at.append(np.repeat(np.arange(ro, ro + nk), r[2:2 + nk]))
+        budget_at.append(r[2 + nk:2 + nk + terms] + bo)
+        weight.append(r[2 + nk + terms:2 + nk + 2 * terms])
+        limit.append(r[len(r) - nb:])
+        signed.append(np.frombuffer(records[n]["it"].encode("ascii"), dtype=np.uint8) < ord("a"))
+        first.append(bo)
+        ro, bo = ro + nk, bo + nb
+    ra, ba, wt = np.concatenate(read_at), np.concatenate(budget_at), np.concatenate(weight)
+    sg = np.concatenate(signed)
+    mv = moved[ra]
+    val = wt * np.where(sg[ba], mv, np.abs(mv))
+    if int(np.abs(val).sum()) < 1 << 52:  # float sums of integers exact
+        sums = np.bincount(ba, weights=val, minlength=bo).astype(np.int64)
+    else:
+        sums = np.zeros(bo, dtype=np.int64)
+        np.add.at(sums, ba, val)
+    over = np.flatnonzero(sums > np.concatenate(limit))
+    bad = np.searchsorted(np.asarray(first), over, side="right") - 1  # the record of each budget over
+    ro = 0
+    first_over = dict(zip(bad[::-1].tolist(), over[::-1].tolist()))  # each record's first budget over
+    for m, (n, r) in enumerate(zip(use, columns)):
+        nk = int(r[0])
+        reads = records[n]
+        x = reads.get("x")
+        if x and np.any(moved[ro + np.asarray(x, dtype=np.int64)]):
+            out[n] = "exact read"
+        elif m in first_over:
+            out[n] = BOUND_KINDS.get(reads["it"][first_over[m] - first[m]], "budget")
+        else:
+            out[n] = None
+        ro += nk
+    return out
 
 
 # -- islands ----------------------------------------------------------------------------------
