@@ -432,3 +432,42 @@ def test_the_table_of_moves_across_its_merges():
         moved, unknown = table.lookup(probe)
         assert moved[:-1].tolist() == list(truth.values()) and unknown.tolist() == [False] * len(truth) + [True]
     assert len(table.known) > 0 and len(table.fresh) < len(truth)
+
+
+def test_a_record_of_many_fits_ago_is_checked_for_the_words_added_since():
+    """The fit memo keeps eight fits' sets of corpus-lexicon words whole and the steps between
+    fits (the words each added) much longer: a record made many fits ago is checked for the words
+    the steps since added (every word now that its fit lacked among them, none it had that
+    stayed), not for every word; words taken out and given back on the way are checked again
+    (a superset); a damaged step breaks the chain (every word is checked)."""
+    from cleancorpus.spunreads import IndexView
+    from cleancorpus.stages.spun import Entry
+
+    def view(words) -> IndexView:
+        return IndexView({w: [Entry((w,), "said", "synonym", None, "mined", "corpus")] for w in words})
+
+    sets = [{"a", "b"}, {"a", "b", "c"}, {"b", "c"}, {"b", "c", "d"}, {"b", "c", "d"}]
+    sets += [{"b", "c", "d", f"w{i}"} | ({"a"} if i == 11 else set()) for i in range(12)]
+    views, keys, steps = [], {}, None
+    for words in sets:
+        v = view(words)
+        v.remember(keys, steps)
+        keys, steps = v.history(8), v.step_history(4096)
+        views.append(v)
+    now = views[-1]
+    assert views[0].keys_digest not in now._earlier  # fallen out of the whole sets
+    for i, v in enumerate(views[:-1]):
+        exact = set(now.mined_keys()) - sets[i]
+        got = set(now.new_keys(v.keys_digest, {}))
+        assert exact <= got <= set(now.mined_keys()) - (sets[i] & {"b", "c"}), i
+        assert set(now.new_keys(v.keys_digest, {"w11": "x"})) == got - {"w11"}
+    assert set(now.new_keys(views[0].keys_digest, {})) == {"c", "d", "w11", "a"}  # "a" went and came back
+    # a damaged step (its words changed, its digest not): the chain stops there
+    d0 = views[0].keys_digest
+    bad = dict(steps)
+    nxt, added, check = bad[d0]
+    bad[d0] = (nxt, added - {"c"}, check)
+    again = view(sets[-1])
+    again.remember(keys, bad)
+    assert sorted(again.new_keys(d0, {})) == sorted(again.mined_keys())
+    assert set(again.new_keys(views[1].keys_digest, {})) == set(now.new_keys(views[1].keys_digest, {}))

@@ -324,6 +324,10 @@ def _entries_digest(entries: Iterable[Any]) -> str:
     return hashlib.sha256(repr(list(entries)).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def _step_digest(then: str, now: str, added: frozenset[str]) -> str:
+    return _entries_digest([then, now, *sorted(added)])
+
+
 class IndexView:
     """Lexicon entries by first word: the code's (fixed) and the corpus's (mined, recorded)."""
 
@@ -341,14 +345,23 @@ class IndexView:
         # earlier fits' sets of such words, by their ``keys_digest`` (``remember``): a record
         # made under one of them is checked only against the words added since
         self._earlier: dict[str, frozenset[str]] = {}
+        self._steps: dict[str, tuple[str, frozenset[str], str]] = {}  # ``remember``
         self._added: dict[str, frozenset[str]] = {}  # per run: words added since each digest
 
-    def remember(self, earlier: dict[str, frozenset[str]]) -> None:
-        """Earlier fits' corpus-lexicon first words, by their digest (the fit memo keeps them).
-        Only a set whose digest matches it is kept, so a damaged memo can only miss."""
+    def remember(self, earlier: dict[str, frozenset[str]], steps: Any = None) -> None:
+        """Earlier fits' corpus-lexicon first words, by their digest (the fit memo keeps them),
+        and the steps between earlier fits' sets (``steps``: digest -> (the next fit's digest,
+        the words it added, a digest of the three)). Only a set whose digest matches it, and a
+        step whose digest matches it, is kept, so a damaged memo can only miss."""
         self._earlier = {d: frozenset(ks) for d, ks in earlier.items()
                          if isinstance(ks, (frozenset, set, tuple, list)) and all(isinstance(k, str) for k in ks)
                          and _entries_digest(sorted(ks)) == d}
+        self._steps = {}
+        for d, step in (steps.items() if isinstance(steps, dict) else ()):
+            if (isinstance(d, str) and isinstance(step, tuple) and len(step) == 3 and isinstance(step[0], str)
+                    and isinstance(step[1], frozenset) and all(isinstance(k, str) for k in step[1])
+                    and step[2] == _step_digest(d, step[0], step[1])):
+                self._steps[d] = step
         self._added = {}
 
     def history(self, keep: int) -> dict[str, frozenset[str]]:
@@ -358,18 +371,56 @@ class IndexView:
         out[self.keys_digest] = frozenset(self._mined)
         return out
 
+    def step_history(self, keep: int) -> dict[str, tuple[str, frozenset[str], str]]:
+        """The steps the next fit's ``remember`` takes: the ``keep`` most recent, the last from
+        the previous fit's set (the last of the sets remembered) to this fit's. A record made
+        under any fit the steps lead from is checked only for the words they added since
+        (``new_keys``), however many fits ago that was."""
+        steps = dict(self._steps)
+        prev = next(reversed(self._earlier), None)
+        if prev is not None and prev != self.keys_digest:
+            added = frozenset(k for k in self._mined if k not in self._earlier[prev])
+            steps.pop(prev, None)  # (a set seen again: its newest step, last)
+            steps[prev] = (self.keys_digest, added, _step_digest(prev, self.keys_digest, added))
+        return dict(list(steps.items())[-keep:])
+
     def new_keys(self, digest: Any, read: Any) -> list[str]:
         """The words with corpus entries now that a record made when the set's digest was
         ``digest``, and which read the corpus entries of the words ``read``, did not read: the
         words added since then when that set is known (the others it had, it read wherever
-        apply looks them up: ``get`` records every such read); else every word not read."""
+        apply looks them up: ``get`` records every such read), or the words the steps from
+        that set to this fit's added (a superset of them: each step's words are its set minus
+        the one before); else every word not read."""
         added = self._added.get(digest)
         if added is None:
             then = self._earlier.get(digest)
-            if then is None:
-                return [k for k in self._mined if k not in read]
-            added = self._added[digest] = frozenset(k for k in self._mined if k not in then)
+            if then is not None:
+                added = frozenset(k for k in self._mined if k not in then)
+            else:
+                since = self._since(digest)
+                if since is None:
+                    return [k for k in self._mined if k not in read]
+                added = frozenset(k for k in since if k in self._mined)
+            self._added[digest] = added
         return [k for k in added if k not in read]
+
+    def _since(self, digest: Any) -> set[str] | None:
+        """The words the steps from ``digest`` added, up to a set remembered whole (then the
+        words this fit has and that set lacks) or this fit's (None: no such steps)."""
+        words: set[str] = set()
+        seen: set[Any] = set()
+        steps = self.__dict__.get("_steps", {})
+        while digest != self.keys_digest:
+            then = self._earlier.get(digest)
+            if then is not None:
+                return words | {k for k in self._mined if k not in then}
+            step = steps.get(digest) if isinstance(digest, str) else None
+            if step is None or digest in seen:
+                return None
+            seen.add(digest)
+            words |= step[1]
+            digest = step[0]
+        return words
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "_added"}
@@ -377,6 +428,7 @@ class IndexView:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.__dict__.setdefault("_earlier", {})
+        self.__dict__.setdefault("_steps", {})
         self._added = {}
 
     def get(self, key: str, default: Any = None) -> Any:

@@ -477,8 +477,9 @@ class SpunStage(Stage):
         self._proper = NameView(load_proper_names() | {p for p, n in names.items() if n >= 2})
         self._index = IndexView(index)
         if self.fit_memo is not None:  # earlier fits' corpus-lexicon words: checks look only at those added since
-            self._index.remember(self.fit_memo.get("keys", {}))
+            self._index.remember(self.fit_memo.get("keys", {}), self.fit_memo.get("steps"))
             self._memo_out["keys"] = self._index.history(_KEYS_KEPT)
+            self._memo_out["steps"] = self._index.step_history(_STEPS_KEPT)
 
     def _writes(self, k: Sketch, sk: bytes, phrases: set[tuple[str, ...]]) -> bool:
         """Whether a counted document writes one of the fingerprints ``phrases``. With a memo,
@@ -928,7 +929,8 @@ def spin_cell(score: float, threshold: float) -> tuple[float, float, float]:
     return k / 100, max(0.0, score - low), max(0.0, high - score)
 
 
-_KEYS_KEPT = 8  # fits whose corpus-lexicon words the fit memo keeps (older records: every word is checked)
+_KEYS_KEPT = 8  # fits whose corpus-lexicon words the fit memo keeps whole
+_STEPS_KEPT = 4096  # steps between fits' sets of such words it keeps (older records: every word is checked)
 
 
 def _valid_memo(memo: object) -> bool:
