@@ -642,103 +642,149 @@ def _array(packed: str) -> np.ndarray:
     return np.frombuffer(a2b_base64(packed[1:]), dtype=_DTYPES[packed[0]]).astype(np.int64)
 
 
+def _segments(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions starts[n] .. starts[n] + lengths[n] - 1 of every n, in order."""
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    before = np.cumsum(lengths) - lengths
+    return np.repeat(starts - before, lengths) + np.arange(total, dtype=np.int64)
+
+
 def budget_causes(records: Sequence[Any], lm: ModelView) -> list[Any]:
     """For each record (of one input file, say): what ``_budgets_cause`` gives (None: every
     budget holds and no exact read moved; else the cause), computed for all the records at once
     with numpy; ``UNDECIDED`` for a record this check does not decide (another format, reads
-    without hashes, hashes that do not match their digest: ``why_not`` checks it read by read).
+    without hashes, hashes that do not match their digest, a packed array not of the form
+    ``to_json`` writes: ``why_not`` checks it read by read).
 
     The same sums as ``budget_sums``: per budget, sum of weight x move over its reads (signed
     for a budget of upper-case kind, the move's size for the others), each read's move looked
     up by its hash (``Recorder.to_json``: "h") in a table of the reads seen so far in this run
     (a read not seen yet is split out of its record and computed as ``ModelView.moves`` does)."""
-    table = lm.__dict__.get("_table")
-    if table is None:
-        table = lm.__dict__["_table"] = _Moves()
     out: list[Any] = [UNDECIDED] * len(records)
     use: list[int] = []
-    hashes, columns = [], []
+    hs: list[bytes] = []
+    rs: list[np.ndarray] = []
+    its: list[str] = []
     for i, reads in enumerate(records):
         if not isinstance(reads, dict) or reads.get("q") != QUANTUM or reads.get("f") != FORMAT:
             continue
-        if "r" not in reads:
+        r = reads.get("r")
+        if r is None:
             if "kl" not in reads:
                 out[i] = None  # no log-probability read
             continue
-        h, k = reads.get("h"), reads.get("k")
-        if not isinstance(h, str) or not isinstance(k, str) or reads.get("hd") != _hashes_digest(k, h):
+        h, k, it = reads.get("h"), reads.get("k"), reads.get("it")
+        if not (isinstance(h, str) and isinstance(k, str) and isinstance(r, str) and isinstance(it, str)
+                and r and it.isascii() and reads.get("hd") == _hashes_digest(k, h)):
             continue
         try:
-            hv = np.frombuffer(a2b_base64(h), dtype="<u8")
-            r = _array(reads["r"])
-        except (ValueError, KeyError, TypeError):
+            hv = a2b_base64(h)
+            rv = np.frombuffer(a2b_base64(r[1:]), dtype=_DTYPES[r[0]])
+        except (ValueError, KeyError):
             continue
-        if len(r) < 2:
+        if len(hv) % 8 or len(rv) < 2:
             continue
-        nk, nb = int(r[0]), int(r[1])
-        terms = (len(r) - 2 - nk - nb) // 2
-        x = reads.get("x", [])
-        if (len(hv) != nk or terms < 0 or 2 + nk + 2 * terms + nb != len(r) or not isinstance(reads.get("it"), str)
-                or len(reads["it"]) != nb or (nk and (r[2:2 + nk].min() < 0 or r[2:2 + nk].sum() != terms))
-                or (terms and (r[2 + nk:2 + nk + terms].min() < 0 or r[2 + nk:2 + nk + terms].max() >= nb))
-                or not isinstance(x, list) or not all(isinstance(j, int) and 0 <= j < nk for j in x)):
-            continue  # (not a record ``to_json`` writes: read by read)
         use.append(i)
-        hashes.append(hv)
-        columns.append(r)
-    if not use:
-        return out
-    allh = np.concatenate(hashes)
-    moved, unknown = table.lookup(allh)
-    if unknown.any():
-        starts = np.cumsum([0] + [len(h) for h in hashes])
-        got: dict[int, int] = {}
-        for n in np.unique(np.searchsorted(starts, np.flatnonzero(unknown), side="right") - 1).tolist():
-            keys = records[use[n]]["k"].split(" ")
-            lo = int(starts[n])
-            want = [j for j in np.flatnonzero(unknown[lo:lo + len(keys)]).tolist()]
-            for j, m in zip(want, lm.moves([keys[j] for j in want])):
-                moved[lo + j] = m
-                got[int(allh[lo + j])] = m
-        table.add(got)
-    # the terms (read, budget, weight) of every record, numbered across the records
-    read_at, budget_at, weight, limit, signed, first = [], [], [], [], [], []
-    ro = bo = 0
-    for n, r in zip(use, columns):
-        nk, nb = int(r[0]), int(r[1])
-        terms = (len(r) - 2 - nk - nb) // 2
-        read_at.append(np.repeat(np.arange(ro, ro + nk), r[2:2 + nk]))
-        budget_at.append(r[2 + nk:2 + nk + terms] + bo)
-        weight.append(r[2 + nk + terms:2 + nk + 2 * terms])
-        limit.append(r[len(r) - nb:])
-        signed.append(np.frombuffer(records[n]["it"].encode("ascii"), dtype=np.uint8) < ord("a"))
-        first.append(bo)
-        ro, bo = ro + nk, bo + nb
-    ra, ba, wt = np.concatenate(read_at), np.concatenate(budget_at), np.concatenate(weight)
-    sg = np.concatenate(signed)
-    mv = moved[ra]
-    val = wt * np.where(sg[ba], mv, np.abs(mv))
-    if int(np.abs(val).sum()) < 1 << 52:  # float sums of integers exact
-        sums = np.bincount(ba, weights=val, minlength=bo).astype(np.int64)
-    else:
-        sums = np.zeros(bo, dtype=np.int64)
-        np.add.at(sums, ba, val)
-    over = np.flatnonzero(sums > np.concatenate(limit))
-    bad = np.searchsorted(np.asarray(first), over, side="right") - 1  # the record of each budget over
-    ro = 0
-    first_over = dict(zip(bad[::-1].tolist(), over[::-1].tolist()))  # each record's first budget over
-    for m, (n, r) in enumerate(zip(use, columns)):
-        nk = int(r[0])
-        reads = records[n]
-        x = reads.get("x")
-        if x and np.any(moved[ro + np.asarray(x, dtype=np.int64)]):
-            out[n] = "exact read"
-        elif m in first_over:
-            out[n] = BOUND_KINDS.get(reads["it"][first_over[m] - first[m]], "budget")
-        else:
-            out[n] = None
-        ro += nk
+        hs.append(hv)
+        rs.append(rv)
+        its.append(it)
+    while use:
+        bad = _budget_causes(records, use, hs, rs, its, lm, out)
+        if not bad:
+            break
+        keep = [n for n in range(len(use)) if n not in bad]  # (not of the form to_json writes)
+        use, hs, rs, its = ([xs[n] for n in keep] for xs in (use, hs, rs, its))
     return out
+
+
+def _budget_causes(records: Sequence[Any], use: list[int], hs: list[bytes], rs: list[np.ndarray], its: list[str],
+                   lm: ModelView, out: list[Any]) -> set[int]:
+    """``budget_causes`` of the records ``use`` (their hashes, packed arrays and budget kinds),
+    into ``out``; or the positions in ``use`` of the records whose arrays are not of the form
+    ``to_json`` writes (nothing decided then)."""
+    n = len(use)
+    nh = np.fromiter((len(h) // 8 for h in hs), dtype=np.int64, count=n)
+    lr = np.fromiter((len(r) for r in rs), dtype=np.int64, count=n)
+    R = np.concatenate(rs).astype(np.int64)
+    at = np.cumsum(lr) - lr  # where each record's array starts in R
+    nk, nb = R[at], R[at + 1]
+    terms = (lr - 2 - nk - nb) // 2
+    ok = (nk == nh) & (nb >= 0) & (terms >= 0) & (2 + nk + 2 * terms + nb == lr)
+    ok &= np.fromiter((len(it) for it in its), dtype=np.int64, count=n) == nb
+    if not ok.all():
+        return set(np.flatnonzero(~ok).tolist())
+    counts = R[_segments(at + 2, nk)]
+    of_read = np.repeat(np.arange(n), nk)
+    if len(counts) and (counts.min() < 0 or not np.array_equal(np.bincount(of_read, weights=counts, minlength=n), terms)):
+        sums = np.bincount(of_read, weights=counts, minlength=n)
+        return set(np.flatnonzero((sums != terms) | (np.bincount(of_read, weights=counts < 0, minlength=n) > 0)).tolist())
+    of_term = np.repeat(np.arange(n), terms)
+    local = R[_segments(at + 2 + nk, terms)]
+    if len(local) and ((local < 0) | (local >= nb[of_term])).any():
+        return set(np.unique(of_term[(local < 0) | (local >= nb[of_term])]).tolist())
+    xs = [records[i].get("x", []) for i in use]
+    wrong = {m for m, x in enumerate(xs) if x and not (isinstance(x, list) and all(
+        isinstance(j, int) and 0 <= j < nk[m] for j in x))}
+    if wrong:
+        return wrong
+    # moves, by hash
+    table = lm.__dict__.get("_table")
+    if table is None:
+        table = lm.__dict__["_table"] = _Moves()
+    H = np.frombuffer(b"".join(hs), dtype="<u8")
+    moved, unknown = table.lookup(H)
+    ro = np.cumsum(nk) - nk  # where each record's reads start in H
+    if unknown.any():
+        got: dict[int, int] = {}
+        unk = np.flatnonzero(unknown)
+        owner = np.searchsorted(ro, unk, side="right") - 1  # the record of each unknown read
+        cut = np.flatnonzero(np.diff(owner)) + 1
+        for part, m in zip(np.split(unk, cut), owner[np.concatenate([[0], cut])].tolist()):
+            keys = records[use[m]]["k"].split(" ")
+            lo = int(ro[m])
+            if len(keys) != nk[m]:
+                return {m}
+            local_at = (part - lo).tolist()
+            for j, mv in zip(local_at, lm.moves([keys[j] for j in local_at])):
+                moved[lo + j] = mv
+                got[int(H[lo + j])] = mv
+        table.add(got)
+    # sums of weight x move per budget, all records' budgets numbered in turn
+    bo = np.cumsum(nb) - nb
+    budget = local + bo[of_term]
+    weight = R[_segments(at + 2 + nk + terms, terms)]
+    limit = R[_segments(at + lr - nb, nb)]
+    signed = np.frombuffer("".join(its).encode("ascii"), dtype=np.uint8) < ord("a")
+    mv = moved[np.repeat(np.arange(len(H)), counts)]
+    val = weight * np.where(signed[budget], mv, np.abs(mv))
+    total = int(nb.sum())
+    if int(np.abs(val).sum()) < 1 << 52:  # float sums of integers exact
+        sums = np.bincount(budget, weights=val, minlength=total).astype(np.int64)
+    else:
+        sums = np.zeros(total, dtype=np.int64)
+        np.add.at(sums, budget, val)
+    over = np.flatnonzero(sums > limit)
+    of_budget = np.repeat(np.arange(n), nb)
+    first_over = {}
+    if len(over):
+        recs, first = np.unique(of_budget[over], return_index=True)  # (``over`` ascending: each record's first)
+        first_over = dict(zip(recs.tolist(), (over[first] - bo[recs]).tolist()))
+    with_x = [m for m, x in enumerate(xs) if x]
+    exact_moved: set[int] = set()
+    if with_x:
+        xat = np.concatenate([int(ro[m]) + np.asarray(xs[m], dtype=np.int64) for m in with_x])
+        xof = np.repeat(np.asarray(with_x), [len(xs[m]) for m in with_x])
+        exact_moved = set(np.unique(xof[moved[xat] != 0]).tolist())
+    for m, i in enumerate(use):
+        if m in exact_moved:
+            out[i] = "exact read"
+        elif m in first_over:
+            out[i] = BOUND_KINDS.get(its[m][first_over[m]], "budget")
+        else:
+            out[i] = None
+    return set()
 
 
 # -- islands ----------------------------------------------------------------------------------
