@@ -351,7 +351,16 @@ def _records_and_fits():
     return [a.apply_recorded(d)[1] for d in docs], b, docs
 
 
-def test_the_per_file_check_finds_what_the_record_by_record_check_finds():
+@pytest.fixture
+def whole_files(monkeypatch):
+    """``budget_causes`` in numpy however few the records (a file of fewer than ``_FEW`` is
+    otherwise checked record by record)."""
+    import cleancorpus.spunreads as spunreads
+
+    monkeypatch.setattr(spunreads, "_FEW", 0)
+
+
+def test_the_per_file_check_finds_what_the_record_by_record_check_finds(whole_files):
     """``budget_causes`` (every record's log-probability reads at once, looked up by hash) gives
     what ``_budgets_cause`` gives record by record, including the first budget exceeded; records
     it cannot read are left to ``why_not``. ``affected`` names every record whose check may fail,
@@ -386,7 +395,7 @@ def test_the_per_file_check_finds_what_the_record_by_record_check_finds():
         assert b.miss_cause(rec, doc) == b.miss_cause(r, doc)
 
 
-def test_the_per_file_check_of_records_with_known_moves():
+def test_the_per_file_check_of_records_with_known_moves(whole_files, monkeypatch):
     """Records whose reads moved by known steps: the per-file check sums weight x move per
     budget like the record-by-record check (signed budgets, exact reads), and a read first seen
     in one call is looked up from the run's table in the next."""
@@ -412,6 +421,10 @@ def test_the_per_file_check_of_records_with_known_moves():
     assert budget_causes(records, lm) == expected
     assert budget_causes(records[::-1], lm) == expected[::-1]
     assert budget_causes(records[:0], lm) == []
+    import cleancorpus.spunreads as spunreads
+
+    monkeypatch.setattr(spunreads, "_FEW", 24)  # (as outside this test: a few records one by one)
+    assert budget_causes(records, lm) == expected
 
 
 def test_the_table_of_moves_across_its_merges():

@@ -642,6 +642,9 @@ def _array(packed: str) -> np.ndarray:
     return np.frombuffer(a2b_base64(packed[1:]), dtype=_DTYPES[packed[0]]).astype(np.int64)
 
 
+_FEW = 24  # fewer records than this are checked one by one (the same verdicts)
+
+
 def _segments(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The positions starts[n] .. starts[n] + lengths[n] - 1 of every n, in order."""
     total = int(lengths.sum())
@@ -690,6 +693,10 @@ def budget_causes(records: Sequence[Any], lm: ModelView) -> list[Any]:
         hs.append(hv)
         rs.append(rv)
         its.append(it)
+    if len(use) < _FEW:  # (numpy's fixed costs would outweigh what it saves)
+        for i in use:
+            out[i] = _budgets_cause(records[i], lm)
+        return out
     while use:
         bad = _budget_causes(records, use, hs, rs, its, lm, out)
         if not bad:
