@@ -512,7 +512,7 @@ def test_a_fit_memo_leaves_the_fitted_stage_as_it_is():
         # apart from the earlier fits' lexicon words, which only narrow the check of records
         # made under them (test_spunreads: checked only for the words added since)
         assert stage._index._earlier == ({} if memo is not None and "keys" not in memo else memo["keys"])
-        stage._index._earlier = {}
+        stage._index._earlier, stage._index._steps = {}, {}
         return pickle.dumps(stage)
 
     plain = SpunStage(opts)

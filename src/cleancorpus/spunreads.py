@@ -49,7 +49,7 @@ import numpy as np
 
 from .lm import Arc, BigramLM, Path, chain_score, norm, viterbi
 
-FORMAT = 7  # of the record (a record of another format is a miss)
+FORMAT = 8  # of the record (a record of another format is a miss)
 QUANTUM = 128  # steps per nat of the log probabilities the decoder reads (32 lost one word of lexicon-swap WER)
 
 _active = threading.local()  # the recorder of the apply running in this thread, if any
@@ -128,7 +128,12 @@ class Recorder:
             keys = sorted(self.logp, key=lambda k: (k[0] is not None, k[0] or "", k[1]))
             at = {k: i for i, k in enumerate(keys)}
             if all(_plain(p) and _plain(w) for p, w in keys):
-                out["k"] = " ".join(f"{p or ''}|{w}|{self.logp[(p, w)]}" for p, w in keys)
+                reads = [f"{p or ''}|{w}|{self.logp[(p, w)]}" for p, w in keys]
+                out["k"] = " ".join(reads)
+                # each read's 64-bit hash, in the same order, and a digest binding them to the
+                # reads: the per-file check (``budget_causes``) looks reads up as numbers
+                out["h"] = _read_hashes(reads)
+                out["hd"] = _hashes_digest(out["k"], out["h"])
             else:  # (a word with a separator in it: not from the tokeniser, but kept exact)
                 out["kl"] = [[p, w, self.logp[(p, w)]] for p, w in keys]
             exact = sorted(at[k] for k in self.exact if k in at)
@@ -195,6 +200,19 @@ def _unpack(s: str) -> array:
     if _BIG:
         a.byteswap()
     return a
+
+
+def _read_hash(read: str) -> bytes:
+    return hashlib.blake2b(read.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+def _read_hashes(reads: Sequence[str]) -> str:
+    """The reads' hashes (blake2b, 8 bytes each, little-endian uint64), base64."""
+    return base64.b64encode(b"".join(map(_read_hash, reads))).decode("ascii")
+
+
+def _hashes_digest(k: str, h: str) -> str:
+    return hashlib.blake2b(f"{k}\0{h}".encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def _rec() -> Recorder | None:
@@ -295,7 +313,7 @@ class ModelView:
             return list(map(memo.__getitem__, reads))
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_now"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_now", "_table")}
 
     def unigram_now(self, w: str) -> int:
         p = self.model.p_unigram(w)
@@ -304,6 +322,10 @@ class ModelView:
 
 def _entries_digest(entries: Iterable[Any]) -> str:
     return hashlib.sha256(repr(list(entries)).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _step_digest(then: str, now: str, added: frozenset[str]) -> str:
+    return _entries_digest([then, now, *sorted(added)])
 
 
 class IndexView:
@@ -323,14 +345,23 @@ class IndexView:
         # earlier fits' sets of such words, by their ``keys_digest`` (``remember``): a record
         # made under one of them is checked only against the words added since
         self._earlier: dict[str, frozenset[str]] = {}
+        self._steps: dict[str, tuple[str, frozenset[str], str]] = {}  # ``remember``
         self._added: dict[str, frozenset[str]] = {}  # per run: words added since each digest
 
-    def remember(self, earlier: dict[str, frozenset[str]]) -> None:
-        """Earlier fits' corpus-lexicon first words, by their digest (the fit memo keeps them).
-        Only a set whose digest matches it is kept, so a damaged memo can only miss."""
+    def remember(self, earlier: dict[str, frozenset[str]], steps: Any = None) -> None:
+        """Earlier fits' corpus-lexicon first words, by their digest (the fit memo keeps them),
+        and the steps between earlier fits' sets (``steps``: digest -> (the next fit's digest,
+        the words it added, a digest of the three)). Only a set whose digest matches it, and a
+        step whose digest matches it, is kept, so a damaged memo can only miss."""
         self._earlier = {d: frozenset(ks) for d, ks in earlier.items()
                          if isinstance(ks, (frozenset, set, tuple, list)) and all(isinstance(k, str) for k in ks)
                          and _entries_digest(sorted(ks)) == d}
+        self._steps = {}
+        for d, step in (steps.items() if isinstance(steps, dict) else ()):
+            if (isinstance(d, str) and isinstance(step, tuple) and len(step) == 3 and isinstance(step[0], str)
+                    and isinstance(step[1], frozenset) and all(isinstance(k, str) for k in step[1])
+                    and step[2] == _step_digest(d, step[0], step[1])):
+                self._steps[d] = step
         self._added = {}
 
     def history(self, keep: int) -> dict[str, frozenset[str]]:
@@ -340,18 +371,56 @@ class IndexView:
         out[self.keys_digest] = frozenset(self._mined)
         return out
 
+    def step_history(self, keep: int) -> dict[str, tuple[str, frozenset[str], str]]:
+        """The steps the next fit's ``remember`` takes: the ``keep`` most recent, the last from
+        the previous fit's set (the last of the sets remembered) to this fit's. A record made
+        under any fit the steps lead from is checked only for the words they added since
+        (``new_keys``), however many fits ago that was."""
+        steps = dict(self._steps)
+        prev = next(reversed(self._earlier), None)
+        if prev is not None and prev != self.keys_digest:
+            added = frozenset(k for k in self._mined if k not in self._earlier[prev])
+            steps.pop(prev, None)  # (a set seen again: its newest step, last)
+            steps[prev] = (self.keys_digest, added, _step_digest(prev, self.keys_digest, added))
+        return dict(list(steps.items())[-keep:])
+
     def new_keys(self, digest: Any, read: Any) -> list[str]:
         """The words with corpus entries now that a record made when the set's digest was
         ``digest``, and which read the corpus entries of the words ``read``, did not read: the
         words added since then when that set is known (the others it had, it read wherever
-        apply looks them up: ``get`` records every such read); else every word not read."""
+        apply looks them up: ``get`` records every such read), or the words the steps from
+        that set to this fit's added (a superset of them: each step's words are its set minus
+        the one before); else every word not read."""
         added = self._added.get(digest)
         if added is None:
             then = self._earlier.get(digest)
-            if then is None:
-                return [k for k in self._mined if k not in read]
-            added = self._added[digest] = frozenset(k for k in self._mined if k not in then)
+            if then is not None:
+                added = frozenset(k for k in self._mined if k not in then)
+            else:
+                since = self._since(digest)
+                if since is None:
+                    return [k for k in self._mined if k not in read]
+                added = frozenset(k for k in since if k in self._mined)
+            self._added[digest] = added
         return [k for k in added if k not in read]
+
+    def _since(self, digest: Any) -> set[str] | None:
+        """The words the steps from ``digest`` added, up to a set remembered whole (then the
+        words this fit has and that set lacks) or this fit's (None: no such steps)."""
+        words: set[str] = set()
+        seen: set[Any] = set()
+        steps = self.__dict__.get("_steps", {})
+        while digest != self.keys_digest:
+            then = self._earlier.get(digest)
+            if then is not None:
+                return words | {k for k in self._mined if k not in then}
+            step = steps.get(digest) if isinstance(digest, str) else None
+            if step is None or digest in seen:
+                return None
+            seen.add(digest)
+            words |= step[1]
+            digest = step[0]
+        return words
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "_added"}
@@ -359,6 +428,7 @@ class IndexView:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.__dict__.setdefault("_earlier", {})
+        self.__dict__.setdefault("_steps", {})
         self._added = {}
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -428,11 +498,17 @@ CAUSES = ("format", "lexicon entry", "provenance", "new lexicon word", "exact re
           *BOUND_KINDS.values(), "trigram", "unigram", "name pair")
 
 
-def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, touches) -> str | None:
+UNDECIDED = object()  # ``budget_causes``: a record the per-file check leaves to ``why_not``
+
+
+def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, touches,
+            budgets: Any = UNDECIDED) -> str | None:
     """None when every read in ``reads`` answers the same now; else the first that does not,
     by kind (one of ``CAUSES``). ``touches(keys)``: whether one of these words' corpus-lexicon
     entries could give the document a reading (a superset of what apply would find; None: not
-    known); it is called only when the set of words with corpus-lexicon entries changed."""
+    known); it is called only when the set of words with corpus-lexicon entries changed.
+    ``budgets``: what ``budget_causes`` found for this record under ``lm`` (the
+    log-probability reads checked), when it decided it."""
     if not isinstance(reads, dict) or reads.get("q") != QUANTUM or reads.get("f") != FORMAT:
         return "format"
     ix = reads.get("ix", {})
@@ -447,7 +523,7 @@ def why_not(reads: Any, lm: ModelView, index: IndexView, names: NameView, touche
         new = index.new_keys(reads.get("ik"), ix)
         if new and (touches is None or touches(set(new))):
             return "new lexicon word"
-    cause = _budgets_cause(reads, lm)
+    cause = _budgets_cause(reads, lm) if budgets is UNDECIDED else budgets
     if cause is not None:
         return cause
     for a, b, w, v in reads.get("l3", ()):
@@ -523,6 +599,199 @@ def _budgets_cause(reads: dict, lm: ModelView) -> str | None:
     limits = len(r) - nb
     over = [b for b, total in sums.items() if total > r[limits + b]]
     return BOUND_KINDS.get(reads["it"][min(over)], "budget") if over else None
+
+
+class _Moves:
+    """Per fitted model: how far each read moved (now - then), by the read's hash, as sorted
+    arrays (``known``/``moved``) and the reads added since they were last sorted (``fresh``)."""
+
+    def __init__(self) -> None:
+        self.known = np.zeros(0, dtype=np.uint64)
+        self.moved = np.zeros(0, dtype=np.int64)
+        self.fresh: dict[int, int] = {}
+
+    def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The moves of ``hashes`` and a mask of those not known yet (their moves: 0)."""
+        out = np.zeros(len(hashes), dtype=np.int64)
+        found = np.zeros(len(hashes), dtype=bool)
+        if len(self.known):
+            at = np.minimum(np.searchsorted(self.known, hashes), len(self.known) - 1)
+            found = self.known[at] == hashes
+            out[found] = self.moved[at[found]]
+        if self.fresh:
+            for j in np.flatnonzero(~found).tolist():
+                m = self.fresh.get(int(hashes[j]))
+                if m is not None:
+                    out[j], found[j] = m, True
+        return out, ~found
+
+    def add(self, got: dict[int, int]) -> None:
+        self.fresh.update(got)
+        if len(self.fresh) > max(4096, len(self.known) // 4):
+            keys = np.concatenate([self.known, np.fromiter(self.fresh, dtype=np.uint64, count=len(self.fresh))])
+            moved = np.concatenate([self.moved, np.fromiter(self.fresh.values(), dtype=np.int64,
+                                                            count=len(self.fresh))])
+            order = np.argsort(keys, kind="stable")
+            self.known, self.moved, self.fresh = keys[order], moved[order], {}
+
+
+_DTYPES = dict(_CODES)
+
+
+def _array(packed: str) -> np.ndarray:
+    return np.frombuffer(a2b_base64(packed[1:]), dtype=_DTYPES[packed[0]]).astype(np.int64)
+
+
+_FEW = 24  # fewer records than this are checked one by one (the same verdicts)
+
+
+def _segments(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions starts[n] .. starts[n] + lengths[n] - 1 of every n, in order."""
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    before = np.cumsum(lengths) - lengths
+    return np.repeat(starts - before, lengths) + np.arange(total, dtype=np.int64)
+
+
+def budget_causes(records: Sequence[Any], lm: ModelView) -> list[Any]:
+    """For each record (of one input file, say): what ``_budgets_cause`` gives (None: every
+    budget holds and no exact read moved; else the cause), computed for all the records at once
+    with numpy; ``UNDECIDED`` for a record this check does not decide (another format, reads
+    without hashes, hashes that do not match their digest, a packed array not of the form
+    ``to_json`` writes: ``why_not`` checks it read by read).
+
+    The same sums as ``budget_sums``: per budget, sum of weight x move over its reads (signed
+    for a budget of upper-case kind, the move's size for the others), each read's move looked
+    up by its hash (``Recorder.to_json``: "h") in a table of the reads seen so far in this run
+    (a read not seen yet is split out of its record and computed as ``ModelView.moves`` does)."""
+    out: list[Any] = [UNDECIDED] * len(records)
+    use: list[int] = []
+    hs: list[bytes] = []
+    rs: list[np.ndarray] = []
+    its: list[str] = []
+    for i, reads in enumerate(records):
+        if not isinstance(reads, dict) or reads.get("q") != QUANTUM or reads.get("f") != FORMAT:
+            continue
+        r = reads.get("r")
+        if r is None:
+            if "kl" not in reads:
+                out[i] = None  # no log-probability read
+            continue
+        h, k, it = reads.get("h"), reads.get("k"), reads.get("it")
+        if not (isinstance(h, str) and isinstance(k, str) and isinstance(r, str) and isinstance(it, str)
+                and r and it.isascii() and reads.get("hd") == _hashes_digest(k, h)):
+            continue
+        try:
+            hv = a2b_base64(h)
+            rv = np.frombuffer(a2b_base64(r[1:]), dtype=_DTYPES[r[0]])
+        except (ValueError, KeyError):
+            continue
+        if len(hv) % 8 or len(rv) < 2:
+            continue
+        use.append(i)
+        hs.append(hv)
+        rs.append(rv)
+        its.append(it)
+    if len(use) < _FEW:  # (numpy's fixed costs would outweigh what it saves)
+        for i in use:
+            out[i] = _budgets_cause(records[i], lm)
+        return out
+    while use:
+        bad = _budget_causes(records, use, hs, rs, its, lm, out)
+        if not bad:
+            break
+        keep = [n for n in range(len(use)) if n not in bad]  # (not of the form to_json writes)
+        use, hs, rs, its = ([xs[n] for n in keep] for xs in (use, hs, rs, its))
+    return out
+
+
+def _budget_causes(records: Sequence[Any], use: list[int], hs: list[bytes], rs: list[np.ndarray], its: list[str],
+                   lm: ModelView, out: list[Any]) -> set[int]:
+    """``budget_causes`` of the records ``use`` (their hashes, packed arrays and budget kinds),
+    into ``out``; or the positions in ``use`` of the records whose arrays are not of the form
+    ``to_json`` writes (nothing decided then)."""
+    n = len(use)
+    nh = np.fromiter((len(h) // 8 for h in hs), dtype=np.int64, count=n)
+    lr = np.fromiter((len(r) for r in rs), dtype=np.int64, count=n)
+    R = np.concatenate(rs).astype(np.int64)
+    at = np.cumsum(lr) - lr  # where each record's array starts in R
+    nk, nb = R[at], R[at + 1]
+    terms = (lr - 2 - nk - nb) // 2
+    ok = (nk == nh) & (nb >= 0) & (terms >= 0) & (2 + nk + 2 * terms + nb == lr)
+    ok &= np.fromiter((len(it) for it in its), dtype=np.int64, count=n) == nb
+    if not ok.all():
+        return set(np.flatnonzero(~ok).tolist())
+    counts = R[_segments(at + 2, nk)]
+    of_read = np.repeat(np.arange(n), nk)
+    if len(counts) and (counts.min() < 0 or not np.array_equal(np.bincount(of_read, weights=counts, minlength=n), terms)):
+        sums = np.bincount(of_read, weights=counts, minlength=n)
+        return set(np.flatnonzero((sums != terms) | (np.bincount(of_read, weights=counts < 0, minlength=n) > 0)).tolist())
+    of_term = np.repeat(np.arange(n), terms)
+    local = R[_segments(at + 2 + nk, terms)]
+    if len(local) and ((local < 0) | (local >= nb[of_term])).any():
+        return set(np.unique(of_term[(local < 0) | (local >= nb[of_term])]).tolist())
+    xs = [records[i].get("x", []) for i in use]
+    wrong = {m for m, x in enumerate(xs) if x and not (isinstance(x, list) and all(
+        isinstance(j, int) and 0 <= j < nk[m] for j in x))}
+    if wrong:
+        return wrong
+    # moves, by hash
+    table = lm.__dict__.get("_table")
+    if table is None:
+        table = lm.__dict__["_table"] = _Moves()
+    H = np.frombuffer(b"".join(hs), dtype="<u8")
+    moved, unknown = table.lookup(H)
+    ro = np.cumsum(nk) - nk  # where each record's reads start in H
+    if unknown.any():
+        got: dict[int, int] = {}
+        unk = np.flatnonzero(unknown)
+        owner = np.searchsorted(ro, unk, side="right") - 1  # the record of each unknown read
+        cut = np.flatnonzero(np.diff(owner)) + 1
+        for part, m in zip(np.split(unk, cut), owner[np.concatenate([[0], cut])].tolist()):
+            keys = records[use[m]]["k"].split(" ")
+            lo = int(ro[m])
+            if len(keys) != nk[m]:
+                return {m}
+            local_at = (part - lo).tolist()
+            for j, mv in zip(local_at, lm.moves([keys[j] for j in local_at])):
+                moved[lo + j] = mv
+                got[int(H[lo + j])] = mv
+        table.add(got)
+    # sums of weight x move per budget, all records' budgets numbered in turn
+    bo = np.cumsum(nb) - nb
+    budget = local + bo[of_term]
+    weight = R[_segments(at + 2 + nk + terms, terms)]
+    limit = R[_segments(at + lr - nb, nb)]
+    signed = np.frombuffer("".join(its).encode("ascii"), dtype=np.uint8) < ord("a")
+    mv = moved[np.repeat(np.arange(len(H)), counts)]
+    val = weight * np.where(signed[budget], mv, np.abs(mv))
+    total = int(nb.sum())
+    if int(np.abs(val).sum()) < 1 << 52:  # float sums of integers exact
+        sums = np.bincount(budget, weights=val, minlength=total).astype(np.int64)
+    else:
+        sums = np.zeros(total, dtype=np.int64)
+        np.add.at(sums, budget, val)
+    over = np.flatnonzero(sums > limit)
+    of_budget = np.repeat(np.arange(n), nb)
+    first_over = {}
+    if len(over):
+        recs, first = np.unique(of_budget[over], return_index=True)  # (``over`` ascending: each record's first)
+        first_over = dict(zip(recs.tolist(), (over[first] - bo[recs]).tolist()))
+    with_x = [m for m, x in enumerate(xs) if x]
+    exact_moved: set[int] = set()
+    if with_x:
+        xat = np.concatenate([int(ro[m]) + np.asarray(xs[m], dtype=np.int64) for m in with_x])
+        xof = np.repeat(np.asarray(with_x), [len(xs[m]) for m in with_x])
+        exact_moved = set(np.unique(xof[moved[xat] != 0]).tolist())
+    for m, i in enumerate(use):
+        if m in exact_moved:
+            out[i] = "exact read"
+        elif m in first_over:
+            out[i] = BOUND_KINDS.get(its[m][first_over[m]], "budget")
+        else:
+            out[i] = None
+    return set()
 
 
 # -- islands ----------------------------------------------------------------------------------

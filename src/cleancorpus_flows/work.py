@@ -305,11 +305,17 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
             the document) in order; returns the lines written. The entry is rewritten when
             something was recomputed."""
             by_digest = {r.digest: r for r in stored["docs"]} if stored else {}
+            # the stored results that hold without a look at their documents (Stage.affected)
+            may = (head.affected([r.reads for r in stored["docs"]])
+                   if stored and head is not None and head.needs_corpus else None)
+            held = set() if may is None else {r.digest for i, r in enumerate(stored["docs"])
+                                              if i not in may and by_digest[r.digest] is r}  # (the one used)
             results: list[DocResult] = []
             written, changed, storable = 0, False, key is not None
             for digest, line, get in docs:
                 r = by_digest.get(digest)
-                why = ("input" if entries.read else "full run") if r is None else miss(r, line)
+                why = (("input" if entries.read else "full run") if r is None
+                       else None if digest in held else miss(r, line))
                 if why is None:
                     written += emit(r, line, get)
                     results.append(r)

@@ -81,6 +81,13 @@ class Stage:
         (``doc``: the document as it enters the stage, for a stage that needs it to check)."""
         return reads is None
 
+    def affected(self, records: Sequence[Any]) -> set[int] | None:
+        """Of stored records (one input file's, say), the positions of those that may not hold
+        (``miss_cause`` may not be None); every other one holds, so its document needs no
+        check. None: not known (check every one). A stage may keep what it found for
+        ``miss_cause`` of these same record objects, until its next call."""
+        return None
+
     def miss_cause(self, reads: Any, doc: Document | None = None) -> str | None:
         """None when ``reads_hold``; else why not, in a few words (counted in a run's work
         summary: which change of the statistics made the stage recompute the document)."""

@@ -36,12 +36,12 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from ..document import Document, Replacement
 from ..lm import Arc, BigramLM, CorpusCounts, Path, norm, web_lm
-from ..spunreads import (IndexView, ModelView, NameView, Recorder, bound, decode, gain_weights, join_room, margin,
-                         spun_document, why_not)
+from ..spunreads import (UNDECIDED, IndexView, ModelView, NameView, Recorder, bound, budget_causes, decode,
+                         gain_weights, join_room, margin, spun_document, why_not)
 from ..spunpairs import MIN_ALIGNED, MinedSwap, Sketch, align, candidate_pairs, mine, sketch
 from ..synonyms import phrase_candidates, phrase_lengths, word_candidates
 from ..trigram import TrigramCounts, TrigramLM, decode3, is_trigram, margin3
@@ -406,6 +406,7 @@ class SpunStage(Stage):
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)  # the memo is not part of the fitted stage
+        state.pop("_checked", None)  # (nor what ``affected`` found)
         state.pop("fit_memo", None)
         state.pop("_memo_out", None)
         state.pop("_writes_out", None)
@@ -476,8 +477,9 @@ class SpunStage(Stage):
         self._proper = NameView(load_proper_names() | {p for p, n in names.items() if n >= 2})
         self._index = IndexView(index)
         if self.fit_memo is not None:  # earlier fits' corpus-lexicon words: checks look only at those added since
-            self._index.remember(self.fit_memo.get("keys", {}))
+            self._index.remember(self.fit_memo.get("keys", {}), self.fit_memo.get("steps"))
             self._memo_out["keys"] = self._index.history(_KEYS_KEPT)
+            self._memo_out["steps"] = self._index.step_history(_STEPS_KEPT)
 
     def _writes(self, k: Sketch, sk: bytes, phrases: set[tuple[str, ...]]) -> bool:
         """Whether a counted document writes one of the fingerprints ``phrases``. With a memo,
@@ -505,6 +507,19 @@ class SpunStage(Stage):
     def reads_hold(self, reads: dict | None, doc: Document | None = None) -> bool:
         return self.miss_cause(reads, doc) is None
 
+    def affected(self, records: Sequence[Any]) -> set[int]:
+        """The positions of the records (of one input file, say) that may not hold under this
+        fit (``miss_cause`` may give a cause); ``miss_cause`` of every other one is None, so
+        its document needs neither reading nor checking. The log-probability reads of all the
+        records are checked at once (``spunreads.budget_causes``), and what that found is kept
+        for ``miss_cause`` of these same record objects until the next call; a record that
+        needs its document to be checked (words newly given corpus entries since its fit) is
+        in the set."""
+        causes = budget_causes(records, self._lm)
+        self._checked = {id(r): (r, c) for r, c in zip(records, causes) if c is not UNDECIDED}
+        return {i for i, (r, c) in enumerate(zip(records, causes))
+                if why_not(r, self._lm, self._index, self._proper, _MAY_TOUCH, c) is not None}
+
     def miss_cause(self, reads: dict | None, doc: Document | None = None) -> str | None:
         def touches(new: set[str]) -> bool:
             """Whether the corpus entries of the words in ``new`` (which the record did not
@@ -528,7 +543,7 @@ class SpunStage(Stage):
                 low = text.lower()
                 if "\u2019" in low and any("'" in w for w in new):
                     low = low.replace("\u2019", "'")
-                if not any(w in low for w in new):
+                if not _keys_may_occur(low, new):
                     return False
             elif {key(m.group()) for m in _TOKEN.finditer(text)}.isdisjoint(new):
                 return False  # (cheap: most documents hold none of the words)
@@ -567,7 +582,9 @@ class SpunStage(Stage):
                             return True
             room = reads.get("dw")
             return joined > 0 and (not isinstance(room, int) or (room != -1 and joined > room))
-        return why_not(reads, self._lm, self._index, self._proper, touches if doc is not None else None)
+        known = self.__dict__.get("_checked", {}).get(id(reads))
+        budgets = known[1] if known is not None and known[0] is reads else UNDECIDED
+        return why_not(reads, self._lm, self._index, self._proper, touches if doc is not None else None, budgets)
 
     # -- learning swaps from (spun, clean) pairs
     def spun_pairs(self, sketches: Sequence[Sketch], keys: Sequence[bytes] | None = None,
@@ -912,7 +929,8 @@ def spin_cell(score: float, threshold: float) -> tuple[float, float, float]:
     return k / 100, max(0.0, score - low), max(0.0, high - score)
 
 
-_KEYS_KEPT = 8  # fits whose corpus-lexicon words the fit memo keeps (older records: every word is checked)
+_KEYS_KEPT = 8  # fits whose corpus-lexicon words the fit memo keeps whole
+_STEPS_KEPT = 4096  # steps between fits' sets of such words it keeps (older records: every word is checked)
 
 
 def _valid_memo(memo: object) -> bool:
@@ -954,6 +972,35 @@ def _written(text: str, phrases: set[tuple[str, ...]] | frozenset) -> frozenset:
     longest = max(len(p) for p in phrases)
     return frozenset(tuple(keys[i:i + n]) for i in range(len(keys)) for n in range(1, longest + 1)
                      if keys[i] in firsts and tuple(keys[i:i + n]) in phrases)
+
+
+_LETTER_KEY = re.compile(r"[a-z]+(?:'[a-z]+)*")
+
+
+def _MAY_TOUCH(new: set[str]) -> bool:
+    return True  # (``affected``: without the document, a newly learned word may be in it)
+
+
+def _keys_may_occur(low: str, words: Iterable[str]) -> bool:
+    """Whether a token whose key is one of the ASCII ``words`` may occur in ``low``, the text
+    lowered (with the typographic apostrophe made straight if a word holds an apostrophe): True
+    whenever one does (a superset test, so that False means none). Such a token lowers, character
+    by character, to its key where it stands, and the characters on either side of it are not
+    letters (a token is a maximal run of letters joined by apostrophes), nor do they lower to an
+    ASCII letter (only ASCII capitals, the Kelvin sign and the dotted capital I do, all letters):
+    so the key occurs with no ASCII letter next to it. A word inside a longer word ("stated" in
+    "restated") is no such occurrence. This holds for a key of letters (and apostrophes); a word
+    of other characters is looked for as a substring only."""
+    for w in words:
+        at = low.find(w)
+        if at < 0:
+            continue
+        if not _LETTER_KEY.fullmatch(w):
+            return True  # (a number, say: tokens of other kinds end where letters begin)
+        # (re keeps the patterns it compiled: a word's is compiled once per run)
+        if re.compile(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])").search(low, at):
+            return True
+    return False
 
 
 def _is_fingerprint(a: Arc) -> bool:
