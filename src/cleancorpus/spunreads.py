@@ -47,6 +47,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from .arrays import ranges
 from .lm import Arc, BigramLM, Path, chain_score, norm, viterbi
 
 FORMAT = 8  # of the record (a record of another format is a miss)
@@ -637,21 +638,7 @@ class _Moves:
 
 _DTYPES = dict(_CODES)
 
-
-def _array(packed: str) -> np.ndarray:
-    return np.frombuffer(a2b_base64(packed[1:]), dtype=_DTYPES[packed[0]]).astype(np.int64)
-
-
 _FEW = 24  # fewer records than this are checked one by one (the same verdicts)
-
-
-def _segments(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The positions starts[n] .. starts[n] + lengths[n] - 1 of every n, in order."""
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    before = np.cumsum(lengths) - lengths
-    return np.repeat(starts - before, lengths) + np.arange(total, dtype=np.int64)
 
 
 def budget_causes(records: Sequence[Any], lm: ModelView) -> list[Any]:
@@ -722,13 +709,13 @@ def _budget_causes(records: Sequence[Any], use: list[int], hs: list[bytes], rs: 
     ok &= np.fromiter((len(it) for it in its), dtype=np.int64, count=n) == nb
     if not ok.all():
         return set(np.flatnonzero(~ok).tolist())
-    counts = R[_segments(at + 2, nk)]
+    counts = R[ranges(at + 2, nk)]
     of_read = np.repeat(np.arange(n), nk)
-    if len(counts) and (counts.min() < 0 or not np.array_equal(np.bincount(of_read, weights=counts, minlength=n), terms)):
-        sums = np.bincount(of_read, weights=counts, minlength=n)
-        return set(np.flatnonzero((sums != terms) | (np.bincount(of_read, weights=counts < 0, minlength=n) > 0)).tolist())
+    term_counts = np.bincount(of_read, weights=counts, minlength=n) if len(counts) else None
+    if term_counts is not None and (counts.min() < 0 or not np.array_equal(term_counts, terms)):
+        return set(np.flatnonzero((term_counts != terms) | (np.bincount(of_read, weights=counts < 0, minlength=n) > 0)).tolist())
     of_term = np.repeat(np.arange(n), terms)
-    local = R[_segments(at + 2 + nk, terms)]
+    local = R[ranges(at + 2 + nk, terms)]
     if len(local) and ((local < 0) | (local >= nb[of_term])).any():
         return set(np.unique(of_term[(local < 0) | (local >= nb[of_term])]).tolist())
     xs = [records[i].get("x", []) for i in use]
@@ -761,8 +748,8 @@ def _budget_causes(records: Sequence[Any], use: list[int], hs: list[bytes], rs: 
     # sums of weight x move per budget, all records' budgets numbered in turn
     bo = np.cumsum(nb) - nb
     budget = local + bo[of_term]
-    weight = R[_segments(at + 2 + nk + terms, terms)]
-    limit = R[_segments(at + lr - nb, nb)]
+    weight = R[ranges(at + 2 + nk + terms, terms)]
+    limit = R[ranges(at + lr - nb, nb)]
     signed = np.frombuffer("".join(its).encode("ascii"), dtype=np.uint8) < ord("a")
     mv = moved[np.repeat(np.arange(len(H)), counts)]
     val = weight * np.where(signed[budget], mv, np.abs(mv))

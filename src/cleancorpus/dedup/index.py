@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..arrays import ranges
 from ..incremental import _Files, file_key
 from .exact import HASH_DTYPE
 from .minhash import MinHashParams
@@ -78,8 +79,7 @@ def gather_sets(sets: np.ndarray, offsets: np.ndarray, idx: np.ndarray) -> tuple
     lengths = offsets[idx + 1] - starts
     out_off = np.zeros(idx.size + 1, dtype=np.int64)
     np.cumsum(lengths, out=out_off[1:])
-    src = np.repeat(starts - out_off[:-1], lengths) + np.arange(out_off[-1], dtype=np.int64)
-    return sets[src], out_off
+    return sets[ranges(starts, lengths)], out_off
 
 
 def index_dir(params: MinHashParams) -> str:

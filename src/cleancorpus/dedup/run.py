@@ -21,6 +21,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 import numpy as np
 
 from .. import scratch
+from ..arrays import ranges
 from ..config import DedupConfig
 from ..document import Document
 from ..records import decode_record
@@ -337,7 +338,7 @@ class _Run:
         np.cumsum(lengths, out=offsets[1:])
         flat = np.empty(offsets[-1], dtype=np.uint64)
         for at, values, off in parts:  # one scatter per source, no loop over rows
-            flat[np.repeat(offsets[at] - off[:-1], np.diff(off)) + np.arange(off[-1], dtype=np.int64)] = values[:off[-1]]
+            flat[ranges(offsets[at], np.diff(off))] = values[:off[-1]]
         with scratch.open_file(sets_path, "wb") as fh:
             fh.write(flat.tobytes())
         return SignatureOut(sig_path, hashes, sizes, sets_path, offsets)

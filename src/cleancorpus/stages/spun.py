@@ -518,7 +518,7 @@ class SpunStage(Stage):
         causes = budget_causes(records, self._lm)
         self._checked = {id(r): (r, c) for r, c in zip(records, causes) if c is not UNDECIDED}
         return {i for i, (r, c) in enumerate(zip(records, causes))
-                if why_not(r, self._lm, self._index, self._proper, _MAY_TOUCH, c) is not None}
+                if why_not(r, self._lm, self._index, self._proper, _may_touch, c) is not None}
 
     def miss_cause(self, reads: dict | None, doc: Document | None = None) -> str | None:
         def touches(new: set[str]) -> bool:
@@ -977,7 +977,7 @@ def _written(text: str, phrases: set[tuple[str, ...]] | frozenset) -> frozenset:
 _LETTER_KEY = re.compile(r"[a-z]+(?:'[a-z]+)*")
 
 
-def _MAY_TOUCH(new: set[str]) -> bool:
+def _may_touch(new: set[str]) -> bool:
     return True  # (``affected``: without the document, a newly learned word may be in it)
 
 
