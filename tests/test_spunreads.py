@@ -169,7 +169,7 @@ def test_learned_lexicon_reads():
 
 
 def test_a_learned_entrys_provenance_is_read_only_by_an_edit_that_shows_it():
-    """A mined swap's provenance ("mined 5x from 3 pairs") changes with every new pair: only a
+    """A mined swap's provenance (its first pair) changes when a new pair sorts first: only a
     document whose edit reason shows it reads it; decoding reads the entry without it."""
     from cleancorpus.spunreads import Recorder, holds, IndexView, ModelView, NameView
     from cleancorpus.stages.spun import Entry
@@ -177,7 +177,7 @@ def test_a_learned_entrys_provenance_is_read_only_by_an_edit_that_shows_it():
     def index(source: str) -> IndexView:
         return IndexView({"stated": [Entry(("stated",), "said", "synonym", None, source, "corpus")]})
 
-    old, new = index("mined 3x from 2 pair(s)"), index("mined 4x from 3 pair(s)")
+    old, new = index("mined from pairs, first b~c"), index("mined from pairs, first a~c")
     lm, names = ModelView(web_lm()), NameView(frozenset())
     with Recorder() as rec:
         entries = old.get("stated", ())

@@ -461,3 +461,57 @@ def test_gc_keep_since_and_dry_run(out):
         gc(Store(out))
     with pytest.raises(Exception, match="at least 1"):
         gc(Store(out), keep=0)
+
+
+def test_each_table_rewrites_only_the_blocks_of_sources_it_holds(out):
+    """A changed source's rows are deleted only from the tables its old status put it in, and
+    written only to those of its new one: kept documents that change rewrite no block of
+    ``duplicates``. Every status move (kept, duplicate, rejected, removed, new) comes out exact."""
+    from cleancorpus.document import Edit
+
+    def items_of(states):
+        def items():
+            out_items = []
+            for src, (status, text) in sorted(states.items()):
+                edits = (Edit("unicode", 0, 1, "x", "y", "a repair"),) if text.endswith("!") else ()
+                doc = Document(f"id-{src}", text, src, {"n": len(text)}, edits)
+                o = Outcome(doc.id, src, status, reason="r" if status is not Status.KEPT else None,
+                            duplicate_of="id-f1.jsonl:1" if status is Status.DUPLICATE else None)
+                out_items.append((o, None if status is Status.REJECTED else doc))
+            return out_items
+        return items
+
+    def write(vid, states):
+        counts = {"input_files": len({s.split(":")[0] for s in states}), "documents": len(states),
+                  **{st.value: sum(st is got for got, _ in states.values()) for st in Status}}
+        return write_mod.write_version(Store(out), vid, items_of(states), lambda: {"counts": counts, "stages": {}},
+                                       created="2026-01-01T00:00:00+00:00", commit_metadata={}, scratch=out)[0]
+
+    out.mkdir(parents=True, exist_ok=True)
+    K, D, R = Status.KEPT, Status.DUPLICATE, Status.REJECTED
+    one = {f"f{k}.jsonl:{i}": ((D if i % 7 == 0 else K), f"text {k} {i}!") for k in range(6) for i in range(1, 201)}
+    one.update({f"g{k}.jsonl:{i}": (R, "") for k in range(2) for i in range(1, 11)})
+    write("v1", one)
+    # only kept documents change their text: the duplicates table keeps every file
+    two = dict(one)
+    for k in range(6):
+        two[f"f{k}.jsonl:5"] = (K, "changed text")
+    v2 = write("v2", two)
+    assert _data_files(out, "v1", "duplicates") == _data_files(out, "v2", "duplicates")
+    assert v2.manifest["write"]["changed"] == 6 and not v2.manifest["write"]["full_rewrite"]
+    # every move between tables, a removed source of each status and a new one of each
+    three = dict(two)
+    three.update({"f0.jsonl:1": (D, "text 0 1!"), "f1.jsonl:7": (K, "text 1 7!"), "f2.jsonl:2": (R, ""),
+                  "g0.jsonl:3": (K, "back!"), "g1.jsonl:4": (D, "back as a duplicate"),
+                  "f3.jsonl:14": (R, ""), "n.jsonl:1": (K, "new!"), "n.jsonl:2": (D, "new"), "n.jsonl:3": (R, "")})
+    for gone in ("f4.jsonl:3", "f4.jsonl:21", "g0.jsonl:5"):
+        del three[gone]
+    v3 = write("v3", three)
+    assert not v3.manifest["write"]["full_rewrite"]
+    kept = {s: t for s, (st, t) in three.items() if st is K}
+    assert {d.source: d.text for d in v3} == kept
+    assert {d.source: d.text for d in v3.dropped()} == {s: t for s, (st, t) in three.items() if st is D}
+    assert {o.source: o.status for o in v3.outcomes()} == {s: st for s, (st, _) in three.items()}
+    assert set(v3.edits()) == {f"id-{s}" for s, (st, t) in three.items() if st is not R and t.endswith("!")}
+    assert verify(v3).ok, verify(v3).problems
+    assert {d.source: d.text for d in cleancorpus.load(out, "v2")} == {s: t for s, (st, t) in two.items() if st is K}

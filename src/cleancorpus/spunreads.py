@@ -336,8 +336,8 @@ class IndexView:
         self._index = index
         self._corpus = corpus_lexicon
         mined = {k: [e for e in v if e.lexicon == corpus_lexicon] for k, v in index.items()}
-        # what decoding reads of an entry (its provenance, which counts change with every new
-        # pair, is read apart: ``source``)
+        # what decoding reads of an entry (its provenance, which a new pair sorting first
+        # changes, is read apart: ``source``)
         self._mined = {k: _entries_digest((e.spun, e.original, e.kind, e.left, e.lexicon) for e in v)
                        for k, v in mined.items() if v}
         self._sources = {k: _entries_digest(e.source for e in v) for k, v in mined.items() if v}

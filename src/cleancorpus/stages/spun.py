@@ -442,9 +442,11 @@ class SpunStage(Stage):
             first = "~".join(m.pairs[0])
             kind = self._mined_kind(m)
             marker = kind == "marker"
-            entry = Entry(spun, original, kind, None,
-                          f"mined {m.count}x from {len(m.pairs)} pair(s), {m.clean_uses} clean use(s), "
-                          f"first {first}", "corpus",
+            # the provenance an edit's reason shows: no count (how often, from how many pairs,
+            # how many clean uses), which every new pair or clean use of the swap changes, and
+            # with it every document the swap repairs (rewritten in the next version although
+            # its text stayed); the first pair is where to look (SpunStage.mined has the rest)
+            entry = Entry(spun, original, kind, None, f"mined from pairs, first {first}", "corpus",
                           alone=marker and m.clean_uses == 0 and self._rare_choice(spun, original),
                           repeats=marker and self._rare_choice(spun, original, self.options.repeat_fingerprint_ratio))
             index.setdefault(spun[0], []).append(entry)

@@ -160,6 +160,27 @@ def writer_properties():
                             column_properties={name: plain for name in TEXT_COLUMNS})
 
 
+# which parent statuses and new statuses give a source rows in each data table (a status not
+# known, None, may give it rows anywhere)
+_HOLDS = {DOCUMENTS: {"kept", None}, DUPLICATES: {"duplicate", None}, EDITS: {"kept", "duplicate", None},
+          OUTCOMES: {"kept", "duplicate", "rejected", None}}
+
+
+def table_touched(name: str, touched: set[str], was: dict[str, str | None],
+                  now: dict[str, str]) -> tuple[bool, str | None]:
+    """For one data table: whether the parent holds rows of ``touched`` sources in it (they must
+    be deleted: ``overwrite`` with the predicate, else a plain ``append``), and the predicate
+    matching exactly those rows. A source has rows in a table only under some statuses
+    (``_HOLDS``: a rejected document has no row in ``documents`` nor ``edits``), so a table
+    is asked to delete the rows of the sources it held, and to make room for those it gets."""
+    holds = _HOLDS[name]
+    mine = {s for s in touched if (s in was and was[s] in holds) or now.get(s) in holds}
+    stored = {s for s, st in was.items() if st in holds}
+    if not mine & stored:
+        return False, None
+    return True, touched_predicate(mine, stored)
+
+
 def layout_changed(row: dict[str, Any]) -> bool:
     """Whether a stored row's partition is not the one ``part_of`` gives its source now (a
     store written with another layout, tables.PART): a delete predicate naming the current
@@ -205,10 +226,13 @@ def write_version(
     live, _, latest = store._live(records)
     parent = Version(store, latest, live[latest]) if latest else None
     prev: dict[str, str] = {}
+    was: dict[str, str | None] = {}  # the parent's status of each source (which tables hold its rows)
     relayout = False  # the parent's rows are in another partition layout: rewrite every table
-    for r in (parent.rows(OUTCOMES, ["source", "digest", PART]) if parent else ()):
+    for r in (parent.rows(OUTCOMES, ["source", "digest", "status", PART]) if parent else ()):
         prev[r["source"]] = r["digest"]
+        was[r["source"]] = r.get("status")
         relayout = relayout or layout_changed(r)
+    now: dict[str, str] = {}  # the status of each changed source
     snapshots = {name: store.table(name) for name in DATA_TABLES}
     pv = _PrivatePlan(store, parent)
     layouts = {name: MetadataLayout(metadata_type(_schema(snapshots[name]))) for name in (DOCUMENTS, DUPLICATES)}
@@ -247,6 +271,7 @@ def write_version(
                 if prev.get(outcome.source) == d and pv.same(outcome.source):
                     continue
             stats.changed += 1
+            now[outcome.source] = outcome.status.value
             out[OUTCOMES].write(row_bytes(outcome_row(outcome, d)) + b"\n")
             if doc is not None:
                 out[table].write(encode_record(doc) + b"\n")
@@ -259,8 +284,12 @@ def write_version(
     touched = changed | removed
     stats.sources, stats.removed = len(seen), len(removed)
     predicate = touched_predicate(touched, set(prev)) if prev and touched else None
+    # each table deletes only the rows it holds of touched sources: a kept document whose text
+    # changed rewrites no block of ``duplicates`` (and a duplicate none of ``documents``)
+    per_table = {name: table_touched(name, touched, was, now) for name in DATA_TABLES}
     stats.full_rewrite = bool(prev) and (relayout or bool(touched) and (
-        len(touched) > FULL_REWRITE_FRACTION * len(prev) or predicate is None))
+        len(touched) > FULL_REWRITE_FRACTION * len(prev) or predicate is None
+        or any(needed and where is None for needed, where in per_table.values())))
 
     def rows(name: str) -> Iterator[dict[str, Any]]:
         if stats.full_rewrite:  # every row, from the run's items again
@@ -332,8 +361,8 @@ def write_version(
                 write_deltalake(store.table_uri(name), reader, mode="append", storage_options=store.options, **kwargs)
             elif stats.full_rewrite:
                 write_deltalake(dt, reader, mode="overwrite", schema_mode="overwrite", **kwargs)
-            elif removed or (touched & prev.keys()):
-                write_deltalake(dt, reader, mode="overwrite", predicate=predicate,
+            elif per_table[name][0]:
+                write_deltalake(dt, reader, mode="overwrite", predicate=per_table[name][1],
                                 schema_mode="merge", **kwargs)
             else:  # only new sources: nothing to delete
                 write_deltalake(dt, reader, mode="append", schema_mode="merge", **kwargs)
