@@ -138,3 +138,46 @@ def test_a_stream_closed_early_keeps_the_upstream_rejections(monkeypatch) -> Non
     next(out)
     out.close()
     assert {f"up{i}" for i in range(10)} <= {o.id for o in rejected}
+
+
+def test_the_cli_path_batches_with_the_same_version(tmp_path: Path, monkeypatch) -> None:
+    """``cleancorpus clean`` runs the segment through work.py's per-file pass with the store's
+    entries: batched there too (a batch ends at a reused document, so lines and entries keep
+    their order), a fresh run and an incremental one give what one document at a time gives."""
+    import json
+
+    import cleancorpus
+    from cleancorpus import api
+    from cleancorpus_flows import work
+    from tests.test_incremental import corpus, key_of, same_version, write_raw
+
+    spills: list[bytes] = []  # the stages' output, in order, as dedup reads it
+    dedup = api.deduplicate
+    monkeypatch.setattr(api, "deduplicate", lambda p, spill, **kw: (spills.append(Path(spill).read_bytes()),
+                                                                     dedup(p, spill, **kw))[1])
+
+    files = corpus(11, files=3, per_file=12)
+    # documents the segment rejects (a language outside keep, a failed quality rule) and redacts
+    files["part-001.jsonl"][3:3] = [{"id": f"t{i}", "text": t} for i, t in enumerate(TEXTS)]
+    raw = write_raw(tmp_path / "raw", files)
+    cfg = Config(stage_options={"language": {"keep": ["en", "de"]},
+                                "quality": {"filter": True, "filter_rules": ["gopher_few_alpha_words"]}})
+    monkeypatch.setattr(work, "BATCH_DOCS", 1)
+    one = cleancorpus.clean(raw, tmp_path / "one", cfg).version
+    monkeypatch.setattr(work, "BATCH_DOCS", 5)
+    batched = cleancorpus.clean(raw, tmp_path / "batched", cfg, id_key=key_of(tmp_path / "one")).version
+    same_version(one, batched, tmp_path / "fresh")
+    assert spills[0] == spills[1]
+    assert one.manifest["counts"]["rejected"] >= 3
+    # an edit in the middle of a file: computed documents between reused ones
+    lines = (raw / "part-002.jsonl").read_text("utf-8").splitlines()
+    for i in (2, 3, 7):
+        obj = json.loads(lines[i])
+        obj["text"] += "\n\nA closing sentence added to this one."
+        lines[i] = json.dumps(obj)
+    (raw / "part-002.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    inc = cleancorpus.clean(raw, tmp_path / "batched", cfg).version
+    monkeypatch.setattr(work, "BATCH_DOCS", 1)
+    ref = cleancorpus.clean(raw, tmp_path / "one", cfg).version
+    same_version(inc, ref, tmp_path / "edited")
+    assert spills[2] == spills[3] and len(spills) == 4
