@@ -19,6 +19,10 @@ documents).
     nice -n 10 .venv/bin/python bench/signals_overhead.py --docs 10000 --repeat 6
     nice -n 10 .venv/bin/python bench/signals_overhead.py --docs 1000 --repeat 1 --instructions
     nice -n 10 .venv/bin/python bench/signals_overhead.py --docs 100000 --repeat 1 --scratch /tmp/so
+    nice -n 10 .venv/bin/python bench/signals_overhead.py --docs 10000 --repeat 6 --cli
+
+``--cli`` runs what ``cleancorpus clean`` runs instead (``cleancorpus.clean``: the flow's per-file
+passes in work.py, writing the store's per-document entries), timed as one step.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ OUT = BENCH / "out"
 NEW_STAGES = ("language", "pii", "quality")
 
 
-def child(stages: tuple[str, ...], raw: Path, out: Path) -> dict:
+def child(stages: tuple[str, ...], raw: Path, out: Path, cli: bool = False) -> dict:
     sys.path.insert(0, str(BENCH / "compare"))
     import cleancorpus_run  # noqa: E402
 
@@ -54,7 +58,16 @@ def child(stages: tuple[str, ...], raw: Path, out: Path) -> dict:
     gc_cpu = _GcClock()
     gc.callbacks.append(gc_cpu)
     t0 = time.perf_counter()
-    res = cleancorpus_run.run(raw, out, stages, cleancorpus_run.ProgressFile(None))
+    if cli:  # what `cleancorpus clean` runs: work.py's per-file passes, with the store's entries written
+        import cleancorpus
+        from cleancorpus.config import Config
+
+        c0 = time.process_time()
+        version = cleancorpus.clean(raw, out, Config(stages=stages)).version
+        res = {"steps": {}, "cpu_steps": {"cleancorpus.clean (everything)": time.process_time() - c0},
+               "version_id": version.id}
+    else:
+        res = cleancorpus_run.run(raw, out, stages, cleancorpus_run.ProgressFile(None))
     ru = resource.getrusage(resource.RUSAGE_SELF)
     gc.callbacks.remove(gc_cpu)
     return {"stages": list(stages), "wall_s": time.perf_counter() - t0, "cpu_s": ru.ru_utime + ru.ru_stime,
@@ -131,8 +144,8 @@ def corpus(docs: int) -> Path:
 _IREFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
-def start_child(stages: tuple[str, ...], raw: Path, out: Path, instructions: bool) -> subprocess.Popen:
-    cmd = [sys.executable, __file__, "--child", ",".join(stages), str(raw), str(out)]
+def start_child(stages: tuple[str, ...], raw: Path, out: Path, instructions: bool, cli: bool = False) -> subprocess.Popen:
+    cmd = [sys.executable, __file__, "--child", ",".join(stages), str(raw), str(out)] + (["--cli"] if cli else [])
     if instructions:  # every instruction the process executes, threads included (valgrind serialises them)
         cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"] + cmd
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -161,11 +174,14 @@ def main() -> None:
     ap.add_argument("--instructions", action="store_true", help="count instructions with valgrind (slow)")
     ap.add_argument("--concurrent", action="store_true", help="run the two runs of a pair at the same time")
     ap.add_argument("--report", type=Path, help="only print the report of a saved series (its JSON)")
+    ap.add_argument("--cli", action="store_true",
+                    help="run what `cleancorpus clean` runs (cleancorpus.clean: the per-file passes with the "
+                         "store's entries) instead of bench/compare/cleancorpus_run.py's steps")
     ap.add_argument("--child", nargs=3, metavar=("STAGES", "RAW", "OUT"))
     args = ap.parse_args()
     if args.child:
         stages, raw, out = args.child
-        print(json.dumps(child(tuple(stages.split(",")), Path(raw), Path(out))))
+        print(json.dumps(child(tuple(stages.split(",")), Path(raw), Path(out), args.cli)))
         return
     from cleancorpus.config import DEFAULT_STAGES
 
@@ -179,7 +195,7 @@ def main() -> None:
     raw = args.corpus or corpus(args.docs)
     runs: dict[str, list[dict]] = {"without": [], "with": []}
     order = [("without", without), ("with", with_new)]
-    tag = "-instructions" if args.instructions else ""
+    tag = ("-instructions" if args.instructions else "") + ("-cli" if args.cli else "")
     saved = OUT / f"signals-overhead-{args.docs}{tag}.json"
     for i in range(args.repeat):
         pair = order if i % 2 == 0 else order[::-1]
@@ -190,13 +206,14 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
         try:
             if args.concurrent:  # both at once: the same load for both
-                procs = {label: start_child(stages, raw, outs[label], args.instructions) for label, stages in pair}
+                procs = {label: start_child(stages, raw, outs[label], args.instructions, args.cli) for label, stages in pair}
                 done = {label: finish_child(p, args.instructions) for label, p in procs.items()}
             else:
                 done = {}
                 for label, stages in pair:
                     started, load = time.strftime("%H:%M:%S", time.gmtime()), os.getloadavg()[0]
-                    done[label] = finish_child(start_child(stages, raw, outs[label], args.instructions), args.instructions)
+                    done[label] = finish_child(start_child(stages, raw, outs[label], args.instructions, args.cli),
+                                               args.instructions)
                     done[label]["started_utc"], done[label]["load_avg"] = started, load
         finally:
             for out in outs.values():
@@ -210,7 +227,8 @@ def main() -> None:
             print(f"pair {i + 1} {label}: {r['cpu_s']:.1f} CPU s{extra} (started {r['started_utc']} UTC, load "
                   f"{r['load_avg']:.1f})", file=sys.stderr, flush=True)
         # written after every pair, so a series stopped early keeps what it measured
-        saved.write_text(json.dumps({"docs": args.docs, "corpus": str(raw), "concurrent": args.concurrent, "runs": runs},
+        saved.write_text(json.dumps({"docs": args.docs, "corpus": str(raw), "concurrent": args.concurrent, "cli": args.cli,
+                                     "runs": runs},
                                     indent=1), encoding="utf-8")
     report(runs, args.docs, without, with_new, args.instructions)
 
