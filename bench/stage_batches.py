@@ -23,6 +23,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
+from signals_overhead import _cpu_timed  # noqa: E402  (CPU seconds inside each stage's apply)
 
 
 def main() -> None:
@@ -47,7 +48,7 @@ def main() -> None:
     stage_cpu: dict[str, float] = {}
     for name in ("boilerplate", "language", "quality", "pii"):
         cls = REGISTRY[name]
-        cls.apply = _timed(cls.apply, name, stage_cpu)
+        cls.apply = _cpu_timed(cls.apply, name, stage_cpu)
     with tempfile.TemporaryDirectory(prefix="s8-batches-") as tmp:
         p = api.plan(raw, Path(tmp) / "store", Config(stages=("unicode", "boilerplate", "language", "quality", "pii")))
         reports, rejected = pipe.new_reports(), []
@@ -76,16 +77,6 @@ def main() -> None:
         total = [t for t, _ in rs]
         cols = [f"{statistics.median(s[k] for _, s in rs):.2f}" for k in ("boilerplate", "language", "quality", "pii")]
         print(f"| {n} | {statistics.median(total):.2f} ({min(total):.2f}-{max(total):.2f}) | {' | '.join(cols)} |")
-
-
-def _timed(apply, name: str, totals: dict[str, float]):
-    def timed(self, doc):
-        t = time.process_time()
-        try:
-            return apply(self, doc)
-        finally:
-            totals[name] = totals.get(name, 0.0) + time.process_time() - t
-    return timed
 
 
 if __name__ == "__main__":
