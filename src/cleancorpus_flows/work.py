@@ -298,16 +298,13 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                     self.path.append(len(result.edits) - self.edits)
                     self.edits = len(result.edits)
 
-        def compute(doc: Document, digest: bytes, in_line: bytes) -> tuple[DocResult | None, int]:
-            """The document through the segment: its result to store (None: not storable)."""
-            job = _Job(doc, digest, in_line)
-            job.now = pipe._through(doc, seg, reports, later, job.observe)
-            return finish(job)
-
-        def compute_batch(jobs: list[_Job]) -> None:
-            """``compute``'s stage runs for several documents, a stage at a time over all of them
-            (Pipeline._batched: each stage's working set stays in the CPU's caches); the same
+        def compute(jobs: list[_Job]) -> None:
+            """The documents through the segment: one at a time, or several a stage at a time
+            (Pipeline._batched: each stage's working set stays in the CPU's caches), the same
             calls in another order, so the same results and records."""
+            if len(jobs) == 1:
+                jobs[0].now = pipe._through(jobs[0].doc, seg, reports, later, jobs[0].observe)
+                return
             for stage in seg:
                 one = [stage]
                 for job in jobs:
@@ -315,15 +312,15 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                         job.now = pipe._through(job.now, one, reports, later, job.observe)
 
         def finish(job: _Job) -> tuple[DocResult | None, int]:
-            """A computed document's line written (or its rejection recorded), and its result."""
+            """A computed document's line written (or its rejection recorded), and its result to
+            store (None: not storable)."""
             doc, digest, in_line, result = job.doc, job.digest, job.in_line, job.now
-            path, state = job.path, {"reads": job.reads, "ok": job.ok}
             if isinstance(result, Rejection):
                 o = Outcome(doc.id, doc.source, Status.REJECTED, reason=str(result))
                 rejected.append(o)
-                r = DocResult(digest, None, state["reads"], tuple(path),
+                r = DocResult(digest, None, job.reads, tuple(job.path),
                               {"stage": result.stage, "reason": result.reason, "outcome": o.to_dict()})
-                return (r if state["ok"] else None), 0
+                return (r if job.ok else None), 0
             line = encode_record(result)
             put(line)
             ticks[0] += 1
@@ -331,8 +328,8 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                          else splice_parts(in_line, line) if form == "splice" else delta_of(doc, result))
             if form == "delta" and kept is not None and kept is not SAME and encode_record(rebuilt(doc, kept)) != line:
                 kept = None  # not rebuilt byte for byte: not stored
-            ok = state["ok"] and kept is not None
-            return (DocResult(digest, kept, state["reads"], tuple(path)) if ok else None), 1
+            ok = job.ok and kept is not None
+            return (DocResult(digest, kept, job.reads, tuple(job.path)) if ok else None), 1
 
         def miss(r: DocResult, line: bytes | None) -> str | None:
             """Why the stored result no longer holds (the first read that moved), or None."""
@@ -358,10 +355,8 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
 
             def settle() -> None:
                 nonlocal written, storable, size
-                if len(pending) > 1:
-                    compute_batch(pending)
-                elif pending:
-                    pending[0].now = pipe._through(pending[0].doc, seg, reports, later, pending[0].observe)
+                if pending:
+                    compute(pending)
                 for job in pending:
                     new, n = finish(job)
                     written += n
@@ -387,17 +382,9 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                     work.cause(head.name, why)
                 changed = True
                 doc = get()
-                if not batched:
-                    new, n = compute(doc, digest, line)
-                    written += n
-                    if new is None:
-                        storable = False
-                    else:
-                        results.append(new)
-                    continue
                 pending.append(_Job(doc, digest, line))
                 size += len(doc.text)
-                if len(pending) >= BATCH_DOCS or size >= BATCH_CHARS:
+                if not batched or len(pending) >= BATCH_DOCS or size >= BATCH_CHARS:
                     settle()
             settle()
             # rewritten only when what it holds changed (a recomputed document may get the same
