@@ -225,12 +225,7 @@ class Pipeline:
                     held.append(before)
                     batch.append(doc)
                     size += len(doc.text)
-                outs: list[Document | Rejection] = list(batch)
-                for stage in segment:
-                    one = [stage]
-                    for i, d in enumerate(outs):
-                        if not isinstance(d, Rejection):
-                            outs[i] = self._through(d, one, reports, cache)
+                outs = self._through_batch(batch, segment, reports, cache)
                 for k, out in enumerate(outs):
                     rejected.extend(held[k])
                     del unplaced[:len(held[k])]
@@ -277,6 +272,21 @@ class Pipeline:
         for c in caches:
             work.merge(c.work)
         return RunResult(final, rejected, reports, reports["ingest"].seen, work)
+
+    def _through_batch(self, docs: list[Document], stages: list[Stage], reports, cache: StageCache | None = None,
+                       observe: list[Callable[[Stage, Document | Rejection, Any, bool], None]] | None = None,
+                       ) -> list[Document | Rejection]:
+        """``_through`` for several documents, a stage at a time over all of them (so that each
+        stage's working set stays in the CPU's caches: ``_batched``); ``observe``: one callback
+        per document. Each document meets the same stages in the same order and each stage the
+        documents in their order: the same calls as one document at a time, so the same results."""
+        outs: list[Document | Rejection] = list(docs)
+        for stage in stages:
+            one = [stage]
+            for i, d in enumerate(outs):
+                if not isinstance(d, Rejection):
+                    outs[i] = self._through(d, one, reports, cache, observe[i] if observe is not None else None)
+        return outs
 
     def _through(self, doc: Document, stages: list[Stage], reports, cache: StageCache | None = None,
                  observe: Callable[[Stage, Document | Rejection, Any, bool], None] | None = None) -> Document | Rejection:

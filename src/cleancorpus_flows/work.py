@@ -282,7 +282,7 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
 
             def __init__(self, doc: Document, digest: bytes, in_line: bytes) -> None:
                 self.doc, self.digest, self.in_line = doc, digest, in_line
-                self.now: Document | Rejection = doc  # after the stages run so far
+                self.now: Document | Rejection = doc  # after the segment (``compute``)
                 self.path: list[int] = []
                 self.edits, self.reads, self.ok = len(doc.edits), None, True
 
@@ -299,17 +299,10 @@ def _run_pass_by_file(job: PassJob, pipe: Pipeline, progress: Callable[[str, int
                     self.edits = len(result.edits)
 
         def compute(jobs: list[_Job]) -> None:
-            """The documents through the segment: one at a time, or several a stage at a time
-            (Pipeline._batched: each stage's working set stays in the CPU's caches), the same
-            calls in another order, so the same results and records."""
-            if len(jobs) == 1:
-                jobs[0].now = pipe._through(jobs[0].doc, seg, reports, later, jobs[0].observe)
-                return
-            for stage in seg:
-                one = [stage]
-                for job in jobs:
-                    if not isinstance(job.now, Rejection):
-                        job.now = pipe._through(job.now, one, reports, later, job.observe)
+            """The documents through the segment, a stage at a time over all of them."""
+            outs = pipe._through_batch([j.doc for j in jobs], seg, reports, later, [j.observe for j in jobs])
+            for job, out in zip(jobs, outs):
+                job.now = out
 
         def finish(job: _Job) -> tuple[DocResult | None, int]:
             """A computed document's line written (or its rejection recorded), and its result to

@@ -284,12 +284,13 @@ def write_version(
     touched = changed | removed
     stats.sources, stats.removed = len(seen), len(removed)
     predicate = touched_predicate(touched, set(prev)) if prev and touched else None
+    stats.full_rewrite = bool(prev) and (relayout or bool(touched) and (
+        len(touched) > FULL_REWRITE_FRACTION * len(prev) or predicate is None))
     # each table deletes only the rows it holds of touched sources: a kept document whose text
     # changed rewrites no block of ``duplicates`` (and a duplicate none of ``documents``)
-    per_table = {name: table_touched(name, touched, was, now) for name in DATA_TABLES}
-    stats.full_rewrite = bool(prev) and (relayout or bool(touched) and (
-        len(touched) > FULL_REWRITE_FRACTION * len(prev) or predicate is None
-        or any(needed and where is None for needed, where in per_table.values())))
+    per_table = ({name: table_touched(name, touched, was, now) for name in DATA_TABLES}
+                 if prev and touched and not stats.full_rewrite else {})
+    stats.full_rewrite = stats.full_rewrite or any(needed and where is None for needed, where in per_table.values())
 
     def rows(name: str) -> Iterator[dict[str, Any]]:
         if stats.full_rewrite:  # every row, from the run's items again
@@ -361,7 +362,7 @@ def write_version(
                 write_deltalake(store.table_uri(name), reader, mode="append", storage_options=store.options, **kwargs)
             elif stats.full_rewrite:
                 write_deltalake(dt, reader, mode="overwrite", schema_mode="overwrite", **kwargs)
-            elif per_table[name][0]:
+            elif per_table.get(name, (False, None))[0]:
                 write_deltalake(dt, reader, mode="overwrite", predicate=per_table[name][1],
                                 schema_mode="merge", **kwargs)
             else:  # only new sources: nothing to delete
